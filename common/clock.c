@@ -92,8 +92,7 @@ int nt_clock_parse(const char *s, int64_t *ms)
     int y, mo, d, h, mi, sec, frac = 0;
     if (s == NULL)
         return NT_EINVAL;
-    if (digits(&p, 4, &y) || *p++ != '-' || digits(&p, 2, &mo) || *p++ != '-' ||
-        digits(&p, 2, &d))
+    if (digits(&p, 4, &y) || *p++ != '-' || digits(&p, 2, &mo) || *p++ != '-' || digits(&p, 2, &d))
         return NT_EINVAL;
     if (*p != 'T' && *p != 't' && *p != ' ')
         return NT_EINVAL;

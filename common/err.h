@@ -11,7 +11,7 @@
 #include <stdbool.h>
 #include <stdarg.h>
 
-#define NT_MUSTCHECK __attribute__((warn_unused_result))
+#define NT_MUSTCHECK    __attribute__((warn_unused_result))
 #define NT_PRINTF(a, b) __attribute__((format(printf, a, b)))
 #define NT_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 

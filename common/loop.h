@@ -27,9 +27,9 @@ typedef void (*nt_loop_timer_cb)(nt_loop_t *loop, void *arg);
 /* A timer is embedded in its owner's struct (no allocation per start). Zero-
  * initialise it (or call nt_loop_timer_init) before first use. */
 typedef struct nt_timer_s {
-    int64_t due_ms;   /* monotonic ms */
-    size_t heap_idx;  /* index in the heap + 1; 0 when not armed */
-    uint64_t seq;     /* insertion order, so equal deadlines fire FIFO */
+    int64_t due_ms;  /* monotonic ms */
+    size_t heap_idx; /* index in the heap + 1; 0 when not armed */
+    uint64_t seq;    /* insertion order, so equal deadlines fire FIFO */
     nt_loop_timer_cb cb;
     void *arg;
 } nt_timer_t;
@@ -42,8 +42,8 @@ void nt_loop_free(nt_loop_t *loop);
 
 /* Watches fd for events (NT_LOOP_READ | NT_LOOP_WRITE). An fd is registered
  * at most once; use nt_loop_io_mod to change its events. */
-int nt_loop_io_add(nt_loop_t *loop, int fd, unsigned events, nt_loop_io_cb cb, void *arg)
-    NT_MUSTCHECK;
+int nt_loop_io_add(nt_loop_t *loop, int fd, unsigned events, nt_loop_io_cb cb,
+                   void *arg) NT_MUSTCHECK;
 
 /* Changes the events watched for a registered fd. */
 int nt_loop_io_mod(nt_loop_t *loop, int fd, unsigned events) NT_MUSTCHECK;
