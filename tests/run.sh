@@ -1,0 +1,159 @@
+#!/usr/bin/env bash
+# tests/run.sh — numtrust's test command (the README's, and CI's through .ci/run): installs
+# what is missing, builds, starts a private local stack (own state dir and ports, so a demo
+# stack keeps running), runs ctest against it, always stops the stack, and exits with
+# ctest's status.
+set -euo pipefail
+
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+STACK="$REPO/deploy/local/stack.sh"
+
+usage() {
+    cat <<'EOF'
+usage: tests/run.sh [--no-stack] [--no-sim] [--sanitize] [--] [ctest arguments...]
+
+  1. deploy/local/install-deps.sh (fast when everything is there)
+  2. cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo && cmake --build build
+  3. a fresh test stack (PostgreSQL, Kafka, simulator) from deploy/local/stack.sh, with
+     NT_STATE_DIR=<repo>/.state/test and ports 35432 / 39092 / 39093 / 38080; its
+     settings (stack.sh env) are exported to the tests; stopped on exit, whatever happens
+  4. ctest --test-dir build --output-on-failure [ctest arguments...]
+  5. with --sanitize: the same build in build-asan with -DNT_SANITIZE=ON (ASan+UBSan),
+     and its unit tests (ctest -L unit)
+
+Options:
+  --no-stack   no servers: only the unit tests (ctest -L unit)
+  --no-sim     start PostgreSQL and Kafka but not the platform simulator
+  --sanitize   also build with sanitizers and run the unit tests there
+  --help       this text
+Anything else (e.g. -R pattern, -L label, -j 2) goes to ctest.
+
+Environment: NT_TEST_STATE_DIR, NT_TEST_PG_PORT, NT_TEST_KAFKA_PORT,
+NT_TEST_KAFKA_CONTROLLER_PORT, NT_TEST_SIM_PORT override the test stack's state dir and ports.
+Exit status: ctest's (the first failing one with --sanitize); 2 for a usage error; 1 when
+installing, building or starting the stack fails.
+EOF
+}
+
+T_START="$(date +%s.%N)"
+SECTION=""
+SECTION_T0=""
+declare -a SUMMARY=()
+
+now() { date +%s.%N; }
+secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
+
+section() { # NAME: ends the previous section (printing its time) and starts NAME
+    end_section
+    SECTION="$1"
+    SECTION_T0="$(now)"
+    printf '\n=== %s\n' "$SECTION"
+}
+
+end_section() {
+    [[ -n "$SECTION" ]] || return 0
+    local s
+    s="$(secs "$SECTION_T0" "$(now)")"
+    printf -- '--- %s: %ss\n' "$SECTION" "$s"
+    SUMMARY+=("$(printf '%8ss  %s' "$s" "$SECTION")")
+    SECTION=""
+}
+
+STACK_STARTED=false
+on_exit() {
+    local rc=$?
+    end_section
+    if $STACK_STARTED; then
+        printf '\n=== stop test stack\n'
+        # In CI (a throw-away clone) the data goes too: as root, PostgreSQL's lives in
+        # /var/tmp, outside the clone. Locally it stays for a look after a failure.
+        local -a down_args=()
+        [[ -z "${CI:-}" ]] || down_args+=(--purge)
+        "$STACK" down "${down_args[@]}" || printf 'warning: stack.sh down failed; check with: NT_STATE_DIR=%s %s status\n' "$NT_STATE_DIR" "$STACK" >&2
+    fi
+    printf '\n=== summary\n'
+    local line
+    for line in "${SUMMARY[@]}"; do printf '%s\n' "$line"; done
+    printf '%8ss  total, exit status %d\n' "$(secs "$T_START" "$(now)")" "$rc"
+}
+
+build() { # DIR CMAKE_ARGS...
+    local dir="$1"
+    shift
+    cmake -S "$REPO" -B "$REPO/$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@"
+    cmake --build "$REPO/$dir"
+}
+
+main() {
+    local use_stack=true use_sim=true sanitize=false
+    local -a ctest_args=()
+    while (($#)); do
+        case "$1" in
+        --no-stack) use_stack=false ;;
+        --no-sim) use_sim=false ;;
+        --sanitize) sanitize=true ;;
+        -h | --help)
+            usage
+            return 0
+            ;;
+        --)
+            shift
+            ctest_args+=("$@")
+            break
+            ;;
+        *) ctest_args+=("$1") ;;
+        esac
+        shift
+    done
+
+    trap on_exit EXIT
+    trap 'exit 130' INT
+    trap 'exit 143' TERM
+    cd "$REPO"
+
+    section "install dependencies"
+    bash "$REPO/deploy/local/install-deps.sh"
+
+    section "build (build/, RelWithDebInfo)"
+    build build
+
+    if $use_stack; then
+        section "start test stack"
+        # Test values always win over a demo stack's NT_* settings in this shell.
+        export NT_STATE_DIR="${NT_TEST_STATE_DIR:-$REPO/.state/test}"
+        export NT_PG_PORT="${NT_TEST_PG_PORT:-35432}"
+        export NT_KAFKA_PORT="${NT_TEST_KAFKA_PORT:-39092}"
+        export NT_KAFKA_CONTROLLER_PORT="${NT_TEST_KAFKA_CONTROLLER_PORT:-39093}"
+        export NT_SIM_PORT="${NT_TEST_SIM_PORT:-38080}"
+        export NT_BUILD_DIR="$REPO/build"
+        # A fresh stack each run: results never depend on an earlier run's data.
+        "$STACK" down --purge >/dev/null
+        STACK_STARTED=true
+        local -a up_args=()
+        $use_sim || up_args+=(--no-sim)
+        "$STACK" up "${up_args[@]}"
+        eval "$("$STACK" env)"
+        "$STACK" env | sed 's/^/    /'
+    else
+        ctest_args=(-L unit "${ctest_args[@]}")
+    fi
+
+    local rc=0
+    section "ctest (build/)"
+    ctest --test-dir "$REPO/build" --output-on-failure --no-tests=error "${ctest_args[@]}" || rc=$?
+
+    if $sanitize; then
+        section "build with sanitizers (build-asan/, NT_SANITIZE=ON)"
+        build build-asan -DNT_SANITIZE=ON
+        section "ctest -L unit (build-asan/)"
+        export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:strict_string_checks=1}"
+        export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
+        local arc=0
+        ctest --test-dir "$REPO/build-asan" --output-on-failure --no-tests=error -L unit \
+            -j "$(nproc)" || arc=$?
+        ((rc != 0)) || rc=$arc
+    fi
+    return "$rc"
+}
+
+main "$@"
