@@ -126,6 +126,23 @@ static size_t utf8_seq_len(const unsigned char *s, size_t n)
     return len;
 }
 
+bool nt_buf_is_utf8(const void *p, size_t n)
+{
+    const unsigned char *s = p;
+    size_t i = 0;
+    while (i < n) {
+        if (s[i] < 0x80) {
+            i++;
+            continue;
+        }
+        size_t len = utf8_seq_len(s + i, n - i);
+        if (len == 0)
+            return false;
+        i += len;
+    }
+    return true;
+}
+
 int nt_buf_json_str(nt_buf_t *b, const char *s, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
@@ -186,6 +203,20 @@ int nt_buf_json_str(nt_buf_t *b, const char *s, size_t n)
             b->data[b->len] = '\0';
     }
     return rc;
+}
+
+size_t nt_buf_copy_str(char *dst, size_t dstsz, const char *src)
+{
+    size_t n = strlen(src);
+    if (dstsz == 0)
+        return n;
+    size_t k = n < dstsz ? n : dstsz - 1;
+    if (k < n) /* do not cut a UTF-8 sequence in half */
+        while (k > 0 && ((unsigned char)src[k] & 0xC0) == 0x80)
+            k--;
+    memcpy(dst, src, k);
+    dst[k] = '\0';
+    return n;
 }
 
 void nt_buf_consume(nt_buf_t *b, size_t n)

@@ -8,6 +8,7 @@
 #ifndef NT_BUF_H
 #define NT_BUF_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -48,6 +49,14 @@ int nt_buf_printf(nt_buf_t *b, const char *fmt, ...) NT_PRINTF(2, 3) NT_MUSTCHEC
  * are not valid UTF-8 are replaced by U+FFFD so the output is always valid
  * JSON. */
 int nt_buf_json_str(nt_buf_t *b, const char *s, size_t n) NT_MUSTCHECK;
+
+/* True when the n bytes at p are valid UTF-8 (no overlongs, no surrogates). */
+bool nt_buf_is_utf8(const void *p, size_t n);
+
+/* Copies the NUL-terminated src into dst (dstsz bytes), truncating at a
+ * UTF-8 character boundary; always NUL-terminates. Returns strlen(src), so
+ * a result >= dstsz means it was truncated. */
+size_t nt_buf_copy_str(char *dst, size_t dstsz, const char *src);
 
 /* Removes the first n bytes (n <= len). */
 void nt_buf_consume(nt_buf_t *b, size_t n);

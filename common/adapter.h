@@ -1,0 +1,168 @@
+/*
+ * adapter.h — declarative platform adapters (docs/platforms.md).
+ *
+ * A platform is data: base URL, auth, one request template and one response
+ * mapping per operation, value maps into numtrust's vocabulary, error
+ * classes, rate limit and timeouts, all loaded from platforms.json. This
+ * module builds the HTTP call for an operation and turns the answer into an
+ * outcome class and a normalised result. It does no I/O of its own.
+ */
+#ifndef NT_ADAPTER_H
+#define NT_ADAPTER_H
+
+#include <cjson/cJSON.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "err.h"
+#include "http.h"
+#include "job.h"
+
+typedef enum {
+    NT_OP_CHECK = 0,
+    NT_OP_CHECK_BATCH,
+    NT_OP_TAG_UPDATE,
+    NT_OP_APPEAL_SUBMIT,
+    NT_OP_APPEAL_STATUS,
+} nt_op_t;
+
+#define NT_OP_N 5
+
+typedef enum {
+    NT_OUTCOME_OK = 0,
+    NT_OUTCOME_RETRYABLE,
+    NT_OUTCOME_RATE_LIMITED, /* retryable, and the platform wants us slower */
+    NT_OUTCOME_PERMANENT,
+    NT_OUTCOME_AUTH, /* permanent: credentials are wrong */
+} nt_outcome_t;
+
+#define NT_OUTCOME_N 5
+
+/* Surfaces a label is displayed on. */
+enum { NT_SURFACE_ANDROID = 0, NT_SURFACE_IOS = 1, NT_SURFACE_SEARCH = 2 };
+#define NT_SURFACES 3
+
+#define NT_MAX_MARKS 8 /* one per taxonomy type */
+#define NT_CERT_MAX  16
+#define NT_STATE_MAX 16
+
+typedef struct nt_mark_s {
+    char type[NT_JOB_MARK_TYPE_MAX]; /* taxonomy type */
+    int count;
+} nt_mark_t;
+
+/* A number's normalised state on one platform, as one check saw it. */
+typedef struct nt_check_state_s {
+    char number[NT_JOB_NUMBER_MAX];
+    bool has_cert;
+    char cert_status[NT_CERT_MAX];
+    bool has_score;
+    int trust_score; /* 0-100 */
+    bool has_label[NT_SURFACES];
+    char label[NT_SURFACES][NT_JOB_LABEL_MAX];
+    nt_mark_t marks[NT_MAX_MARKS]; /* sorted by count desc, then taxonomy order */
+    size_t nmarks;
+    /* batch only: the outcome of this one number */
+    nt_outcome_t item_outcome;
+    char item_error[128];
+} nt_check_state_t;
+
+/* The answer to a tag update, appeal submit or appeal status. */
+typedef struct nt_ticket_s {
+    char ticket[NT_JOB_TICKET_MAX];
+    char state[NT_STATE_MAX]; /* normalised tag or appeal state */
+} nt_ticket_t;
+
+/* How a platform answered, before any mapping. */
+typedef struct nt_answer_s {
+    nt_outcome_t outcome;
+    long status;
+    int64_t retry_after_ms; /* -1: none */
+    bool timed_out;         /* no answer in time (feeds AIMD) */
+    char reason[256];       /* for non-ok outcomes; no secrets, no full numbers */
+} nt_answer_t;
+
+/* What a request is about; unused fields may be NULL. */
+typedef struct nt_adapter_req_s {
+    const char *job_id;
+    const char *number;         /* single-number operations */
+    const char *const *numbers; /* check_batch */
+    size_t nnumbers;
+    const char *label;     /* tag_update */
+    const char *mark_type; /* appeal_submit: taxonomy type */
+    const char *evidence;  /* appeal_submit */
+    const char *ticket;    /* appeal_status */
+} nt_adapter_req_t;
+
+typedef struct nt_platforms_s nt_platforms_t;
+typedef struct nt_platform_s nt_platform_t;
+
+/* Loads and validates a platforms file; ${NAME} in strings is replaced from
+ * the environment and the auth variables must be set.
+ * @returns a new set; free with nt_platforms_free(). NULL on failure with err
+ * naming the file, platform, key and value. */
+nt_platforms_t *nt_platforms_load(const char *file, nt_err_t *err);
+
+/* The same from text in memory; origin names it in messages. */
+nt_platforms_t *nt_platforms_parse(const char *text, size_t len, const char *origin, nt_err_t *err);
+
+void nt_platforms_free(nt_platforms_t *ps);
+
+size_t nt_platforms_count(const nt_platforms_t *ps);
+const nt_platform_t *nt_platforms_at(const nt_platforms_t *ps, size_t i);
+/* NULL when no platform has this id. */
+const nt_platform_t *nt_platforms_find(const nt_platforms_t *ps, const char *id);
+
+const char *nt_platform_id(const nt_platform_t *p);
+const char *nt_platform_name(const nt_platform_t *p);
+const char *nt_platform_dialect(const nt_platform_t *p);
+bool nt_platform_has_op(const nt_platform_t *p, nt_op_t op);
+/* Numbers per batched check call, 0 without a check_batch operation. */
+int nt_platform_batch_max(const nt_platform_t *p);
+double nt_platform_qps(const nt_platform_t *p); /* 0: unlimited */
+int nt_platform_burst(const nt_platform_t *p);
+/* Index of p in its set (stable; for per-platform arrays). */
+size_t nt_platform_index(const nt_platform_t *p);
+
+const char *nt_op_name(nt_op_t op);
+const char *nt_outcome_name(nt_outcome_t outcome);
+
+/* Builds the HTTP call for op: URL into url, body into body (both caller-
+ * owned and reset here; the call points into them), headers (auth,
+ * Content-Type, X-Request-Id, Idempotency-Key) into call->headers, owned by
+ * the call. now_s is the Unix time used for signatures.
+ * Returns 0, or NT_EINVAL (err: missing variable, unknown mark type). */
+int nt_adapter_build(const nt_platform_t *p, nt_op_t op, const nt_adapter_req_t *req, int64_t now_s,
+                     nt_http_call_t *call, nt_buf_t *url, nt_buf_t *body,
+                     nt_err_t *err) NT_MUSTCHECK;
+
+/* Classifies a finished call. When the outcome is OK, *root receives the
+ * parsed body (delete it with cJSON_Delete); otherwise *root is NULL. */
+void nt_adapter_answer(const nt_platform_t *p, const nt_http_result_t *res, nt_answer_t *ans,
+                       cJSON **root);
+
+/* Maps a check answer. 0, or NT_EINVAL with err (a mapping failure, which is
+ * a permanent outcome). */
+int nt_adapter_map_check(const nt_platform_t *p, const cJSON *root, nt_check_state_t *st,
+                         nt_err_t *err) NT_MUSTCHECK;
+
+/* Maps a check_batch answer into sts[0..n-1], matched to numbers[] by the
+ * item_number pointer (or by position without one). Numbers the answer
+ * leaves out get item_outcome RETRYABLE. 0 or NT_EINVAL for the whole
+ * answer. */
+int nt_adapter_map_batch(const nt_platform_t *p, const cJSON *root, const char *const *numbers,
+                         size_t n, nt_check_state_t *sts, nt_err_t *err) NT_MUSTCHECK;
+
+/* Maps a tag_update, appeal_submit or appeal_status answer. */
+int nt_adapter_map_ticket(const nt_platform_t *p, nt_op_t op, const cJSON *root, nt_ticket_t *t,
+                          nt_err_t *err) NT_MUSTCHECK;
+
+/* HMAC-SHA256 request signature as docs/platforms.md defines it, written as
+ * 64 lowercase hex characters plus NUL. Exposed for tests. */
+void nt_adapter_sign(const char *secret, const char *method, const char *path,
+                     const char *timestamp, const char *nonce, const char *body, size_t body_len,
+                     char out[65]);
+
+#endif

@@ -1,0 +1,492 @@
+/*
+ * config.c — the typed config table and its three sources (see config.h).
+ *
+ * Each key is one row of config_table: name, type, default, bounds, secret
+ * flag, field offset and a line of documentation. Adding a key is adding a
+ * row (and a field in nt_config_t).
+ */
+#include "config.h"
+
+#include <cjson/cJSON.h>
+#include <ctype.h>
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "log.h"
+
+extern char **environ;
+
+typedef enum { CT_STR, CT_INT, CT_BOOL } ctype_t;
+
+typedef struct centry_s {
+    const char *key;
+    ctype_t type;
+    const char *def;
+    long min, max; /* CT_INT bounds */
+    bool secret;
+    size_t off;
+    const char *help;
+} centry_t;
+
+#define F(field) offsetof(nt_config_t, field)
+
+static const centry_t config_table[] = {
+    {"log.level", CT_STR, "info", 0, 0, false, F(log_level),
+     "Minimum log level: debug, info, warn or error."},
+    {"pg.conninfo", CT_STR, "host=127.0.0.1 port=25432 dbname=numtrust user=numtrust", 0, 0, true,
+     F(pg_conninfo), "libpq connection string (a password in it is never logged)."},
+    {"pg.connect_timeout_s", CT_INT, "10", 1, 3600, false, F(pg_connect_timeout_s),
+     "Seconds to keep trying to reach PostgreSQL at start-up."},
+    {"topics.prefix", CT_STR, "numtrust", 0, 0, false, F(topics_prefix),
+     "Prefix of every topic name: <prefix>.check, .tag, .appeal, .retry.<tier>, .dead."},
+    {"topics.partitions", CT_INT, "12", 1, 10000, false, F(topics_partitions),
+     "Partitions per job topic (the most workers that can share the load)."},
+    {"topics.replication", CT_INT, "1", 1, 16, false, F(topics_replication),
+     "Replication factor of the topics numtrust creates."},
+    {"topics.retry_tiers", CT_STR, "30s,5m,1h", 0, 0, false, F(topics_retry_tiers),
+     "Retry tiers, each a fixed delay (s, m or h); one topic per tier."},
+    {"platforms_file", CT_STR, "platforms.json", 0, 0, false, F(platforms_file),
+     "Path of the platform adapters file (docs/platforms.md)."},
+    {"job.max_bytes", CT_INT, "65536", 256, 1048576, false, F(job_max_bytes),
+     "Largest job envelope accepted; bigger messages go to the dead-letter topic."},
+    {"job.max_attempts", CT_INT, "5", 1, 100, false, F(job_max_attempts),
+     "Platform calls a job may make before it is dead."},
+    {"worker.group_id", CT_STR, "numtrust-workers", 0, 0, false, F(worker_group_id),
+     "Kafka consumer group shared by all workers."},
+    {"worker.id", CT_STR, "", 0, 0, false, F(worker_id),
+     "Name of this worker in results and logs; empty: <hostname>-<pid>."},
+    {"worker.max_inflight", CT_INT, "1000", 1, 100000, false, F(worker_max_inflight),
+     "Jobs a worker holds at once; partitions pause beyond it."},
+    {"worker.batch_max", CT_INT, "500", 1, 10000, false, F(worker_batch_max),
+     "Most results written in one PostgreSQL transaction."},
+    {"worker.batch_linger_ms", CT_INT, "5", 0, 10000, false, F(worker_batch_linger_ms),
+     "How long a result may wait for others to share its write."},
+    {"worker.drain_timeout_ms", CT_INT, "10000", 100, 600000, false, F(worker_drain_timeout_ms),
+     "On shutdown or partition revoke: time allowed to finish in-flight jobs."},
+    {"worker.http_max_body", CT_INT, "1048576", 1024, 67108864, false, F(worker_http_max_body),
+     "Largest platform response body read."},
+    {"worker.http_max_conns", CT_INT, "256", 1, 65536, false, F(worker_http_max_conns),
+     "Most connections per platform host."},
+    {"worker.metrics_listen", CT_STR, "", 0, 0, false, F(worker_metrics_listen),
+     "host:port for /metrics, /healthz, /readyz; empty: off."},
+    {"worker.appeal_fast_path", CT_BOOL, "true", 0, 0, false, F(worker_appeal_fast_path),
+     "Enqueue an appeal as soon as a check finds a new mark of an appealed type."},
+    {"worker.appeal_marks", CT_STR, "harassment,fraud,agency", 0, 0, false, F(worker_appeal_marks),
+     "Mark types that are appealed automatically."},
+    {"producer.metrics_listen", CT_STR, "", 0, 0, false, F(producer_metrics_listen),
+     "host:port for the producer daemon's /metrics, /healthz, /readyz; empty: off."},
+    {"producer.interval_s", CT_INT, "60", 1, 86400, false, F(producer_interval_s),
+     "Seconds between reconciler passes of `numtrust-producer run`."},
+};
+
+#undef F
+
+static const centry_t *find_entry(const char *key)
+{
+    for (size_t i = 0; i < NT_ARRAY_LEN(config_table); i++)
+        if (strcmp(config_table[i].key, key) == 0)
+            return &config_table[i];
+    return NULL;
+}
+
+static void env_name(const char *key, char *out, size_t outsz)
+{
+    size_t o = 0;
+    const char *prefix = "NUMTRUST_";
+    for (const char *p = prefix; *p && o + 1 < outsz; p++)
+        out[o++] = *p;
+    for (const char *p = key; *p && o + 1 < outsz; p++)
+        out[o++] = (*p == '.') ? '_' : (char)toupper((unsigned char)*p);
+    out[o] = '\0';
+}
+
+static int set_entry(nt_config_t *cfg, const centry_t *e, const char *value, const char *origin,
+                     nt_err_t *err)
+{
+    void *field = (char *)cfg + e->off;
+    switch (e->type) {
+    case CT_STR: {
+        char *copy = strdup(value);
+        if (copy == NULL)
+            return nt_err_set(err, NT_ENOMEM, false, "out of memory");
+        free(*(char **)field);
+        *(char **)field = copy;
+        return NT_OK;
+    }
+    case CT_INT: {
+        char *end = NULL;
+        errno = 0;
+        long v = strtol(value, &end, 10);
+        if (errno != 0 || end == value || *end != '\0')
+            return nt_err_set(err, NT_EINVAL, false, "%s: key %s: \"%s\" is not an integer", origin,
+                              e->key, value);
+        if (v < e->min || v > e->max)
+            return nt_err_set(err, NT_EINVAL, false, "%s: key %s: %ld is outside [%ld, %ld]",
+                              origin, e->key, v, e->min, e->max);
+        *(int *)field = (int)v;
+        return NT_OK;
+    }
+    case CT_BOOL:
+        if (strcmp(value, "true") == 0 || strcmp(value, "1") == 0) {
+            *(bool *)field = true;
+        } else if (strcmp(value, "false") == 0 || strcmp(value, "0") == 0) {
+            *(bool *)field = false;
+        } else {
+            return nt_err_set(err, NT_EINVAL, false,
+                              "%s: key %s: \"%s\" is not a boolean (true or false)", origin, e->key,
+                              value);
+        }
+        return NT_OK;
+    }
+    return NT_EINVAL;
+}
+
+static int kafka_set(nt_config_t *cfg, const char *prop, const char *value, nt_err_t *err)
+{
+    if (prop[0] == '\0')
+        return nt_err_set(err, NT_EINVAL, false, "empty kafka property name");
+    for (size_t i = 0; i < cfg->nkafka; i++) {
+        if (strcmp(cfg->kafka[i].key, prop) == 0) {
+            char *v = strdup(value);
+            if (v == NULL)
+                return nt_err_set(err, NT_ENOMEM, false, "out of memory");
+            free(cfg->kafka[i].value);
+            cfg->kafka[i].value = v;
+            return NT_OK;
+        }
+    }
+    nt_kv_t *kv = realloc(cfg->kafka, (cfg->nkafka + 1) * sizeof(*kv));
+    if (kv == NULL)
+        return nt_err_set(err, NT_ENOMEM, false, "out of memory");
+    cfg->kafka = kv;
+    kv[cfg->nkafka].key = strdup(prop);
+    kv[cfg->nkafka].value = strdup(value);
+    if (kv[cfg->nkafka].key == NULL || kv[cfg->nkafka].value == NULL) {
+        free(kv[cfg->nkafka].key);
+        free(kv[cfg->nkafka].value);
+        return nt_err_set(err, NT_ENOMEM, false, "out of memory");
+    }
+    cfg->nkafka++;
+    return NT_OK;
+}
+
+int nt_config_set(nt_config_t *cfg, const char *key, const char *value, const char *origin,
+                  nt_err_t *err)
+{
+    if (strncmp(key, "kafka.", 6) == 0)
+        return kafka_set(cfg, key + 6, value, err);
+    const centry_t *e = find_entry(key);
+    if (e == NULL)
+        return nt_err_set(err, NT_EINVAL, false, "%s: unknown key \"%s\"", origin, key);
+    return set_entry(cfg, e, value, origin, err);
+}
+
+/* Flattens one JSON value at dotted path `key` into cfg. */
+static int load_json_value(nt_config_t *cfg, const char *key, const cJSON *item, const char *origin,
+                           nt_err_t *err)
+{
+    char num[64];
+    const char *value = NULL;
+    if (cJSON_IsObject(item)) {
+        for (const cJSON *c = item->child; c != NULL; c = c->next) {
+            char sub[256];
+            int n = snprintf(sub, sizeof(sub), "%s%s%s", key, key[0] ? "." : "", c->string);
+            if (n < 0 || (size_t)n >= sizeof(sub))
+                return nt_err_set(err, NT_EINVAL, false, "%s: key too long: %s.%s", origin, key,
+                                  c->string);
+            int rc = load_json_value(cfg, sub, c, origin, err);
+            if (rc != NT_OK)
+                return rc;
+        }
+        return NT_OK;
+    }
+    if (cJSON_IsString(item)) {
+        value = item->valuestring;
+    } else if (cJSON_IsBool(item)) {
+        value = cJSON_IsTrue(item) ? "true" : "false";
+    } else if (cJSON_IsNumber(item)) {
+        double d = item->valuedouble;
+        if (d == (double)(long long)d)
+            snprintf(num, sizeof(num), "%lld", (long long)d);
+        else
+            snprintf(num, sizeof(num), "%.17g", d);
+        value = num;
+    } else {
+        return nt_err_set(err, NT_EINVAL, false, "%s: key %s: must be a string, number or boolean",
+                          origin, key);
+    }
+    return nt_config_set(cfg, key, value, origin, err);
+}
+
+static int load_file(nt_config_t *cfg, const char *file, nt_err_t *err)
+{
+    nt_buf_t b;
+    FILE *fp = NULL;
+    cJSON *root = NULL;
+    int rc = NT_OK;
+    char chunk[4096];
+
+    nt_buf_init(&b, 4 * 1024 * 1024);
+    fp = fopen(file, "rb");
+    if (fp == NULL) {
+        rc = nt_err_set(err, NT_EINVAL, false, "config file %s: %s", file, strerror(errno));
+        goto out;
+    }
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0) {
+        if (nt_buf_append(&b, chunk, n) != NT_OK) {
+            rc = nt_err_set(err, NT_EINVAL, false, "config file %s: larger than 4 MiB", file);
+            goto out;
+        }
+    }
+    root = cJSON_ParseWithLength(b.data ? b.data : "", b.len);
+    if (root == NULL || !cJSON_IsObject(root)) {
+        rc = nt_err_set(err, NT_EINVAL, false, "config file %s: not a JSON object", file);
+        goto out;
+    }
+    rc = load_json_value(cfg, "", root, file, err);
+out:
+    cJSON_Delete(root);
+    if (fp != NULL)
+        fclose(fp);
+    nt_buf_free(&b);
+    return rc;
+}
+
+static int load_env(nt_config_t *cfg, nt_err_t *err)
+{
+    for (char **ep = environ; *ep != NULL; ep++) {
+        const char *kv = *ep;
+        if (strncmp(kv, "NUMTRUST_", 9) != 0)
+            continue;
+        const char *eq = strchr(kv, '=');
+        if (eq == NULL)
+            continue;
+        char name[256];
+        size_t nlen = (size_t)(eq - kv);
+        if (nlen >= sizeof(name))
+            return nt_err_set(err, NT_EINVAL, false, "environment variable name too long");
+        memcpy(name, kv, nlen);
+        name[nlen] = '\0';
+        const char *value = eq + 1;
+        if (strcmp(name, "NUMTRUST_CONFIG") == 0)
+            continue;
+        if (strncmp(name, "NUMTRUST_KAFKA_", 15) == 0) {
+            char prop[256];
+            size_t o = 0;
+            for (const char *p = name + 15; *p && o + 1 < sizeof(prop); p++)
+                prop[o++] = *p == '_' ? '.' : (char)tolower((unsigned char)*p);
+            prop[o] = '\0';
+            int rc = kafka_set(cfg, prop, value, err);
+            if (rc != NT_OK)
+                return rc;
+            continue;
+        }
+        const centry_t *e = NULL;
+        for (size_t i = 0; i < NT_ARRAY_LEN(config_table); i++) {
+            char en[256];
+            env_name(config_table[i].key, en, sizeof(en));
+            if (strcmp(en, name) == 0) {
+                e = &config_table[i];
+                break;
+            }
+        }
+        if (e == NULL)
+            return nt_err_set(err, NT_EINVAL, false,
+                              "environment: unknown variable %s (no such config key)", name);
+        char origin[300];
+        snprintf(origin, sizeof(origin), "environment %s", name);
+        int rc = set_entry(cfg, e, value, origin, err);
+        if (rc != NT_OK)
+            return rc;
+    }
+    return NT_OK;
+}
+
+/* Checks that need more than one key or more than bounds. */
+static int validate(const nt_config_t *cfg, nt_err_t *err)
+{
+    nt_log_level_t level;
+    if (nt_log_level_parse(cfg->log_level, &level) != NT_OK)
+        return nt_err_set(err, NT_EINVAL, false,
+                          "key log.level: \"%s\" is not one of debug, info, warn, error",
+                          cfg->log_level);
+    if (cfg->topics_prefix[0] == '\0' || strlen(cfg->topics_prefix) > 200)
+        return nt_err_set(err, NT_EINVAL, false, "key topics.prefix: must be 1-200 characters");
+    for (const char *p = cfg->topics_prefix; *p; p++) {
+        if (!isalnum((unsigned char)*p) && *p != '.' && *p != '_' && *p != '-')
+            return nt_err_set(err, NT_EINVAL, false,
+                              "key topics.prefix: \"%s\" has a character Kafka refuses",
+                              cfg->topics_prefix);
+    }
+    if (nt_config_kafka_get(cfg, "bootstrap.servers") == NULL)
+        return nt_err_set(err, NT_EINVAL, false,
+                          "key kafka.bootstrap.servers is not set "
+                          "(set NUMTRUST_KAFKA_BOOTSTRAP_SERVERS or kafka.bootstrap.servers)");
+    if (cfg->worker_group_id[0] == '\0')
+        return nt_err_set(err, NT_EINVAL, false, "key worker.group_id: must not be empty");
+    if (cfg->worker_batch_max > cfg->worker_max_inflight)
+        return nt_err_set(err, NT_EINVAL, false,
+                          "key worker.batch_max: %d is larger than worker.max_inflight (%d)",
+                          cfg->worker_batch_max, cfg->worker_max_inflight);
+    return NT_OK;
+}
+
+int nt_config_load(nt_config_t *cfg, const char *file, nt_err_t *err)
+{
+    int rc = NT_OK;
+    memset(cfg, 0, sizeof(*cfg));
+    for (size_t i = 0; i < NT_ARRAY_LEN(config_table); i++) {
+        rc = set_entry(cfg, &config_table[i], config_table[i].def, "default", err);
+        if (rc != NT_OK)
+            goto out;
+    }
+    rc = kafka_set(cfg, "bootstrap.servers", "127.0.0.1:29092", err);
+    if (rc != NT_OK)
+        goto out;
+    if (file != NULL && file[0] != '\0') {
+        cfg->file = strdup(file);
+        rc = load_file(cfg, file, err);
+        if (rc != NT_OK)
+            goto out;
+    }
+    rc = load_env(cfg, err);
+    if (rc != NT_OK)
+        goto out;
+    rc = validate(cfg, err);
+out:
+    if (rc != NT_OK)
+        nt_config_free(cfg);
+    return rc;
+}
+
+void nt_config_free(nt_config_t *cfg)
+{
+    if (cfg == NULL)
+        return;
+    for (size_t i = 0; i < NT_ARRAY_LEN(config_table); i++) {
+        if (config_table[i].type == CT_STR) {
+            char **field = (char **)((char *)cfg + config_table[i].off);
+            free(*field);
+            *field = NULL;
+        }
+    }
+    for (size_t i = 0; i < cfg->nkafka; i++) {
+        free(cfg->kafka[i].key);
+        free(cfg->kafka[i].value);
+    }
+    free(cfg->kafka);
+    free(cfg->file);
+    memset(cfg, 0, sizeof(*cfg));
+}
+
+const char *nt_config_kafka_get(const nt_config_t *cfg, const char *key)
+{
+    for (size_t i = 0; i < cfg->nkafka; i++)
+        if (strcmp(cfg->kafka[i].key, key) == 0)
+            return cfg->kafka[i].value;
+    return NULL;
+}
+
+static bool kafka_is_secret(const char *key)
+{
+    return strstr(key, "password") != NULL || strstr(key, "secret") != NULL ||
+           strstr(key, "key") != NULL || strstr(key, "token") != NULL;
+}
+
+static void put_line(int fd, nt_buf_t *b)
+{
+    size_t off = 0;
+    while (off < b->len) {
+        ssize_t n = write(fd, b->data + off, b->len - off);
+        if (n <= 0)
+            break;
+        off += (size_t)n;
+    }
+    nt_buf_reset(b);
+}
+
+/* Masks "password=..." inside a libpq conninfo. */
+static void mask_conninfo(const char *ci, char *out, size_t outsz)
+{
+    const char *pw = strstr(ci, "password=");
+    if (pw == NULL) {
+        snprintf(out, outsz, "%s", ci);
+        return;
+    }
+    const char *end = pw + 9;
+    while (*end && *end != ' ')
+        end++;
+    snprintf(out, outsz, "%.*spassword=****%s", (int)(pw - ci), ci, end);
+}
+
+void nt_config_dump(const nt_config_t *cfg, int fd)
+{
+    nt_buf_t b;
+    nt_buf_init(&b, 0);
+    for (size_t i = 0; i < NT_ARRAY_LEN(config_table); i++) {
+        const centry_t *e = &config_table[i];
+        const void *field = (const char *)cfg + e->off;
+        int rc = NT_OK;
+        switch (e->type) {
+        case CT_STR: {
+            const char *v = *(char *const *)field;
+            char masked[1024];
+            if (e->secret) {
+                mask_conninfo(v, masked, sizeof(masked));
+                v = masked;
+            }
+            rc = nt_buf_printf(&b, "%s = %s\n", e->key, v);
+            break;
+        }
+        case CT_INT:
+            rc = nt_buf_printf(&b, "%s = %d\n", e->key, *(const int *)field);
+            break;
+        case CT_BOOL:
+            rc = nt_buf_printf(&b, "%s = %s\n", e->key, *(const bool *)field ? "true" : "false");
+            break;
+        }
+        if (rc == NT_OK)
+            put_line(fd, &b);
+    }
+    for (size_t i = 0; i < cfg->nkafka; i++) {
+        if (nt_buf_printf(&b, "kafka.%s = %s\n", cfg->kafka[i].key,
+                          kafka_is_secret(cfg->kafka[i].key) ? "****" : cfg->kafka[i].value) ==
+            NT_OK)
+            put_line(fd, &b);
+    }
+    nt_buf_free(&b);
+}
+
+void nt_config_doc(int fd)
+{
+    static const char *const type_names[] = {"string", "integer", "boolean"};
+    nt_buf_t b;
+    nt_buf_init(&b, 0);
+    if (nt_buf_puts(&b,
+                    "| key | environment | type | default | meaning |\n|---|---|---|---|---|\n") ==
+        NT_OK)
+        put_line(fd, &b);
+    for (size_t i = 0; i < NT_ARRAY_LEN(config_table); i++) {
+        const centry_t *e = &config_table[i];
+        char en[256];
+        env_name(e->key, en, sizeof(en));
+        char range[64] = "";
+        if (e->type == CT_INT)
+            snprintf(range, sizeof(range), " (%ld–%ld)", e->min, e->max);
+        if (nt_buf_printf(&b, "| `%s` | `%s` | %s%s | `%s` | %s |\n", e->key, en,
+                          type_names[e->type], range, e->def, e->help) == NT_OK)
+            put_line(fd, &b);
+    }
+    if (nt_buf_puts(&b, "| `kafka.<property>` | `NUMTRUST_KAFKA_<PROPERTY>` | string | "
+                        "`bootstrap.servers=127.0.0.1:29092` | Any librdkafka property, passed "
+                        "through unchanged (dots become underscores in the variable name). |\n") ==
+        NT_OK)
+        put_line(fd, &b);
+    nt_buf_free(&b);
+}

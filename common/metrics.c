@@ -1,0 +1,229 @@
+/*
+ * metrics.c — counters, gauges and latency histograms in Prometheus text
+ * form (see metrics.h).
+ */
+#include "metrics.h"
+
+#include <cjson/cJSON.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "job.h"
+
+/* Histogram bucket upper bounds in milliseconds. */
+static const double bucket_ms[] = {1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000};
+#define NBUCKETS (sizeof(bucket_ms) / sizeof(bucket_ms[0]))
+
+typedef struct hist_s {
+    uint64_t counts[NBUCKETS + 1]; /* last: +Inf */
+    double sum_s;
+    uint64_t n;
+} hist_t;
+
+typedef struct plat_metrics_s {
+    const char *id;
+    uint64_t calls[NT_OUTCOME_N];
+    hist_t latency;
+    bool breaker_open;
+    double rate;
+} plat_metrics_t;
+
+struct nt_metrics_s {
+    uint64_t jobs[NT_JOB_NTYPES + 1][NT_METRIC_OUTCOMES];
+    hist_t job_latency[NT_JOB_NTYPES + 1];
+    plat_metrics_t *plats;
+    size_t nplats;
+    size_t jobs_in_flight, http_in_flight, writes_pending;
+    bool pg_connected;
+    int64_t consumer_lag;
+};
+
+static const char *const outcome_names[NT_METRIC_OUTCOMES] = {"ok",   "failed",    "retried",
+                                                              "dead", "duplicate", "deferred"};
+static const char *const type_names[NT_JOB_NTYPES + 1] = {"check", "tag_update", "appeal",
+                                                          "appeal_status", "unknown"};
+
+nt_metrics_t *nt_metrics_new(const nt_platforms_t *platforms, nt_err_t *err)
+{
+    nt_metrics_t *m = calloc(1, sizeof(*m));
+    if (m == NULL)
+        goto oom;
+    m->consumer_lag = -1;
+    if (platforms != NULL) {
+        m->nplats = nt_platforms_count(platforms);
+        m->plats = calloc(m->nplats ? m->nplats : 1, sizeof(*m->plats));
+        if (m->plats == NULL)
+            goto oom;
+        for (size_t i = 0; i < m->nplats; i++)
+            m->plats[i].id = nt_platform_id(nt_platforms_at(platforms, i));
+    }
+    return m;
+oom:
+    free(m);
+    nt_err_set(err, NT_ENOMEM, false, "out of memory");
+    return NULL;
+}
+
+void nt_metrics_free(nt_metrics_t *m)
+{
+    if (m == NULL)
+        return;
+    free(m->plats);
+    free(m);
+}
+
+static void hist_add(hist_t *h, int64_t us)
+{
+    double ms = (double)us / 1000.0;
+    size_t i = 0;
+    while (i < NBUCKETS && ms > bucket_ms[i])
+        i++;
+    h->counts[i]++;
+    h->sum_s += ms / 1000.0;
+    h->n++;
+}
+
+void nt_metrics_job_done(nt_metrics_t *m, int type, nt_metric_outcome_t outcome, int64_t latency_us)
+{
+    if (m == NULL || type < 0 || type > NT_JOB_NTYPES || (unsigned)outcome >= NT_METRIC_OUTCOMES)
+        return;
+    m->jobs[type][outcome]++;
+    if (outcome == NT_METRIC_OK || outcome == NT_METRIC_FAILED)
+        hist_add(&m->job_latency[type], latency_us);
+}
+
+void nt_metrics_call(nt_metrics_t *m, size_t platform, nt_outcome_t outcome, int64_t elapsed_us)
+{
+    if (m == NULL || platform >= m->nplats || (unsigned)outcome >= NT_OUTCOME_N)
+        return;
+    m->plats[platform].calls[outcome]++;
+    hist_add(&m->plats[platform].latency, elapsed_us);
+}
+
+void nt_metrics_set_platform(nt_metrics_t *m, size_t platform, bool breaker_open, double rate)
+{
+    if (m == NULL || platform >= m->nplats)
+        return;
+    m->plats[platform].breaker_open = breaker_open;
+    m->plats[platform].rate = rate;
+}
+
+void nt_metrics_set_gauges(nt_metrics_t *m, size_t jobs_in_flight, size_t http_in_flight,
+                           size_t writes_pending, bool pg_connected)
+{
+    if (m == NULL)
+        return;
+    m->jobs_in_flight = jobs_in_flight;
+    m->http_in_flight = http_in_flight;
+    m->writes_pending = writes_pending;
+    m->pg_connected = pg_connected;
+}
+
+void nt_metrics_kafka_stats(nt_metrics_t *m, const char *json, size_t len)
+{
+    cJSON *root = cJSON_ParseWithLength(json, len);
+    if (root == NULL)
+        return;
+    int64_t lag = 0;
+    bool known = false;
+    const cJSON *topics = cJSON_GetObjectItemCaseSensitive(root, "topics");
+    for (const cJSON *t = topics ? topics->child : NULL; t != NULL; t = t->next) {
+        const cJSON *parts = cJSON_GetObjectItemCaseSensitive(t, "partitions");
+        for (const cJSON *p = parts ? parts->child : NULL; p != NULL; p = p->next) {
+            const cJSON *l = cJSON_GetObjectItemCaseSensitive(p, "consumer_lag");
+            const cJSON *id = cJSON_GetObjectItemCaseSensitive(p, "partition");
+            if (cJSON_IsNumber(id) && id->valuedouble < 0)
+                continue; /* the internal UA partition */
+            if (cJSON_IsNumber(l) && l->valuedouble >= 0) {
+                lag += (int64_t)l->valuedouble;
+                known = true;
+            }
+        }
+    }
+    if (known)
+        m->consumer_lag = lag;
+    cJSON_Delete(root);
+}
+
+int64_t nt_metrics_consumer_lag(const nt_metrics_t *m)
+{
+    return m->consumer_lag;
+}
+
+static int render_hist(nt_buf_t *out, const char *name, const char *labels, const hist_t *h)
+{
+    uint64_t cum = 0;
+    int rc = NT_OK;
+    for (size_t i = 0; rc == NT_OK && i <= NBUCKETS; i++) {
+        cum += h->counts[i];
+        if (i < NBUCKETS)
+            rc = nt_buf_printf(out, "%s_bucket{%s,le=\"%g\"} %llu\n", name, labels,
+                               bucket_ms[i] / 1000.0, (unsigned long long)cum);
+        else
+            rc = nt_buf_printf(out, "%s_bucket{%s,le=\"+Inf\"} %llu\n", name, labels,
+                               (unsigned long long)cum);
+    }
+    if (rc == NT_OK)
+        rc = nt_buf_printf(out, "%s_sum{%s} %.6f\n%s_count{%s} %llu\n", name, labels, h->sum_s,
+                           name, labels, (unsigned long long)h->n);
+    return rc;
+}
+
+int nt_metrics_render(const nt_metrics_t *m, nt_buf_t *out)
+{
+    char labels[160];
+    int rc = nt_buf_puts(out, "# HELP numtrust_jobs_total Jobs finished, by type and outcome.\n"
+                              "# TYPE numtrust_jobs_total counter\n");
+    for (int t = 0; rc == NT_OK && t <= NT_JOB_NTYPES; t++)
+        for (int o = 0; rc == NT_OK && o < NT_METRIC_OUTCOMES; o++)
+            rc = nt_buf_printf(out, "numtrust_jobs_total{type=\"%s\",outcome=\"%s\"} %llu\n",
+                               type_names[t], outcome_names[o], (unsigned long long)m->jobs[t][o]);
+    if (rc == NT_OK)
+        rc = nt_buf_puts(out, "# HELP numtrust_job_seconds Time from receipt to result.\n"
+                              "# TYPE numtrust_job_seconds histogram\n");
+    for (int t = 0; rc == NT_OK && t <= NT_JOB_NTYPES; t++) {
+        snprintf(labels, sizeof(labels), "type=\"%s\"", type_names[t]);
+        rc = render_hist(out, "numtrust_job_seconds", labels, &m->job_latency[t]);
+    }
+    if (rc == NT_OK)
+        rc = nt_buf_puts(out, "# HELP numtrust_platform_calls_total Platform calls by outcome.\n"
+                              "# TYPE numtrust_platform_calls_total counter\n");
+    for (size_t p = 0; rc == NT_OK && p < m->nplats; p++)
+        for (int o = 0; rc == NT_OK && o < NT_OUTCOME_N; o++)
+            rc = nt_buf_printf(out,
+                               "numtrust_platform_calls_total{platform=\"%s\",outcome=\"%s\"} "
+                               "%llu\n",
+                               m->plats[p].id, nt_outcome_name((nt_outcome_t)o),
+                               (unsigned long long)m->plats[p].calls[o]);
+    if (rc == NT_OK)
+        rc = nt_buf_puts(out, "# HELP numtrust_platform_call_seconds Platform call latency.\n"
+                              "# TYPE numtrust_platform_call_seconds histogram\n");
+    for (size_t p = 0; rc == NT_OK && p < m->nplats; p++) {
+        snprintf(labels, sizeof(labels), "platform=\"%s\"", m->plats[p].id);
+        rc = render_hist(out, "numtrust_platform_call_seconds", labels, &m->plats[p].latency);
+    }
+    if (rc == NT_OK)
+        rc = nt_buf_puts(out, "# HELP numtrust_breaker_open 1 while a platform's circuit is "
+                              "open.\n# TYPE numtrust_breaker_open gauge\n");
+    for (size_t p = 0; rc == NT_OK && p < m->nplats; p++)
+        rc = nt_buf_printf(out, "numtrust_breaker_open{platform=\"%s\"} %d\n", m->plats[p].id,
+                           m->plats[p].breaker_open ? 1 : 0);
+    if (rc == NT_OK)
+        rc = nt_buf_puts(out, "# HELP numtrust_platform_rate Current call rate limit (AIMD), "
+                              "calls/s; 0 = unlimited.\n# TYPE numtrust_platform_rate gauge\n");
+    for (size_t p = 0; rc == NT_OK && p < m->nplats; p++)
+        rc = nt_buf_printf(out, "numtrust_platform_rate{platform=\"%s\"} %.1f\n", m->plats[p].id,
+                           m->plats[p].rate);
+    if (rc == NT_OK)
+        rc = nt_buf_printf(out,
+                           "# TYPE numtrust_jobs_in_flight gauge\nnumtrust_jobs_in_flight %zu\n"
+                           "# TYPE numtrust_http_in_flight gauge\nnumtrust_http_in_flight %zu\n"
+                           "# TYPE numtrust_writes_pending gauge\nnumtrust_writes_pending %zu\n"
+                           "# TYPE numtrust_pg_connected gauge\nnumtrust_pg_connected %d\n"
+                           "# HELP numtrust_consumer_lag Messages behind the log end, summed "
+                           "over assigned partitions (-1: unknown yet).\n"
+                           "# TYPE numtrust_consumer_lag gauge\nnumtrust_consumer_lag %lld\n",
+                           m->jobs_in_flight, m->http_in_flight, m->writes_pending,
+                           m->pg_connected ? 1 : 0, (long long)m->consumer_lag);
+    return rc;
+}

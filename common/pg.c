@@ -1,0 +1,249 @@
+/*
+ * pg.c — PostgreSQL connection with reconnect (see pg.h).
+ */
+#include "pg.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "clock.h"
+#include "log.h"
+
+struct nt_pg_s {
+    char *conninfo;
+    PGconn *conn;
+};
+
+/* libpq prints notices (e.g. "relation exists, skipping") on stderr in its
+ * own format; keep stderr JSON lines. */
+static void notice_cb(void *arg, const char *message)
+{
+    (void)arg;
+    char line[512];
+    snprintf(line, sizeof(line), "%s", message);
+    line[strcspn(line, "\n")] = '\0';
+    NT_DEBUG("postgres notice: %s", line);
+}
+
+static PGconn *connect_once(const char *conninfo, nt_err_t *err)
+{
+    PGconn *conn = PQconnectdb(conninfo);
+    if (conn == NULL) {
+        nt_err_set(err, NT_ENOMEM, true, "postgres: out of memory");
+        return NULL;
+    }
+    if (PQstatus(conn) != CONNECTION_OK) {
+        char msg[200];
+        snprintf(msg, sizeof(msg), "%s", PQerrorMessage(conn));
+        msg[strcspn(msg, "\n")] = '\0';
+        nt_err_set(err, NT_EIO, true, "postgres: cannot connect to %s:%s: %s",
+                   PQhost(conn) ? PQhost(conn) : "?", PQport(conn) ? PQport(conn) : "?", msg);
+        PQfinish(conn);
+        return NULL;
+    }
+    PQsetNoticeProcessor(conn, notice_cb, NULL);
+    return conn;
+}
+
+nt_pg_t *nt_pg_connect(const char *conninfo, int timeout_s, nt_err_t *err)
+{
+    nt_pg_t *pg = calloc(1, sizeof(*pg));
+    if (pg == NULL || (pg->conninfo = strdup(conninfo)) == NULL) {
+        free(pg);
+        nt_err_set(err, NT_ENOMEM, false, "out of memory");
+        return NULL;
+    }
+    int64_t deadline = nt_clock_mono_ms() + (int64_t)timeout_s * 1000;
+    int64_t backoff = 100;
+    for (;;) {
+        pg->conn = connect_once(conninfo, err);
+        if (pg->conn != NULL)
+            return pg;
+        if (nt_clock_mono_ms() + backoff > deadline)
+            break;
+        struct timespec ts = {backoff / 1000, (backoff % 1000) * 1000000};
+        nanosleep(&ts, NULL);
+        backoff = backoff * 2 > 2000 ? 2000 : backoff * 2;
+    }
+    nt_pg_free(pg);
+    return NULL;
+}
+
+void nt_pg_free(nt_pg_t *pg)
+{
+    if (pg == NULL)
+        return;
+    if (pg->conn != NULL)
+        PQfinish(pg->conn);
+    free(pg->conninfo);
+    free(pg);
+}
+
+PGconn *nt_pg_conn(nt_pg_t *pg)
+{
+    return pg->conn;
+}
+
+bool nt_pg_is_ok(nt_pg_t *pg)
+{
+    return pg->conn != NULL && PQstatus(pg->conn) == CONNECTION_OK;
+}
+
+int nt_pg_reconnect(nt_pg_t *pg, nt_err_t *err)
+{
+    if (pg->conn != NULL) {
+        PQfinish(pg->conn);
+        pg->conn = NULL;
+    }
+    pg->conn = connect_once(pg->conninfo, err);
+    return pg->conn != NULL ? NT_OK : NT_EIO;
+}
+
+bool nt_pg_sqlstate_is_retriable(const char *sqlstate)
+{
+    if (sqlstate == NULL)
+        return true; /* no SQLSTATE: the connection itself failed */
+    return strncmp(sqlstate, "08", 2) == 0 || strncmp(sqlstate, "57P", 3) == 0 ||
+           strcmp(sqlstate, "40001") == 0 || strcmp(sqlstate, "40P01") == 0 ||
+           strcmp(sqlstate, "53300") == 0 || strcmp(sqlstate, "55P03") == 0;
+}
+
+int nt_pg_result_error(nt_pg_t *pg, const PGresult *res, const char *what, nt_err_t *err)
+{
+    const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+    const char *msg = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+    char connmsg[200];
+    if (msg == NULL) {
+        snprintf(connmsg, sizeof(connmsg), "%s",
+                 pg->conn ? PQerrorMessage(pg->conn) : "no connection");
+        connmsg[strcspn(connmsg, "\n")] = '\0';
+        msg = connmsg;
+    }
+    bool retriable = nt_pg_sqlstate_is_retriable(state) || !nt_pg_is_ok(pg);
+    return nt_err_set(err, retriable ? NT_EIO : NT_ERR, retriable, "%s: %s%s%s", what,
+                      state ? state : "", state ? " " : "", msg);
+}
+
+PGresult *nt_pg_exec(nt_pg_t *pg, const char *sql, int nparams, const char *const *params,
+                     nt_err_t *err)
+{
+    if (!nt_pg_is_ok(pg) && nt_pg_reconnect(pg, err) != NT_OK)
+        return NULL;
+    PGresult *res = PQexecParams(pg->conn, sql, nparams, NULL, params, NULL, NULL, 0);
+    ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+    if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)
+        return res;
+    nt_pg_result_error(pg, res, "postgres", err);
+    PQclear(res);
+    return NULL;
+}
+
+int nt_pg_run(nt_pg_t *pg, const char *sql, int nparams, const char *const *params, nt_err_t *err)
+{
+    PGresult *res = nt_pg_exec(pg, sql, nparams, params, err);
+    if (res == NULL)
+        return err ? err->code : NT_ERR;
+    PQclear(res);
+    return NT_OK;
+}
+
+void nt_pg_array_init(nt_pg_array_t *a)
+{
+    nt_buf_init(&a->buf, 0);
+    a->n = 0;
+    a->closed = false;
+}
+
+void nt_pg_array_free(nt_pg_array_t *a)
+{
+    nt_buf_free(&a->buf);
+    a->n = 0;
+}
+
+void nt_pg_array_reset(nt_pg_array_t *a)
+{
+    nt_buf_reset(&a->buf);
+    a->n = 0;
+    a->closed = false;
+}
+
+static int array_sep(nt_pg_array_t *a)
+{
+    int rc = a->n == 0 ? nt_buf_putc(&a->buf, '{') : nt_buf_putc(&a->buf, ',');
+    if (rc == NT_OK)
+        a->n++;
+    return rc;
+}
+
+int nt_pg_array_add(nt_pg_array_t *a, const char *s, size_t len)
+{
+    int rc = array_sep(a);
+    if (rc == NT_OK)
+        rc = nt_buf_reserve(&a->buf, len * 2 + 2);
+    if (rc != NT_OK)
+        return rc;
+    char *o = a->buf.data + a->buf.len;
+    *o++ = '"';
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] == '"' || s[i] == '\\')
+            *o++ = '\\';
+        *o++ = s[i];
+    }
+    *o++ = '"';
+    a->buf.len = (size_t)(o - a->buf.data);
+    a->buf.data[a->buf.len] = '\0';
+    return NT_OK;
+}
+
+int nt_pg_array_add_str(nt_pg_array_t *a, const char *s)
+{
+    return s == NULL ? nt_pg_array_add_null(a) : nt_pg_array_add(a, s, strlen(s));
+}
+
+int nt_pg_array_add_null(nt_pg_array_t *a)
+{
+    int rc = array_sep(a);
+    return rc == NT_OK ? nt_buf_puts(&a->buf, "NULL") : rc;
+}
+
+int nt_pg_array_add_int(nt_pg_array_t *a, long long v)
+{
+    int rc = array_sep(a);
+    return rc == NT_OK ? nt_buf_printf(&a->buf, "%lld", v) : rc;
+}
+
+int nt_pg_array_add_bytea(nt_pg_array_t *a, const void *p, size_t len)
+{
+    static const char hex[] = "0123456789abcdef";
+    const unsigned char *b = p;
+    int rc = array_sep(a);
+    if (rc == NT_OK)
+        rc = nt_buf_reserve(&a->buf, len * 2 + 6);
+    if (rc != NT_OK)
+        return rc;
+    char *o = a->buf.data + a->buf.len;
+    /* "\\x..." : the array parser turns \\\\ into one backslash */
+    memcpy(o, "\"\\\\x", 4);
+    o += 4;
+    for (size_t i = 0; i < len; i++) {
+        *o++ = hex[b[i] >> 4];
+        *o++ = hex[b[i] & 15];
+    }
+    *o++ = '"';
+    a->buf.len = (size_t)(o - a->buf.data);
+    a->buf.data[a->buf.len] = '\0';
+    return NT_OK;
+}
+
+const char *nt_pg_array_text(nt_pg_array_t *a)
+{
+    if (a->closed)
+        return a->buf.data;
+    int rc = a->n == 0 ? nt_buf_puts(&a->buf, "{}") : nt_buf_putc(&a->buf, '}');
+    if (rc != NT_OK)
+        return NULL;
+    a->closed = true;
+    return a->buf.data;
+}

@@ -1,0 +1,79 @@
+/*
+ * pg.h — a PostgreSQL connection that comes back after failures.
+ *
+ * Wraps one libpq connection with its conninfo. Blocking helpers serve the
+ * producer CLI; the worker drives the same PGconn asynchronously (pipeline
+ * mode on its event loop) and calls nt_pg_reconnect after a broken
+ * connection. Parameters are always passed as $n, never spliced into SQL.
+ */
+#ifndef NT_PG_H
+#define NT_PG_H
+
+#include <libpq-fe.h>
+#include <stdbool.h>
+
+#include "buf.h"
+#include "err.h"
+
+typedef struct nt_pg_s nt_pg_t;
+
+/* Connects, retrying with backoff for up to timeout_s seconds (0: one try).
+ * @returns a new handle; free with nt_pg_free(). NULL on failure (err says
+ * why; the password is never in the message). */
+nt_pg_t *nt_pg_connect(const char *conninfo, int timeout_s, nt_err_t *err);
+
+/* Closes and frees; pg may be NULL. */
+void nt_pg_free(nt_pg_t *pg);
+
+/* The libpq connection (owned by pg). */
+PGconn *nt_pg_conn(nt_pg_t *pg);
+
+/* True when the connection is usable. */
+bool nt_pg_is_ok(nt_pg_t *pg);
+
+/* Drops the connection and connects again, one try. 0 or NT_EIO. */
+int nt_pg_reconnect(nt_pg_t *pg, nt_err_t *err) NT_MUSTCHECK;
+
+/* Runs sql with text parameters and checks the result status (PGRES_TUPLES_OK
+ * or PGRES_COMMAND_OK). Reconnects once and retries if the connection was
+ * found broken before the statement was sent.
+ * @returns the result (free with PQclear) or NULL with err set; err->retriable
+ * tells a connection failure from an SQL error. */
+PGresult *nt_pg_exec(nt_pg_t *pg, const char *sql, int nparams, const char *const *params,
+                     nt_err_t *err);
+
+/* Same, for statements whose result is not needed. 0 or a negative code. */
+int nt_pg_run(nt_pg_t *pg, const char *sql, int nparams, const char *const *params,
+              nt_err_t *err) NT_MUSTCHECK;
+
+/* Fills err from a failed result or the connection: SQLSTATE and message;
+ * retriable for connection-class failures (08xxx, 57Pxx, 40001, 40P01). */
+int nt_pg_result_error(nt_pg_t *pg, const PGresult *res, const char *what, nt_err_t *err);
+
+/* True for an SQLSTATE that a retry (maybe after reconnecting) can fix. */
+bool nt_pg_sqlstate_is_retriable(const char *sqlstate);
+
+/* A text-format array literal ('{"a","b",NULL}') built element by element,
+ * for the unnest($1::text[], ...) batch statements. Elements are quoted and
+ * escaped, so any bytes that are valid text survive unchanged. */
+typedef struct nt_pg_array_s {
+    nt_buf_t buf;
+    size_t n;    /* elements so far */
+    bool closed; /* nt_pg_array_text was called */
+} nt_pg_array_t;
+
+void nt_pg_array_init(nt_pg_array_t *a);
+void nt_pg_array_free(nt_pg_array_t *a);
+/* Starts a new, empty array (keeps the allocation). */
+void nt_pg_array_reset(nt_pg_array_t *a);
+int nt_pg_array_add(nt_pg_array_t *a, const char *s, size_t len) NT_MUSTCHECK;
+int nt_pg_array_add_str(nt_pg_array_t *a, const char *s) NT_MUSTCHECK; /* NULL -> NULL */
+int nt_pg_array_add_null(nt_pg_array_t *a) NT_MUSTCHECK;
+int nt_pg_array_add_int(nt_pg_array_t *a, long long v) NT_MUSTCHECK;
+/* bytea element in hex form */
+int nt_pg_array_add_bytea(nt_pg_array_t *a, const void *p, size_t len) NT_MUSTCHECK;
+/* Closes the literal and returns it (owned by a, valid until the next
+ * reset); NULL when out of memory. */
+const char *nt_pg_array_text(nt_pg_array_t *a);
+
+#endif

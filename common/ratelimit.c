@@ -1,0 +1,101 @@
+/*
+ * ratelimit.c — AIMD token bucket (see ratelimit.h).
+ */
+#include "ratelimit.h"
+
+#define MIN_RATE 1.0
+
+void nt_ratelimit_init(nt_ratelimit_t *rl, double qps, double burst, int64_t now_us)
+{
+    rl->max_rate = qps > 0 ? qps : 0;
+    rl->rate = rl->max_rate;
+    rl->burst = burst > 0 ? burst : (qps > 1 ? qps : 1);
+    rl->tokens = rl->burst;
+    rl->last_us = now_us;
+    rl->hold_until_us = 0;
+    rl->leased = false;
+    rl->lease_tokens = 0;
+    rl->throttles = 0;
+}
+
+static void refill(nt_ratelimit_t *rl, int64_t now_us)
+{
+    if (now_us <= rl->last_us)
+        return;
+    double add = rl->rate * (double)(now_us - rl->last_us) / 1e6;
+    rl->tokens += add;
+    if (rl->tokens > rl->burst)
+        rl->tokens = rl->burst;
+    rl->last_us = now_us;
+}
+
+bool nt_ratelimit_take(nt_ratelimit_t *rl, int64_t now_us)
+{
+    if (now_us < rl->hold_until_us)
+        return false;
+    if (rl->max_rate <= 0)
+        return true;
+    refill(rl, now_us);
+    if (rl->tokens < 1.0)
+        return false;
+    if (rl->leased) {
+        if (rl->lease_tokens < 1.0)
+            return false;
+        rl->lease_tokens -= 1.0;
+    }
+    rl->tokens -= 1.0;
+    return true;
+}
+
+int64_t nt_ratelimit_wait_us(nt_ratelimit_t *rl, int64_t now_us)
+{
+    if (now_us < rl->hold_until_us)
+        return rl->hold_until_us - now_us;
+    if (rl->max_rate <= 0)
+        return 0;
+    refill(rl, now_us);
+    if (rl->tokens >= 1.0)
+        return 0;
+    return (int64_t)((1.0 - rl->tokens) / rl->rate * 1e6) + 1;
+}
+
+void nt_ratelimit_on_success(nt_ratelimit_t *rl, int64_t now_us)
+{
+    (void)now_us;
+    if (rl->max_rate <= 0 || rl->rate >= rl->max_rate)
+        return;
+    /* one success adds 5% of max spread over the current rate's calls per
+     * second, i.e. about 5% of max per second of steady success */
+    rl->rate += 0.05 * rl->max_rate / (rl->rate > 1 ? rl->rate : 1);
+    if (rl->rate > rl->max_rate)
+        rl->rate = rl->max_rate;
+}
+
+void nt_ratelimit_on_throttle(nt_ratelimit_t *rl, int64_t now_us, int64_t retry_after_ms)
+{
+    rl->throttles++;
+    if (rl->max_rate > 0) {
+        refill(rl, now_us);
+        rl->rate /= 2;
+        if (rl->rate < MIN_RATE)
+            rl->rate = MIN_RATE;
+        if (rl->tokens > 1)
+            rl->tokens = 1;
+    }
+    if (retry_after_ms >= 0) {
+        int64_t until = now_us + retry_after_ms * 1000;
+        if (until > rl->hold_until_us)
+            rl->hold_until_us = until;
+    }
+}
+
+void nt_ratelimit_grant(nt_ratelimit_t *rl, double tokens)
+{
+    rl->leased = true;
+    rl->lease_tokens += tokens;
+}
+
+double nt_ratelimit_leased_left(const nt_ratelimit_t *rl)
+{
+    return rl->lease_tokens;
+}

@@ -1,0 +1,50 @@
+/*
+ * ratelimit.h — per-platform call pacing: a token bucket whose rate adapts
+ * (AIMD: halve on 429 or timeout, creep back up on success) and which holds
+ * all calls while a platform's Retry-After runs. Times are monotonic
+ * microseconds supplied by the caller, so tests drive it without sleeping.
+ *
+ * In a cluster, tokens can come from a shared bucket instead of the clock
+ * (nt_ratelimit_grant); the local AIMD rate still caps the spending.
+ */
+#ifndef NT_RATELIMIT_H
+#define NT_RATELIMIT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef struct nt_ratelimit_s {
+    double max_rate; /* configured calls/s; 0 = unlimited */
+    double rate;     /* current calls/s after AIMD */
+    double burst;
+    double tokens;
+    int64_t last_us;
+    int64_t hold_until_us; /* Retry-After: no call before this */
+    bool leased;           /* tokens come from nt_ratelimit_grant, not the clock */
+    double lease_tokens;   /* granted and not yet spent */
+    uint64_t throttles;    /* 429s and timeouts seen */
+} nt_ratelimit_t;
+
+/* qps 0 means unlimited; burst 0 means qps (at least 1). */
+void nt_ratelimit_init(nt_ratelimit_t *rl, double qps, double burst, int64_t now_us);
+
+/* Takes one token if a call may start now. */
+bool nt_ratelimit_take(nt_ratelimit_t *rl, int64_t now_us);
+
+/* Microseconds until a token may be available (0: now). */
+int64_t nt_ratelimit_wait_us(nt_ratelimit_t *rl, int64_t now_us);
+
+/* A call succeeded: additive increase (5% of max per second of success). */
+void nt_ratelimit_on_success(nt_ratelimit_t *rl, int64_t now_us);
+
+/* A call was throttled (429) or timed out: multiplicative decrease, and a
+ * hold of retry_after_ms when >= 0. */
+void nt_ratelimit_on_throttle(nt_ratelimit_t *rl, int64_t now_us, int64_t retry_after_ms);
+
+/* Switches to leased mode and adds tokens granted by the shared bucket. */
+void nt_ratelimit_grant(nt_ratelimit_t *rl, double tokens);
+
+/* Tokens left to spend from leases (leased mode). */
+double nt_ratelimit_leased_left(const nt_ratelimit_t *rl);
+
+#endif
