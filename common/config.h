@@ -41,6 +41,7 @@ typedef struct nt_config_s {
     char *topics_retry_tiers; /* "30s,5m,1h" */
 
     char *platforms_file;
+    char *sql_dir;
 
     int job_max_bytes;
     int job_max_attempts;

@@ -1,4 +1,108 @@
-int main(void)
+/*
+ * main.c — numtrust-worker: parse arguments, load config and platform
+ * adapters, run the worker until SIGTERM/SIGINT, exit 0 after a clean drain.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+#include "adapter.h"
+#include "config.h"
+#include "log.h"
+#include "worker.h"
+
+static volatile sig_atomic_t stop_flag;
+
+static void on_signal(int sig)
 {
-    return 0;
+    (void)sig;
+    stop_flag = 1;
+}
+
+static void usage(FILE *fp)
+{
+    fputs("usage: numtrust-worker [--config FILE] [--print-config] [--help]\n"
+          "\n"
+          "Consumes check, tag-update and appeal jobs from Kafka, calls the display\n"
+          "platforms through the adapters in platforms_file and writes the results to\n"
+          "PostgreSQL. Run as many as there are partitions; SIGTERM drains and exits 0.\n"
+          "\n"
+          "  --config FILE    JSON config file (default: $NUMTRUST_CONFIG, else none)\n"
+          "  --print-config   print the effective configuration (secrets masked) and exit\n"
+          "  --help           this text\n"
+          "\n"
+          "Every key can be set by environment: NUMTRUST_<KEY> (see docs/configuration.md).\n",
+          fp);
+}
+
+int main(int argc, char **argv)
+{
+    const char *file = getenv("NUMTRUST_CONFIG");
+    bool print = false;
+    nt_config_t cfg;
+    nt_err_t err;
+    nt_platforms_t *platforms = NULL;
+    nt_worker_t *w = NULL;
+    int rc = 1;
+
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            usage(stdout);
+            return 0;
+        } else if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) {
+            file = argv[++i];
+        } else if (strcmp(argv[i], "--print-config") == 0) {
+            print = true;
+        } else {
+            fprintf(stderr, "numtrust-worker: unknown argument \"%s\"\n", argv[i]);
+            usage(stderr);
+            return 2;
+        }
+    }
+    nt_err_clear(&err);
+    if (nt_config_load(&cfg, file, &err) != NT_OK) {
+        fprintf(stderr, "numtrust-worker: config: %s\n", err.msg);
+        return 2;
+    }
+    if (print) {
+        nt_config_dump(&cfg, STDOUT_FILENO);
+        nt_config_free(&cfg);
+        return 0;
+    }
+    nt_log_level_t level = NT_LOG_INFO;
+    if (nt_log_level_parse(cfg.log_level, &level) != NT_OK)
+        level = NT_LOG_INFO;
+    nt_log_init("numtrust-worker", level);
+
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+
+    platforms = nt_platforms_load(cfg.platforms_file, &err);
+    if (platforms == NULL) {
+        NT_ERROR("%s", err.msg);
+        rc = 2;
+        goto out;
+    }
+    w = nt_worker_new(&cfg, platforms, &stop_flag, &err);
+    if (w == NULL) {
+        NT_ERROR("cannot start: %s", err.msg);
+        goto out;
+    }
+    rc = nt_worker_run(w) == NT_OK ? 0 : 1;
+    NT_INFO("stopped (exit %d)", rc);
+out:
+    nt_worker_free(w);
+    nt_platforms_free(platforms);
+    nt_config_free(&cfg);
+    curl_global_cleanup();
+    return rc;
 }

@@ -1,0 +1,53 @@
+/*
+ * cli.h — what every numtrust-producer subcommand shares: the loaded config,
+ * platform adapters (loaded on demand), and small argument helpers.
+ */
+#ifndef NT_PRODUCER_CLI_H
+#define NT_PRODUCER_CLI_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "adapter.h"
+#include "config.h"
+#include "err.h"
+#include "pg.h"
+
+typedef struct cli_s {
+    nt_config_t cfg;
+    nt_platforms_t *platforms; /* NULL until cli_platforms() */
+    volatile sig_atomic_t *stop;
+} cli_t;
+
+/* Loads the platform adapters once. NULL with a message on stderr. */
+const nt_platforms_t *cli_platforms(cli_t *cli);
+
+/* Connects to PostgreSQL (pg.conninfo). NULL with a message on stderr. */
+nt_pg_t *cli_pg(cli_t *cli);
+
+/* Argument helpers: true when argv[*i] is `name` and a value follows; the
+ * value is stored and *i advanced. */
+bool cli_opt(int argc, char **argv, int *i, const char *name, const char **value);
+
+/* Prints "numtrust-producer <cmd>: <message>" to stderr and returns 2. */
+int cli_usage_error(const char *cmd, const char *fmt, ...) NT_PRINTF(2, 3);
+
+/* Enqueues one kind of work ("check", "check-due", "tag", "appeal",
+ * "appeal-status") with optional filters (NULL: any). quiet: print a line
+ * only when something was produced. *produced (may be NULL) receives the
+ * count. Returns 0, or non-zero after printing why. */
+int enqueue_run(cli_t *cli, const char *kind, const char *number, const char *platform,
+                const char *tenant, const char *period, const char *limit, bool force, bool quiet,
+                uint64_t *produced);
+
+int cmd_migrate(cli_t *cli, int argc, char **argv);
+int cmd_topics(cli_t *cli, int argc, char **argv);
+int cmd_import(cli_t *cli, int argc, char **argv);
+int cmd_enqueue(cli_t *cli, int argc, char **argv);
+int cmd_report(cli_t *cli, int argc, char **argv);
+int cmd_dead(cli_t *cli, int argc, char **argv);
+int cmd_run(cli_t *cli, int argc, char **argv);
+
+#endif

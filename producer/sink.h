@@ -1,0 +1,49 @@
+/*
+ * sink.h — where the producer sends jobs: the jobs ledger in PostgreSQL,
+ * then Kafka, in batches, with every delivery report checked.
+ *
+ * A job is recorded in the ledger (state queued) before it is produced; a
+ * job whose ledger row is already final (done, failed, dead) is skipped
+ * unless forced, so enqueuing the same deterministic ids twice does no work
+ * twice. Messages are keyed by number, so one number's jobs stay in order.
+ */
+#ifndef NT_SINK_H
+#define NT_SINK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "err.h"
+#include "job.h"
+#include "kafka.h"
+#include "pg.h"
+
+typedef struct sink_s sink_t;
+
+typedef struct sink_stats_s {
+    uint64_t offered;   /* jobs given to the sink */
+    uint64_t skipped;   /* already final in the ledger */
+    uint64_t produced;  /* handed to librdkafka */
+    uint64_t delivered; /* acknowledged by the broker */
+    uint64_t failed;    /* not delivered (reported on stderr) */
+} sink_stats_t;
+
+/* @returns a new sink; free with sink_free() after sink_finish(). force:
+ * produce even jobs the ledger says are final. progress: print a line to
+ * stderr every `progress` jobs (0: never). */
+sink_t *sink_new(const nt_config_t *cfg, nt_pg_t *pg, bool force, uint64_t progress, nt_err_t *err);
+
+/* Offers one job (copied). 0, or a negative code when the ledger write
+ * failed (err set). */
+int sink_add(sink_t *s, const nt_job_t *job, nt_err_t *err) NT_MUSTCHECK;
+
+/* Flushes everything and waits for the delivery reports (up to timeout_ms).
+ * 0 when every produced job was delivered. */
+int sink_finish(sink_t *s, int timeout_ms, nt_err_t *err) NT_MUSTCHECK;
+
+void sink_get_stats(const sink_t *s, sink_stats_t *st);
+
+void sink_free(sink_t *s);
+
+#endif

@@ -1,0 +1,83 @@
+/*
+ * wjob.h — one job inside a worker, from the Kafka message that carried it
+ * to the commit of its result.
+ *
+ *   NEW ─► WAIT_KEY ─► CLAIM ─► WAIT_CALL ─► CALLING ─► WRITE ─► DONE
+ *            (another job of the   (ledger      (rate limit,   (platform    (result
+ *             same number runs)     attempts)    breaker)       call)        committed)
+ *   side paths: HELD (retry tier not yet due), PRODUCE (retry tier or
+ *   dead-letter topic, waiting for the delivery report).
+ *
+ * A wjob belongs to the worker; the writer and the platform-call code only
+ * borrow it between hand-off and callback.
+ */
+#ifndef NT_WJOB_H
+#define NT_WJOB_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "adapter.h"
+#include "job.h"
+
+typedef enum {
+    WJ_NEW = 0,
+    WJ_HELD,
+    WJ_WAIT_KEY,
+    WJ_CLAIM,
+    WJ_WAIT_CALL,
+    WJ_CALLING,
+    WJ_WRITE,
+    WJ_PRODUCE,
+    WJ_DONE,
+} wj_state_t;
+
+/* What the writer records for a job. */
+typedef enum {
+    WR_NONE = 0,
+    WR_CHECK,         /* check_results + observed state + marks + ledger done */
+    WR_TAG,           /* tag_updates + ledger done */
+    WR_APPEAL,        /* appeals + mark appealed + ledger done */
+    WR_APPEAL_STATUS, /* appeals state + marks + ledger done */
+    WR_LEDGER,        /* ledger only: failed / retrying */
+    WR_DEAD,          /* dead_letters row (+ ledger dead when the id is known) */
+} wr_kind_t;
+
+#define WR_NKINDS 7
+
+typedef struct tpart_s tpart_t;
+
+typedef struct wjob_s {
+    struct wjob_s *next;     /* the queue the job sits in */
+    struct wjob_s *key_next; /* jobs of the same number waiting behind this one */
+    tpart_t *tp;             /* source partition; its tracker holds our offset */
+    int topic_idx;
+    const char *topic; /* source topic name (owned by the worker) */
+    int32_t partition;
+    int64_t offset;
+    wj_state_t state;
+    nt_job_verdict_t verdict;
+    nt_job_t job;
+    const nt_platform_t *platform;
+    int attempts;       /* ledger attempts, after the claim */
+    int claim_attempts; /* writer's scratch while matching claim rows */
+    char claim_state[12];
+    bool key_held;
+    bool solo;      /* write alone: a batch containing it failed */
+    bool abandoned; /* its partition was revoked before it finished */
+    char *raw;      /* the message bytes, for the dead-letter topic */
+    size_t raw_len;
+    char trace[64];
+
+    /* what to write */
+    wr_kind_t wkind;
+    char ledger_state[12]; /* WR_LEDGER / WR_DEAD: failed, retrying, dead */
+    char error[256];
+    int64_t result_ms; /* when the platform answered */
+    nt_check_state_t check;
+    nt_ticket_t ticket;
+
+    int64_t t0_us; /* received from Kafka (latency metrics) */
+} wjob_t;
+
+#endif

@@ -1,0 +1,1599 @@
+/*
+ * worker.c — the worker's event loop: Kafka in, platform calls out, results
+ * to PostgreSQL, offsets stored only behind committed results.
+ *
+ * Everything runs on one nt_loop: librdkafka's consumer and producer queues
+ * wake it through pipes (rd_kafka_queue_io_event_enable), curl's sockets and
+ * timers are watched by nt_http, libpq's socket by the writer. Sections:
+ *   partitions & offsets — per-partition trackers, store after commit
+ *   key locks           — at most one job per number in flight
+ *   platforms           — rate limit, circuit breaker, batching, calls
+ *   outcomes            — results, retry tiers, dead letters
+ *   kafka               — messages, delivery reports, rebalances, window
+ *   lifecycle           — new / run / drain / free
+ */
+#include "worker.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <librdkafka/rdkafka.h>
+
+#include "buf.h"
+#include "clock.h"
+#include "http.h"
+#include "kafka.h"
+#include "log.h"
+#include "metrics.h"
+#include "ratelimit.h"
+#include "strmap.h"
+#include "wjob.h"
+#include "writer.h"
+
+#define MAX_TOPICS           (3 + NT_KAFKA_MAX_TIERS)
+#define BREAKER_THRESHOLD    10
+#define BREAKER_OPEN_MS      5000
+#define BREAKER_OPEN_MAX_MS  60000
+#define BATCH_LINGER_MS      5
+#define REPRODUCE_DELAY_MS   1000
+#define AUTH_LOG_INTERVAL_MS 60000
+
+/* ---- types ---- */
+
+struct tpart_s {
+    nt_worker_t *w;
+    int topic_idx;
+    int32_t partition;
+    bool active;   /* assigned to us; false once revoked (jobs then abandoned) */
+    size_t refs;   /* jobs alive from this partition, +1 while active */
+    int64_t *offs; /* offsets received and not yet committable, ascending (ring) */
+    uint8_t *done;
+    size_t head, count, cap;
+    int64_t committable; /* next offset to store; -1 none yet */
+    bool dirty;
+    int64_t last_seen;
+    /* retry tiers: messages not due yet, in order; the partition is paused */
+    wjob_t *hold_head, *hold_tail;
+    bool hold_paused;
+    nt_timer_t hold_timer;
+};
+
+typedef struct jlist_s {
+    wjob_t *head, *tail;
+    size_t n;
+} jlist_t;
+
+typedef struct plat_s {
+    nt_worker_t *w;
+    const nt_platform_t *p;
+    nt_ratelimit_t rl;
+    int batch_max;
+    jlist_t q_check; /* claimed checks waiting for a call */
+    jlist_t q_other; /* claimed tag/appeal jobs waiting for a call */
+    int64_t q_check_since_ms;
+    nt_timer_t timer;
+    /* circuit breaker */
+    int fails;
+    int64_t open_until_ms;
+    int64_t open_ms;
+    int64_t last_auth_log_ms;
+} plat_t;
+
+typedef struct call_s {
+    struct call_s *next; /* pool */
+    plat_t *ps;
+    nt_op_t op;
+    size_t njobs;
+    wjob_t **jobs;
+    const char **numbers;
+    nt_buf_t url, body;
+} call_t;
+
+typedef struct wstats_s {
+    uint64_t received;
+    uint64_t outcome[NT_JOB_NTYPES + 1][NT_METRIC_OUTCOMES];
+    uint64_t calls, call_retryable, call_rate_limited, call_permanent, call_auth, timeouts;
+    uint64_t appeals_fast_path;
+    uint64_t produce_errors;
+} wstats_t;
+
+struct nt_worker_s {
+    const nt_config_t *cfg;
+    const nt_platforms_t *platforms;
+    volatile sig_atomic_t *stop;
+    char worker_id[128];
+    nt_loop_t *loop;
+    nt_http_t *http;
+    writer_t *writer;
+    nt_metrics_t *metrics;
+
+    rd_kafka_t *consumer;
+    rd_kafka_t *producer;
+    rd_kafka_queue_t *cq;
+    rd_kafka_queue_t *pq;
+    int cq_pipe[2];
+    int pq_pipe[2];
+
+    nt_kafka_topics_t topics;
+    const char *topic_names[MAX_TOPICS];
+    int ntopics;
+    tpart_t **tps[MAX_TOPICS]; /* [topic][partition] -> current partition state */
+    int32_t ntps[MAX_TOPICS];
+
+    nt_strmap_t *keys; /* number -> wjob holding the number's lock */
+    plat_t *plats;
+    size_t nplats;
+    call_t *call_pool;
+
+    size_t outstanding; /* jobs alive */
+    bool window_paused;
+    bool in_rebalance;
+    bool draining;
+    bool fatal;
+
+    jlist_t reproduce; /* jobs whose produce must be retried */
+    nt_timer_t reproduce_timer;
+
+    wstats_t st;
+    int64_t last_progress_ms;
+};
+
+static void dispatch(nt_worker_t *w, wjob_t *job);
+static void start_job(nt_worker_t *w, wjob_t *job);
+static void finish(nt_worker_t *w, wjob_t *job);
+static void fail_job(nt_worker_t *w, wjob_t *job, const char *reason);
+static void dead_path(nt_worker_t *w, wjob_t *job, const char *reason);
+static void plat_pump(nt_worker_t *w, plat_t *ps);
+static void produce_job(nt_worker_t *w, wjob_t *job);
+
+static void jl_push(jlist_t *l, wjob_t *job)
+{
+    job->next = NULL;
+    if (l->tail != NULL)
+        l->tail->next = job;
+    else
+        l->head = job;
+    l->tail = job;
+    l->n++;
+}
+
+static wjob_t *jl_pop(jlist_t *l)
+{
+    wjob_t *job = l->head;
+    if (job == NULL)
+        return NULL;
+    l->head = job->next;
+    if (l->head == NULL)
+        l->tail = NULL;
+    l->n--;
+    job->next = NULL;
+    return job;
+}
+
+static void job_ctx(const wjob_t *job, nt_log_ctx_t *ctx)
+{
+    ctx->topic = job->topic;
+    ctx->partition = job->partition;
+    ctx->offset = job->offset;
+    ctx->job_id = job->job.id[0] ? job->job.id : NULL;
+    ctx->platform = job->job.platform[0] ? job->job.platform : NULL;
+    ctx->number = job->job.number[0] ? job->job.number : NULL;
+}
+
+static int type_index(const wjob_t *job)
+{
+    return (unsigned)job->job.type < NT_JOB_NTYPES ? (int)job->job.type : NT_JOB_NTYPES;
+}
+
+static void count_outcome(nt_worker_t *w, const wjob_t *job, nt_metric_outcome_t o)
+{
+    w->st.outcome[type_index(job)][o]++;
+    nt_metrics_job_done(w->metrics, type_index(job), o, nt_clock_mono_us() - job->t0_us);
+}
+
+/* ---- partitions & offsets ---- */
+
+static tpart_t *tp_get(nt_worker_t *w, int topic_idx, int32_t partition)
+{
+    if (partition < 0 || partition >= w->ntps[topic_idx])
+        return NULL;
+    return w->tps[topic_idx][partition];
+}
+
+static void tp_unref(nt_worker_t *w, tpart_t *tp)
+{
+    (void)w;
+    if (--tp->refs > 0)
+        return;
+    free(tp->offs);
+    free(tp->done);
+    free(tp);
+}
+
+static tpart_t *tp_create(nt_worker_t *w, int topic_idx, int32_t partition)
+{
+    if (partition >= w->ntps[topic_idx]) {
+        int32_t n = partition + 16;
+        tpart_t **arr = realloc(w->tps[topic_idx], (size_t)n * sizeof(*arr));
+        if (arr == NULL)
+            return NULL;
+        memset(arr + w->ntps[topic_idx], 0, (size_t)(n - w->ntps[topic_idx]) * sizeof(*arr));
+        w->tps[topic_idx] = arr;
+        w->ntps[topic_idx] = n;
+    }
+    tpart_t *old = w->tps[topic_idx][partition];
+    if (old != NULL) {
+        /* a previous assignment's state: its jobs are abandoned */
+        w->tps[topic_idx][partition] = NULL;
+        if (old->active) {
+            old->active = false;
+            tp_unref(w, old);
+        }
+    }
+    tpart_t *tp = calloc(1, sizeof(*tp));
+    if (tp == NULL)
+        return NULL;
+    tp->w = w;
+    tp->topic_idx = topic_idx;
+    tp->partition = partition;
+    tp->active = true;
+    tp->refs = 1;
+    tp->committable = -1;
+    tp->last_seen = -1;
+    nt_loop_timer_init(&tp->hold_timer);
+    w->tps[topic_idx][partition] = tp;
+    return tp;
+}
+
+static int tracker_push(tpart_t *tp, int64_t off)
+{
+    if (tp->count == tp->cap) {
+        size_t ncap = tp->cap ? tp->cap * 2 : 256;
+        int64_t *offs = malloc(ncap * sizeof(*offs));
+        uint8_t *done = malloc(ncap);
+        if (offs == NULL || done == NULL) {
+            free(offs);
+            free(done);
+            return NT_ENOMEM;
+        }
+        for (size_t i = 0; i < tp->count; i++) {
+            offs[i] = tp->offs[(tp->head + i) % tp->cap];
+            done[i] = tp->done[(tp->head + i) % tp->cap];
+        }
+        free(tp->offs);
+        free(tp->done);
+        tp->offs = offs;
+        tp->done = done;
+        tp->cap = ncap;
+        tp->head = 0;
+    }
+    size_t at = (tp->head + tp->count) % tp->cap;
+    tp->offs[at] = off;
+    tp->done[at] = 0;
+    tp->count++;
+    return NT_OK;
+}
+
+static void tracker_done(tpart_t *tp, int64_t off)
+{
+    size_t lo = 0, hi = tp->count;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (tp->offs[(tp->head + mid) % tp->cap] < off)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo == tp->count || tp->offs[(tp->head + lo) % tp->cap] != off)
+        return;
+    tp->done[(tp->head + lo) % tp->cap] = 1;
+    while (tp->count > 0 && tp->done[tp->head]) {
+        tp->committable = tp->offs[tp->head] + 1;
+        tp->head = (tp->head + 1) % tp->cap;
+        tp->count--;
+        tp->dirty = true;
+    }
+}
+
+/* Stores the committable offsets of every dirty active partition. */
+static void store_offsets(nt_worker_t *w)
+{
+    rd_kafka_topic_partition_list_t *list = NULL;
+    for (int t = 0; t < w->ntopics; t++) {
+        for (int32_t p = 0; p < w->ntps[t]; p++) {
+            tpart_t *tp = w->tps[t][p];
+            if (tp == NULL || !tp->active || !tp->dirty)
+                continue;
+            if (list == NULL)
+                list = rd_kafka_topic_partition_list_new(16);
+            rd_kafka_topic_partition_list_add(list, w->topic_names[t], p)->offset = tp->committable;
+            tp->dirty = false;
+        }
+    }
+    if (list == NULL)
+        return;
+    rd_kafka_resp_err_t err = rd_kafka_offsets_store(w->consumer, list);
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR && err != RD_KAFKA_RESP_ERR__STATE)
+        NT_WARN("kafka: offsets_store: %s", rd_kafka_err2str(err));
+    rd_kafka_topic_partition_list_destroy(list);
+}
+
+static void pause_tp(nt_worker_t *w, tpart_t *tp, bool pause)
+{
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(l, w->topic_names[tp->topic_idx], tp->partition);
+    rd_kafka_resp_err_t err = pause ? rd_kafka_pause_partitions(w->consumer, l)
+                                    : rd_kafka_resume_partitions(w->consumer, l);
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
+        NT_WARN("kafka: %s %s [%d]: %s", pause ? "pause" : "resume", w->topic_names[tp->topic_idx],
+                (int)tp->partition, rd_kafka_err2str(err));
+    rd_kafka_topic_partition_list_destroy(l);
+}
+
+/* Backpressure: pause every assigned partition while the window is full. */
+static void window_check(nt_worker_t *w)
+{
+    size_t max = (size_t)w->cfg->worker_max_inflight;
+    bool want_pause = w->window_paused ? w->outstanding > max / 2 : w->outstanding >= max;
+    if (want_pause == w->window_paused || w->consumer == NULL)
+        return;
+    w->window_paused = want_pause;
+    NT_DEBUG("window %s at %zu jobs", want_pause ? "full: pausing" : "open: resuming",
+             w->outstanding);
+    for (int t = 0; t < w->ntopics; t++)
+        for (int32_t p = 0; p < w->ntps[t]; p++) {
+            tpart_t *tp = w->tps[t][p];
+            if (tp != NULL && tp->active && !tp->hold_paused)
+                pause_tp(w, tp, want_pause);
+        }
+}
+
+/* ---- key locks ---- */
+
+/* Takes the number's lock, or queues job behind the holder. True if taken. */
+static bool key_acquire(nt_worker_t *w, wjob_t *job)
+{
+    wjob_t *holder = nt_strmap_get(w->keys, job->job.number);
+    if (holder == NULL) {
+        if (nt_strmap_put(w->keys, job->job.number, job) != NT_OK) {
+            NT_ERROR("out of memory in the key map");
+            return false;
+        }
+        job->key_held = true;
+        job->key_next = NULL;
+        return true;
+    }
+    /* append to the holder's chain */
+    wjob_t *last = holder;
+    while (last->key_next != NULL)
+        last = last->key_next;
+    last->key_next = job;
+    job->key_next = NULL;
+    job->state = WJ_WAIT_KEY;
+    return false;
+}
+
+static void key_release(nt_worker_t *w, wjob_t *job)
+{
+    if (!job->key_held)
+        return;
+    job->key_held = false;
+    wjob_t *next = job->key_next;
+    job->key_next = NULL;
+    if (next == NULL) {
+        nt_strmap_del(w->keys, job->job.number);
+        return;
+    }
+    if (nt_strmap_put(w->keys, next->job.number, next) != NT_OK)
+        NT_ERROR("out of memory in the key map");
+    next->key_held = true;
+    start_job(w, next);
+}
+
+/* ---- lifecycle of one job ---- */
+
+static void job_free(wjob_t *job)
+{
+    free(job->raw);
+    free(job);
+}
+
+/* The job is over: its result is committed, or it was a duplicate, or its
+ * partition was revoked. Releases its number and records its offset. */
+static void finish(nt_worker_t *w, wjob_t *job)
+{
+    job->state = WJ_DONE;
+    tpart_t *tp = job->tp;
+    if (tp != NULL) {
+        if (tp->active && !job->abandoned)
+            tracker_done(tp, job->offset);
+        tp_unref(w, tp);
+        job->tp = NULL;
+    }
+    key_release(w, job);
+    w->outstanding--;
+    job_free(job);
+    window_check(w);
+}
+
+static void fail_job(nt_worker_t *w, wjob_t *job, const char *reason)
+{
+    nt_log_ctx_t ctx;
+    job_ctx(job, &ctx);
+    NT_LOG(NT_LOG_INFO, &ctx, "job failed: %s", reason);
+    job->wkind = WR_LEDGER;
+    snprintf(job->ledger_state, sizeof(job->ledger_state), "failed");
+    nt_buf_copy_str(job->error, sizeof(job->error), reason);
+    count_outcome(w, job, NT_METRIC_FAILED);
+    writer_result(w->writer, job);
+}
+
+static plat_t *plat_of(nt_worker_t *w, const wjob_t *job)
+{
+    return &w->plats[nt_platform_index(job->platform)];
+}
+
+static bool breaker_open(const plat_t *ps, int64_t now)
+{
+    return now < ps->open_until_ms;
+}
+
+/* Sends job to the first retry tier without spending an attempt. */
+static void defer_job(nt_worker_t *w, wjob_t *job, int64_t delay_ms)
+{
+    const nt_kafka_tier_t *tier = nt_kafka_tier_for(&w->topics, 1);
+    if (delay_ms < tier->delay_ms)
+        delay_ms = tier->delay_ms;
+    job->job.not_before_ms = nt_clock_wall_ms() + delay_ms;
+    job->wkind = WR_NONE; /* deferral writes nothing: no attempt was spent */
+    job->ledger_state[0] = '\0';
+    count_outcome(w, job, NT_METRIC_DEFERRED);
+    produce_job(w, job);
+}
+
+/* Job holds its number: claim it, unless its platform's breaker is open. */
+static void start_job(nt_worker_t *w, wjob_t *job)
+{
+    plat_t *ps = plat_of(w, job);
+    int64_t now = nt_loop_now(w->loop);
+    if (breaker_open(ps, now)) {
+        defer_job(w, job, ps->open_until_ms - now);
+        return;
+    }
+    writer_claim(w->writer, job);
+}
+
+/* A decoded job enters the pipeline. */
+static void dispatch(nt_worker_t *w, wjob_t *job)
+{
+    nt_err_t err;
+    nt_err_clear(&err);
+    if (job->verdict == NT_JOB_VERDICT_POISON) {
+        dead_path(w, job, job->error);
+        return;
+    }
+    if (job->verdict == NT_JOB_VERDICT_INVALID) {
+        fail_job(w, job, job->error);
+        return;
+    }
+    job->platform = nt_platforms_find(w->platforms, job->job.platform);
+    if (job->platform == NULL) {
+        char reason[160];
+        snprintf(reason, sizeof(reason), "field platform: \"%s\" is not a configured platform",
+                 job->job.platform);
+        fail_job(w, job, reason);
+        return;
+    }
+    static const nt_op_t ops[NT_JOB_NTYPES] = {NT_OP_CHECK, NT_OP_TAG_UPDATE, NT_OP_APPEAL_SUBMIT,
+                                               NT_OP_APPEAL_STATUS};
+    if (!nt_platform_has_op(job->platform, ops[job->job.type])) {
+        char reason[160];
+        snprintf(reason, sizeof(reason), "platform %s has no %s operation", job->job.platform,
+                 nt_op_name(ops[job->job.type]));
+        fail_job(w, job, reason);
+        return;
+    }
+    if (key_acquire(w, job))
+        start_job(w, job);
+}
+
+/* ---- platforms ---- */
+
+static void on_plat_timer(nt_loop_t *loop, void *arg)
+{
+    (void)loop;
+    plat_t *ps = arg;
+    plat_pump(ps->w, ps);
+}
+
+static void arm_plat_timer(nt_worker_t *w, plat_t *ps, int64_t ms)
+{
+    if (nt_loop_timer_is_armed(&ps->timer) && ps->timer.due_ms <= nt_clock_mono_ms() + ms)
+        return;
+    if (nt_loop_timer_start(w->loop, &ps->timer, ms, on_plat_timer, ps) != NT_OK)
+        NT_ERROR("cannot arm a platform timer");
+}
+
+static call_t *call_get(nt_worker_t *w)
+{
+    call_t *c = w->call_pool;
+    if (c != NULL) {
+        w->call_pool = c->next;
+        return c;
+    }
+    int maxn = 1;
+    for (size_t i = 0; i < w->nplats; i++)
+        if (w->plats[i].batch_max > maxn)
+            maxn = w->plats[i].batch_max;
+    c = calloc(1, sizeof(*c));
+    if (c == NULL)
+        return NULL;
+    c->jobs = calloc((size_t)maxn, sizeof(*c->jobs));
+    c->numbers = calloc((size_t)maxn, sizeof(*c->numbers));
+    if (c->jobs == NULL || c->numbers == NULL) {
+        free(c->jobs);
+        free(c->numbers);
+        free(c);
+        return NULL;
+    }
+    nt_buf_init(&c->url, 8192);
+    nt_buf_init(&c->body, 1024 * 1024);
+    return c;
+}
+
+static void call_put(nt_worker_t *w, call_t *c)
+{
+    c->next = w->call_pool;
+    w->call_pool = c;
+}
+
+static void retry_path(nt_worker_t *w, wjob_t *job, const char *reason, int64_t retry_after_ms);
+
+static void on_answer(nt_worker_t *w, wjob_t *job, nt_op_t op, const nt_answer_t *ans,
+                      const cJSON *root, const nt_check_state_t *batch_state)
+{
+    nt_err_t err;
+    nt_err_clear(&err);
+    job->result_ms = nt_clock_wall_ms();
+    switch (ans->outcome) {
+    case NT_OUTCOME_OK:
+        break;
+    case NT_OUTCOME_RETRYABLE:
+    case NT_OUTCOME_RATE_LIMITED:
+        retry_path(w, job, ans->reason, ans->retry_after_ms);
+        return;
+    case NT_OUTCOME_AUTH:
+    case NT_OUTCOME_PERMANENT:
+        fail_job(w, job, ans->reason);
+        return;
+    }
+    int rc = NT_OK;
+    switch (op) {
+    case NT_OP_CHECK:
+        snprintf(job->check.number, sizeof(job->check.number), "%s", job->job.number);
+        rc = nt_adapter_map_check(job->platform, root, &job->check, &err);
+        job->wkind = WR_CHECK;
+        break;
+    case NT_OP_CHECK_BATCH:
+        job->check = *batch_state;
+        job->wkind = WR_CHECK;
+        break;
+    case NT_OP_TAG_UPDATE:
+        rc = nt_adapter_map_ticket(job->platform, op, root, &job->ticket, &err);
+        job->wkind = WR_TAG;
+        break;
+    case NT_OP_APPEAL_SUBMIT:
+        rc = nt_adapter_map_ticket(job->platform, op, root, &job->ticket, &err);
+        job->wkind = WR_APPEAL;
+        break;
+    case NT_OP_APPEAL_STATUS:
+        rc = nt_adapter_map_ticket(job->platform, op, root, &job->ticket, &err);
+        job->wkind = WR_APPEAL_STATUS;
+        break;
+    }
+    if (rc != NT_OK) {
+        char reason[300];
+        snprintf(reason, sizeof(reason), "mapping: %s", err.msg);
+        fail_job(w, job, reason);
+        return;
+    }
+    count_outcome(w, job, NT_METRIC_OK);
+    writer_result(w->writer, job);
+}
+
+static void breaker_record(nt_worker_t *w, plat_t *ps, const nt_answer_t *ans)
+{
+    int64_t now = nt_loop_now(w->loop);
+    bool failure = ans->outcome == NT_OUTCOME_RETRYABLE;
+    if (!failure) {
+        if (ps->fails >= BREAKER_THRESHOLD)
+            NT_INFO("platform %s: answering again, circuit closed", nt_platform_id(ps->p));
+        ps->fails = 0;
+        ps->open_ms = BREAKER_OPEN_MS;
+        return;
+    }
+    ps->fails++;
+    if (ps->fails >= BREAKER_THRESHOLD && !breaker_open(ps, now)) {
+        ps->open_until_ms = now + ps->open_ms;
+        NT_WARN("platform %s: %d failures in a row (%s); circuit open for %lld ms",
+                nt_platform_id(ps->p), ps->fails, ans->reason, (long long)ps->open_ms);
+        ps->open_ms = ps->open_ms * 2 > BREAKER_OPEN_MAX_MS ? BREAKER_OPEN_MAX_MS : ps->open_ms * 2;
+    }
+}
+
+static void on_call_done(const nt_http_result_t *res, void *arg)
+{
+    call_t *c = arg;
+    plat_t *ps = c->ps;
+    nt_worker_t *w = ps->w;
+    nt_answer_t ans;
+    cJSON *root = NULL;
+    int64_t now_us = nt_clock_mono_us();
+
+    nt_adapter_answer(ps->p, res, &ans, &root);
+    nt_metrics_call(w->metrics, nt_platform_index(ps->p), ans.outcome, res->elapsed_us);
+    switch (ans.outcome) {
+    case NT_OUTCOME_OK:
+        nt_ratelimit_on_success(&ps->rl, now_us);
+        break;
+    case NT_OUTCOME_RATE_LIMITED:
+        w->st.call_rate_limited++;
+        nt_ratelimit_on_throttle(&ps->rl, now_us, ans.retry_after_ms);
+        break;
+    case NT_OUTCOME_RETRYABLE:
+        w->st.call_retryable++;
+        if (ans.timed_out) {
+            w->st.timeouts++;
+            nt_ratelimit_on_throttle(&ps->rl, now_us, -1);
+        } else if (ans.retry_after_ms >= 0) {
+            nt_ratelimit_on_throttle(&ps->rl, now_us, ans.retry_after_ms);
+        }
+        break;
+    case NT_OUTCOME_AUTH:
+        w->st.call_auth++;
+        if (nt_loop_now(w->loop) - ps->last_auth_log_ms > AUTH_LOG_INTERVAL_MS) {
+            ps->last_auth_log_ms = nt_loop_now(w->loop);
+            NT_ERROR("platform %s rejects our credentials (%s): jobs fail until the "
+                     "credentials are fixed; replay them afterwards",
+                     nt_platform_id(ps->p), ans.reason);
+        }
+        break;
+    case NT_OUTCOME_PERMANENT:
+        w->st.call_permanent++;
+        break;
+    }
+    breaker_record(w, ps, &ans);
+
+    if (c->op == NT_OP_CHECK_BATCH && ans.outcome == NT_OUTCOME_OK) {
+        nt_check_state_t *sts = calloc(c->njobs, sizeof(*sts));
+        nt_err_t err;
+        nt_err_clear(&err);
+        if (sts == NULL ||
+            nt_adapter_map_batch(ps->p, root, c->numbers, c->njobs, sts, &err) != NT_OK) {
+            for (size_t i = 0; i < c->njobs; i++)
+                fail_job(w, c->jobs[i], sts == NULL ? "out of memory" : err.msg);
+        } else {
+            for (size_t i = 0; i < c->njobs; i++) {
+                nt_answer_t item = ans;
+                item.outcome = sts[i].item_outcome;
+                if (item.outcome != NT_OUTCOME_OK)
+                    nt_buf_copy_str(item.reason, sizeof(item.reason), sts[i].item_error);
+                on_answer(w, c->jobs[i], NT_OP_CHECK_BATCH, &item, root, &sts[i]);
+            }
+        }
+        free(sts);
+    } else {
+        for (size_t i = 0; i < c->njobs; i++)
+            on_answer(w, c->jobs[i], c->op, &ans, root, NULL);
+    }
+    cJSON_Delete(root);
+    call_put(w, c);
+    plat_pump(w, ps);
+}
+
+static void start_call(nt_worker_t *w, plat_t *ps, nt_op_t op, wjob_t **jobs, size_t n)
+{
+    nt_err_t err;
+    nt_http_call_t hc;
+    call_t *c = call_get(w);
+    nt_err_clear(&err);
+    if (c == NULL) {
+        for (size_t i = 0; i < n; i++)
+            retry_path(w, jobs[i], "out of memory", -1);
+        return;
+    }
+    c->ps = ps;
+    c->op = op;
+    c->njobs = n;
+    for (size_t i = 0; i < n; i++) {
+        c->jobs[i] = jobs[i];
+        c->numbers[i] = jobs[i]->job.number;
+        jobs[i]->state = WJ_CALLING;
+    }
+    const nt_job_t *j = &jobs[0]->job;
+    nt_adapter_req_t req = {
+        .job_id = j->id,
+        .number = op == NT_OP_CHECK_BATCH ? NULL : j->number,
+        .numbers = op == NT_OP_CHECK_BATCH ? c->numbers : NULL,
+        .nnumbers = op == NT_OP_CHECK_BATCH ? n : 0,
+        .label = j->label,
+        .mark_type = j->mark_type[0] ? j->mark_type : NULL,
+        .evidence = j->evidence,
+        .ticket = j->ticket[0] ? j->ticket : NULL,
+    };
+    if (nt_adapter_build(ps->p, op, &req, nt_clock_wall_ms() / 1000, &hc, &c->url, &c->body,
+                         &err) != NT_OK) {
+        for (size_t i = 0; i < n; i++)
+            fail_job(w, jobs[i], err.msg);
+        call_put(w, c);
+        return;
+    }
+    w->st.calls++;
+    if (nt_http_submit(w->http, &hc, on_call_done, c, &err) != NT_OK) {
+        for (size_t i = 0; i < n; i++)
+            retry_path(w, jobs[i], err.msg, -1);
+        call_put(w, c);
+    }
+}
+
+static void plat_pump(nt_worker_t *w, plat_t *ps)
+{
+    int64_t now = nt_loop_now(w->loop);
+    if (breaker_open(ps, now)) {
+        if (ps->q_other.n + ps->q_check.n > 0)
+            arm_plat_timer(w, ps, ps->open_until_ms - now);
+        return;
+    }
+    while (ps->q_other.n + ps->q_check.n > 0) {
+        bool batch = ps->batch_max > 0 && ps->q_other.n == 0;
+        if (batch && ps->q_check.n < (size_t)ps->batch_max && !w->draining) {
+            int64_t waited = now - ps->q_check_since_ms;
+            if (waited < BATCH_LINGER_MS) {
+                arm_plat_timer(w, ps, BATCH_LINGER_MS - waited);
+                return;
+            }
+        }
+        int64_t now_us = nt_clock_mono_us();
+        if (!nt_ratelimit_take(&ps->rl, now_us)) {
+            int64_t wait_ms = nt_ratelimit_wait_us(&ps->rl, now_us) / 1000 + 1;
+            arm_plat_timer(w, ps, wait_ms);
+            return;
+        }
+        if (ps->q_other.n > 0) {
+            wjob_t *job = jl_pop(&ps->q_other);
+            static const nt_op_t ops[NT_JOB_NTYPES] = {NT_OP_CHECK, NT_OP_TAG_UPDATE,
+                                                       NT_OP_APPEAL_SUBMIT, NT_OP_APPEAL_STATUS};
+            start_call(w, ps, ops[job->job.type], &job, 1);
+            continue;
+        }
+        if (ps->batch_max > 0) {
+            wjob_t *jobs[10000];
+            size_t n = 0;
+            while (n < (size_t)ps->batch_max && ps->q_check.n > 0)
+                jobs[n++] = jl_pop(&ps->q_check);
+            ps->q_check_since_ms = now;
+            start_call(w, ps, NT_OP_CHECK_BATCH, jobs, n);
+        } else {
+            wjob_t *job = jl_pop(&ps->q_check);
+            start_call(w, ps, NT_OP_CHECK, &job, 1);
+        }
+    }
+}
+
+static void plat_enqueue(nt_worker_t *w, wjob_t *job)
+{
+    plat_t *ps = plat_of(w, job);
+    job->state = WJ_WAIT_CALL;
+    if (job->job.type == NT_JOB_CHECK) {
+        if (ps->q_check.n == 0)
+            ps->q_check_since_ms = nt_loop_now(w->loop);
+        jl_push(&ps->q_check, job);
+    } else {
+        jl_push(&ps->q_other, job);
+    }
+    plat_pump(w, ps);
+}
+
+/* ---- outcomes: retry tiers and dead letters ---- */
+
+static void on_reproduce_timer(nt_loop_t *loop, void *arg)
+{
+    (void)loop;
+    nt_worker_t *w = arg;
+    jlist_t l = w->reproduce;
+    memset(&w->reproduce, 0, sizeof(w->reproduce));
+    wjob_t *job;
+    while ((job = jl_pop(&l)) != NULL)
+        produce_job(w, job);
+}
+
+static void reproduce_later(nt_worker_t *w, wjob_t *job)
+{
+    jl_push(&w->reproduce, job);
+    if (!nt_loop_timer_is_armed(&w->reproduce_timer) &&
+        nt_loop_timer_start(w->loop, &w->reproduce_timer, REPRODUCE_DELAY_MS, on_reproduce_timer,
+                            w) != NT_OK)
+        NT_ERROR("cannot arm the re-produce timer");
+}
+
+/* Produces job to its destination: the dead-letter topic (ledger_state
+ * "dead"), a retry tier ("retrying"), or tier 1 for a deferral (no ledger
+ * state). The delivery report continues the job. */
+static void produce_job(nt_worker_t *w, wjob_t *job)
+{
+    const char *topic;
+    nt_buf_t value;
+    rd_kafka_headers_t *hdrs = NULL;
+    bool dead = strcmp(job->ledger_state, "dead") == 0;
+    nt_buf_init(&value, 0);
+    job->state = WJ_PRODUCE;
+
+    if (dead) {
+        char part[16], off[24], att[16];
+        topic = w->topics.dead;
+        snprintf(part, sizeof(part), "%d", (int)job->partition);
+        snprintf(off, sizeof(off), "%lld", (long long)job->offset);
+        snprintf(att, sizeof(att), "%d", job->attempts);
+        hdrs = rd_kafka_headers_new(6);
+        rd_kafka_header_add(hdrs, "source_topic", -1, job->topic, -1);
+        rd_kafka_header_add(hdrs, "source_partition", -1, part, -1);
+        rd_kafka_header_add(hdrs, "source_offset", -1, off, -1);
+        rd_kafka_header_add(hdrs, "attempts", -1, att, -1);
+        rd_kafka_header_add(hdrs, "error", -1, job->error, -1);
+        rd_kafka_header_add(hdrs, "trace_id", -1, job->job.trace_id, -1);
+    } else {
+        nt_job_t next = job->job;
+        if (job->wkind != WR_NONE || job->ledger_state[0] != '\0')
+            next.attempt = job->job.attempt + 1;
+        const nt_kafka_tier_t *tier =
+            nt_kafka_tier_for(&w->topics, job->attempts > 0 ? job->attempts : 1);
+        topic = tier->topic;
+        if (nt_job_encode(&next, &value) != NT_OK) {
+            nt_buf_free(&value);
+            dead_path(w, job, "cannot encode the retry envelope");
+            return;
+        }
+    }
+    const void *payload =
+        dead ? (const void *)(job->raw ? job->raw : "") : (const void *)value.data;
+    size_t len = dead ? (job->raw ? job->raw_len : 0) : value.len;
+    const char *key = job->job.number[0] ? job->job.number : NULL;
+    rd_kafka_resp_err_t err = rd_kafka_producev(
+        w->producer, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+        RD_KAFKA_V_KEY(key, key ? strlen(key) : 0), RD_KAFKA_V_VALUE((void *)payload, len),
+        RD_KAFKA_V_OPAQUE(job), RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_END);
+    nt_buf_free(&value);
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        if (hdrs != NULL)
+            rd_kafka_headers_destroy(hdrs);
+        w->st.produce_errors++;
+        nt_log_ctx_t ctx;
+        job_ctx(job, &ctx);
+        NT_LOG(NT_LOG_WARN, &ctx, "produce to %s: %s; trying again", topic, rd_kafka_err2str(err));
+        reproduce_later(w, job);
+    }
+}
+
+static void retry_path(nt_worker_t *w, wjob_t *job, const char *reason, int64_t retry_after_ms)
+{
+    nt_log_ctx_t ctx;
+    job_ctx(job, &ctx);
+    if (job->attempts >= w->cfg->job_max_attempts) {
+        char why[300];
+        snprintf(why, sizeof(why), "max attempts (%d) reached; last error: %s", job->attempts,
+                 reason);
+        dead_path(w, job, why);
+        return;
+    }
+    const nt_kafka_tier_t *tier = nt_kafka_tier_for(&w->topics, job->attempts);
+    int64_t delay = tier->delay_ms;
+    if (retry_after_ms > delay)
+        delay = retry_after_ms;
+    job->job.not_before_ms = nt_clock_wall_ms() + delay;
+    NT_LOG(NT_LOG_DEBUG, &ctx, "retry in %lld ms via %s: %s", (long long)delay, tier->topic,
+           reason);
+    job->wkind = WR_LEDGER;
+    snprintf(job->ledger_state, sizeof(job->ledger_state), "retrying");
+    nt_buf_copy_str(job->error, sizeof(job->error), reason);
+    count_outcome(w, job, NT_METRIC_RETRIED);
+    produce_job(w, job);
+}
+
+static void dead_path(nt_worker_t *w, wjob_t *job, const char *reason)
+{
+    nt_log_ctx_t ctx;
+    job_ctx(job, &ctx);
+    NT_LOG(NT_LOG_WARN, &ctx, "dead letter: %s", reason);
+    job->wkind = WR_DEAD;
+    snprintf(job->ledger_state, sizeof(job->ledger_state), "dead");
+    nt_buf_copy_str(job->error, sizeof(job->error), reason);
+    count_outcome(w, job, NT_METRIC_DEAD);
+    produce_job(w, job);
+}
+
+static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *rkm, void *opaque)
+{
+    (void)rk;
+    nt_worker_t *w = opaque;
+    wjob_t *job = rkm->_private;
+    if (job == NULL) {
+        /* a follow-up appeal: the reconciler is its safety net */
+        if (rkm->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+            w->st.produce_errors++;
+            NT_WARN("follow-up appeal not delivered (%s); the reconciler will enqueue it",
+                    rd_kafka_err2str(rkm->err));
+        }
+        return;
+    }
+    if (rkm->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        w->st.produce_errors++;
+        nt_log_ctx_t ctx;
+        job_ctx(job, &ctx);
+        NT_LOG(NT_LOG_WARN, &ctx, "delivery to %s failed: %s; trying again",
+               rd_kafka_topic_name(rkm->rkt), rd_kafka_err2str(rkm->err));
+        reproduce_later(w, job);
+        return;
+    }
+    if (job->wkind == WR_NONE) {
+        finish(w, job); /* deferred: nothing to record */
+        return;
+    }
+    writer_result(w->writer, job);
+}
+
+/* ---- writer callbacks ---- */
+
+static void on_claimed(void *arg, wjob_t *job, int attempts, const char *state, const char *error)
+{
+    nt_worker_t *w = arg;
+    if (attempts < 0) {
+        dead_path(w, job, error);
+        return;
+    }
+    job->attempts = attempts;
+    if (strcmp(state, "running") != 0) {
+        /* finished by an earlier delivery of the same job */
+        count_outcome(w, job, NT_METRIC_DUPLICATE);
+        finish(w, job);
+        return;
+    }
+    if (attempts > w->cfg->job_max_attempts) {
+        char why[200];
+        snprintf(why, sizeof(why), "max attempts (%d) reached before this call (attempt %d)",
+                 w->cfg->job_max_attempts, attempts);
+        dead_path(w, job, why);
+        return;
+    }
+    plat_enqueue(w, job);
+}
+
+static void on_written(void *arg, wjob_t *job, const char *error)
+{
+    nt_worker_t *w = arg;
+    if (error == NULL) {
+        finish(w, job);
+        return;
+    }
+    if (job->wkind == WR_DEAD) {
+        /* the message is on the dead-letter topic already; only its row in
+         * PostgreSQL is missing */
+        nt_log_ctx_t ctx;
+        job_ctx(job, &ctx);
+        NT_LOG(NT_LOG_ERROR, &ctx, "dead letter not recorded in PostgreSQL: %s", error);
+        finish(w, job);
+        return;
+    }
+    if (job->wkind == WR_LEDGER && strcmp(job->ledger_state, "failed") == 0) {
+        dead_path(w, job, error);
+        return;
+    }
+    /* record the failure instead of the result */
+    char reason[300];
+    snprintf(reason, sizeof(reason), "result not writable: %s", error);
+    job->solo = true;
+    fail_job(w, job, reason);
+}
+
+static void on_new_mark(void *arg, const char *number, const char *platform, const char *type,
+                        int64_t opened_ms, const char *tenant)
+{
+    nt_worker_t *w = arg;
+    if (!w->cfg->worker_appeal_fast_path)
+        return;
+    /* is this type appealed automatically? */
+    const char *list = w->cfg->worker_appeal_marks;
+    size_t tl = strlen(type);
+    bool wanted = false;
+    for (const char *p = list; *p;) {
+        size_t n = strcspn(p, ",");
+        if (n == tl && strncmp(p, type, n) == 0)
+            wanted = true;
+        p += n + (p[n] == ',');
+    }
+    if (!wanted)
+        return;
+    nt_job_t job;
+    nt_buf_t value;
+    char period[32];
+    nt_job_init(&job);
+    job.type = NT_JOB_APPEAL;
+    snprintf(job.number, sizeof(job.number), "%s", number);
+    snprintf(job.platform, sizeof(job.platform), "%s", platform);
+    snprintf(job.tenant, sizeof(job.tenant), "%s", tenant[0] ? tenant : "unknown");
+    snprintf(job.mark_type, sizeof(job.mark_type), "%s", type);
+    snprintf(job.evidence, sizeof(job.evidence),
+             "Number verified for enterprise %s; the %s mark is disputed, qualification on file.",
+             job.tenant, type);
+    job.created_at_ms = nt_clock_wall_ms();
+    snprintf(period, sizeof(period), "%lld", (long long)opened_ms);
+    nt_job_make_id(&job, type, period);
+    nt_buf_init(&value, 0);
+    if (nt_job_validate(&job, NULL) != NT_OK || nt_job_encode(&job, &value) != NT_OK) {
+        nt_buf_free(&value);
+        return;
+    }
+    rd_kafka_resp_err_t err = rd_kafka_producev(
+        w->producer, RD_KAFKA_V_TOPIC(w->topics.appeal), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+        RD_KAFKA_V_KEY(job.number, strlen(job.number)), RD_KAFKA_V_VALUE(value.data, value.len),
+        RD_KAFKA_V_OPAQUE(NULL), RD_KAFKA_V_END);
+    nt_buf_free(&value);
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
+        NT_WARN("follow-up appeal not produced (%s); the reconciler will enqueue it",
+                rd_kafka_err2str(err));
+    else
+        w->st.appeals_fast_path++;
+}
+
+/* ---- kafka: messages ---- */
+
+static int topic_index(nt_worker_t *w, const char *name)
+{
+    for (int i = 0; i < w->ntopics; i++)
+        if (strcmp(w->topic_names[i], name) == 0)
+            return i;
+    return -1;
+}
+
+static bool is_tier(int topic_idx)
+{
+    return topic_idx >= 3;
+}
+
+static void on_hold_timer(nt_loop_t *loop, void *arg);
+
+static void hold_arm(nt_worker_t *w, tpart_t *tp)
+{
+    int64_t delay = tp->hold_head->job.not_before_ms - nt_clock_wall_ms();
+    if (nt_loop_timer_start(w->loop, &tp->hold_timer, delay > 0 ? delay : 0, on_hold_timer, tp) !=
+        NT_OK)
+        NT_ERROR("cannot arm a retry-tier timer");
+}
+
+static void on_hold_timer(nt_loop_t *loop, void *arg)
+{
+    (void)loop;
+    tpart_t *tp = arg;
+    nt_worker_t *w = tp->w;
+    int64_t now = nt_clock_wall_ms();
+    while (tp->hold_head != NULL && tp->hold_head->job.not_before_ms <= now) {
+        wjob_t *job = tp->hold_head;
+        tp->hold_head = job->next;
+        if (tp->hold_head == NULL)
+            tp->hold_tail = NULL;
+        job->next = NULL;
+        dispatch(w, job);
+    }
+    if (tp->hold_head != NULL) {
+        hold_arm(w, tp);
+        return;
+    }
+    if (tp->hold_paused) {
+        tp->hold_paused = false;
+        if (tp->active && !w->window_paused)
+            pause_tp(w, tp, false);
+    }
+}
+
+static void handle_message(nt_worker_t *w, rd_kafka_message_t *rkm)
+{
+    const char *tname = rd_kafka_topic_name(rkm->rkt);
+    int tidx = topic_index(w, tname);
+    tpart_t *tp = tidx >= 0 ? tp_get(w, tidx, rkm->partition) : NULL;
+    if (tp == NULL || !tp->active) {
+        NT_WARN("kafka: message from %s [%d] which is not assigned to us; ignored", tname,
+                (int)rkm->partition);
+        return;
+    }
+    if (rkm->offset <= tp->last_seen)
+        return; /* already received (re-fetched after a pause) */
+    tp->last_seen = rkm->offset;
+    wjob_t *job = calloc(1, sizeof(*job));
+    if (job == NULL || tracker_push(tp, rkm->offset) != NT_OK) {
+        /* without memory the message cannot be tracked: stop so that it is
+         * redelivered rather than skipped */
+        free(job);
+        NT_ERROR("out of memory; stopping");
+        w->fatal = true;
+        return;
+    }
+    w->st.received++;
+    w->outstanding++;
+    tp->refs++;
+    job->tp = tp;
+    job->topic_idx = tidx;
+    job->topic = w->topic_names[tidx];
+    job->partition = rkm->partition;
+    job->offset = rkm->offset;
+    job->t0_us = nt_clock_mono_us();
+    job->raw = malloc(rkm->len ? rkm->len : 1);
+    if (job->raw != NULL) {
+        if (rkm->len > 0)
+            memcpy(job->raw, rkm->payload, rkm->len);
+        job->raw_len = rkm->len;
+    }
+    nt_err_t err;
+    nt_err_clear(&err);
+    job->verdict =
+        nt_job_decode(rkm->payload, rkm->len, (size_t)w->cfg->job_max_bytes, &job->job, &err);
+    if (job->verdict != NT_JOB_VERDICT_OK)
+        nt_buf_copy_str(job->error, sizeof(job->error), err.msg);
+    if (job->verdict == NT_JOB_VERDICT_POISON && job->job.number[0] == '\0' && rkm->key_len > 0 &&
+        rkm->key_len < sizeof(job->job.number)) {
+        memcpy(job->job.number, rkm->key, rkm->key_len);
+        job->job.number[rkm->key_len] = '\0';
+        if (!nt_buf_is_utf8(job->job.number, rkm->key_len))
+            job->job.number[0] = '\0';
+    }
+    window_check(w);
+
+    if (is_tier(tidx) && job->verdict == NT_JOB_VERDICT_OK &&
+        (tp->hold_head != NULL || job->job.not_before_ms > nt_clock_wall_ms())) {
+        job->state = WJ_HELD;
+        job->next = NULL;
+        if (tp->hold_tail != NULL)
+            tp->hold_tail->next = job;
+        else
+            tp->hold_head = job;
+        tp->hold_tail = job;
+        if (!tp->hold_paused) {
+            tp->hold_paused = true;
+            pause_tp(w, tp, true);
+            hold_arm(w, tp);
+        }
+        return;
+    }
+    dispatch(w, job);
+}
+
+static void poll_consumer(nt_worker_t *w)
+{
+    if (w->in_rebalance || w->consumer == NULL)
+        return;
+    for (int i = 0; i < 10000; i++) {
+        rd_kafka_message_t *rkm = rd_kafka_consumer_poll(w->consumer, 0);
+        if (rkm == NULL)
+            return;
+        if (rkm->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+            if (rkm->err == RD_KAFKA_RESP_ERR__FATAL) {
+                char reason[256];
+                rd_kafka_fatal_error(w->consumer, reason, sizeof(reason));
+                NT_ERROR("kafka: fatal error: %s", reason);
+                w->fatal = true;
+            } else if (rkm->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+                NT_WARN("kafka: consumer: %s", rd_kafka_message_errstr(rkm));
+            }
+            rd_kafka_message_destroy(rkm);
+            continue;
+        }
+        handle_message(w, rkm);
+        rd_kafka_message_destroy(rkm);
+        if (w->fatal || w->in_rebalance)
+            return;
+    }
+}
+
+static void drain_pipe(int fd)
+{
+    char buf[64];
+    while (read(fd, buf, sizeof(buf)) > 0) {
+    }
+}
+
+static void on_consumer_fd(nt_loop_t *loop, int fd, unsigned events, void *arg)
+{
+    (void)loop;
+    (void)events;
+    drain_pipe(fd);
+    poll_consumer(arg);
+}
+
+static void on_producer_fd(nt_loop_t *loop, int fd, unsigned events, void *arg)
+{
+    (void)loop;
+    (void)events;
+    nt_worker_t *w = arg;
+    drain_pipe(fd);
+    rd_kafka_poll(w->producer, 0);
+}
+
+/* ---- kafka: rebalances ---- */
+
+/* Jobs alive from partitions that are being revoked. */
+static size_t revoking_jobs(nt_worker_t *w, rd_kafka_topic_partition_list_t *parts)
+{
+    size_t n = 0;
+    for (int i = 0; i < parts->cnt; i++) {
+        int t = topic_index(w, parts->elems[i].topic);
+        tpart_t *tp = t >= 0 ? tp_get(w, t, parts->elems[i].partition) : NULL;
+        if (tp != NULL && tp->active)
+            n += tp->refs - 1;
+    }
+    return n;
+}
+
+static void abandon_held(nt_worker_t *w, tpart_t *tp)
+{
+    nt_loop_timer_stop(w->loop, &tp->hold_timer);
+    while (tp->hold_head != NULL) {
+        wjob_t *job = tp->hold_head;
+        tp->hold_head = job->next;
+        job->abandoned = true;
+        finish(w, job);
+    }
+    tp->hold_tail = NULL;
+    tp->hold_paused = false;
+}
+
+static void revoke_partitions(nt_worker_t *w, rd_kafka_topic_partition_list_t *parts, bool lost)
+{
+    int64_t deadline = nt_clock_mono_ms() + w->cfg->worker_drain_timeout_ms;
+    w->in_rebalance = true;
+    for (int i = 0; i < parts->cnt; i++) {
+        int t = topic_index(w, parts->elems[i].topic);
+        tpart_t *tp = t >= 0 ? tp_get(w, t, parts->elems[i].partition) : NULL;
+        if (tp != NULL && tp->active)
+            abandon_held(w, tp);
+    }
+    size_t left = revoking_jobs(w, parts);
+    if (left > 0 && !lost) {
+        NT_INFO("rebalance: finishing %zu in-flight jobs of %d revoked partitions", left,
+                parts->cnt);
+        bool was_draining = w->draining;
+        w->draining = true; /* no batch linger while draining */
+        while (left > 0 && nt_clock_mono_ms() < deadline && !w->fatal) {
+            nt_loop_run_once(w->loop, 20);
+            rd_kafka_poll(w->producer, 0);
+            left = revoking_jobs(w, parts);
+        }
+        w->draining = was_draining;
+    }
+    if (left > 0)
+        NT_WARN("rebalance: %zu jobs not finished in time; their offsets are not committed and "
+                "they will be redelivered",
+                left);
+    if (!lost) {
+        store_offsets(w);
+        rd_kafka_topic_partition_list_t *commit = rd_kafka_topic_partition_list_new(parts->cnt);
+        for (int i = 0; i < parts->cnt; i++) {
+            int t = topic_index(w, parts->elems[i].topic);
+            tpart_t *tp = t >= 0 ? tp_get(w, t, parts->elems[i].partition) : NULL;
+            if (tp != NULL && tp->active && tp->committable >= 0)
+                rd_kafka_topic_partition_list_add(commit, parts->elems[i].topic,
+                                                  parts->elems[i].partition)
+                    ->offset = tp->committable;
+        }
+        if (commit->cnt > 0) {
+            rd_kafka_resp_err_t err = rd_kafka_commit(w->consumer, commit, 0);
+            if (err != RD_KAFKA_RESP_ERR_NO_ERROR && err != RD_KAFKA_RESP_ERR__NO_OFFSET)
+                NT_WARN("rebalance: commit: %s", rd_kafka_err2str(err));
+        }
+        rd_kafka_topic_partition_list_destroy(commit);
+    }
+    for (int i = 0; i < parts->cnt; i++) {
+        int t = topic_index(w, parts->elems[i].topic);
+        tpart_t *tp = t >= 0 ? tp_get(w, t, parts->elems[i].partition) : NULL;
+        if (tp == NULL)
+            continue;
+        w->tps[t][parts->elems[i].partition] = NULL;
+        if (tp->active) {
+            tp->active = false;
+            tp_unref(w, tp);
+        }
+    }
+    w->in_rebalance = false;
+}
+
+static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                         rd_kafka_topic_partition_list_t *parts, void *opaque)
+{
+    nt_worker_t *w = opaque;
+    bool coop = strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
+    if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+        for (int i = 0; i < parts->cnt; i++) {
+            int t = topic_index(w, parts->elems[i].topic);
+            if (t < 0 || tp_create(w, t, parts->elems[i].partition) == NULL)
+                NT_ERROR("rebalance: cannot track %s [%d]", parts->elems[i].topic,
+                         (int)parts->elems[i].partition);
+        }
+        rd_kafka_error_t *error = NULL;
+        rd_kafka_resp_err_t aerr = RD_KAFKA_RESP_ERR_NO_ERROR;
+        if (coop)
+            error = rd_kafka_incremental_assign(rk, parts);
+        else
+            aerr = rd_kafka_assign(rk, parts);
+        if (error != NULL) {
+            NT_ERROR("rebalance: assign: %s", rd_kafka_error_string(error));
+            rd_kafka_error_destroy(error);
+        } else if (aerr != RD_KAFKA_RESP_ERR_NO_ERROR) {
+            NT_ERROR("rebalance: assign: %s", rd_kafka_err2str(aerr));
+        }
+        /* a partition paused in an earlier assignment stays paused */
+        if (w->window_paused)
+            rd_kafka_pause_partitions(rk, parts);
+        else
+            rd_kafka_resume_partitions(rk, parts);
+        NT_INFO("rebalance: %d partitions assigned (%s)", parts->cnt,
+                coop ? "cooperative" : "eager");
+        return;
+    }
+    if (err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS) {
+        bool lost = rd_kafka_assignment_lost(rk);
+        NT_INFO("rebalance: %d partitions %s", parts->cnt, lost ? "lost" : "revoked");
+        revoke_partitions(w, parts, lost);
+        if (coop) {
+            rd_kafka_error_t *error = rd_kafka_incremental_unassign(rk, parts);
+            if (error != NULL) {
+                NT_ERROR("rebalance: unassign: %s", rd_kafka_error_string(error));
+                rd_kafka_error_destroy(error);
+            }
+        } else {
+            rd_kafka_assign(rk, NULL);
+        }
+        return;
+    }
+    NT_ERROR("rebalance: %s", rd_kafka_err2str(err));
+    rd_kafka_assign(rk, NULL);
+}
+
+static int stats_cb(rd_kafka_t *rk, char *json, size_t len, void *opaque)
+{
+    (void)rk;
+    nt_worker_t *w = opaque;
+    nt_metrics_kafka_stats(w->metrics, json, len);
+    return 0; /* librdkafka frees json */
+}
+
+/* ---- lifecycle ---- */
+
+static int pipe_nonblock(int fds[2])
+{
+    if (pipe(fds) != 0)
+        return NT_EIO;
+    for (int i = 0; i < 2; i++) {
+        int fl = fcntl(fds[i], F_GETFL);
+        if (fl < 0 || fcntl(fds[i], F_SETFL, fl | O_NONBLOCK) != 0 ||
+            fcntl(fds[i], F_SETFD, FD_CLOEXEC) != 0)
+            return NT_EIO;
+    }
+    return NT_OK;
+}
+
+nt_worker_t *nt_worker_new(const nt_config_t *cfg, const nt_platforms_t *platforms,
+                           volatile sig_atomic_t *stop, nt_err_t *err)
+{
+    nt_worker_t *w = calloc(1, sizeof(*w));
+    if (w == NULL) {
+        nt_err_set(err, NT_ENOMEM, false, "out of memory");
+        return NULL;
+    }
+    w->cfg = cfg;
+    w->platforms = platforms;
+    w->stop = stop;
+    w->cq_pipe[0] = w->cq_pipe[1] = w->pq_pipe[0] = w->pq_pipe[1] = -1;
+    nt_loop_timer_init(&w->reproduce_timer);
+    if (cfg->worker_id[0]) {
+        snprintf(w->worker_id, sizeof(w->worker_id), "%s", cfg->worker_id);
+    } else {
+        char host[64] = "worker";
+        gethostname(host, sizeof(host));
+        host[sizeof(host) - 1] = '\0';
+        snprintf(w->worker_id, sizeof(w->worker_id), "%s-%d", host, (int)getpid());
+    }
+    if (nt_kafka_topics_init(&w->topics, cfg, err) != NT_OK)
+        goto fail;
+    w->topic_names[w->ntopics++] = w->topics.check;
+    w->topic_names[w->ntopics++] = w->topics.tag;
+    w->topic_names[w->ntopics++] = w->topics.appeal;
+    for (size_t i = 0; i < w->topics.ntiers; i++)
+        w->topic_names[w->ntopics++] = w->topics.tiers[i].topic;
+
+    if ((w->loop = nt_loop_new(err)) == NULL)
+        goto fail;
+    w->nplats = nt_platforms_count(platforms);
+    w->plats = calloc(w->nplats, sizeof(*w->plats));
+    w->keys = nt_strmap_new();
+    if (w->plats == NULL || w->keys == NULL) {
+        nt_err_set(err, NT_ENOMEM, false, "out of memory");
+        goto fail;
+    }
+    for (size_t i = 0; i < w->nplats; i++) {
+        plat_t *ps = &w->plats[i];
+        ps->w = w;
+        ps->p = nt_platforms_at(platforms, i);
+        ps->batch_max = nt_platform_batch_max(ps->p);
+        ps->open_ms = BREAKER_OPEN_MS;
+        nt_ratelimit_init(&ps->rl, nt_platform_qps(ps->p), nt_platform_burst(ps->p),
+                          nt_clock_mono_us());
+        nt_loop_timer_init(&ps->timer);
+    }
+    w->metrics = nt_metrics_new(platforms, err);
+    if (w->metrics == NULL)
+        goto fail;
+    nt_http_opts_t hopts = {.max_body = (size_t)cfg->worker_http_max_body,
+                            .max_host_conns = cfg->worker_http_max_conns,
+                            .max_total_conns = cfg->worker_http_max_conns * (long)w->nplats};
+    if ((w->http = nt_http_new(w->loop, &hopts, err)) == NULL)
+        goto fail;
+    writer_opts_t wopts = {.conninfo = cfg->pg_conninfo,
+                           .worker_id = w->worker_id,
+                           .batch_max = cfg->worker_batch_max,
+                           .linger_ms = cfg->worker_batch_linger_ms};
+    writer_cbs_t wcbs = {
+        .arg = w, .on_claimed = on_claimed, .on_written = on_written, .on_new_mark = on_new_mark};
+    if ((w->writer = writer_new(w->loop, &wopts, &wcbs, err)) == NULL)
+        goto fail;
+
+    if ((w->producer = nt_kafka_producer_new(cfg, dr_cb, w, err)) == NULL)
+        goto fail;
+    if ((w->consumer = nt_kafka_consumer_new(cfg, cfg->worker_group_id, rebalance_cb, stats_cb, w,
+                                             err)) == NULL)
+        goto fail;
+    rd_kafka_poll_set_consumer(w->consumer);
+    if (pipe_nonblock(w->cq_pipe) != NT_OK || pipe_nonblock(w->pq_pipe) != NT_OK) {
+        nt_err_set(err, NT_EIO, false, "pipe: %s", strerror(errno));
+        goto fail;
+    }
+    w->cq = rd_kafka_queue_get_consumer(w->consumer);
+    w->pq = rd_kafka_queue_get_main(w->producer);
+    rd_kafka_queue_io_event_enable(w->cq, w->cq_pipe[1], "1", 1);
+    rd_kafka_queue_io_event_enable(w->pq, w->pq_pipe[1], "1", 1);
+    if (nt_loop_io_add(w->loop, w->cq_pipe[0], NT_LOOP_READ, on_consumer_fd, w) != NT_OK ||
+        nt_loop_io_add(w->loop, w->pq_pipe[0], NT_LOOP_READ, on_producer_fd, w) != NT_OK) {
+        nt_err_set(err, NT_EIO, false, "cannot watch the Kafka queues");
+        goto fail;
+    }
+    rd_kafka_topic_partition_list_t *sub = rd_kafka_topic_partition_list_new(w->ntopics);
+    for (int i = 0; i < w->ntopics; i++)
+        rd_kafka_topic_partition_list_add(sub, w->topic_names[i], RD_KAFKA_PARTITION_UA);
+    rd_kafka_resp_err_t kerr = rd_kafka_subscribe(w->consumer, sub);
+    rd_kafka_topic_partition_list_destroy(sub);
+    if (kerr != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        nt_err_set(err, NT_EIO, false, "kafka subscribe: %s", rd_kafka_err2str(kerr));
+        goto fail;
+    }
+    NT_INFO("worker %s: group %s, %d topics, %zu platforms, assignor %s, librdkafka %s",
+            w->worker_id, cfg->worker_group_id, w->ntopics, w->nplats, nt_kafka_assignor(),
+            rd_kafka_version_str());
+    return w;
+fail:
+    nt_worker_free(w);
+    return NULL;
+}
+
+static void log_progress(nt_worker_t *w, bool force)
+{
+    int64_t now = nt_loop_now(w->loop);
+    if (!force && now - w->last_progress_ms < 10000)
+        return;
+    w->last_progress_ms = now;
+    uint64_t ok = 0, failed = 0, retried = 0, dead = 0, dup = 0;
+    for (int t = 0; t <= NT_JOB_NTYPES; t++) {
+        ok += w->st.outcome[t][NT_METRIC_OK];
+        failed += w->st.outcome[t][NT_METRIC_FAILED];
+        retried += w->st.outcome[t][NT_METRIC_RETRIED];
+        dead += w->st.outcome[t][NT_METRIC_DEAD];
+        dup += w->st.outcome[t][NT_METRIC_DUPLICATE];
+    }
+    NT_INFO("progress: received=%llu ok=%llu failed=%llu retried=%llu dead=%llu duplicate=%llu "
+            "in_flight=%zu calls=%llu http_in_flight=%zu writes_pending=%zu",
+            (unsigned long long)w->st.received, (unsigned long long)ok, (unsigned long long)failed,
+            (unsigned long long)retried, (unsigned long long)dead, (unsigned long long)dup,
+            w->outstanding, (unsigned long long)w->st.calls, nt_http_inflight(w->http),
+            writer_pending(w->writer));
+}
+
+int nt_worker_run(nt_worker_t *w)
+{
+    while (!*w->stop && !w->fatal) {
+        if (nt_loop_run_once(w->loop, 100) < 0) {
+            NT_ERROR("event loop failed: %s", strerror(errno));
+            w->fatal = true;
+            break;
+        }
+        poll_consumer(w);
+        rd_kafka_poll(w->producer, 0);
+        store_offsets(w);
+        nt_metrics_set_gauges(w->metrics, w->outstanding, nt_http_inflight(w->http),
+                              writer_pending(w->writer), writer_is_connected(w->writer));
+        log_progress(w, false);
+    }
+    NT_INFO("stopping: %zu jobs in flight, draining for up to %d ms", w->outstanding,
+            w->cfg->worker_drain_timeout_ms);
+    w->draining = true;
+    /* Closing the consumer revokes every partition: the rebalance callback
+     * finishes in-flight jobs (or abandons them at the deadline), stores and
+     * commits offsets, and the member leaves the group. */
+    rd_kafka_resp_err_t err = rd_kafka_consumer_close(w->consumer);
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
+        NT_WARN("kafka: consumer close: %s", rd_kafka_err2str(err));
+    /* follow-up appeals and anything else still being produced */
+    int64_t deadline = nt_clock_mono_ms() + 5000;
+    while (rd_kafka_outq_len(w->producer) > 0 && nt_clock_mono_ms() < deadline) {
+        rd_kafka_poll(w->producer, 50);
+        nt_loop_run_once(w->loop, 0);
+    }
+    log_progress(w, true);
+    return w->fatal ? NT_ERR : NT_OK;
+}
+
+void nt_worker_free(nt_worker_t *w)
+{
+    if (w == NULL)
+        return;
+    if (w->consumer != NULL)
+        rd_kafka_destroy(w->consumer);
+    if (w->cq != NULL)
+        rd_kafka_queue_destroy(w->cq);
+    if (w->pq != NULL)
+        rd_kafka_queue_destroy(w->pq);
+    if (w->producer != NULL) {
+        rd_kafka_flush(w->producer, 5000);
+        rd_kafka_destroy(w->producer);
+    }
+    /* jobs still alive at this point were abandoned; nothing is stored */
+    for (int t = 0; t < MAX_TOPICS; t++) {
+        for (int32_t p = 0; p < w->ntps[t]; p++) {
+            tpart_t *tp = w->tps[t][p];
+            if (tp == NULL)
+                continue;
+            while (tp->hold_head != NULL) {
+                wjob_t *job = tp->hold_head;
+                tp->hold_head = job->next;
+                job_free(job);
+            }
+            free(tp->offs);
+            free(tp->done);
+            free(tp);
+        }
+        free(w->tps[t]);
+    }
+    writer_free(w->writer);
+    nt_http_free(w->http);
+    while (w->call_pool != NULL) {
+        call_t *c = w->call_pool;
+        w->call_pool = c->next;
+        nt_buf_free(&c->url);
+        nt_buf_free(&c->body);
+        free(c->jobs);
+        free(c->numbers);
+        free(c);
+    }
+    if (w->plats != NULL && w->loop != NULL)
+        for (size_t i = 0; i < w->nplats; i++)
+            nt_loop_timer_stop(w->loop, &w->plats[i].timer);
+    free(w->plats);
+    nt_strmap_free(w->keys);
+    nt_metrics_free(w->metrics);
+    for (int i = 0; i < 2; i++) {
+        if (w->cq_pipe[i] >= 0)
+            close(w->cq_pipe[i]);
+        if (w->pq_pipe[i] >= 0)
+            close(w->pq_pipe[i]);
+    }
+    nt_loop_free(w->loop);
+    free(w);
+}

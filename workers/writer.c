@@ -1,0 +1,920 @@
+/*
+ * writer.c — batched asynchronous PostgreSQL writes for the worker (see
+ * writer.h).
+ *
+ * One connection, one statement in flight at a time, driven from the event
+ * loop: connect (PQconnectStart/PQconnectPoll), send (PQsendQueryParams +
+ * PQflush), read (PQconsumeInput + PQgetResult). Each statement is one
+ * job kind's batch and commits on its own: a job's result and its ledger
+ * row are written by the same statement, so they commit together.
+ */
+#include "writer.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libpq-fe.h>
+
+#include "clock.h"
+#include "log.h"
+#include "pg.h"
+#include "strmap.h"
+
+#define NARRAYS          13
+#define RECONNECT_MAX_MS 5000
+
+/* ---- SQL, one statement per batch kind ---- */
+
+static const char sql_claim[] =
+    "INSERT INTO jobs AS j (id, type, number, platform, tenant_id, state, attempts, updated_at) "
+    "SELECT r.id, r.type, r.number, r.platform, r.tenant, 'running', 1, now() "
+    "FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[]) "
+    "  AS r(id, type, number, platform, tenant) "
+    "ON CONFLICT (id) DO UPDATE SET "
+    "  attempts = CASE WHEN j.state IN ('done','failed','dead') THEN j.attempts "
+    "             ELSE j.attempts + 1 END, "
+    "  state = CASE WHEN j.state IN ('done','failed','dead') THEN j.state ELSE 'running' END, "
+    "  updated_at = now() "
+    "RETURNING id::text, attempts, state";
+
+static const char sql_check[] =
+    "WITH r AS ("
+    "  SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::timestamptz[], $5::text[],"
+    "                       $6::int[], $7::text[], $8::text[], $9::text[], $10::jsonb[], "
+    "$12::text[])"
+    "  AS r(job_id, number, platform, checked_at, cert_status, trust_score, la, li, ls, marks, "
+    "       tenant)"
+    "), ins AS ("
+    "  INSERT INTO check_results (job_id, number, platform, checked_at, cert_status, trust_score,"
+    "                             label_android, label_ios, label_search, marks, worker)"
+    "  SELECT job_id, number, platform, checked_at, cert_status, trust_score, la, li, ls, marks, "
+    "$11"
+    "  FROM r ON CONFLICT (job_id) DO NOTHING"
+    "  RETURNING job_id, number, platform, checked_at, cert_status, trust_score, label_android,"
+    "            label_ios, label_search, marks"
+    "), st AS ("
+    "  UPDATE number_platforms np SET cert_status = ins.cert_status,"
+    "    trust_score = ins.trust_score, label_android = ins.label_android,"
+    "    label_ios = ins.label_ios, label_search = ins.label_search,"
+    "    open_marks = jsonb_array_length(ins.marks), last_checked_at = ins.checked_at,"
+    "    last_check_job = ins.job_id"
+    "  FROM ins WHERE np.number = ins.number AND np.platform = ins.platform"
+    "    AND (np.last_checked_at IS NULL OR np.last_checked_at <= ins.checked_at)"
+    "  RETURNING np.number, np.platform"
+    "), seen AS ("
+    "  SELECT ins.job_id, ins.number, ins.platform, ins.checked_at, m.type, m.count"
+    "  FROM ins JOIN st ON st.number = ins.number AND st.platform = ins.platform"
+    "  CROSS JOIN LATERAL jsonb_to_recordset(ins.marks) AS m(type text, count int)"
+    "), up AS ("
+    "  INSERT INTO marks AS mk (number, platform, type, count, state, opened_at, last_seen_at,"
+    "                           detected_by)"
+    "  SELECT number, platform, type, count, 'open', checked_at, checked_at, job_id FROM seen"
+    "  ON CONFLICT (number, platform, type) DO UPDATE SET count = EXCLUDED.count,"
+    "    last_seen_at = EXCLUDED.last_seen_at,"
+    "    state = CASE WHEN mk.state = 'cleared' THEN 'open' ELSE mk.state END,"
+    "    opened_at = CASE WHEN mk.state = 'cleared' THEN EXCLUDED.opened_at ELSE mk.opened_at END,"
+    "    detected_by = CASE WHEN mk.state = 'cleared' THEN EXCLUDED.detected_by"
+    "                  ELSE mk.detected_by END,"
+    "    cleared_at = CASE WHEN mk.state = 'cleared' THEN NULL ELSE mk.cleared_at END,"
+    "    appeal_job = CASE WHEN mk.state = 'cleared' THEN NULL ELSE mk.appeal_job END"
+    "  WHERE mk.last_seen_at <= EXCLUDED.last_seen_at"
+    "  RETURNING mk.number, mk.platform, mk.type, mk.state, mk.opened_at, mk.detected_by"
+    "), clr AS ("
+    "  UPDATE marks mk SET state = 'cleared', cleared_at = ins.checked_at"
+    "  FROM ins JOIN st ON st.number = ins.number AND st.platform = ins.platform"
+    "  WHERE mk.number = ins.number AND mk.platform = ins.platform AND mk.state <> 'cleared'"
+    "    AND mk.last_seen_at <= ins.checked_at"
+    "    AND NOT (ins.marks @> jsonb_build_array(jsonb_build_object('type', mk.type::text)))"
+    "), led AS ("
+    "  INSERT INTO jobs AS j (id, type, number, platform, tenant_id, state, attempts, result,"
+    "                         updated_at, finished_at)"
+    "  SELECT job_id, 'check', number, platform, tenant, 'done', 1, 'ok', now(), now() FROM r"
+    "  ON CONFLICT (id) DO UPDATE SET state = 'done', result = 'ok', last_error = NULL,"
+    "    updated_at = now(), finished_at = now() WHERE j.state <> 'done'"
+    ")"
+    "SELECT up.number::text, up.platform::text, up.type::text,"
+    "       (extract(epoch FROM up.opened_at) * 1000)::bigint, r.tenant"
+    "  FROM up JOIN r ON r.job_id = up.detected_by WHERE up.state = 'open'";
+
+static const char sql_tag[] =
+    "WITH r AS ("
+    "  SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[],"
+    "                       $6::text[], $7::timestamptz[], $8::text[])"
+    "  AS r(job_id, number, platform, label, ticket, state, pushed_at, tenant)"
+    "), ins AS ("
+    "  INSERT INTO tag_updates (job_id, number, platform, label, ticket, state, pushed_at)"
+    "  SELECT job_id, number, platform, label, ticket, state, pushed_at FROM r"
+    "  ON CONFLICT DO NOTHING RETURNING job_id, number, platform, label, pushed_at"
+    "), st AS ("
+    "  UPDATE number_platforms np SET last_tag_label = ins.label, last_tag_at = ins.pushed_at"
+    "  FROM ins WHERE np.number = ins.number AND np.platform = ins.platform"
+    "    AND (np.last_tag_at IS NULL OR np.last_tag_at <= ins.pushed_at)"
+    "), led AS ("
+    "  INSERT INTO jobs AS j (id, type, number, platform, tenant_id, state, attempts, result,"
+    "                         updated_at, finished_at)"
+    "  SELECT job_id, 'tag_update', number, platform, tenant, 'done', 1, state, now(), now()"
+    "  FROM r ON CONFLICT (id) DO UPDATE SET state = 'done', result = EXCLUDED.result,"
+    "    last_error = NULL, updated_at = now(), finished_at = now() WHERE j.state <> 'done'"
+    ")"
+    "SELECT count(*) FROM ins";
+
+static const char sql_appeal[] =
+    "WITH r AS ("
+    "  SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[],"
+    "                       $6::text[], $7::text[], $8::timestamptz[], $9::text[])"
+    "  AS r(job_id, number, platform, mark_type, ticket, state, evidence, filed_at, tenant)"
+    "), ins AS ("
+    "  INSERT INTO appeals (job_id, number, platform, mark_type, ticket, state, evidence,"
+    "                       filed_at, updated_at)"
+    "  SELECT job_id, number, platform, mark_type, ticket, state, evidence, filed_at, filed_at"
+    "  FROM r ON CONFLICT DO NOTHING RETURNING job_id, number, platform, mark_type"
+    "), mk AS ("
+    "  UPDATE marks m SET state = 'appealed', appeal_job = ins.job_id FROM ins"
+    "  WHERE m.number = ins.number AND m.platform = ins.platform AND m.type = ins.mark_type"
+    "    AND m.state IN ('open', 'disputed')"
+    "), led AS ("
+    "  INSERT INTO jobs AS j (id, type, number, platform, tenant_id, state, attempts, result,"
+    "                         updated_at, finished_at)"
+    "  SELECT job_id, 'appeal', number, platform, tenant, 'done', 1, state, now(), now()"
+    "  FROM r ON CONFLICT (id) DO UPDATE SET state = 'done', result = EXCLUDED.result,"
+    "    last_error = NULL, updated_at = now(), finished_at = now() WHERE j.state <> 'done'"
+    ")"
+    "SELECT count(*) FROM ins";
+
+static const char sql_appeal_status[] =
+    "WITH r AS ("
+    "  SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[],"
+    "                       $6::timestamptz[], $7::text[])"
+    "  AS r(job_id, number, platform, ticket, state, checked_at, tenant)"
+    "), led AS ("
+    "  INSERT INTO jobs AS j (id, type, number, platform, tenant_id, state, attempts, result,"
+    "                         updated_at, finished_at)"
+    "  SELECT job_id, 'appeal_status', number, platform, tenant, 'done', 1, state, now(), now()"
+    "  FROM r ON CONFLICT (id) DO UPDATE SET state = 'done', result = EXCLUDED.result,"
+    "    last_error = NULL, updated_at = now(), finished_at = now() WHERE j.state <> 'done'"
+    "  RETURNING j.id"
+    "), ap AS ("
+    "  UPDATE appeals a SET state = r.state, updated_at = r.checked_at,"
+    "    decided_at = CASE WHEN r.state IN ('approved', 'rejected') THEN r.checked_at"
+    "                 ELSE a.decided_at END"
+    "  FROM r WHERE a.platform = r.platform AND a.ticket = r.ticket"
+    "    AND a.state NOT IN ('approved', 'rejected') AND a.updated_at <= r.checked_at"
+    "  RETURNING a.number, a.platform, a.mark_type, a.state, a.job_id"
+    "), mk AS ("
+    "  UPDATE marks m SET state = CASE WHEN ap.state = 'approved' THEN 'cleared'"
+    "                                  ELSE 'disputed' END,"
+    "    cleared_at = CASE WHEN ap.state = 'approved' THEN now() ELSE m.cleared_at END"
+    "  FROM ap WHERE ap.state IN ('approved', 'rejected') AND m.number = ap.number"
+    "    AND m.platform = ap.platform AND m.type = ap.mark_type AND m.appeal_job = ap.job_id"
+    ")"
+    "SELECT count(*) FROM led";
+
+static const char sql_ledger[] =
+    "INSERT INTO jobs AS j (id, type, number, platform, tenant_id, state, attempts, last_error,"
+    "                       updated_at, finished_at)"
+    "SELECT id, type, number, platform, tenant, state, 0, error, now(),"
+    "       CASE WHEN state IN ('failed', 'dead') THEN now() END "
+    "FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],"
+    "            $7::text[]) AS r(id, type, number, platform, tenant, state, error) "
+    "ON CONFLICT (id) DO UPDATE SET state = EXCLUDED.state, last_error = EXCLUDED.last_error,"
+    "  updated_at = now(), finished_at = EXCLUDED.finished_at "
+    "WHERE j.state NOT IN ('done', 'failed', 'dead')";
+
+static const char sql_dead[] =
+    "WITH r AS ("
+    "  SELECT * FROM unnest($1::text[], $2::int[], $3::bigint[], $4::uuid[], $5::text[],"
+    "                       $6::int[], $7::bytea[], $8::text[], $9::text[], $10::text[],"
+    "                       $11::text[])"
+    "  AS r(topic, part, off, job_id, reason, attempts, raw, type, number, platform, tenant)"
+    "), ins AS ("
+    "  INSERT INTO dead_letters (source_topic, source_partition, source_offset, job_id, reason,"
+    "                            attempts, raw)"
+    "  SELECT topic, part, off, job_id, reason, attempts, raw FROM r"
+    "  ON CONFLICT DO NOTHING RETURNING 1"
+    "), led AS ("
+    "  INSERT INTO jobs AS j (id, type, number, platform, tenant_id, state, attempts,"
+    "                         last_error, updated_at, finished_at)"
+    "  SELECT job_id, type, number, platform, tenant, 'dead', attempts, reason, now(), now()"
+    "  FROM r WHERE job_id IS NOT NULL"
+    "  ON CONFLICT (id) DO UPDATE SET state = 'dead', last_error = EXCLUDED.last_error,"
+    "    updated_at = now(), finished_at = now() WHERE j.state NOT IN ('done', 'failed', 'dead')"
+    ")"
+    "SELECT count(*) FROM ins";
+
+/* Batch kinds: index 0 is the claim, then the wr_kind_t values. */
+#define K_CLAIM 0
+#define NK      WR_NKINDS
+
+static const char *const kind_sql[NK] = {
+    [K_CLAIM] = sql_claim,
+    [WR_CHECK] = sql_check,
+    [WR_TAG] = sql_tag,
+    [WR_APPEAL] = sql_appeal,
+    [WR_APPEAL_STATUS] = sql_appeal_status,
+    [WR_LEDGER] = sql_ledger,
+    [WR_DEAD] = sql_dead,
+};
+
+static const char *const kind_names[NK] = {"claim",         "check",  "tag", "appeal",
+                                           "appeal_status", "ledger", "dead"};
+
+typedef struct wlist_s {
+    wjob_t *head, *tail;
+    size_t n;
+    int64_t since_ms; /* when the list became non-empty */
+} wlist_t;
+
+struct writer_s {
+    nt_loop_t *loop;
+    writer_opts_t opts;
+    char *conninfo;
+    char *worker_id;
+    writer_cbs_t cbs;
+
+    PGconn *conn;
+    int sock;
+    bool connected;
+    bool connecting;
+    PostgresPollingStatusType poll_status;
+    nt_timer_t reconnect_timer;
+    int64_t backoff_ms;
+
+    wlist_t lists[NK];
+    wlist_t solo[NK];
+
+    bool busy;
+    int busy_kind;
+    wlist_t inflight;
+    bool inflight_solo;
+    PGresult *last_res;
+    bool want_write;
+
+    nt_timer_t linger_timer;
+    nt_timer_t retry_timer;
+    nt_pg_array_t arrs[NARRAYS];
+    nt_strmap_t *idmap;
+    wjob_t **snap; /* batch_max entries: a claim batch while calling back */
+
+    uint64_t stat_statements, stat_rows, stat_failures;
+};
+
+static void maybe_send(writer_t *wr);
+static void start_connect(writer_t *wr);
+
+/* ---- lists ---- */
+
+static void list_push(wlist_t *l, wjob_t *job, int64_t now)
+{
+    job->next = NULL;
+    if (l->tail != NULL)
+        l->tail->next = job;
+    else {
+        l->head = job;
+        l->since_ms = now;
+    }
+    l->tail = job;
+    l->n++;
+}
+
+/* Moves every job of src to the front of dst. */
+static void list_prepend_all(wlist_t *dst, wlist_t *src)
+{
+    if (src->n == 0)
+        return;
+    src->tail->next = dst->head;
+    dst->head = src->head;
+    if (dst->tail == NULL)
+        dst->tail = src->tail;
+    dst->n += src->n;
+    dst->since_ms = src->since_ms;
+    memset(src, 0, sizeof(*src));
+}
+
+static wjob_t *list_pop(wlist_t *l)
+{
+    wjob_t *job = l->head;
+    if (job == NULL)
+        return NULL;
+    l->head = job->next;
+    if (l->head == NULL)
+        l->tail = NULL;
+    l->n--;
+    job->next = NULL;
+    return job;
+}
+
+/* ---- connection ---- */
+
+static void on_socket(nt_loop_t *loop, int fd, unsigned events, void *arg);
+
+static void watch_socket(writer_t *wr)
+{
+    unsigned ev = NT_LOOP_READ;
+    if (wr->connecting && wr->poll_status == PGRES_POLLING_WRITING)
+        ev = NT_LOOP_WRITE;
+    else if (!wr->connecting && wr->want_write)
+        ev |= NT_LOOP_WRITE;
+    int fd = PQsocket(wr->conn);
+    if (fd != wr->sock) {
+        if (wr->sock >= 0)
+            nt_loop_io_del(wr->loop, wr->sock);
+        wr->sock = -1;
+        if (fd >= 0 && nt_loop_io_add(wr->loop, fd, ev, on_socket, wr) == NT_OK)
+            wr->sock = fd;
+        return;
+    }
+    if (fd >= 0 && nt_loop_io_mod(wr->loop, fd, ev) != NT_OK)
+        NT_ERROR("writer: cannot watch the PostgreSQL socket");
+}
+
+static void on_reconnect_timer(nt_loop_t *loop, void *arg)
+{
+    (void)loop;
+    start_connect(arg);
+}
+
+static void drop_connection(writer_t *wr, const char *why)
+{
+    if (wr->sock >= 0)
+        nt_loop_io_del(wr->loop, wr->sock);
+    wr->sock = -1;
+    if (wr->conn != NULL)
+        PQfinish(wr->conn);
+    wr->conn = NULL;
+    bool was_connected = wr->connected;
+    wr->connected = false;
+    wr->connecting = false;
+    wr->want_write = false;
+    if (wr->last_res != NULL) {
+        PQclear(wr->last_res);
+        wr->last_res = NULL;
+    }
+    /* the statement in flight, if any, is sent again after reconnecting */
+    if (wr->busy) {
+        wlist_t *dst = wr->inflight_solo ? &wr->solo[wr->busy_kind] : &wr->lists[wr->busy_kind];
+        list_prepend_all(dst, &wr->inflight);
+        wr->busy = false;
+    }
+    if (was_connected)
+        NT_WARN("writer: PostgreSQL connection lost (%s); reconnecting", why);
+    if (nt_loop_timer_start(wr->loop, &wr->reconnect_timer, wr->backoff_ms, on_reconnect_timer,
+                            wr) != NT_OK)
+        NT_ERROR("writer: cannot arm the reconnect timer");
+    wr->backoff_ms = wr->backoff_ms * 2 > RECONNECT_MAX_MS ? RECONNECT_MAX_MS : wr->backoff_ms * 2;
+}
+
+static void connect_step(writer_t *wr)
+{
+    wr->poll_status = PQconnectPoll(wr->conn);
+    if (wr->poll_status == PGRES_POLLING_OK) {
+        wr->connecting = false;
+        wr->connected = true;
+        wr->backoff_ms = 100;
+        if (PQsetnonblocking(wr->conn, 1) != 0) {
+            drop_connection(wr, "cannot make the connection non-blocking");
+            return;
+        }
+        NT_INFO("writer: connected to PostgreSQL");
+        watch_socket(wr);
+        maybe_send(wr);
+        return;
+    }
+    if (wr->poll_status == PGRES_POLLING_FAILED) {
+        char msg[200];
+        snprintf(msg, sizeof(msg), "%s", PQerrorMessage(wr->conn));
+        msg[strcspn(msg, "\n")] = '\0';
+        drop_connection(wr, msg);
+        return;
+    }
+    watch_socket(wr);
+}
+
+static void start_connect(writer_t *wr)
+{
+    if (wr->conn != NULL)
+        return;
+    wr->conn = PQconnectStart(wr->conninfo);
+    if (wr->conn == NULL || PQstatus(wr->conn) == CONNECTION_BAD) {
+        drop_connection(wr, "cannot start a connection");
+        return;
+    }
+    wr->connecting = true;
+    wr->poll_status = PGRES_POLLING_WRITING;
+    connect_step(wr);
+}
+
+/* ---- building statements ---- */
+
+static int add_time(nt_pg_array_t *a, int64_t ms)
+{
+    char ts[NT_RFC3339_LEN];
+    nt_clock_format(ms, ts);
+    return nt_pg_array_add_str(a, ts);
+}
+
+static int marks_json(const nt_check_state_t *st, char *out, size_t outsz)
+{
+    size_t o = 0;
+    int n = snprintf(out, outsz, "[");
+    if (n < 0 || (size_t)n >= outsz)
+        return NT_ETOOBIG;
+    o = (size_t)n;
+    for (size_t i = 0; i < st->nmarks; i++) {
+        n = snprintf(out + o, outsz - o, "%s{\"type\":\"%s\",\"count\":%d}", i ? "," : "",
+                     st->marks[i].type, st->marks[i].count);
+        if (n < 0 || (size_t)n >= outsz - o)
+            return NT_ETOOBIG;
+        o += (size_t)n;
+    }
+    n = snprintf(out + o, outsz - o, "]");
+    return n < 0 || (size_t)n >= outsz - o ? NT_ETOOBIG : NT_OK;
+}
+
+/* Appends one job's row to the arrays of its kind. */
+static int add_row(writer_t *wr, int kind, const wjob_t *job)
+{
+    nt_pg_array_t *a = wr->arrs;
+    const nt_job_t *j = &job->job;
+    int rc = NT_OK;
+#define ADD(expr)                                                                                  \
+    do {                                                                                           \
+        if (rc == NT_OK)                                                                           \
+            rc = (expr);                                                                           \
+    } while (0)
+    switch (kind) {
+    case K_CLAIM:
+        ADD(nt_pg_array_add_str(&a[0], j->id));
+        ADD(nt_pg_array_add_str(&a[1], nt_job_type_name(j->type)));
+        ADD(nt_pg_array_add_str(&a[2], j->number));
+        ADD(nt_pg_array_add_str(&a[3], j->platform));
+        ADD(nt_pg_array_add_str(&a[4], j->tenant[0] ? j->tenant : NULL));
+        break;
+    case WR_CHECK: {
+        const nt_check_state_t *st = &job->check;
+        char marks[512];
+        ADD(marks_json(st, marks, sizeof(marks)));
+        ADD(nt_pg_array_add_str(&a[0], j->id));
+        ADD(nt_pg_array_add_str(&a[1], j->number));
+        ADD(nt_pg_array_add_str(&a[2], j->platform));
+        ADD(add_time(&a[3], job->result_ms));
+        ADD(nt_pg_array_add_str(&a[4], st->has_cert ? st->cert_status : NULL));
+        ADD(st->has_score ? nt_pg_array_add_int(&a[5], st->trust_score)
+                          : nt_pg_array_add_null(&a[5]));
+        for (int s = 0; s < NT_SURFACES; s++)
+            ADD(nt_pg_array_add_str(&a[6 + s], st->has_label[s] ? st->label[s] : NULL));
+        ADD(nt_pg_array_add_str(&a[9], marks));
+        ADD(nt_pg_array_add_str(&a[10], j->tenant[0] ? j->tenant : NULL));
+        break;
+    }
+    case WR_TAG:
+        ADD(nt_pg_array_add_str(&a[0], j->id));
+        ADD(nt_pg_array_add_str(&a[1], j->number));
+        ADD(nt_pg_array_add_str(&a[2], j->platform));
+        ADD(nt_pg_array_add_str(&a[3], j->label));
+        ADD(nt_pg_array_add_str(&a[4], job->ticket.ticket[0] ? job->ticket.ticket : NULL));
+        ADD(nt_pg_array_add_str(&a[5], job->ticket.state));
+        ADD(add_time(&a[6], job->result_ms));
+        ADD(nt_pg_array_add_str(&a[7], j->tenant[0] ? j->tenant : NULL));
+        break;
+    case WR_APPEAL:
+        ADD(nt_pg_array_add_str(&a[0], j->id));
+        ADD(nt_pg_array_add_str(&a[1], j->number));
+        ADD(nt_pg_array_add_str(&a[2], j->platform));
+        ADD(nt_pg_array_add_str(&a[3], j->mark_type));
+        ADD(nt_pg_array_add_str(&a[4], job->ticket.ticket));
+        ADD(nt_pg_array_add_str(&a[5], job->ticket.state));
+        ADD(nt_pg_array_add_str(&a[6], j->evidence));
+        ADD(add_time(&a[7], job->result_ms));
+        ADD(nt_pg_array_add_str(&a[8], j->tenant[0] ? j->tenant : NULL));
+        break;
+    case WR_APPEAL_STATUS:
+        ADD(nt_pg_array_add_str(&a[0], j->id));
+        ADD(nt_pg_array_add_str(&a[1], j->number));
+        ADD(nt_pg_array_add_str(&a[2], j->platform));
+        ADD(nt_pg_array_add_str(&a[3], j->ticket));
+        ADD(nt_pg_array_add_str(&a[4], job->ticket.state));
+        ADD(add_time(&a[5], job->result_ms));
+        ADD(nt_pg_array_add_str(&a[6], j->tenant[0] ? j->tenant : NULL));
+        break;
+    case WR_LEDGER:
+        ADD(nt_pg_array_add_str(&a[0], j->id));
+        ADD(nt_pg_array_add_str(&a[1], nt_job_type_name(j->type)));
+        ADD(nt_pg_array_add_str(&a[2], j->number));
+        ADD(nt_pg_array_add_str(&a[3], j->platform));
+        ADD(nt_pg_array_add_str(&a[4], j->tenant[0] ? j->tenant : NULL));
+        ADD(nt_pg_array_add_str(&a[5], job->ledger_state));
+        ADD(nt_pg_array_add_str(&a[6], job->error));
+        break;
+    case WR_DEAD: {
+        ADD(nt_pg_array_add_str(&a[0], job->topic));
+        ADD(nt_pg_array_add_int(&a[1], job->partition));
+        ADD(nt_pg_array_add_int(&a[2], job->offset));
+        ADD(nt_pg_array_add_str(&a[3], job->verdict == NT_JOB_VERDICT_POISON ? NULL : j->id));
+        ADD(nt_pg_array_add_str(&a[4], job->error));
+        ADD(nt_pg_array_add_int(&a[5], job->attempts));
+        ADD(nt_pg_array_add_bytea(&a[6], job->raw ? job->raw : "", job->raw ? job->raw_len : 0));
+        ADD(nt_pg_array_add_str(&a[7], nt_job_type_name(j->type)));
+        ADD(nt_pg_array_add_str(&a[8], j->number));
+        ADD(nt_pg_array_add_str(&a[9], j->platform));
+        ADD(nt_pg_array_add_str(&a[10], j->tenant[0] ? j->tenant : NULL));
+        break;
+    }
+    default:
+        rc = NT_EINVAL;
+    }
+#undef ADD
+    return rc;
+}
+
+static int nparams_of(int kind)
+{
+    switch (kind) {
+    case K_CLAIM:
+        return 5;
+    case WR_CHECK:
+        return 12;
+    case WR_TAG:
+        return 8;
+    case WR_APPEAL:
+        return 9;
+    case WR_APPEAL_STATUS:
+        return 7;
+    case WR_LEDGER:
+        return 7;
+    case WR_DEAD:
+        return 11;
+    }
+    return 0;
+}
+
+/* ---- sending ---- */
+
+static bool list_due(const writer_t *wr, const wlist_t *l, int64_t now)
+{
+    return l->n > 0 &&
+           (l->n >= (size_t)wr->opts.batch_max || now - l->since_ms >= wr->opts.linger_ms);
+}
+
+static void on_linger(nt_loop_t *loop, void *arg)
+{
+    (void)loop;
+    maybe_send(arg);
+}
+
+static void send_batch(writer_t *wr, int kind, bool solo)
+{
+    wlist_t *src = solo ? &wr->solo[kind] : &wr->lists[kind];
+    int np = nparams_of(kind);
+    const char *params[NARRAYS] = {0};
+    size_t max = solo ? 1 : (size_t)wr->opts.batch_max;
+
+    for (int i = 0; i < NARRAYS; i++)
+        nt_pg_array_reset(&wr->arrs[i]);
+    memset(&wr->inflight, 0, sizeof(wr->inflight));
+    while (wr->inflight.n < max && src->n > 0) {
+        wjob_t *job = list_pop(src);
+        if (add_row(wr, kind, job) != NT_OK) {
+            /* cannot happen short of memory exhaustion: give the job back
+             * as a failure so it is recorded another way */
+            NT_ERROR("writer: cannot encode a %s row", kind_names[kind]);
+            if (kind == K_CLAIM)
+                wr->cbs.on_claimed(wr->cbs.arg, job, -1, NULL, "cannot encode the claim row");
+            else
+                wr->cbs.on_written(wr->cbs.arg, job, "cannot encode the result row");
+            continue;
+        }
+        list_push(&wr->inflight, job, nt_loop_now(wr->loop));
+    }
+    if (src->n > 0)
+        src->since_ms = nt_loop_now(wr->loop);
+    if (wr->inflight.n == 0)
+        return;
+    for (int i = 0; i < np; i++)
+        params[i] = nt_pg_array_text(&wr->arrs[i]);
+    if (kind == WR_CHECK) { /* $11 is the worker id, $12 the tenants */
+        params[11] = params[10];
+        params[10] = wr->worker_id;
+    }
+    wr->busy = true;
+    wr->busy_kind = kind;
+    wr->inflight_solo = solo;
+    if (!PQsendQueryParams(wr->conn, kind_sql[kind], np, NULL, params, NULL, NULL, 0)) {
+        char msg[200];
+        snprintf(msg, sizeof(msg), "%s", PQerrorMessage(wr->conn));
+        msg[strcspn(msg, "\n")] = '\0';
+        drop_connection(wr, msg);
+        return;
+    }
+    wr->stat_statements++;
+    int f = PQflush(wr->conn);
+    if (f < 0) {
+        drop_connection(wr, "send failed");
+        return;
+    }
+    wr->want_write = f == 1;
+    watch_socket(wr);
+}
+
+static void maybe_send(writer_t *wr)
+{
+    if (wr->busy || !wr->connected)
+        return;
+    int64_t now = nt_loop_now(wr->loop);
+    /* solo retries first, then claims (they gate platform calls), then
+     * results in kind order */
+    for (int k = 0; k < NK; k++) {
+        if (wr->solo[k].n > 0) {
+            send_batch(wr, k, true);
+            return;
+        }
+    }
+    int64_t next_due = -1;
+    for (int k = 0; k < NK; k++) {
+        wlist_t *l = &wr->lists[k];
+        if (list_due(wr, l, now)) {
+            send_batch(wr, k, false);
+            return;
+        }
+        if (l->n > 0) {
+            int64_t due = l->since_ms + wr->opts.linger_ms - now;
+            if (next_due < 0 || due < next_due)
+                next_due = due;
+        }
+    }
+    if (next_due >= 0 && !nt_loop_timer_is_armed(&wr->linger_timer) &&
+        nt_loop_timer_start(wr->loop, &wr->linger_timer, next_due > 0 ? next_due : 0, on_linger,
+                            wr) != NT_OK)
+        NT_ERROR("writer: cannot arm the linger timer");
+}
+
+/* ---- results ---- */
+
+static void finish_ok(writer_t *wr, PGresult *res)
+{
+    int kind = wr->busy_kind;
+    wlist_t done = wr->inflight;
+    memset(&wr->inflight, 0, sizeof(wr->inflight));
+    wr->busy = false;
+    wr->stat_rows += done.n;
+
+    if (kind == K_CLAIM) {
+        /* Match rows to jobs first, then call back: a callback may free its
+         * job or queue it elsewhere, so the batch list is not walked after
+         * the first callback. */
+        size_t n = 0;
+        for (wjob_t *j = done.head; j != NULL; j = j->next) {
+            wr->snap[n++] = j;
+            j->claim_attempts = -1;
+            if (nt_strmap_put(wr->idmap, j->job.id, j) != NT_OK)
+                NT_ERROR("writer: out of memory");
+        }
+        int rows = PQntuples(res);
+        for (int r = 0; r < rows; r++) {
+            wjob_t *job = nt_strmap_del(wr->idmap, PQgetvalue(res, r, 0));
+            if (job == NULL)
+                continue;
+            job->claim_attempts = (int)strtol(PQgetvalue(res, r, 1), NULL, 10);
+            nt_buf_copy_str(job->claim_state, sizeof(job->claim_state), PQgetvalue(res, r, 2));
+        }
+        for (size_t i = 0; i < n; i++)
+            nt_strmap_del(wr->idmap, wr->snap[i]->job.id);
+        for (size_t i = 0; i < n; i++) {
+            wjob_t *job = wr->snap[i];
+            if (job->claim_attempts < 0)
+                wr->cbs.on_claimed(wr->cbs.arg, job, -1, NULL, "claim returned no row");
+            else
+                wr->cbs.on_claimed(wr->cbs.arg, job, job->claim_attempts, job->claim_state, NULL);
+        }
+        return;
+    }
+    if (kind == WR_CHECK && wr->cbs.on_new_mark != NULL) {
+        int rows = PQntuples(res);
+        for (int r = 0; r < rows; r++)
+            wr->cbs.on_new_mark(wr->cbs.arg, PQgetvalue(res, r, 0), PQgetvalue(res, r, 1),
+                                PQgetvalue(res, r, 2), strtoll(PQgetvalue(res, r, 3), NULL, 10),
+                                PQgetisnull(res, r, 4) ? "" : PQgetvalue(res, r, 4));
+    }
+    wjob_t *job = done.head;
+    while (job != NULL) {
+        wjob_t *next = job->next;
+        wr->cbs.on_written(wr->cbs.arg, job, NULL);
+        job = next;
+    }
+}
+
+static void on_retry_timer(nt_loop_t *loop, void *arg)
+{
+    (void)loop;
+    maybe_send(arg);
+}
+
+static void finish_error(writer_t *wr, PGresult *res)
+{
+    int kind = wr->busy_kind;
+    const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+    const char *msg = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+    char text[256];
+    snprintf(text, sizeof(text), "postgres %s: %s", state ? state : "?",
+             msg ? msg : PQerrorMessage(wr->conn));
+    text[strcspn(text, "\n")] = '\0';
+    wr->stat_failures++;
+
+    if (PQstatus(wr->conn) != CONNECTION_OK) {
+        drop_connection(wr, text);
+        return;
+    }
+    wlist_t failed = wr->inflight;
+    memset(&wr->inflight, 0, sizeof(wr->inflight));
+    wr->busy = false;
+    if (nt_pg_sqlstate_is_retriable(state)) {
+        NT_WARN("writer: %s batch of %zu: %s; retrying", kind_names[kind], failed.n, text);
+        list_prepend_all(wr->inflight_solo ? &wr->solo[kind] : &wr->lists[kind], &failed);
+        if (nt_loop_timer_start(wr->loop, &wr->retry_timer, 200, on_retry_timer, wr) != NT_OK)
+            NT_ERROR("writer: cannot arm the retry timer");
+        return;
+    }
+    if (failed.n > 1) {
+        NT_WARN("writer: %s batch of %zu failed (%s); writing its jobs one by one",
+                kind_names[kind], failed.n, text);
+        for (wjob_t *j = failed.head; j != NULL; j = j->next)
+            j->solo = true;
+        list_prepend_all(&wr->solo[kind], &failed);
+        return;
+    }
+    wjob_t *job = failed.head;
+    if (job == NULL)
+        return;
+    nt_log_ctx_t ctx = {NULL, -1, job->offset, job->job.id, job->job.platform, job->job.number};
+    NT_LOG(NT_LOG_WARN, &ctx, "writer: %s row rejected: %s", kind_names[kind], text);
+    if (kind == K_CLAIM)
+        wr->cbs.on_claimed(wr->cbs.arg, job, -1, NULL, text);
+    else
+        wr->cbs.on_written(wr->cbs.arg, job, text);
+}
+
+static void read_results(writer_t *wr)
+{
+    if (!PQconsumeInput(wr->conn)) {
+        char msg[200];
+        snprintf(msg, sizeof(msg), "%s", PQerrorMessage(wr->conn));
+        msg[strcspn(msg, "\n")] = '\0';
+        drop_connection(wr, msg);
+        return;
+    }
+    while (wr->conn != NULL && !PQisBusy(wr->conn)) {
+        PGresult *res = PQgetResult(wr->conn);
+        if (res != NULL) {
+            /* keep the last result of the statement */
+            if (wr->last_res != NULL)
+                PQclear(wr->last_res);
+            wr->last_res = res;
+            continue;
+        }
+        /* NULL: the statement is complete */
+        PGresult *last = wr->last_res;
+        wr->last_res = NULL;
+        if (!wr->busy) {
+            PQclear(last);
+            break;
+        }
+        ExecStatusType st = last ? PQresultStatus(last) : PGRES_FATAL_ERROR;
+        if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)
+            finish_ok(wr, last);
+        else
+            finish_error(wr, last);
+        PQclear(last);
+        break;
+    }
+    if (wr->conn != NULL && PQstatus(wr->conn) == CONNECTION_BAD) {
+        drop_connection(wr, "connection closed");
+        return;
+    }
+    maybe_send(wr);
+}
+
+static void on_socket(nt_loop_t *loop, int fd, unsigned events, void *arg)
+{
+    (void)loop;
+    (void)fd;
+    writer_t *wr = arg;
+    if (wr->connecting) {
+        connect_step(wr);
+        return;
+    }
+    if (wr->conn == NULL)
+        return;
+    if (events & NT_LOOP_WRITE) {
+        int f = PQflush(wr->conn);
+        if (f < 0) {
+            drop_connection(wr, "send failed");
+            return;
+        }
+        bool want = f == 1;
+        if (want != wr->want_write) {
+            wr->want_write = want;
+            watch_socket(wr);
+        }
+    }
+    if (events & NT_LOOP_READ)
+        read_results(wr);
+}
+
+/* ---- public ---- */
+
+writer_t *writer_new(nt_loop_t *loop, const writer_opts_t *opts, const writer_cbs_t *cbs,
+                     nt_err_t *err)
+{
+    writer_t *wr = calloc(1, sizeof(*wr));
+    if (wr == NULL) {
+        nt_err_set(err, NT_ENOMEM, false, "out of memory");
+        return NULL;
+    }
+    wr->loop = loop;
+    wr->opts = *opts;
+    wr->cbs = *cbs;
+    wr->sock = -1;
+    wr->backoff_ms = 100;
+    wr->conninfo = strdup(opts->conninfo);
+    wr->worker_id = strdup(opts->worker_id);
+    wr->idmap = nt_strmap_new();
+    wr->snap = calloc((size_t)opts->batch_max, sizeof(*wr->snap));
+    for (int i = 0; i < NARRAYS; i++)
+        nt_pg_array_init(&wr->arrs[i]);
+    if (wr->conninfo == NULL || wr->worker_id == NULL || wr->idmap == NULL || wr->snap == NULL) {
+        nt_err_set(err, NT_ENOMEM, false, "out of memory");
+        writer_free(wr);
+        return NULL;
+    }
+    /* The first connection is made synchronously so that a wrong conninfo
+     * stops the worker at start-up with a clear message. */
+    nt_pg_t *probe = nt_pg_connect(opts->conninfo, 30, err);
+    if (probe == NULL) {
+        writer_free(wr);
+        return NULL;
+    }
+    nt_pg_free(probe);
+    start_connect(wr);
+    return wr;
+}
+
+void writer_free(writer_t *wr)
+{
+    if (wr == NULL)
+        return;
+    nt_loop_timer_stop(wr->loop, &wr->linger_timer);
+    nt_loop_timer_stop(wr->loop, &wr->retry_timer);
+    nt_loop_timer_stop(wr->loop, &wr->reconnect_timer);
+    if (wr->sock >= 0)
+        nt_loop_io_del(wr->loop, wr->sock);
+    if (wr->last_res != NULL)
+        PQclear(wr->last_res);
+    if (wr->conn != NULL)
+        PQfinish(wr->conn);
+    for (int i = 0; i < NARRAYS; i++)
+        nt_pg_array_free(&wr->arrs[i]);
+    nt_strmap_free(wr->idmap);
+    free(wr->snap);
+    free(wr->conninfo);
+    free(wr->worker_id);
+    free(wr);
+}
+
+void writer_claim(writer_t *wr, wjob_t *job)
+{
+    job->state = WJ_CLAIM;
+    list_push(job->solo ? &wr->solo[K_CLAIM] : &wr->lists[K_CLAIM], job, nt_loop_now(wr->loop));
+    maybe_send(wr);
+}
+
+void writer_result(writer_t *wr, wjob_t *job)
+{
+    job->state = WJ_WRITE;
+    int k = (int)job->wkind;
+    if (k <= 0 || k >= NK) {
+        wr->cbs.on_written(wr->cbs.arg, job, "nothing to write");
+        return;
+    }
+    list_push(job->solo ? &wr->solo[k] : &wr->lists[k], job, nt_loop_now(wr->loop));
+    maybe_send(wr);
+}
+
+size_t writer_pending(const writer_t *wr)
+{
+    size_t n = wr->inflight.n;
+    for (int k = 0; k < NK; k++)
+        n += wr->lists[k].n + wr->solo[k].n;
+    return n;
+}
+
+bool writer_is_connected(const writer_t *wr)
+{
+    return wr->connected;
+}
+
+void writer_stats(const writer_t *wr, uint64_t *statements, uint64_t *rows, uint64_t *failures)
+{
+    *statements = wr->stat_statements;
+    *rows = wr->stat_rows;
+    *failures = wr->stat_failures;
+}

@@ -1,0 +1,69 @@
+/*
+ * writer.h — the worker's PostgreSQL side: batched, asynchronous, idempotent.
+ *
+ * Jobs are handed over for a *claim* (the ledger's attempt counter, bumped
+ * before each platform call) or for their *result*. Each kind is written in
+ * batches, one parameterised statement per batch (unnest arrays; ON CONFLICT
+ * on the job id, so a redelivered job never writes twice), sent on the
+ * worker's event loop without blocking it. A batch that fails on a data
+ * error is split into single-job statements, so one bad row cannot hold up
+ * the others; a lost connection is re-established with backoff and the batch
+ * is sent again.
+ */
+#ifndef NT_WRITER_H
+#define NT_WRITER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "err.h"
+#include "loop.h"
+#include "wjob.h"
+
+typedef struct writer_s writer_t;
+
+typedef struct writer_cbs_s {
+    void *arg;
+    /* The claim of job is committed: attempts now counted, state is the
+     * ledger state after the claim ("running", or a final state when the job
+     * was already finished by an earlier delivery). On a failure that
+     * cannot be retried, attempts is -1 and error says why. */
+    void (*on_claimed)(void *arg, wjob_t *job, int attempts, const char *state, const char *error);
+    /* The result of job is committed (error NULL), or could not be written
+     * (error says why; the caller records the failure another way). */
+    void (*on_written)(void *arg, wjob_t *job, const char *error);
+    /* A check opened a mark (new, or back after being cleared). */
+    void (*on_new_mark)(void *arg, const char *number, const char *platform, const char *type,
+                        int64_t opened_ms, const char *tenant);
+} writer_cbs_t;
+
+typedef struct writer_opts_s {
+    const char *conninfo;
+    const char *worker_id;
+    int batch_max;
+    int linger_ms;
+} writer_opts_t;
+
+/* @returns a new writer connected to PostgreSQL; free with writer_free().
+ * NULL on failure. */
+writer_t *writer_new(nt_loop_t *loop, const writer_opts_t *opts, const writer_cbs_t *cbs,
+                     nt_err_t *err);
+
+void writer_free(writer_t *wr);
+
+/* Queues a claim of job (state WJ_CLAIM). */
+void writer_claim(writer_t *wr, wjob_t *job);
+
+/* Queues the result of job (job->wkind says what; state WJ_WRITE). */
+void writer_result(writer_t *wr, wjob_t *job);
+
+/* Jobs queued or being written. */
+size_t writer_pending(const writer_t *wr);
+
+/* True when the connection is up (for /readyz). */
+bool writer_is_connected(const writer_t *wr);
+
+/* Statements sent and rows written so far (for metrics). */
+void writer_stats(const writer_t *wr, uint64_t *statements, uint64_t *rows, uint64_t *failures);
+
+#endif
