@@ -1,0 +1,415 @@
+/*
+ * simconf.c — the simulator's config table and its sources (see simconf.h).
+ *
+ * Each key is one row: dotted name, type, bounds, whether POST /admin/config
+ * may change it, whether it is secret (never echoed in messages), and the
+ * field it fills. Loading, flags, the environment and the admin API all go
+ * through set_value() on that row.
+ */
+#include "simconf.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "log.h"
+
+typedef enum { T_STR, T_INT, T_U64, T_DOUBLE, T_TIME, T_PLATFORMS } key_type_t;
+
+typedef struct key_s {
+    const char *name;
+    key_type_t type;
+    double min, max;
+    bool runtime;
+    bool secret;
+    size_t offset;
+    size_t size; /* T_STR: field size */
+} conf_key_t;
+
+#define F(field) offsetof(nt_simconf_t, field), sizeof(((nt_simconf_t *)0)->field)
+
+static const conf_key_t keys[] = {
+    {"listen", T_STR, 0, 0, false, false, F(listen)},
+    {"seed", T_U64, 0, 0, false, false, F(seed)},
+    {"log_level", T_STR, 0, 0, false, false, F(log_level)},
+    {"credentials.hmac_key", T_STR, 0, 0, false, false, F(hmac_key)},
+    {"credentials.hmac_secret", T_STR, 0, 0, false, true, F(hmac_secret)},
+    {"credentials.max_skew_s", T_INT, 0, 86400 * 365, false, false, F(max_skew_s)},
+    {"credentials.bearer_token", T_STR, 0, 0, false, true, F(bearer_token)},
+    {"latency.base_ms", T_INT, 0, 600000, true, false, F(latency_base_ms)},
+    {"latency.jitter_ms", T_INT, 0, 600000, true, false, F(latency_jitter_ms)},
+    {"latency.tail_rate", T_DOUBLE, 0, 1, true, false, F(latency_tail_rate)},
+    {"latency.tail_ms", T_INT, 0, 600000, true, false, F(latency_tail_ms)},
+    {"faults.rate_5xx", T_DOUBLE, 0, 1, true, false, F(faults_rate_5xx)},
+    {"faults.rate_timeout", T_DOUBLE, 0, 1, true, false, F(faults_rate_timeout)},
+    {"faults.rate_malformed", T_DOUBLE, 0, 1, true, false, F(faults_rate_malformed)},
+    {"rate_limit.qps", T_DOUBLE, 0, 1e9, true, false, F(rate_qps)},
+    {"rate_limit.burst", T_INT, 0, 1000000000, true, false, F(rate_burst)},
+    {"rate_limit.retry_after_s", T_INT, 1, 86400, true, false, F(rate_retry_after_s)},
+    {"clock.speed", T_DOUBLE, 0, 1e9, true, false, F(clock_speed)},
+    {"clock.start", T_TIME, 0, 0, false, false, F(clock_start_ms)},
+    {"marks.initial_share", T_DOUBLE, 0, 1, false, false, F(marks_initial_share)},
+    {"marks.weekly_rate_unmaintained", T_DOUBLE, 0, 1, false, false, F(marks_weekly_unmaintained)},
+    {"marks.weekly_rate_maintained", T_DOUBLE, 0, 1, false, false, F(marks_weekly_maintained)},
+    {"marks.unmaintained_after_days", T_INT, 0, 100000, false, false,
+     F(marks_unmaintained_after_days)},
+    {"review.tag_delay_s", T_INT, 0, 100000000, false, false, F(review_tag_delay_s)},
+    {"review.appeal_in_review_after_s", T_INT, 0, 100000000, false, false,
+     F(review_appeal_in_review_after_s)},
+    {"review.appeal_decided_after_s", T_INT, 0, 100000000, false, false,
+     F(review_appeal_decided_after_s)},
+    {"review.appeal_approve_rate", T_DOUBLE, 0, 1, false, false, F(review_appeal_approve_rate)},
+    {"platforms", T_PLATFORMS, 0, 0, false, false, F(platforms)},
+    {"max_batch", T_INT, 1, 10000, false, false, F(max_batch)},
+    {"max_body_bytes", T_INT, 1024, 1 << 30, false, false, F(max_body_bytes)},
+    {"max_header_bytes", T_INT, 1024, 1 << 20, false, false, F(max_header_bytes)},
+    {"max_conns", T_INT, 1, 1000000, false, false, F(max_conns)},
+    {"idle_timeout_s", T_INT, 1, 86400, false, false, F(idle_timeout_s)},
+    {"max_records", T_INT, 1000, 100000000, false, false, F(max_records)},
+};
+
+void nt_simconf_defaults(nt_simconf_t *conf)
+{
+    memset(conf, 0, sizeof(*conf));
+    snprintf(conf->listen, sizeof(conf->listen), "127.0.0.1:28080");
+    conf->seed = 42;
+    snprintf(conf->log_level, sizeof(conf->log_level), "info");
+    snprintf(conf->hmac_key, sizeof(conf->hmac_key), "sim-key");
+    snprintf(conf->hmac_secret, sizeof(conf->hmac_secret), "sim-secret");
+    conf->max_skew_s = 300;
+    snprintf(conf->bearer_token, sizeof(conf->bearer_token), "sim-token");
+    conf->rate_retry_after_s = 1;
+    conf->clock_speed = 1.0;
+    conf->clock_start_ms = nt_clock_days_from_civil(2026, 1, 1) * 86400000LL;
+    conf->marks_initial_share = 0.15;
+    conf->marks_weekly_unmaintained = 0.05;
+    conf->marks_weekly_maintained = 0.005;
+    conf->marks_unmaintained_after_days = 30;
+    conf->review_tag_delay_s = 3600;
+    conf->review_appeal_in_review_after_s = 600;
+    conf->review_appeal_decided_after_s = 43200;
+    conf->review_appeal_approve_rate = 0.8;
+    conf->max_batch = 100;
+    conf->max_body_bytes = 1048576;
+    conf->max_header_bytes = 16384;
+    conf->max_conns = 4096;
+    conf->idle_timeout_s = 60;
+    conf->max_records = 1000000;
+}
+
+static const conf_key_t *key_find(const char *name)
+{
+    for (size_t i = 0; i < NT_ARRAY_LEN(keys); i++) {
+        if (strcmp(keys[i].name, name) == 0)
+            return &keys[i];
+    }
+    return NULL;
+}
+
+/* Shown value: secrets never appear in messages. */
+static const char *shown(const conf_key_t *k, const char *value)
+{
+    return k->secret ? "****" : value;
+}
+
+static int set_platforms(nt_simconf_t *conf, const cJSON *arr, const char *origin, nt_err_t *err)
+{
+    if (!cJSON_IsArray(arr))
+        return nt_err_set(err, NT_EINVAL, false, "%s: key \"platforms\": want an array", origin);
+    size_t n = 0;
+    const cJSON *item;
+    cJSON_ArrayForEach(item, arr)
+    {
+        const cJSON *id = cJSON_GetObjectItemCaseSensitive(item, "id");
+        const cJSON *d = cJSON_GetObjectItemCaseSensitive(item, "dialect");
+        if (n == NT_SIMCONF_MAX_PLATFORMS)
+            return nt_err_set(err, NT_EINVAL, false, "%s: key \"platforms\": more than %d entries",
+                              origin, NT_SIMCONF_MAX_PLATFORMS);
+        if (!cJSON_IsString(id) || id->valuestring[0] == '\0' ||
+            strlen(id->valuestring) >= NT_SIMCONF_NAME_MAX)
+            return nt_err_set(err, NT_EINVAL, false,
+                              "%s: key \"platforms[%zu].id\": want a non-empty string of at most "
+                              "%d characters",
+                              origin, n, NT_SIMCONF_NAME_MAX - 1);
+        if (!cJSON_IsString(d) || strlen(d->valuestring) != 1 ||
+            strchr("abc", d->valuestring[0]) == NULL)
+            return nt_err_set(err, NT_EINVAL, false,
+                              "%s: key \"platforms[%zu].dialect\": want \"a\", \"b\" or \"c\"",
+                              origin, n);
+        snprintf(conf->platforms[n].id, sizeof(conf->platforms[n].id), "%s", id->valuestring);
+        conf->platforms[n].dialect = d->valuestring[0];
+        n++;
+    }
+    conf->nplatforms = n;
+    return NT_OK;
+}
+
+/* Sets key k from text. */
+static int set_text(nt_simconf_t *conf, const conf_key_t *k, const char *value, const char *origin,
+                    nt_err_t *err)
+{
+    char *field = (char *)conf + k->offset;
+    char *end = NULL;
+    errno = 0;
+    switch (k->type) {
+    case T_STR:
+        if (strlen(value) >= k->size)
+            return nt_err_set(err, NT_EINVAL, false,
+                              "%s: key \"%s\": value \"%s\" is longer than %zu characters", origin,
+                              k->name, shown(k, value), k->size - 1);
+        snprintf(field, k->size, "%s", value);
+        return NT_OK;
+    case T_INT: {
+        long long v = strtoll(value, &end, 10);
+        if (errno != 0 || end == value || *end != '\0' || v < (long long)k->min ||
+            v > (long long)k->max)
+            return nt_err_set(err, NT_EINVAL, false,
+                              "%s: key \"%s\": value \"%s\" is not an integer in [%.0f, %.0f]",
+                              origin, k->name, value, k->min, k->max);
+        *(int *)(void *)field = (int)v;
+        return NT_OK;
+    }
+    case T_U64: {
+        if (value[0] == '-')
+            return nt_err_set(err, NT_EINVAL, false,
+                              "%s: key \"%s\": value \"%s\" is not an unsigned integer", origin,
+                              k->name, value);
+        unsigned long long v = strtoull(value, &end, 10);
+        if (errno != 0 || end == value || *end != '\0')
+            return nt_err_set(err, NT_EINVAL, false,
+                              "%s: key \"%s\": value \"%s\" is not an unsigned integer", origin,
+                              k->name, value);
+        *(uint64_t *)(void *)field = (uint64_t)v;
+        return NT_OK;
+    }
+    case T_DOUBLE: {
+        double v = strtod(value, &end);
+        if (errno != 0 || end == value || *end != '\0' || !isfinite(v) || v < k->min || v > k->max)
+            return nt_err_set(err, NT_EINVAL, false,
+                              "%s: key \"%s\": value \"%s\" is not a number in [%g, %g]", origin,
+                              k->name, value, k->min, k->max);
+        *(double *)(void *)field = v;
+        return NT_OK;
+    }
+    case T_TIME: {
+        int64_t ms;
+        if (nt_clock_parse(value, &ms) != NT_OK)
+            return nt_err_set(err, NT_EINVAL, false,
+                              "%s: key \"%s\": value \"%s\" is not an RFC 3339 time", origin,
+                              k->name, value);
+        *(int64_t *)(void *)field = ms;
+        return NT_OK;
+    }
+    case T_PLATFORMS:
+        break;
+    }
+    return nt_err_set(err, NT_EINVAL, false, "%s: key \"%s\" cannot be set from text", origin,
+                      k->name);
+}
+
+/* Sets key k from a JSON value. */
+static int set_json(nt_simconf_t *conf, const conf_key_t *k, const cJSON *v, const char *origin,
+                    nt_err_t *err)
+{
+    char text[64];
+    if (k->type == T_PLATFORMS)
+        return set_platforms(conf, v, origin, err);
+    if (cJSON_IsString(v)) {
+        if (k->type == T_INT || k->type == T_DOUBLE)
+            return nt_err_set(err, NT_EINVAL, false, "%s: key \"%s\": want a number, not \"%s\"",
+                              origin, k->name, v->valuestring);
+        return set_text(conf, k, v->valuestring, origin, err);
+    }
+    if (!cJSON_IsNumber(v) || k->type == T_STR || k->type == T_TIME)
+        return nt_err_set(err, NT_EINVAL, false, "%s: key \"%s\": wrong JSON type", origin,
+                          k->name);
+    double d = v->valuedouble;
+    if (k->type == T_DOUBLE) {
+        snprintf(text, sizeof(text), "%.17g", d);
+    } else {
+        if (d != floor(d) || fabs(d) > 9007199254740992.0)
+            return nt_err_set(err, NT_EINVAL, false, "%s: key \"%s\": value %g is not an integer",
+                              origin, k->name, d);
+        snprintf(text, sizeof(text), "%.0f", d);
+    }
+    return set_text(conf, k, text, origin, err);
+}
+
+static int apply_obj(nt_simconf_t *conf, const cJSON *obj, const char *prefix, const char *origin,
+                     bool runtime_only, nt_err_t *err)
+{
+    const cJSON *item;
+    cJSON_ArrayForEach(item, obj)
+    {
+        char name[128];
+        int n = snprintf(name, sizeof(name), "%s%s%s", prefix, prefix[0] ? "." : "", item->string);
+        if (n < 0 || (size_t)n >= sizeof(name))
+            return nt_err_set(err, NT_EINVAL, false, "%s: key \"%s...\" is too long", origin,
+                              prefix);
+        const conf_key_t *k = key_find(name);
+        if (k == NULL && cJSON_IsObject(item)) {
+            int rc = apply_obj(conf, item, name, origin, runtime_only, err);
+            if (rc != NT_OK)
+                return rc;
+            continue;
+        }
+        if (k == NULL)
+            return nt_err_set(err, NT_EINVAL, false, "%s: unknown key \"%s\"", origin, name);
+        if (runtime_only && !k->runtime)
+            return nt_err_set(err, NT_EINVAL, false, "%s: key \"%s\" cannot be changed at run time",
+                              origin, name);
+        int rc = set_json(conf, k, item, origin, err);
+        if (rc != NT_OK)
+            return rc;
+    }
+    return NT_OK;
+}
+
+int nt_simconf_apply_json(nt_simconf_t *conf, const cJSON *root, const char *origin,
+                          bool runtime_only, nt_err_t *err)
+{
+    nt_simconf_t *tmp = NULL;
+    int rc = NT_OK;
+
+    if (!cJSON_IsObject(root))
+        return nt_err_set(err, NT_EINVAL, false, "%s: want a JSON object", origin);
+    tmp = malloc(sizeof(*tmp));
+    if (tmp == NULL)
+        return nt_err_set(err, NT_ENOMEM, false, "out of memory");
+    *tmp = *conf;
+    rc = apply_obj(tmp, root, "", origin, runtime_only, err);
+    if (rc == NT_OK)
+        rc = nt_simconf_validate(tmp, origin, err);
+    if (rc == NT_OK)
+        *conf = *tmp;
+    free(tmp);
+    return rc;
+}
+
+int nt_simconf_load_file(nt_simconf_t *conf, const char *path, nt_err_t *err)
+{
+    FILE *f = NULL;
+    char *text = NULL;
+    cJSON *root = NULL;
+    int rc = NT_OK;
+    long size;
+
+    f = fopen(path, "rb");
+    if (f == NULL) {
+        rc = nt_err_set(err, NT_EINVAL, false, "%s: cannot open: %s", path, strerror(errno));
+        goto out;
+    }
+    if (fseek(f, 0, SEEK_END) != 0 || (size = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0 ||
+        size > (1L << 24)) {
+        rc = nt_err_set(err, NT_EINVAL, false, "%s: cannot read (or larger than 16 MiB)", path);
+        goto out;
+    }
+    text = malloc((size_t)size + 1);
+    if (text == NULL) {
+        rc = nt_err_set(err, NT_ENOMEM, false, "out of memory");
+        goto out;
+    }
+    if (fread(text, 1, (size_t)size, f) != (size_t)size) {
+        rc = nt_err_set(err, NT_EINVAL, false, "%s: short read", path);
+        goto out;
+    }
+    text[size] = '\0';
+    root = cJSON_ParseWithLength(text, (size_t)size);
+    if (root == NULL) {
+        rc = nt_err_set(err, NT_EINVAL, false, "%s: not valid JSON (near byte %ld)", path,
+                        cJSON_GetErrorPtr() ? (long)(cJSON_GetErrorPtr() - text) : 0L);
+        goto out;
+    }
+    rc = nt_simconf_apply_json(conf, root, path, false, err);
+out:
+    cJSON_Delete(root);
+    free(text);
+    if (f != NULL)
+        fclose(f);
+    return rc;
+}
+
+int nt_simconf_set(nt_simconf_t *conf, const char *key, const char *value, const char *origin,
+                   nt_err_t *err)
+{
+    const conf_key_t *k = key_find(key);
+    if (k == NULL)
+        return nt_err_set(err, NT_EINVAL, false, "%s: unknown key \"%s\"", origin, key);
+    nt_simconf_t tmp = *conf;
+    int rc = set_text(&tmp, k, value, origin, err);
+    if (rc == NT_OK)
+        rc = nt_simconf_validate(&tmp, origin, err);
+    if (rc == NT_OK)
+        *conf = tmp;
+    return rc;
+}
+
+int nt_simconf_load_env(nt_simconf_t *conf, nt_err_t *err)
+{
+    static const struct {
+        const char *var;
+        const char *key;
+    } vars[] = {
+        {"NT_SIM_HMAC_KEY", "credentials.hmac_key"},
+        {"NT_SIM_HMAC_SECRET", "credentials.hmac_secret"},
+        {"NT_SIM_BEARER_TOKEN", "credentials.bearer_token"},
+    };
+    for (size_t i = 0; i < NT_ARRAY_LEN(vars); i++) {
+        const char *v = getenv(vars[i].var);
+        if (v == NULL)
+            continue;
+        int rc = nt_simconf_set(conf, vars[i].key, v, vars[i].var, err);
+        if (rc != NT_OK)
+            return rc;
+    }
+    return NT_OK;
+}
+
+int nt_simconf_validate(const nt_simconf_t *conf, const char *origin, nt_err_t *err)
+{
+    char host[64];
+    int port;
+    double sum = conf->faults_rate_5xx + conf->faults_rate_timeout + conf->faults_rate_malformed;
+    if (sum > 1.0)
+        return nt_err_set(err, NT_EINVAL, false,
+                          "%s: faults.rate_5xx + faults.rate_timeout + faults.rate_malformed = "
+                          "%g, want at most 1",
+                          origin, sum);
+    if (conf->review_appeal_decided_after_s < conf->review_appeal_in_review_after_s)
+        return nt_err_set(err, NT_EINVAL, false,
+                          "%s: review.appeal_decided_after_s (%d) is less than "
+                          "review.appeal_in_review_after_s (%d)",
+                          origin, conf->review_appeal_decided_after_s,
+                          conf->review_appeal_in_review_after_s);
+    if (conf->hmac_key[0] == '\0' || conf->hmac_secret[0] == '\0' || conf->bearer_token[0] == '\0')
+        return nt_err_set(err, NT_EINVAL, false, "%s: credentials must not be empty", origin);
+    if (nt_simconf_parse_listen(conf->listen, host, sizeof(host), &port) != NT_OK)
+        return nt_err_set(err, NT_EINVAL, false,
+                          "%s: key \"listen\": value \"%s\" is not IPv4-HOST:PORT", origin,
+                          conf->listen);
+    nt_log_level_t lvl;
+    if (nt_log_level_parse(conf->log_level, &lvl) != NT_OK)
+        return nt_err_set(err, NT_EINVAL, false,
+                          "%s: key \"log_level\": value \"%s\" is not debug, info, warn or error",
+                          origin, conf->log_level);
+    return NT_OK;
+}
+
+int nt_simconf_parse_listen(const char *listen, char *host, size_t hostsz, int *port)
+{
+    const char *colon = strrchr(listen, ':');
+    if (colon == NULL || colon == listen || (size_t)(colon - listen) >= hostsz)
+        return NT_EINVAL;
+    char *end = NULL;
+    errno = 0;
+    long p = strtol(colon + 1, &end, 10);
+    if (errno != 0 || end == colon + 1 || *end != '\0' || p < 0 || p > 65535)
+        return NT_EINVAL;
+    memcpy(host, listen, (size_t)(colon - listen));
+    host[colon - listen] = '\0';
+    *port = (int)p;
+    return NT_OK;
+}
