@@ -35,12 +35,20 @@ bool cli_opt(int argc, char **argv, int *i, const char *name, const char **value
 int cli_usage_error(const char *cmd, const char *fmt, ...) NT_PRINTF(2, 3);
 
 /* Enqueues one kind of work ("check", "check-due", "tag", "appeal",
- * "appeal-status") with optional filters (NULL: any). quiet: print a line
+ * "appeal-status") with optional filters (NULL fields: any). quiet: print a line
  * only when something was produced. *produced (may be NULL) receives the
  * count. Returns 0, or non-zero after printing why. */
-int enqueue_run(cli_t *cli, const char *kind, const char *number, const char *platform,
-                const char *tenant, const char *period, const char *limit, bool force, bool quiet,
-                uint64_t *produced);
+typedef struct enqueue_filter_s {
+    const char *number;   /* one E.164 number */
+    const char *platform; /* platform id */
+    const char *tenant;   /* tenant id */
+    const char *prefix;   /* numbers starting with this */
+    const char *period;   /* NULL: the kind's default period */
+    const char *limit;    /* most jobs, as text */
+} enqueue_filter_t;
+
+int enqueue_run(cli_t *cli, const char *kind, const enqueue_filter_t *filter, bool force,
+                bool quiet, uint64_t *produced);
 
 int cmd_migrate(cli_t *cli, int argc, char **argv);
 int cmd_topics(cli_t *cli, int argc, char **argv);

@@ -32,6 +32,7 @@ static const kind_t kinds[] = {
      " JOIN numbers n ON n.number = np.number JOIN platforms p ON p.id = np.platform"
      " WHERE p.enabled AND ($1::text IS NULL OR np.number = $1)"
      "   AND ($2::text IS NULL OR np.platform = $2) AND ($3::text IS NULL OR n.tenant_id = $3)"
+     "   AND ($5::text IS NULL OR np.number LIKE $5 || '%')"
      " ORDER BY np.number, np.platform LIMIT $4",
      "every registered (number, platform): read its state"},
     {"check-due", NT_JOB_CHECK,
@@ -43,6 +44,7 @@ static const kind_t kinds[] = {
      "                      OR np.last_checked_at < now() - s.check_interval)"
      "   AND ($1::text IS NULL OR np.number = $1)"
      "   AND ($2::text IS NULL OR np.platform = $2) AND ($3::text IS NULL OR n.tenant_id = $3)"
+     "   AND ($5::text IS NULL OR np.number LIKE $5 || '%')"
      " ORDER BY np.number, np.platform LIMIT $4",
      "registered numbers whose scenario's check cycle (weekly, monthly, ...) has come round; "
      "the period is the cycle, so one check per number and platform per cycle"},
@@ -58,6 +60,7 @@ static const kind_t kinds[] = {
      "            AND np.last_tag_at > now() - interval '3 days')"
      "   AND ($1::text IS NULL OR w.number = $1) AND ($2::text IS NULL OR w.platform = $2)"
      "   AND ($3::text IS NULL OR n.tenant_id = $3)"
+     "   AND ($5::text IS NULL OR w.number LIKE $5 || '%')"
      " ORDER BY w.number, w.platform LIMIT $4",
      "checked numbers whose displayed label differs from the wanted one (base label or an "
      "active campaign/qualification schedule), unless that label was pushed in the last 3 "
@@ -66,9 +69,10 @@ static const kind_t kinds[] = {
      "SELECT m.number, m.platform, n.tenant_id, m.type::text,"
      "       (extract(epoch FROM m.opened_at) * 1000)::bigint"
      " FROM marks m JOIN numbers n ON n.number = m.number JOIN platforms p ON p.id = m.platform"
-     " WHERE p.enabled AND m.state = 'open' AND m.type = ANY(string_to_array($5, ','))"
+     " WHERE p.enabled AND m.state = 'open' AND m.type = ANY(string_to_array($6, ','))"
      "   AND ($1::text IS NULL OR m.number = $1) AND ($2::text IS NULL OR m.platform = $2)"
      "   AND ($3::text IS NULL OR n.tenant_id = $3)"
+     "   AND ($5::text IS NULL OR m.number LIKE $5 || '%')"
      " ORDER BY m.number, m.platform, m.type LIMIT $4",
      "open marks of the appealed types (worker.appeal_marks) that have no appeal yet"},
     {"appeal-status", NT_JOB_APPEAL_STATUS,
@@ -77,23 +81,25 @@ static const kind_t kinds[] = {
      " WHERE p.enabled AND a.state IN ('submitted', 'in_review')"
      "   AND ($1::text IS NULL OR a.number = $1) AND ($2::text IS NULL OR a.platform = $2)"
      "   AND ($3::text IS NULL OR n.tenant_id = $3)"
+     "   AND ($5::text IS NULL OR a.number LIKE $5 || '%')"
      " ORDER BY a.number, a.platform LIMIT $4",
      "appeals still submitted or in review: ask the platform for the outcome"},
 };
 
 static void enqueue_usage(FILE *fp)
 {
-    fputs("usage: numtrust-producer enqueue KIND [--all] [--number N] [--platform P]\n"
-          "                                 [--tenant T] [--period P] [--limit N] [--force]\n"
-          "                                 [--due]\n\n"
+    fputs("usage: numtrust-producer enqueue KIND [--all] [--number N] [--prefix +86138]\n"
+          "                   [--platform P] [--tenant T] [--period P] [--limit N] [--force]\n"
+          "                   [--due]\n\n"
           "KIND:\n",
           fp);
     for (size_t i = 0; i < NT_ARRAY_LEN(kinds); i++)
         fprintf(fp, "  %-14s %s\n",
                 strcmp(kinds[i].name, "check-due") == 0 ? "check --due" : kinds[i].name,
                 kinds[i].help);
-    fputs("\nSelect with --number, --platform, --tenant, or all with --all (required when\n"
-          "no filter is given, so that a bare command never enqueues a whole fleet).\n"
+    fputs("\nSelect with --number, --prefix (numbers starting with it), --platform,\n"
+          "--tenant, or everything with --all (required when no filter is given, so that\n"
+          "a bare command never enqueues a whole fleet).\n"
           "Job ids are UUIDv5 of type, number, platform, subject and period; --period\n"
           "(default: today's UTC date; the current UTC hour for appeal-status) names the\n"
           "period, so the same selection in the same period never does work twice. Jobs\n"
@@ -110,9 +116,8 @@ static void default_period(nt_job_type_t type, char *out, size_t outsz)
     snprintf(out, outsz, "%.*s", (int)n, ts);
 }
 
-int enqueue_run(cli_t *cli, const char *kind_name, const char *number, const char *platform,
-                const char *tenant, const char *period, const char *limit, bool force, bool quiet,
-                uint64_t *produced)
+int enqueue_run(cli_t *cli, const char *kind_name, const enqueue_filter_t *f, bool force,
+                bool quiet, uint64_t *produced)
 {
     const kind_t *kind = NULL;
     nt_pg_t *pg = NULL, *ledger = NULL;
@@ -121,6 +126,8 @@ int enqueue_run(cli_t *cli, const char *kind_name, const char *number, const cha
     int rc = 1;
     int64_t t0 = nt_clock_mono_ms();
     char period_buf[32];
+    const char *number = f->number, *platform = f->platform, *tenant = f->tenant;
+    const char *limit = f->limit, *prefix = f->prefix, *period = f->period;
 
     nt_err_clear(&err);
     for (size_t k = 0; k < NT_ARRAY_LEN(kinds); k++)
@@ -139,8 +146,8 @@ int enqueue_run(cli_t *cli, const char *kind_name, const char *number, const cha
         fprintf(stderr, "numtrust-producer enqueue: %s\n", err.msg);
         goto out;
     }
-    const char *params[5] = {number, platform, tenant, limit, cli->cfg.worker_appeal_marks};
-    int nparams = kind->type == NT_JOB_APPEAL ? 5 : 4;
+    const char *params[6] = {number, platform, tenant, limit, prefix, cli->cfg.worker_appeal_marks};
+    int nparams = kind->type == NT_JOB_APPEAL ? 6 : 5;
     char sql[4096];
     snprintf(sql, sizeof(sql), "DECLARE sel NO SCROLL CURSOR FOR %s", kind->select);
     if (nt_pg_run(pg, "BEGIN", 0, NULL, &err) != NT_OK ||
@@ -238,6 +245,7 @@ out:
 int cmd_enqueue(cli_t *cli, int argc, char **argv)
 {
     const char *number = NULL, *platform = NULL, *tenant = NULL, *period = NULL, *limit = NULL;
+    const char *prefix = NULL;
     bool all = false, force = false, due = false;
     const kind_t *kind = NULL;
 
@@ -264,6 +272,9 @@ int cmd_enqueue(cli_t *cli, int argc, char **argv)
         } else if (cli_opt(argc, argv, &i, "--period", &v)) {
             if ((period = v) == NULL)
                 return 2;
+        } else if (cli_opt(argc, argv, &i, "--prefix", &v)) {
+            if ((prefix = v) == NULL)
+                return 2;
         } else if (cli_opt(argc, argv, &i, "--limit", &v)) {
             if ((limit = v) == NULL)
                 return 2;
@@ -280,8 +291,12 @@ int cmd_enqueue(cli_t *cli, int argc, char **argv)
     }
     if (kind == NULL)
         return cli_usage_error("enqueue", "which kind? check, tag, appeal or appeal-status");
-    if (!all && number == NULL && platform == NULL && tenant == NULL)
-        return cli_usage_error("enqueue", "give --number, --platform, --tenant or --all");
+    if (!all && number == NULL && platform == NULL && tenant == NULL && prefix == NULL)
+        return cli_usage_error("enqueue", "give --number, --prefix, --platform, --tenant or --all");
+    if (prefix != NULL &&
+        (prefix[0] != '+' || strspn(prefix + 1, "0123456789") != strlen(prefix) - 1))
+        return cli_usage_error("enqueue", "--prefix \"%s\" must be + and digits (e.g. +86138)",
+                               prefix);
     if (number != NULL && !nt_phone_is_e164(number))
         return cli_usage_error("enqueue", "--number \"%s\" is not an E.164 number", number);
     if (limit != NULL) {
@@ -306,5 +321,6 @@ int cmd_enqueue(cli_t *cli, int argc, char **argv)
             return cli_usage_error("enqueue", "--due sets the period itself (the scenario cycle)");
         name = "check-due";
     }
-    return enqueue_run(cli, name, number, platform, tenant, period, limit, force, false, NULL);
+    enqueue_filter_t f = {number, platform, tenant, prefix, period, limit};
+    return enqueue_run(cli, name, &f, force, false, NULL);
 }

@@ -66,7 +66,8 @@ int cmd_run(cli_t *cli, int argc, char **argv)
             uint64_t total = 0;
             for (size_t p = 0; p < NT_ARRAY_LEN(passes) && !*cli->stop; p++) {
                 uint64_t n = 0;
-                if (enqueue_run(cli, passes[p], NULL, NULL, NULL, NULL, NULL, false, true, &n) != 0)
+                enqueue_filter_t f = {0};
+                if (enqueue_run(cli, passes[p], &f, false, true, &n) != 0)
                     rc = 1;
                 total += n;
             }
