@@ -16,6 +16,22 @@ void nt_ratelimit_init(nt_ratelimit_t *rl, double qps, double burst, int64_t now
     rl->leased = false;
     rl->lease_tokens = 0;
     rl->throttles = 0;
+    rl->adaptive = false;
+    rl->win_start_us = now_us;
+    rl->win_calls = 0;
+    rl->measured = 0;
+    rl->last_cut_us = now_us - 1000000;
+}
+
+/* Counts a call in the one-second measuring window. */
+static void measure(nt_ratelimit_t *rl, int64_t now_us)
+{
+    if (now_us - rl->win_start_us >= 1000000) {
+        rl->measured = (double)rl->win_calls * 1e6 / (double)(now_us - rl->win_start_us);
+        rl->win_start_us = now_us;
+        rl->win_calls = 0;
+    }
+    rl->win_calls++;
 }
 
 static void refill(nt_ratelimit_t *rl, int64_t now_us)
@@ -33,14 +49,19 @@ bool nt_ratelimit_take(nt_ratelimit_t *rl, int64_t now_us)
 {
     if (now_us < rl->hold_until_us)
         return false;
-    if (rl->max_rate <= 0)
+    measure(rl, now_us);
+    if (rl->max_rate <= 0 && !rl->adaptive)
         return true;
     refill(rl, now_us);
-    if (rl->tokens < 1.0)
+    if (rl->tokens < 1.0) {
+        rl->win_calls--;
         return false;
+    }
     if (rl->leased) {
-        if (rl->lease_tokens < 1.0)
+        if (rl->lease_tokens < 1.0) {
+            rl->win_calls--;
             return false;
+        }
         rl->lease_tokens -= 1.0;
     }
     rl->tokens -= 1.0;
@@ -51,7 +72,7 @@ int64_t nt_ratelimit_wait_us(nt_ratelimit_t *rl, int64_t now_us)
 {
     if (now_us < rl->hold_until_us)
         return rl->hold_until_us - now_us;
-    if (rl->max_rate <= 0)
+    if (rl->max_rate <= 0 && !rl->adaptive)
         return 0;
     refill(rl, now_us);
     if (rl->tokens >= 1.0)
@@ -62,11 +83,17 @@ int64_t nt_ratelimit_wait_us(nt_ratelimit_t *rl, int64_t now_us)
 void nt_ratelimit_on_success(nt_ratelimit_t *rl, int64_t now_us)
 {
     (void)now_us;
-    if (rl->max_rate <= 0 || rl->rate >= rl->max_rate)
+    if (!rl->adaptive && (rl->max_rate <= 0 || rl->rate >= rl->max_rate))
         return;
-    /* one success adds 5% of max spread over the current rate's calls per
-     * second, i.e. about 5% of max per second of steady success */
-    rl->rate += 0.05 * rl->max_rate / (rl->rate > 1 ? rl->rate : 1);
+    /* rate successes a second, each adding 0.1 (or 1/rate when slow): about
+     * +10% a second, and at least one call/s a second */
+    double inc = rl->rate > 10 ? 0.1 : 1.0 / (rl->rate > 1 ? rl->rate : 1);
+    rl->rate += inc;
+    if (rl->adaptive) {
+        if (rl->burst < rl->rate / 10)
+            rl->burst = rl->rate / 10;
+        return;
+    }
     if (rl->rate > rl->max_rate)
         rl->rate = rl->max_rate;
 }
@@ -74,7 +101,18 @@ void nt_ratelimit_on_success(nt_ratelimit_t *rl, int64_t now_us)
 void nt_ratelimit_on_throttle(nt_ratelimit_t *rl, int64_t now_us, int64_t retry_after_ms)
 {
     rl->throttles++;
-    if (rl->max_rate > 0) {
+    if (rl->max_rate <= 0 && !rl->adaptive) {
+        /* first throttle without a configured rate: start from what the
+         * platform was taking */
+        double base = rl->measured > rl->win_calls ? rl->measured : (double)rl->win_calls;
+        rl->adaptive = true;
+        rl->rate = base > 2 * MIN_RATE ? base : 2 * MIN_RATE;
+        rl->burst = rl->rate / 10 > 1 ? rl->rate / 10 : 1;
+        rl->tokens = 0;
+        rl->last_us = now_us;
+    }
+    if ((rl->max_rate > 0 || rl->adaptive) && now_us - rl->last_cut_us >= 1000000) {
+        rl->last_cut_us = now_us;
         refill(rl, now_us);
         rl->rate /= 2;
         if (rl->rate < MIN_RATE)
@@ -86,6 +124,18 @@ void nt_ratelimit_on_throttle(nt_ratelimit_t *rl, int64_t now_us, int64_t retry_
         int64_t until = now_us + retry_after_ms * 1000;
         if (until > rl->hold_until_us)
             rl->hold_until_us = until;
+    }
+}
+
+void nt_ratelimit_on_timeout(nt_ratelimit_t *rl, int64_t now_us)
+{
+    rl->throttles++;
+    if ((rl->max_rate > 0 || rl->adaptive) && now_us - rl->last_cut_us >= 1000000) {
+        rl->last_cut_us = now_us;
+        refill(rl, now_us);
+        rl->rate *= 0.9;
+        if (rl->rate < MIN_RATE)
+            rl->rate = MIN_RATE;
     }
 }
 

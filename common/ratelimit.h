@@ -23,9 +23,16 @@ typedef struct nt_ratelimit_s {
     bool leased;           /* tokens come from nt_ratelimit_grant, not the clock */
     double lease_tokens;   /* granted and not yet spent */
     uint64_t throttles;    /* 429s and timeouts seen */
+    bool adaptive;         /* no configured rate: the rate is learnt from 429s */
+    int64_t win_start_us;  /* calls counted in the current one-second window */
+    uint32_t win_calls;
+    double measured;     /* calls/s of the last complete window */
+    int64_t last_cut_us; /* last multiplicative decrease */
 } nt_ratelimit_t;
 
-/* qps 0 means unlimited; burst 0 means qps (at least 1). */
+/* qps 0 means no configured limit: calls are unlimited until the platform
+ * throttles, then the bucket runs at half the rate that was measured and
+ * AIMD takes over (adaptive mode). burst 0 means qps (at least 1). */
 void nt_ratelimit_init(nt_ratelimit_t *rl, double qps, double burst, int64_t now_us);
 
 /* Takes one token if a call may start now. */
@@ -34,12 +41,19 @@ bool nt_ratelimit_take(nt_ratelimit_t *rl, int64_t now_us);
 /* Microseconds until a token may be available (0: now). */
 int64_t nt_ratelimit_wait_us(nt_ratelimit_t *rl, int64_t now_us);
 
-/* A call succeeded: additive increase (5% of max per second of success). */
+/* A call succeeded: additive increase, about 10% of the rate (at least one
+ * call/s) per second of success, up to the configured rate if any. */
 void nt_ratelimit_on_success(nt_ratelimit_t *rl, int64_t now_us);
 
-/* A call was throttled (429) or timed out: multiplicative decrease, and a
- * hold of retry_after_ms when >= 0. */
+/* A call was throttled (429): the rate halves (at most once a second, so a
+ * burst of answers to calls already in flight counts as one signal), and no
+ * call starts before retry_after_ms (when >= 0). Without a configured rate
+ * this switches to adaptive mode at half the measured rate. */
 void nt_ratelimit_on_throttle(nt_ratelimit_t *rl, int64_t now_us, int64_t retry_after_ms);
+
+/* A call timed out: a gentle decrease (x0.9, at most once a second) when a
+ * rate is in force; a timeout alone never imposes one. */
+void nt_ratelimit_on_timeout(nt_ratelimit_t *rl, int64_t now_us);
 
 /* Switches to leased mode and adds tokens granted by the shared bucket. */
 void nt_ratelimit_grant(nt_ratelimit_t *rl, double tokens);

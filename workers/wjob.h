@@ -72,6 +72,7 @@ typedef struct wjob_s {
     /* what to write */
     wr_kind_t wkind;
     char ledger_state[12]; /* WR_LEDGER / WR_DEAD: failed, retrying, dead */
+    int refund;            /* attempts given back (a 429 is pacing, not failure) */
     char error[256];
     int64_t result_ms; /* when the platform answered */
     nt_check_state_t check;

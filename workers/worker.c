@@ -41,6 +41,7 @@
 #define BATCH_LINGER_MS      5
 #define REPRODUCE_DELAY_MS   1000
 #define AUTH_LOG_INTERVAL_MS 60000
+#define RATE_LIMIT_FACTOR    4 /* deliveries allowed = this x job.max_attempts */
 
 /* ---- types ---- */
 
@@ -551,7 +552,8 @@ static void call_put(nt_worker_t *w, call_t *c)
     w->call_pool = c;
 }
 
-static void retry_path(nt_worker_t *w, wjob_t *job, const char *reason, int64_t retry_after_ms);
+static void retry_path(nt_worker_t *w, wjob_t *job, const char *reason, int64_t retry_after_ms,
+                       bool refund);
 
 static void on_answer(nt_worker_t *w, wjob_t *job, nt_op_t op, const nt_answer_t *ans,
                       const cJSON *root, const nt_check_state_t *batch_state)
@@ -564,7 +566,8 @@ static void on_answer(nt_worker_t *w, wjob_t *job, nt_op_t op, const nt_answer_t
         break;
     case NT_OUTCOME_RETRYABLE:
     case NT_OUTCOME_RATE_LIMITED:
-        retry_path(w, job, ans->reason, ans->retry_after_ms);
+        retry_path(w, job, ans->reason, ans->retry_after_ms,
+                   ans->outcome == NT_OUTCOME_RATE_LIMITED);
         return;
     case NT_OUTCOME_AUTH:
     case NT_OUTCOME_PERMANENT:
@@ -648,7 +651,7 @@ static void on_call_done(const nt_http_result_t *res, void *arg)
         w->st.call_retryable++;
         if (ans.timed_out) {
             w->st.timeouts++;
-            nt_ratelimit_on_throttle(&ps->rl, now_us, -1);
+            nt_ratelimit_on_timeout(&ps->rl, now_us);
         } else if (ans.retry_after_ms >= 0) {
             nt_ratelimit_on_throttle(&ps->rl, now_us, ans.retry_after_ms);
         }
@@ -703,7 +706,7 @@ static void start_call(nt_worker_t *w, plat_t *ps, nt_op_t op, wjob_t **jobs, si
     nt_err_clear(&err);
     if (c == NULL) {
         for (size_t i = 0; i < n; i++)
-            retry_path(w, jobs[i], "out of memory", -1);
+            retry_path(w, jobs[i], "out of memory", -1, false);
         return;
     }
     c->ps = ps;
@@ -735,7 +738,7 @@ static void start_call(nt_worker_t *w, plat_t *ps, nt_op_t op, wjob_t **jobs, si
     w->st.calls++;
     if (nt_http_submit(w->http, &hc, on_call_done, c, &err) != NT_OK) {
         for (size_t i = 0; i < n; i++)
-            retry_path(w, jobs[i], err.msg, -1);
+            retry_path(w, jobs[i], err.msg, -1, false);
         call_put(w, c);
     }
 }
@@ -849,8 +852,8 @@ static void produce_job(nt_worker_t *w, wjob_t *job)
         nt_job_t next = job->job;
         if (job->wkind != WR_NONE || job->ledger_state[0] != '\0')
             next.attempt = job->job.attempt + 1;
-        const nt_kafka_tier_t *tier =
-            nt_kafka_tier_for(&w->topics, job->attempts > 0 ? job->attempts : 1);
+        int spent = job->attempts - job->refund;
+        const nt_kafka_tier_t *tier = nt_kafka_tier_for(&w->topics, spent > 0 ? spent : 1);
         topic = tier->topic;
         if (nt_job_encode(&next, &value) != NT_OK) {
             nt_buf_free(&value);
@@ -878,18 +881,27 @@ static void produce_job(nt_worker_t *w, wjob_t *job)
     }
 }
 
-static void retry_path(nt_worker_t *w, wjob_t *job, const char *reason, int64_t retry_after_ms)
+/* A retryable outcome: to the retry tier of the job's attempt count, not
+ * before Retry-After. refund: the platform only paced us (429), so the
+ * attempt is given back; the envelope's own counter still grows, and a job
+ * throttled RATE_LIMIT_FACTOR times max_attempts is dead all the same. */
+static void retry_path(nt_worker_t *w, wjob_t *job, const char *reason, int64_t retry_after_ms,
+                       bool refund)
 {
     nt_log_ctx_t ctx;
     job_ctx(job, &ctx);
-    if (job->attempts >= w->cfg->job_max_attempts) {
+    job->refund = refund ? 1 : 0;
+    int spent = job->attempts - job->refund;
+    if (spent >= w->cfg->job_max_attempts ||
+        job->job.attempt + 1 >= RATE_LIMIT_FACTOR * w->cfg->job_max_attempts) {
         char why[300];
-        snprintf(why, sizeof(why), "max attempts (%d) reached; last error: %s", job->attempts,
-                 reason);
+        snprintf(why, sizeof(why), "max attempts (%d) reached after %d deliveries; last error: %s",
+                 w->cfg->job_max_attempts, job->job.attempt + 1, reason);
+        job->refund = 0;
         dead_path(w, job, why);
         return;
     }
-    const nt_kafka_tier_t *tier = nt_kafka_tier_for(&w->topics, job->attempts);
+    const nt_kafka_tier_t *tier = nt_kafka_tier_for(&w->topics, spent > 0 ? spent : 1);
     int64_t delay = tier->delay_ms;
     if (retry_after_ms > delay)
         delay = retry_after_ms;

@@ -171,15 +171,22 @@ static const char sql_appeal_status[] =
     "SELECT count(*) FROM led";
 
 static const char sql_ledger[] =
-    "INSERT INTO jobs AS j (id, type, number, platform, tenant_id, state, attempts, last_error,"
-    "                       updated_at, finished_at)"
+    "WITH r AS ("
+    "  SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[],"
+    "                       $6::text[], $7::text[], $8::int[])"
+    "  AS r(id, type, number, platform, tenant, state, error, refund)"
+    "), up AS ("
+    "  UPDATE jobs j SET state = r.state, last_error = r.error, updated_at = now(),"
+    "    attempts = greatest(j.attempts - r.refund, 0),"
+    "    finished_at = CASE WHEN r.state IN ('failed', 'dead') THEN now() END"
+    "  FROM r WHERE j.id = r.id AND j.state NOT IN ('done', 'failed', 'dead')"
+    ")"
+    "INSERT INTO jobs (id, type, number, platform, tenant_id, state, attempts, last_error,"
+    "                  updated_at, finished_at)"
     "SELECT id, type, number, platform, tenant, state, 0, error, now(),"
-    "       CASE WHEN state IN ('failed', 'dead') THEN now() END "
-    "FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],"
-    "            $7::text[]) AS r(id, type, number, platform, tenant, state, error) "
-    "ON CONFLICT (id) DO UPDATE SET state = EXCLUDED.state, last_error = EXCLUDED.last_error,"
-    "  updated_at = now(), finished_at = EXCLUDED.finished_at "
-    "WHERE j.state NOT IN ('done', 'failed', 'dead')";
+    "       CASE WHEN state IN ('failed', 'dead') THEN now() END"
+    "  FROM r WHERE NOT EXISTS (SELECT 1 FROM jobs j WHERE j.id = r.id) "
+    "ON CONFLICT (id) DO NOTHING";
 
 static const char sql_dead[] =
     "WITH r AS ("
@@ -505,6 +512,7 @@ static int add_row(writer_t *wr, int kind, const wjob_t *job)
         ADD(nt_pg_array_add_str(&a[4], j->tenant[0] ? j->tenant : NULL));
         ADD(nt_pg_array_add_str(&a[5], job->ledger_state));
         ADD(nt_pg_array_add_str(&a[6], job->error));
+        ADD(nt_pg_array_add_int(&a[7], job->refund));
         break;
     case WR_DEAD: {
         ADD(nt_pg_array_add_str(&a[0], job->topic));
@@ -541,7 +549,7 @@ static int nparams_of(int kind)
     case WR_APPEAL_STATUS:
         return 7;
     case WR_LEDGER:
-        return 7;
+        return 8;
     case WR_DEAD:
         return 11;
     }

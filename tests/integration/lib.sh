@@ -56,7 +56,7 @@ nt_cleanup() {
     for pid in "${NT_WORKER_PIDS[@]}"; do
         kill -9 "$pid" 2>/dev/null || true
     done
-    if [ "$rc" -eq 0 ]; then
+    if [ "$rc" -eq 0 ] && [ -z "${NT_KEEP_TMP:-}" ]; then
         rm -rf "$NT_TMP"
     else
         log "kept $NT_TMP for inspection"
