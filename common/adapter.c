@@ -1239,12 +1239,14 @@ static bool status_class(const nt_platform_t *p, long status, nt_outcome_t *out)
 static void set_reason(nt_answer_t *ans, const nt_platform_t *p, const char *what,
                        const cJSON *root)
 {
-    char msg[128] = "";
+    char msg[128] = "", masked[160];
     const cJSON *m = p->err_message ? nt_json_pointer(root, p->err_message) : NULL;
     if (m != NULL && nt_json_scalar_text(m, msg, sizeof(msg)) != NT_OK)
         msg[0] = '\0';
+    /* the platform's own words may quote the number: never keep it whole */
+    nt_phone_mask_text(msg, masked, sizeof(masked));
     snprintf(ans->reason, sizeof(ans->reason), "%s: HTTP %ld %s%s%s", p->id, ans->status, what,
-             msg[0] ? ": " : "", msg);
+             masked[0] ? ": " : "", masked);
 }
 
 void nt_adapter_answer(const nt_platform_t *p, const nt_http_result_t *res, nt_answer_t *ans,

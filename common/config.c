@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include <cjson/cJSON.h>
+#include <libpq-fe.h>
 #include <ctype.h>
 #include <errno.h>
 #include <stddef.h>
@@ -417,18 +418,96 @@ static void put_line(int fd, nt_buf_t *b)
     nt_buf_reset(b);
 }
 
-/* Masks "password=..." inside a libpq conninfo. */
+/* Masks a postgresql:// URI: the password in user:password@ and any
+ * password= query parameter. */
+static void mask_uri(const char *ci, nt_buf_t *b, int *rc)
+{
+    const char *p = strstr(ci, "://") + 3;
+    const char *hostpart = p + strcspn(p, "/?");
+    const char *at = memchr(p, '@', (size_t)(hostpart - p));
+    *rc = nt_buf_append(b, ci, (size_t)(p - ci));
+    if (*rc == NT_OK && at != NULL) {
+        const char *colon = memchr(p, ':', (size_t)(at - p));
+        if (colon != NULL) {
+            *rc = nt_buf_append(b, p, (size_t)(colon - p) + 1);
+            if (*rc == NT_OK)
+                *rc = nt_buf_puts(b, "****");
+            p = at;
+        }
+    }
+    const char *q = strchr(p, '?');
+    if (*rc == NT_OK)
+        *rc = nt_buf_append(b, p, q ? (size_t)(q - p) : strlen(p));
+    while (*rc == NT_OK && q != NULL && *q) {
+        const char *next = strchr(q + 1, '&');
+        size_t len = next ? (size_t)(next - q) : strlen(q);
+        if (strncmp(q + 1, "password=", 9) == 0) {
+            *rc = nt_buf_append(b, q, 10);
+            if (*rc == NT_OK)
+                *rc = nt_buf_puts(b, "****");
+        } else {
+            *rc = nt_buf_append(b, q, len);
+        }
+        q = next;
+    }
+}
+
+/* Writes conninfo as written, but with the password's value replaced by
+ * **** in every form libpq accepts: key = value (quoted or not, spaces
+ * around '=') and postgresql:// URIs. A conninfo that libpq cannot parse is
+ * shown as **** altogether. */
 static void mask_conninfo(const char *ci, char *out, size_t outsz)
 {
-    const char *pw = strstr(ci, "password=");
-    if (pw == NULL) {
-        snprintf(out, outsz, "%s", ci);
+    char *errmsg = NULL;
+    PQconninfoOption *opts = PQconninfoParse(ci, &errmsg);
+    PQfreemem(errmsg);
+    if (opts == NULL) {
+        snprintf(out, outsz, "****");
         return;
     }
-    const char *end = pw + 9;
-    while (*end && *end != ' ')
-        end++;
-    snprintf(out, outsz, "%.*spassword=****%s", (int)(pw - ci), ci, end);
+    PQconninfoFree(opts);
+    nt_buf_t b;
+    nt_buf_init(&b, 0);
+    int rc = NT_OK;
+    if (strncmp(ci, "postgresql://", 13) == 0 || strncmp(ci, "postgres://", 11) == 0) {
+        mask_uri(ci, &b, &rc);
+    } else {
+        const char *p = ci;
+        while (rc == NT_OK && *p) {
+            size_t ws = strspn(p, " \t\n\r\f");
+            if (ws > 0) {
+                rc = nt_buf_append(&b, p, ws);
+                p += ws;
+                continue;
+            }
+            size_t klen = strcspn(p, " \t\n\r\f=");
+            bool secret = klen == 8 && strncmp(p, "password", 8) == 0;
+            rc = nt_buf_append(&b, p, klen);
+            p += klen;
+            size_t sep = strspn(p, " \t\n\r\f=");
+            if (rc == NT_OK)
+                rc = nt_buf_append(&b, p, sep);
+            p += sep;
+            const char *v = p;
+            if (*p == '\'') {
+                for (p++; *p && *p != '\''; p++)
+                    if (*p == '\\' && p[1] != '\0')
+                        p++;
+                if (*p == '\'')
+                    p++;
+            } else {
+                while (*p && !strchr(" \t\n\r\f", *p)) {
+                    if (*p == '\\' && p[1] != '\0')
+                        p++;
+                    p++;
+                }
+            }
+            if (rc == NT_OK)
+                rc = secret ? nt_buf_puts(&b, "****") : nt_buf_append(&b, v, (size_t)(p - v));
+        }
+    }
+    snprintf(out, outsz, "%s", rc == NT_OK && b.data != NULL ? b.data : "****");
+    nt_buf_free(&b);
 }
 
 void nt_config_dump(const nt_config_t *cfg, int fd)

@@ -8,6 +8,7 @@
 #include "job.h"
 
 #include <cjson/cJSON.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -132,6 +133,17 @@ static int get_time(const cJSON *obj, const char *name, bool required, int64_t *
     return NT_OK;
 }
 
+/* True when the len bytes at data contain the NUL-terminated needle. */
+static bool contains(const void *data, size_t len, const char *needle)
+{
+    size_t n = strlen(needle);
+    const char *p = data;
+    for (size_t i = 0; i + n <= len; i++)
+        if (p[i] == needle[0] && memcmp(p + i, needle, n) == 0)
+            return true;
+    return false;
+}
+
 static int decode_payload(const cJSON *root, nt_job_t *job, nt_err_t *err)
 {
     const cJSON *payload = cJSON_GetObjectItemCaseSensitive(root, "payload");
@@ -197,9 +209,19 @@ nt_job_verdict_t nt_job_decode(const void *data, size_t len, size_t max_bytes, n
         nt_err_set(err, NT_EINVAL, false, "message is not valid UTF-8 text");
         goto out;
     }
-    root = cJSON_ParseWithLength(data, len);
+    const char *end = NULL;
+    root = cJSON_ParseWithLengthOpts(data, len, &end, 0);
     if (root == NULL || !cJSON_IsObject(root)) {
         nt_err_set(err, NT_EINVAL, false, "message is not a JSON object");
+        goto out;
+    }
+    /* one object and nothing after it but whitespace */
+    const char *stop = (const char *)data + len;
+    while (end != NULL && end < stop &&
+           (*end == ' ' || *end == '\t' || *end == '\n' || *end == '\r'))
+        end++;
+    if (end != stop) {
+        nt_err_set(err, NT_EINVAL, false, "message has bytes after its JSON object");
         goto out;
     }
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, "v");
@@ -219,16 +241,37 @@ nt_job_verdict_t nt_job_decode(const void *data, size_t len, size_t max_bytes, n
             *p = (char)(*p - 'A' + 'a');
     verdict = NT_JOB_VERDICT_INVALID;
     job->type = (nt_job_type_t)NT_JOB_NTYPES; /* "unknown" until parsed */
-    get_str(root, "number", job->number, sizeof(job->number), &too_long);
-    get_str(root, "platform", job->platform, sizeof(job->platform), &too_long);
-    get_str(root, "tenant", job->tenant, sizeof(job->tenant), &too_long);
-    get_str(root, "trace_id", job->trace_id, sizeof(job->trace_id), &too_long);
-
+    static const struct {
+        const char *name;
+        size_t off, size;
+    } fields[] = {
+        {"number", offsetof(nt_job_t, number), sizeof(job->number)},
+        {"platform", offsetof(nt_job_t, platform), sizeof(job->platform)},
+        {"tenant", offsetof(nt_job_t, tenant), sizeof(job->tenant)},
+        {"trace_id", offsetof(nt_job_t, trace_id), sizeof(job->trace_id)},
+    };
+    const char *too_long_field = NULL;
+    for (size_t i = 0; i < NT_ARRAY_LEN(fields); i++) {
+        if (get_str(root, fields[i].name, (char *)job + fields[i].off, fields[i].size, &too_long) &&
+            too_long && too_long_field == NULL)
+            too_long_field = fields[i].name;
+    }
     if (!get_str(root, "type", type, sizeof(type), &too_long) || too_long ||
         nt_job_type_parse(type, &job->type) != NT_OK) {
         nt_err_set(err, NT_EINVAL, false, "field type: missing or unknown");
         goto out;
     }
+    if (too_long_field != NULL) {
+        nt_err_set(err, NT_EINVAL, false, "field %s: longer than its limit", too_long_field);
+        goto out;
+    }
+    /* cJSON decodes \u0000 into a string that strlen cuts short: refuse it
+     * rather than store a value other than the one sent */
+    if (contains(data, len, "\\u0000")) {
+        nt_err_set(err, NT_EINVAL, false, "a string field contains \\u0000");
+        goto out;
+    }
+
     const cJSON *attempt = cJSON_GetObjectItemCaseSensitive(root, "attempt");
     if (attempt != NULL) {
         if (!cJSON_IsNumber(attempt) || attempt->valuedouble < 0 ||

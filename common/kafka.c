@@ -61,7 +61,8 @@ int nt_kafka_topics_init(nt_kafka_topics_t *topics, const nt_config_t *cfg, nt_e
         if (end != NULL && end[0] != '\0' && end[1] == '\0') {
             mult = end[0] == 's' ? 1000 : end[0] == 'm' ? 60000 : end[0] == 'h' ? 3600000 : 0;
         }
-        if (errno != 0 || end == item || mult == 0 || v <= 0 || v > 100000)
+        if (item[0] < '0' || item[0] > '9' || errno != 0 || end == item || mult == 0 || v <= 0 ||
+            v > 100000)
             return nt_err_set(err, NT_EINVAL, false,
                               "key topics.retry_tiers: tier \"%s\" is not a delay like 30s, 5m, 1h",
                               item);
@@ -70,7 +71,7 @@ int nt_kafka_topics_init(nt_kafka_topics_t *topics, const nt_config_t *cfg, nt_e
                               NT_KAFKA_MAX_TIERS);
         nt_kafka_tier_t *t = &topics->tiers[topics->ntiers++];
         t->delay_ms = v * mult;
-        snprintf(t->topic, sizeof(t->topic), "%s.retry.%s", prefix, item);
+        snprintf(t->topic, sizeof(t->topic), "%s.retry.%ld%c", prefix, v, end[0]);
         p += n;
         if (*p == ',')
             p++;

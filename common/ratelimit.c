@@ -5,6 +5,13 @@
 
 #define MIN_RATE 1.0
 
+/* The lowest rate AIMD may cut to: one call a second, or the configured
+ * rate when that is lower still. */
+static double floor_rate(const nt_ratelimit_t *rl)
+{
+    return rl->max_rate > 0 && rl->max_rate < MIN_RATE ? rl->max_rate : MIN_RATE;
+}
+
 void nt_ratelimit_init(nt_ratelimit_t *rl, double qps, double burst, int64_t now_us)
 {
     rl->max_rate = qps > 0 ? qps : 0;
@@ -83,8 +90,12 @@ int64_t nt_ratelimit_wait_us(nt_ratelimit_t *rl, int64_t now_us)
 void nt_ratelimit_on_success(nt_ratelimit_t *rl, int64_t now_us)
 {
     (void)now_us;
-    if (!rl->adaptive && (rl->max_rate <= 0 || rl->rate >= rl->max_rate))
+    if (!rl->adaptive && rl->max_rate <= 0)
         return;
+    if (!rl->adaptive && rl->rate >= rl->max_rate) {
+        rl->rate = rl->max_rate;
+        return;
+    }
     /* rate successes a second, each adding 0.1 (or 1/rate when slow): about
      * +10% a second, and at least one call/s a second */
     double inc = rl->rate > 10 ? 0.1 : 1.0 / (rl->rate > 1 ? rl->rate : 1);
@@ -115,8 +126,8 @@ void nt_ratelimit_on_throttle(nt_ratelimit_t *rl, int64_t now_us, int64_t retry_
         rl->last_cut_us = now_us;
         refill(rl, now_us);
         rl->rate /= 2;
-        if (rl->rate < MIN_RATE)
-            rl->rate = MIN_RATE;
+        if (rl->rate < floor_rate(rl))
+            rl->rate = floor_rate(rl);
         if (rl->tokens > 1)
             rl->tokens = 1;
     }
@@ -134,8 +145,8 @@ void nt_ratelimit_on_timeout(nt_ratelimit_t *rl, int64_t now_us)
         rl->last_cut_us = now_us;
         refill(rl, now_us);
         rl->rate *= 0.9;
-        if (rl->rate < MIN_RATE)
-            rl->rate = MIN_RATE;
+        if (rl->rate < floor_rate(rl))
+            rl->rate = floor_rate(rl);
     }
 }
 

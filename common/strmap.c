@@ -21,7 +21,7 @@ struct nt_strmap_s {
 
 uint64_t nt_strmap_hash(const char *s)
 {
-    uint64_t h = 1469598103934665603ULL;
+    uint64_t h = 14695981039346656037ULL;
     for (; *s; s++) {
         h ^= (unsigned char)*s;
         h *= 1099511628211ULL;

@@ -32,7 +32,8 @@ void *nt_strmap_del(nt_strmap_t *map, const char *key);
 
 size_t nt_strmap_len(const nt_strmap_t *map);
 
-/* FNV-1a 64-bit, for callers that need the same hash. */
+/* The map's hash: FNV-1a 64-bit, then h ^ (h >> 29) so that the low bits
+ * the table indexes with depend on every input byte. */
 uint64_t nt_strmap_hash(const char *s);
 
 #endif

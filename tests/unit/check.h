@@ -38,6 +38,40 @@ static int nt_check_failures;
         }                                                                                          \
     } while (0)
 
+/* CHECK with a printf-style message, for table rows: say which row and what
+ * differed, e.g. CHECKF(got == want, "row %zu (%s): got %d, want %d", ...). */
+#define CHECKF(cond, ...)                                                                          \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            fprintf(stderr, "%s:%d: ", __FILE__, __LINE__);                                        \
+            fprintf(stderr, __VA_ARGS__);                                                          \
+            fputc('\n', stderr);                                                                   \
+            nt_check_failures++;                                                                   \
+        }                                                                                          \
+    } while (0)
+
+/* Fails unless the string hay contains needle (ctx names the row). */
+#define CHECK_CONTAINS(ctx, hay, needle)                                                           \
+    do {                                                                                           \
+        const char *h_ = (hay), *n_ = (needle);                                                    \
+        if (h_ == NULL || strstr(h_, n_) == NULL) {                                                \
+            fprintf(stderr, "%s:%d: %s: \"%s\" does not contain \"%s\"\n", __FILE__, __LINE__,     \
+                    (ctx), h_ ? h_ : "(null)", n_);                                                \
+            nt_check_failures++;                                                                   \
+        }                                                                                          \
+    } while (0)
+
+/* Fails when the string hay contains needle (ctx names the row). */
+#define CHECK_LACKS(ctx, hay, needle)                                                              \
+    do {                                                                                           \
+        const char *h_ = (hay), *n_ = (needle);                                                    \
+        if (h_ != NULL && strstr(h_, n_) != NULL) {                                                \
+            fprintf(stderr, "%s:%d: %s: \"%s\" contains \"%s\"\n", __FILE__, __LINE__, (ctx), h_,  \
+                    n_);                                                                           \
+            nt_check_failures++;                                                                   \
+        }                                                                                          \
+    } while (0)
+
 #define CHECK_DONE()                                                                               \
     do {                                                                                           \
         if (nt_check_failures) {                                                                   \
