@@ -19,6 +19,10 @@ typedef struct cli_s {
     nt_config_t cfg;
     nt_platforms_t *platforms; /* NULL until cli_platforms() */
     volatile sig_atomic_t *stop;
+    /* Called between batches of long work (may be NULL): the daemon serves
+     * its /healthz and /metrics from here while a pass runs. */
+    void (*tick)(void *arg);
+    void *tick_arg;
 } cli_t;
 
 /* Loads the platform adapters once. NULL with a message on stderr. */

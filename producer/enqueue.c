@@ -103,7 +103,8 @@ static void enqueue_usage(FILE *fp)
           "Job ids are UUIDv5 of type, number, platform, subject and period; --period\n"
           "(default: today's UTC date; the current UTC hour for appeal-status) names the\n"
           "period, so the same selection in the same period never does work twice. Jobs\n"
-          "the ledger says are finished are skipped unless --force.\n",
+          "the ledger already knows (finished, or enqueued in the last hour) are skipped\n"
+          "unless --force.\n",
           fp);
 }
 
@@ -161,6 +162,8 @@ int enqueue_run(cli_t *cli, const char *kind_name, const enqueue_filter_t *f, bo
             fprintf(stderr, "numtrust-producer enqueue: interrupted\n");
             break;
         }
+        if (cli->tick != NULL)
+            cli->tick(cli->tick_arg);
         PGresult *res = nt_pg_exec(pg, "FETCH 5000 FROM sel", 0, NULL, &err);
         if (res == NULL) {
             fprintf(stderr, "numtrust-producer enqueue: %s\n", err.msg);
@@ -225,11 +228,13 @@ int enqueue_run(cli_t *cli, const char *kind_name, const enqueue_filter_t *f, bo
     if (produced != NULL)
         *produced = st.produced;
     if (!quiet || st.produced > 0 || st.failed > 0)
-        printf("enqueue %s: %llu selected, %llu produced, %llu delivered, %llu already finished "
+        printf("enqueue %s: %llu selected, %llu produced, %llu delivered, %llu already known "
                "(skipped), %llu failed; period %s; %.1f s\n",
                kind->name, (unsigned long long)st.offered, (unsigned long long)st.produced,
                (unsigned long long)st.delivered, (unsigned long long)st.skipped,
-               (unsigned long long)st.failed, period, (double)(nt_clock_mono_ms() - t0) / 1000.0);
+               (unsigned long long)st.failed,
+               strcmp(kind->name, "check-due") == 0 ? "per scenario cycle" : period,
+               (double)(nt_clock_mono_ms() - t0) / 1000.0);
     if (frc != NT_OK) {
         fprintf(stderr, "numtrust-producer enqueue: %s\n", err.msg);
         goto out;

@@ -9,16 +9,102 @@
  * deterministic job ids make a pass that is repeated harmless.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "buf.h"
 #include "cli.h"
 #include "clock.h"
+#include "httpd.h"
 #include "log.h"
+#include "loop.h"
 
 #define RECONCILE_LOCK_KEY "7420114552"
 
 static const char *const passes[] = {"check-due", "tag", "appeal", "appeal-status"};
+
+typedef struct runstate_s {
+    uint64_t passes_ok, passes_failed, passes_skipped;
+    uint64_t enqueued[4];
+    double last_pass_s;
+    int64_t last_ok_wall_ms;
+    bool pg_ok;
+    int interval_s;
+} runstate_t;
+
+static void on_ops(nt_httpd_t *srv, nt_httpd_req_t *req, void *arg)
+{
+    (void)srv;
+    const runstate_t *rs = arg;
+    const char *path = nt_httpd_req_path(req);
+    const char *text = "text/plain; charset=utf-8";
+    if (strcmp(path, "/healthz") == 0) {
+        nt_httpd_respond(req, 200, text, NULL, "ok\n", 3);
+        return;
+    }
+    if (strcmp(path, "/readyz") == 0) {
+        /* ready while PostgreSQL answers and passes are not falling behind */
+        int64_t age = nt_clock_wall_ms() - rs->last_ok_wall_ms;
+        bool stale = rs->last_ok_wall_ms > 0 && age > 3000LL * rs->interval_s + 60000;
+        const char *why = !rs->pg_ok ? "PostgreSQL not answering\n"
+                          : stale    ? "no successful pass for 3 intervals\n"
+                                     : "ready\n";
+        nt_httpd_respond(req, rs->pg_ok && !stale ? 200 : 503, text, NULL, why, strlen(why));
+        return;
+    }
+    if (strcmp(path, "/metrics") != 0) {
+        nt_httpd_respond(req, 404, text, NULL, "not found\n", 10);
+        return;
+    }
+    nt_buf_t b;
+    nt_buf_init(&b, 0);
+    int rc = nt_buf_printf(&b,
+                           "# HELP numtrust_reconciler_passes_total Reconciler passes by result.\n"
+                           "# TYPE numtrust_reconciler_passes_total counter\n"
+                           "numtrust_reconciler_passes_total{result=\"ok\"} %llu\n"
+                           "numtrust_reconciler_passes_total{result=\"failed\"} %llu\n"
+                           "numtrust_reconciler_passes_total{result=\"skipped\"} %llu\n"
+                           "# HELP numtrust_reconciler_enqueued_total Jobs enqueued, by kind.\n"
+                           "# TYPE numtrust_reconciler_enqueued_total counter\n",
+                           (unsigned long long)rs->passes_ok, (unsigned long long)rs->passes_failed,
+                           (unsigned long long)rs->passes_skipped);
+    for (size_t p = 0; rc == NT_OK && p < NT_ARRAY_LEN(passes); p++)
+        rc = nt_buf_printf(&b, "numtrust_reconciler_enqueued_total{kind=\"%s\"} %llu\n", passes[p],
+                           (unsigned long long)rs->enqueued[p]);
+    if (rc == NT_OK)
+        rc = nt_buf_printf(&b,
+                           "# TYPE numtrust_reconciler_last_pass_seconds gauge\n"
+                           "numtrust_reconciler_last_pass_seconds %.3f\n"
+                           "# TYPE numtrust_reconciler_last_success_timestamp_seconds gauge\n"
+                           "numtrust_reconciler_last_success_timestamp_seconds %.3f\n",
+                           rs->last_pass_s, (double)rs->last_ok_wall_ms / 1000.0);
+    if (rc == NT_OK)
+        nt_httpd_respond(req, 200, "text/plain; version=0.0.4", NULL, b.data, b.len);
+    else
+        nt_httpd_respond(req, 500, text, NULL, "render failed\n", 14);
+    nt_buf_free(&b);
+}
+
+static int parse_listen(const char *s, char *host, size_t hostsz, int *port)
+{
+    const char *colon = strrchr(s, ':');
+    if (colon == NULL || colon == s || (size_t)(colon - s) >= hostsz)
+        return NT_EINVAL;
+    char *end = NULL;
+    long p = strtol(colon + 1, &end, 10);
+    if (end == colon + 1 || *end != '\0' || p < 0 || p > 65535)
+        return NT_EINVAL;
+    memcpy(host, s, (size_t)(colon - s));
+    host[colon - s] = '\0';
+    *port = (int)p;
+    return NT_OK;
+}
+
+static void tick(void *arg)
+{
+    nt_loop_run_once(arg, 0);
+}
 
 int cmd_run(cli_t *cli, int argc, char **argv)
 {
@@ -43,33 +129,71 @@ int cmd_run(cli_t *cli, int argc, char **argv)
         return cli_usage_error("run", "unknown argument \"%s\"", argv[i]);
     }
     nt_err_clear(&err);
+    runstate_t rs = {.interval_s = cli->cfg.producer_interval_s};
+    nt_loop_t *loop = NULL;
+    nt_httpd_t *ops = NULL;
     nt_pg_t *lock = cli_pg(cli);
     if (lock == NULL)
         return 1;
-    if (cli_platforms(cli) == NULL) {
-        nt_pg_free(lock);
-        return 1;
-    }
-    NT_INFO("reconciler: every %d s", cli->cfg.producer_interval_s);
     int rc = 0;
+    if (cli_platforms(cli) == NULL || (loop = nt_loop_new(&err)) == NULL) {
+        rc = 1;
+        goto out;
+    }
+    if (cli->cfg.producer_metrics_listen[0] != '\0') {
+        char host[128];
+        int port;
+        if (parse_listen(cli->cfg.producer_metrics_listen, host, sizeof(host), &port) != NT_OK) {
+            fprintf(stderr,
+                    "numtrust-producer run: key producer.metrics_listen: \"%s\" is not "
+                    "host:port\n",
+                    cli->cfg.producer_metrics_listen);
+            rc = 2;
+            goto out;
+        }
+        nt_httpd_opts_t o = {.host = host, .port = port, .max_conns = 64};
+        if ((ops = nt_httpd_new(loop, &o, on_ops, &rs, &err)) == NULL) {
+            fprintf(stderr, "numtrust-producer run: %s\n", err.msg);
+            rc = 1;
+            goto out;
+        }
+        NT_INFO("serving /metrics, /healthz and /readyz on %s:%d", host, nt_httpd_port(ops));
+    }
+    cli->tick = tick;
+    cli->tick_arg = loop;
+    NT_INFO("reconciler: every %d s", cli->cfg.producer_interval_s);
     while (!*cli->stop) {
         int64_t t0 = nt_clock_mono_ms();
         const char *key[] = {RECONCILE_LOCK_KEY};
         PGresult *res = nt_pg_exec(lock, "SELECT pg_try_advisory_lock($1::bigint)", 1, key, &err);
         bool mine = res != NULL && strcmp(PQgetvalue(res, 0, 0), "t") == 0;
         PQclear(res);
+        rs.pg_ok = res != NULL;
         if (res == NULL) {
             NT_WARN("reconciler: %s", err.msg);
+            rs.passes_failed++;
         } else if (!mine) {
             NT_DEBUG("reconciler: another instance holds the lock; skipping this pass");
+            rs.passes_skipped++;
         } else {
             uint64_t total = 0;
+            bool ok = true;
             for (size_t p = 0; p < NT_ARRAY_LEN(passes) && !*cli->stop; p++) {
                 uint64_t n = 0;
                 enqueue_filter_t f = {0};
-                if (enqueue_run(cli, passes[p], &f, false, true, &n) != 0)
+                if (enqueue_run(cli, passes[p], &f, false, true, &n) != 0) {
                     rc = 1;
+                    ok = false;
+                }
+                rs.enqueued[p] += n;
                 total += n;
+            }
+            rs.last_pass_s = (double)(nt_clock_mono_ms() - t0) / 1000.0;
+            if (ok) {
+                rs.passes_ok++;
+                rs.last_ok_wall_ms = nt_clock_wall_ms();
+            } else {
+                rs.passes_failed++;
             }
             if (nt_pg_run(lock, "SELECT pg_advisory_unlock($1::bigint)", 1, key, &err) != NT_OK)
                 NT_WARN("reconciler: unlock: %s", err.msg);
@@ -79,11 +203,13 @@ int cmd_run(cli_t *cli, int argc, char **argv)
         if (once)
             break;
         int64_t until = t0 + (int64_t)cli->cfg.producer_interval_s * 1000;
-        while (!*cli->stop && nt_clock_mono_ms() < until) {
-            struct timespec ts = {0, 100 * 1000000};
-            nanosleep(&ts, NULL);
-        }
+        while (!*cli->stop && nt_clock_mono_ms() < until)
+            nt_loop_run_once(loop, 100); /* serves /metrics between passes */
     }
+out:
+    cli->tick = NULL;
+    nt_httpd_free(ops);
+    nt_loop_free(loop);
     nt_pg_free(lock);
-    return once ? rc : 0;
+    return once || rc == 2 ? rc : 0;
 }

@@ -36,7 +36,9 @@ static const char sql_ledger[] =
     "         SELECT id, type, number, platform, tenant, 'queued' FROM r"
     "         ON CONFLICT (id) DO NOTHING RETURNING id)"
     "SELECT r.id::text FROM r LEFT JOIN jobs j ON j.id = r.id"
-    " WHERE $6 OR j.id IS NULL OR j.state NOT IN ('done', 'failed', 'dead')";
+    " WHERE $6 OR j.id IS NULL"
+    "    OR (j.state NOT IN ('done', 'failed', 'dead') AND j.updated_at < now() - interval '1 "
+    "hour')";
 
 static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *rkm, void *opaque)
 {

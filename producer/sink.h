@@ -2,10 +2,13 @@
  * sink.h — where the producer sends jobs: the jobs ledger in PostgreSQL,
  * then Kafka, in batches, with every delivery report checked.
  *
- * A job is recorded in the ledger (state queued) before it is produced; a
- * job whose ledger row is already final (done, failed, dead) is skipped
- * unless forced, so enqueuing the same deterministic ids twice does no work
- * twice. Messages are keyed by number, so one number's jobs stay in order.
+ * A job is recorded in the ledger (state queued) before it is produced. A
+ * job the ledger already knows is skipped unless forced: finished ones, and
+ * unfinished ones touched in the last hour (they are on Kafka already, the
+ * workers may just be busy or down); an unfinished job untouched for an hour
+ * is produced again in case its message was lost before it reached Kafka.
+ * So enqueuing the same deterministic ids twice does no work twice. Messages are keyed by number,
+ * so one number's jobs stay in order.
  */
 #ifndef NT_SINK_H
 #define NT_SINK_H

@@ -26,9 +26,11 @@
 #include "buf.h"
 #include "clock.h"
 #include "http.h"
+#include "httpd.h"
 #include "kafka.h"
 #include "log.h"
 #include "metrics.h"
+#include "pg.h"
 #include "ratelimit.h"
 #include "strmap.h"
 #include "wjob.h"
@@ -41,7 +43,9 @@
 #define BATCH_LINGER_MS      5
 #define REPRODUCE_DELAY_MS   1000
 #define AUTH_LOG_INTERVAL_MS 60000
-#define RATE_LIMIT_FACTOR    4 /* deliveries allowed = this x job.max_attempts */
+#define RATE_LIMIT_FACTOR    4    /* deliveries allowed = this x job.max_attempts */
+#define LEASE_SECONDS        0.2  /* tokens asked per lease: this many seconds of qps */
+#define LEASE_TIMEOUT_MS     5000 /* then fall back to the partition share */
 
 /* ---- types ---- */
 
@@ -77,6 +81,12 @@ typedef struct plat_s {
     jlist_t q_other; /* claimed tag/appeal jobs waiting for a call */
     int64_t q_check_since_ms;
     nt_timer_t timer;
+    /* cluster-wide rate: tokens leased from PostgreSQL (qps > 0 only) */
+    bool leased;
+    bool lease_out; /* a lease request is unanswered */
+    int64_t lease_asked_ms;
+    int64_t lease_next_ms; /* no new request before this (bucket was empty) */
+    bool lease_warned;
     /* circuit breaker */
     int fails;
     int64_t open_until_ms;
@@ -111,6 +121,7 @@ struct nt_worker_s {
     nt_http_t *http;
     writer_t *writer;
     nt_metrics_t *metrics;
+    nt_httpd_t *ops; /* /metrics, /healthz, /readyz; NULL when off */
 
     rd_kafka_t *consumer;
     rd_kafka_t *producer;
@@ -743,9 +754,92 @@ static void start_call(nt_worker_t *w, plat_t *ps, nt_op_t op, wjob_t **jobs, si
     }
 }
 
+/* This worker's share of the cluster: assigned partitions of the check
+ * topic over all of them (at least one partition's worth). */
+static double partition_share(nt_worker_t *w)
+{
+    int32_t mine = 0;
+    for (int32_t p = 0; p < w->ntps[0]; p++)
+        if (w->tps[0][p] != NULL && w->tps[0][p]->active)
+            mine++;
+    if (mine == 0)
+        mine = 1;
+    return (double)mine / (double)w->cfg->topics_partitions;
+}
+
+/* Tokens asked per lease: LEASE_SECONDS of the rate, but no more than the
+ * bucket holds (its burst), so a lease can be granted in full. */
+static double lease_want(const plat_t *ps)
+{
+    double want = nt_platform_qps(ps->p) * LEASE_SECONDS;
+    double burst = nt_platform_burst(ps->p);
+    if (want > burst)
+        want = burst;
+    return want < 1 ? 1 : want;
+}
+
+/* Keeps a leased platform supplied with tokens from the shared bucket, and
+ * falls back to the partition share when PostgreSQL does not answer. */
+static void lease_refill(nt_worker_t *w, plat_t *ps, int64_t now)
+{
+    double want = lease_want(ps);
+    if (ps->lease_out) {
+        if (now - ps->lease_asked_ms < LEASE_TIMEOUT_MS)
+            return;
+        /* no answer: spend our share of the rate locally for a while */
+        double grant = nt_platform_qps(ps->p) * partition_share(w) * LEASE_TIMEOUT_MS / 1000.0;
+        if (!ps->lease_warned) {
+            NT_WARN("platform %s: no token lease from PostgreSQL in %d ms; using this worker's "
+                    "partition share (%.1f calls/s) until it answers",
+                    nt_platform_id(ps->p), LEASE_TIMEOUT_MS,
+                    nt_platform_qps(ps->p) * partition_share(w));
+            ps->lease_warned = true;
+        }
+        nt_ratelimit_grant(&ps->rl, grant < 1 ? 1 : grant);
+        ps->lease_asked_ms = now; /* the next fallback grant a timeout later */
+        return;
+    }
+    if (nt_ratelimit_leased_left(&ps->rl) >= 1 || now < ps->lease_next_ms)
+        return;
+    ps->lease_out = true;
+    ps->lease_asked_ms = now;
+    writer_lease(w->writer, nt_platform_index(ps->p), nt_platform_id(ps->p), nt_platform_qps(ps->p),
+                 nt_platform_burst(ps->p), want);
+}
+
+static void on_leased(void *arg, size_t platform, double granted, const char *error)
+{
+    nt_worker_t *w = arg;
+    plat_t *ps = &w->plats[platform];
+    int64_t now = nt_loop_now(w->loop);
+    ps->lease_out = false;
+    if (error != NULL) {
+        if (!ps->lease_warned) {
+            NT_WARN("platform %s: token lease failed (%s); using this worker's partition share",
+                    nt_platform_id(ps->p), error);
+            ps->lease_warned = true;
+        }
+        granted = nt_platform_qps(ps->p) * partition_share(w) * LEASE_SECONDS;
+        if (granted < 1)
+            granted = 1;
+        ps->lease_next_ms = now + (int64_t)(LEASE_SECONDS * 1000);
+    } else {
+        ps->lease_warned = false;
+        /* ask again when the bucket has refilled what we did not get */
+        double missing = lease_want(ps) - granted;
+        ps->lease_next_ms =
+            missing > 0 ? now + (int64_t)(missing / nt_platform_qps(ps->p) * 1000) : now;
+    }
+    if (granted > 0)
+        nt_ratelimit_grant(&ps->rl, granted);
+    plat_pump(w, ps);
+}
+
 static void plat_pump(nt_worker_t *w, plat_t *ps)
 {
     int64_t now = nt_loop_now(w->loop);
+    if (ps->leased && ps->q_other.n + ps->q_check.n > 0)
+        lease_refill(w, ps, now);
     if (breaker_open(ps, now)) {
         if (ps->q_other.n + ps->q_check.n > 0)
             arm_plat_timer(w, ps, ps->open_until_ms - now);
@@ -763,6 +857,16 @@ static void plat_pump(nt_worker_t *w, plat_t *ps)
         int64_t now_us = nt_clock_mono_us();
         if (!nt_ratelimit_take(&ps->rl, now_us)) {
             int64_t wait_ms = nt_ratelimit_wait_us(&ps->rl, now_us) / 1000 + 1;
+            if (ps->leased && nt_ratelimit_leased_left(&ps->rl) < 1) {
+                /* waiting for a lease answer, for the bucket to refill, or
+                 * for the fallback */
+                lease_refill(w, ps, now);
+                int64_t until =
+                    ps->lease_out ? ps->lease_asked_ms + LEASE_TIMEOUT_MS : ps->lease_next_ms;
+                wait_ms = until > now ? until - now : 10;
+                if (wait_ms > 50)
+                    wait_ms = 50;
+            }
             arm_plat_timer(w, ps, wait_ms);
             return;
         }
@@ -1379,6 +1483,86 @@ static int stats_cb(rd_kafka_t *rk, char *json, size_t len, void *opaque)
     return 0; /* librdkafka frees json */
 }
 
+/* ---- operations: /metrics, /healthz, /readyz ---- */
+
+static size_t assigned_partitions(nt_worker_t *w)
+{
+    size_t n = 0;
+    for (int t = 0; t < w->ntopics; t++)
+        for (int32_t p = 0; p < w->ntps[t]; p++)
+            if (w->tps[t][p] != NULL && w->tps[t][p]->active)
+                n++;
+    return n;
+}
+
+static void on_ops_request(nt_httpd_t *srv, nt_httpd_req_t *req, void *arg)
+{
+    (void)srv;
+    nt_worker_t *w = arg;
+    const char *path = nt_httpd_req_path(req);
+    const char *text = "text/plain; charset=utf-8";
+    if (strcmp(path, "/metrics") == 0) {
+        nt_buf_t b;
+        nt_buf_init(&b, 0);
+        for (size_t i = 0; i < w->nplats; i++)
+            nt_metrics_set_platform(
+                w->metrics, i, breaker_open(&w->plats[i], nt_loop_now(w->loop)),
+                w->plats[i].rl.max_rate > 0 || w->plats[i].rl.adaptive ? w->plats[i].rl.rate : 0);
+        if (nt_metrics_render(w->metrics, &b) == NT_OK)
+            nt_httpd_respond(req, 200, "text/plain; version=0.0.4", NULL, b.data, b.len);
+        else
+            nt_httpd_respond(req, 500, text, NULL, "render failed\n", 14);
+        nt_buf_free(&b);
+    } else if (strcmp(path, "/healthz") == 0) {
+        /* answered from the event loop itself: if this answers, it turns */
+        nt_httpd_respond(req, 200, text, NULL, "ok\n", 3);
+    } else if (strcmp(path, "/readyz") == 0) {
+        char body[160];
+        const char *why = w->draining                       ? "draining"
+                          : !writer_is_connected(w->writer) ? "PostgreSQL not connected"
+                          : assigned_partitions(w) == 0     ? "no partitions assigned"
+                                                            : NULL;
+        int n = snprintf(body, sizeof(body), "%s\n", why ? why : "ready");
+        nt_httpd_respond(req, why ? 503 : 200, text, NULL, body, (size_t)n);
+    } else {
+        nt_httpd_respond(req, 404, text, NULL, "not found\n", 10);
+    }
+}
+
+/* Parses "host:port" (port 0 = any free port). */
+static int parse_listen(const char *s, char *host, size_t hostsz, int *port)
+{
+    const char *colon = strrchr(s, ':');
+    if (colon == NULL || colon == s || (size_t)(colon - s) >= hostsz)
+        return NT_EINVAL;
+    char *end = NULL;
+    long p = strtol(colon + 1, &end, 10);
+    if (end == colon + 1 || *end != '\0' || p < 0 || p > 65535)
+        return NT_EINVAL;
+    memcpy(host, s, (size_t)(colon - s));
+    host[colon - s] = '\0';
+    *port = (int)p;
+    return NT_OK;
+}
+
+static int start_ops(nt_worker_t *w, nt_err_t *err)
+{
+    const char *listen = w->cfg->worker_metrics_listen;
+    char host[128];
+    int port;
+    if (listen[0] == '\0')
+        return NT_OK;
+    if (parse_listen(listen, host, sizeof(host), &port) != NT_OK)
+        return nt_err_set(err, NT_EINVAL, false,
+                          "key worker.metrics_listen: \"%s\" is not host:port", listen);
+    nt_httpd_opts_t o = {.host = host, .port = port, .max_conns = 64};
+    w->ops = nt_httpd_new(w->loop, &o, on_ops_request, w, err);
+    if (w->ops == NULL)
+        return err ? err->code : NT_ERR;
+    NT_INFO("serving /metrics, /healthz and /readyz on %s:%d", host, nt_httpd_port(w->ops));
+    return NT_OK;
+}
+
 /* ---- lifecycle ---- */
 
 static int pipe_nonblock(int fds[2])
@@ -1392,6 +1576,36 @@ static int pipe_nonblock(int fds[2])
             return NT_EIO;
     }
     return NT_OK;
+}
+
+/* Platforms with a configured rate share one token bucket in PostgreSQL:
+ * make sure each has its row, and put their limiters in leased mode. */
+static int ensure_buckets(nt_worker_t *w, nt_err_t *err)
+{
+    nt_pg_t *pg = NULL;
+    int rc = NT_OK;
+    for (size_t i = 0; i < w->nplats && rc == NT_OK; i++) {
+        plat_t *ps = &w->plats[i];
+        double qps = nt_platform_qps(ps->p);
+        if (qps <= 0)
+            continue;
+        if (pg == NULL && (pg = nt_pg_connect(w->cfg->pg_conninfo, 30, err)) == NULL)
+            return NT_EIO;
+        char q[32], b[32];
+        snprintf(q, sizeof(q), "%.3f", qps);
+        snprintf(b, sizeof(b), "%d", nt_platform_burst(ps->p) > 0 ? nt_platform_burst(ps->p) : 1);
+        const char *params[] = {nt_platform_id(ps->p), q, b};
+        rc = nt_pg_run(pg,
+                       "INSERT INTO rate_buckets (platform, qps, burst, tokens)"
+                       " VALUES ($1, $2::float8, $3::float8, $3::float8)"
+                       " ON CONFLICT (platform) DO UPDATE SET qps = EXCLUDED.qps,"
+                       " burst = EXCLUDED.burst",
+                       3, params, err);
+        ps->leased = true;
+        nt_ratelimit_grant(&ps->rl, 0);
+    }
+    nt_pg_free(pg);
+    return rc;
 }
 
 nt_worker_t *nt_worker_new(const nt_config_t *cfg, const nt_platforms_t *platforms,
@@ -1453,10 +1667,18 @@ nt_worker_t *nt_worker_new(const nt_config_t *cfg, const nt_platforms_t *platfor
     writer_opts_t wopts = {.conninfo = cfg->pg_conninfo,
                            .worker_id = w->worker_id,
                            .batch_max = cfg->worker_batch_max,
-                           .linger_ms = cfg->worker_batch_linger_ms};
-    writer_cbs_t wcbs = {
-        .arg = w, .on_claimed = on_claimed, .on_written = on_written, .on_new_mark = on_new_mark};
+                           .linger_ms = cfg->worker_batch_linger_ms,
+                           .max_platforms = w->nplats};
+    writer_cbs_t wcbs = {.arg = w,
+                         .on_claimed = on_claimed,
+                         .on_written = on_written,
+                         .on_new_mark = on_new_mark,
+                         .on_leased = on_leased};
     if ((w->writer = writer_new(w->loop, &wopts, &wcbs, err)) == NULL)
+        goto fail;
+    if (ensure_buckets(w, err) != NT_OK)
+        goto fail;
+    if (start_ops(w, err) != NT_OK)
         goto fail;
 
     if ((w->producer = nt_kafka_producer_new(cfg, dr_cb, w, err)) == NULL)
@@ -1536,6 +1758,7 @@ int nt_worker_run(nt_worker_t *w)
     NT_INFO("stopping: %zu jobs in flight, draining for up to %d ms", w->outstanding,
             w->cfg->worker_drain_timeout_ms);
     w->draining = true;
+    alarm((unsigned)(w->cfg->worker_drain_timeout_ms / 1000 + 30)); /* the watchdog */
     /* Closing the consumer revokes every partition: the rebalance callback
      * finishes in-flight jobs (or abandons them at the deadline), stores and
      * commits offsets, and the member leaves the group. */
@@ -1583,6 +1806,7 @@ void nt_worker_free(nt_worker_t *w)
         }
         free(w->tps[t]);
     }
+    nt_httpd_free(w->ops);
     writer_free(w->writer);
     nt_http_free(w->http);
     while (w->call_pool != NULL) {

@@ -26,6 +26,8 @@ nt_worker_t *nt_worker_new(const nt_config_t *cfg, const nt_platforms_t *platfor
 
 /* Runs until *stop is set, then drains (finishes in-flight jobs within
  * worker.drain_timeout_ms, writes, commits offsets, leaves the group).
+ * When the drain starts it arms alarm(2) for the drain timeout plus 30 s:
+ * the caller's SIGALRM handler is the shutdown watchdog.
  * Returns 0 on a clean stop, negative on a fatal error. */
 int nt_worker_run(nt_worker_t *w);
 

@@ -209,9 +209,32 @@ static const char sql_dead[] =
     ")"
     "SELECT count(*) FROM ins";
 
+static const char sql_lease[] =
+    "WITH req AS ("
+    "  SELECT * FROM unnest($1::text[], $2::float8[], $3::float8[], $4::float8[])"
+    "  AS r(platform, qps, burst, want)"
+    "), cur AS ("
+    "  SELECT b.platform, req.want, req.qps, req.burst,"
+    "         least(req.burst, b.tokens + req.qps * extract(epoch FROM clock_timestamp() -"
+    "                                                            b.updated_at)) AS avail"
+    "  FROM rate_buckets b JOIN req ON req.platform = b.platform FOR UPDATE OF b"
+    ")"
+    "UPDATE rate_buckets b SET tokens = cur.avail - least(floor(cur.avail), cur.want),"
+    "  qps = cur.qps, burst = cur.burst, updated_at = clock_timestamp()"
+    "FROM cur WHERE b.platform = cur.platform "
+    "RETURNING b.platform, greatest(least(floor(cur.avail), cur.want), 0)";
+
 /* Batch kinds: index 0 is the claim, then the wr_kind_t values. */
 #define K_CLAIM 0
 #define NK      WR_NKINDS
+#define K_LEASE NK /* not a job list: the lease table */
+
+typedef struct lease_s {
+    char *id;
+    double qps, burst, want;
+    bool pending;  /* asked, not yet sent */
+    bool inflight; /* in the statement being answered */
+} lease_t;
 
 static const char *const kind_sql[NK] = {
     [K_CLAIM] = sql_claim,
@@ -260,6 +283,8 @@ struct writer_s {
     nt_timer_t linger_timer;
     nt_timer_t retry_timer;
     nt_pg_array_t arrs[NARRAYS];
+    lease_t *leases;
+    size_t nleases;
     nt_strmap_t *idmap;
     wjob_t **snap; /* batch_max entries: a claim batch while calling back */
 
@@ -267,6 +292,7 @@ struct writer_s {
 };
 
 static void maybe_send(writer_t *wr);
+static void finish_leases(writer_t *wr, PGresult *res, const char *error);
 static void start_connect(writer_t *wr);
 
 /* ---- lists ---- */
@@ -357,8 +383,12 @@ static void drop_connection(writer_t *wr, const char *why)
         PQclear(wr->last_res);
         wr->last_res = NULL;
     }
-    /* the statement in flight, if any, is sent again after reconnecting */
-    if (wr->busy) {
+    /* the statement in flight, if any, is sent again after reconnecting;
+     * leases are answered with an error (the worker falls back to its
+     * partition share) */
+    if (wr->busy && wr->busy_kind == K_LEASE) {
+        finish_leases(wr, NULL, why);
+    } else if (wr->busy) {
         wlist_t *dst = wr->inflight_solo ? &wr->solo[wr->busy_kind] : &wr->lists[wr->busy_kind];
         list_prepend_all(dst, &wr->inflight);
         wr->busy = false;
@@ -624,11 +654,78 @@ static void send_batch(writer_t *wr, int kind, bool solo)
     watch_socket(wr);
 }
 
+static void send_leases(writer_t *wr)
+{
+    const char *params[4];
+    for (int i = 0; i < 4; i++)
+        nt_pg_array_reset(&wr->arrs[i]);
+    int rc = NT_OK;
+    for (size_t i = 0; i < wr->nleases && rc == NT_OK; i++) {
+        lease_t *l = &wr->leases[i];
+        if (!l->pending)
+            continue;
+        char q[32], b[32], w[32];
+        snprintf(q, sizeof(q), "%.3f", l->qps);
+        snprintf(b, sizeof(b), "%.3f", l->burst);
+        snprintf(w, sizeof(w), "%.0f", l->want);
+        if ((rc = nt_pg_array_add_str(&wr->arrs[0], l->id)) == NT_OK &&
+            (rc = nt_pg_array_add_str(&wr->arrs[1], q)) == NT_OK &&
+            (rc = nt_pg_array_add_str(&wr->arrs[2], b)) == NT_OK)
+            rc = nt_pg_array_add_str(&wr->arrs[3], w);
+        l->pending = false;
+        l->inflight = true;
+    }
+    for (int i = 0; i < 4; i++)
+        params[i] = nt_pg_array_text(&wr->arrs[i]);
+    wr->busy = true;
+    wr->busy_kind = K_LEASE;
+    memset(&wr->inflight, 0, sizeof(wr->inflight));
+    if (rc != NT_OK || !PQsendQueryParams(wr->conn, sql_lease, 4, NULL, params, NULL, NULL, 0)) {
+        drop_connection(wr, "cannot send a lease");
+        return;
+    }
+    wr->stat_statements++;
+    int f = PQflush(wr->conn);
+    if (f < 0) {
+        drop_connection(wr, "send failed");
+        return;
+    }
+    wr->want_write = f == 1;
+    watch_socket(wr);
+}
+
+/* Answers every lease in flight: from the result rows, or with an error. */
+static void finish_leases(writer_t *wr, PGresult *res, const char *error)
+{
+    wr->busy = false;
+    for (int r = 0; res != NULL && r < PQntuples(res); r++) {
+        for (size_t i = 0; i < wr->nleases; i++) {
+            lease_t *l = &wr->leases[i];
+            if (l->inflight && strcmp(l->id, PQgetvalue(res, r, 0)) == 0) {
+                l->inflight = false;
+                wr->cbs.on_leased(wr->cbs.arg, i, strtod(PQgetvalue(res, r, 1), NULL), NULL);
+            }
+        }
+    }
+    for (size_t i = 0; i < wr->nleases; i++) {
+        if (wr->leases[i].inflight) {
+            wr->leases[i].inflight = false;
+            wr->cbs.on_leased(wr->cbs.arg, i, 0, error ? error : "no rate_buckets row");
+        }
+    }
+}
+
 static void maybe_send(writer_t *wr)
 {
     if (wr->busy || !wr->connected)
         return;
     int64_t now = nt_loop_now(wr->loop);
+    for (size_t i = 0; i < wr->nleases; i++) {
+        if (wr->leases[i].pending) {
+            send_leases(wr);
+            return;
+        }
+    }
     /* solo retries first, then claims (they gate platform calls), then
      * results in kind order */
     for (int k = 0; k < NK; k++) {
@@ -787,7 +884,10 @@ static void read_results(writer_t *wr)
             break;
         }
         ExecStatusType st = last ? PQresultStatus(last) : PGRES_FATAL_ERROR;
-        if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)
+        bool ok = st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK;
+        if (wr->busy_kind == K_LEASE)
+            finish_leases(wr, ok ? last : NULL, ok ? NULL : PQresultErrorMessage(last));
+        else if (ok)
             finish_ok(wr, last);
         else
             finish_error(wr, last);
@@ -847,9 +947,12 @@ writer_t *writer_new(nt_loop_t *loop, const writer_opts_t *opts, const writer_cb
     wr->worker_id = strdup(opts->worker_id);
     wr->idmap = nt_strmap_new();
     wr->snap = calloc((size_t)opts->batch_max, sizeof(*wr->snap));
+    wr->nleases = opts->max_platforms;
+    wr->leases = calloc(wr->nleases ? wr->nleases : 1, sizeof(*wr->leases));
     for (int i = 0; i < NARRAYS; i++)
         nt_pg_array_init(&wr->arrs[i]);
-    if (wr->conninfo == NULL || wr->worker_id == NULL || wr->idmap == NULL || wr->snap == NULL) {
+    if (wr->conninfo == NULL || wr->worker_id == NULL || wr->idmap == NULL || wr->snap == NULL ||
+        wr->leases == NULL) {
         nt_err_set(err, NT_ENOMEM, false, "out of memory");
         writer_free(wr);
         return NULL;
@@ -883,6 +986,9 @@ void writer_free(writer_t *wr)
         nt_pg_array_free(&wr->arrs[i]);
     nt_strmap_free(wr->idmap);
     free(wr->snap);
+    for (size_t i = 0; wr->leases != NULL && i < wr->nleases; i++)
+        free(wr->leases[i].id);
+    free(wr->leases);
     free(wr->conninfo);
     free(wr->worker_id);
     free(wr);
@@ -904,6 +1010,23 @@ void writer_result(writer_t *wr, wjob_t *job)
         return;
     }
     list_push(job->solo ? &wr->solo[k] : &wr->lists[k], job, nt_loop_now(wr->loop));
+    maybe_send(wr);
+}
+
+void writer_lease(writer_t *wr, size_t platform, const char *id, double qps, double burst,
+                  double want)
+{
+    if (platform >= wr->nleases)
+        return;
+    lease_t *l = &wr->leases[platform];
+    if (l->pending || l->inflight)
+        return;
+    if (l->id == NULL && (l->id = strdup(id)) == NULL)
+        return;
+    l->qps = qps;
+    l->burst = burst;
+    l->want = want;
+    l->pending = true;
     maybe_send(wr);
 }
 

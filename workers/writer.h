@@ -35,6 +35,9 @@ typedef struct writer_cbs_s {
     /* A check opened a mark (new, or back after being cleared). */
     void (*on_new_mark)(void *arg, const char *number, const char *platform, const char *type,
                         int64_t opened_ms, const char *tenant);
+    /* A token lease for platform index `platform` was answered: `granted`
+     * tokens (maybe 0), or error when the statement failed. */
+    void (*on_leased)(void *arg, size_t platform, double granted, const char *error);
 } writer_cbs_t;
 
 typedef struct writer_opts_s {
@@ -42,6 +45,7 @@ typedef struct writer_opts_s {
     const char *worker_id;
     int batch_max;
     int linger_ms;
+    size_t max_platforms; /* size of the lease table */
 } writer_opts_t;
 
 /* @returns a new writer connected to PostgreSQL; free with writer_free().
@@ -56,6 +60,12 @@ void writer_claim(writer_t *wr, wjob_t *job);
 
 /* Queues the result of job (job->wkind says what; state WJ_WRITE). */
 void writer_result(writer_t *wr, wjob_t *job);
+
+/* Asks the shared bucket of a platform for `want` tokens (one lease per
+ * platform at a time; a second request before the answer is ignored).
+ * platform indexes a table of at most max_platforms; id is its name. */
+void writer_lease(writer_t *wr, size_t platform, const char *id, double qps, double burst,
+                  double want);
 
 /* Jobs queued or being written. */
 size_t writer_pending(const writer_t *wr);

@@ -27,7 +27,7 @@ assert_eq "registrations with an observed state" \
 # (b) the same ids again: the ledger skips them ...
 out=$("$PRODUCER" enqueue check --prefix +86201 --period "$NT_TEST_NAME-$$" 2>&1 | grep -v GETPID)
 echo "$out"
-echo "$out" | grep -q "0 produced, 0 delivered, 3000 already finished" || fail "re-enqueue: $out"
+echo "$out" | grep -q "0 produced, 0 delivered, 3000 already known" || fail "re-enqueue: $out"
 # ... and forced through the workers, they are recognised as duplicates
 out=$("$PRODUCER" enqueue check --prefix +86201 --force --period "$NT_TEST_NAME-$$" 2>&1 | grep -v GETPID)
 echo "$out"
