@@ -10,7 +10,7 @@ STACK="$REPO/deploy/local/stack.sh"
 
 usage() {
     cat <<'EOF'
-usage: tests/run.sh [--no-stack] [--no-sim] [--sanitize] [--] [ctest arguments...]
+usage: tests/run.sh [--no-stack] [--no-sim] [--no-sanitize] [--] [ctest arguments...]
 
   1. deploy/local/install-deps.sh (fast when everything is there)
   2. cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo && cmake --build build
@@ -18,19 +18,20 @@ usage: tests/run.sh [--no-stack] [--no-sim] [--sanitize] [--] [ctest arguments..
      NT_STATE_DIR=<repo>/.state/test and ports 35432 / 39092 / 39093 / 38080; its
      settings (stack.sh env) are exported to the tests; stopped on exit, whatever happens
   4. ctest --test-dir build --output-on-failure [ctest arguments...]
-  5. with --sanitize: the same build in build-asan with -DNT_SANITIZE=ON (ASan+UBSan),
-     and its unit tests (ctest -L unit)
+  5. the same build in build-asan with -DNT_SANITIZE=ON (ASan+UBSan, leak checks on exit),
+     its unit and simulator tests, and the integration tests that drive the most worker
+     code paths (exactly-once, poison, restarts, tags and appeals) with those binaries
 
 Options:
   --no-stack   no servers: only the unit tests (ctest -L unit)
   --no-sim     start PostgreSQL and Kafka but not the platform simulator
-  --sanitize   also build with sanitizers and run the unit tests there
+  --no-sanitize  skip the sanitizer build and its tests
   --help       this text
 Anything else (e.g. -R pattern, -L label, -j 2) goes to ctest.
 
 Environment: NT_TEST_STATE_DIR, NT_TEST_PG_PORT, NT_TEST_KAFKA_PORT,
 NT_TEST_KAFKA_CONTROLLER_PORT, NT_TEST_SIM_PORT override the test stack's state dir and ports.
-Exit status: ctest's (the first failing one with --sanitize); 2 for a usage error; 1 when
+Exit status: ctest's (the first failing one); 2 for a usage error; 1 when
 installing, building or starting the stack fails.
 EOF
 }
@@ -85,13 +86,14 @@ build() { # DIR CMAKE_ARGS...
 }
 
 main() {
-    local use_stack=true use_sim=true sanitize=false
+    local use_stack=true use_sim=true sanitize=true
     local -a ctest_args=()
     while (($#)); do
         case "$1" in
         --no-stack) use_stack=false ;;
         --no-sim) use_sim=false ;;
-        --sanitize) sanitize=true ;;
+        --no-sanitize) sanitize=false ;;
+        --sanitize) sanitize=true ;; # the default; kept for old habits
         -h | --help)
             usage
             return 0
@@ -145,13 +147,24 @@ main() {
     if $sanitize; then
         section "build with sanitizers (build-asan/, NT_SANITIZE=ON)"
         build build-asan -DNT_SANITIZE=ON
-        section "ctest -L unit (build-asan/)"
+        section "ctest unit and sim tests (build-asan/)"
         export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:strict_string_checks=1}"
         export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
         local arc=0
-        ctest --test-dir "$REPO/build-asan" --output-on-failure --no-tests=error -L unit \
+        ctest --test-dir "$REPO/build-asan" --output-on-failure --no-tests=error -R '^(unit|sim)\.' \
             -j "$(nproc)" || arc=$?
         ((rc != 0)) || rc=$arc
+        if $use_stack; then
+            # the worker and producer under ASan+UBSan against the real stack: a
+            # sanitizer report or a leak at exit makes the process exit non-zero,
+            # which these tests check
+            section "ctest integration tests with sanitized binaries (build-asan/)"
+            arc=0
+            ctest --test-dir "$REPO/build-asan" --output-on-failure --no-tests=error \
+                -R '^integration\.(checks_exactly_once|poison_messages|tag_and_appeal|worker_restart)$' ||
+                arc=$?
+            ((rc != 0)) || rc=$arc
+        fi
     fi
     return "$rc"
 }
