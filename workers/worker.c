@@ -45,6 +45,7 @@
 #define AUTH_LOG_INTERVAL_MS 60000
 #define RATE_LIMIT_FACTOR    4    /* deliveries allowed = this x job.max_attempts */
 #define LEASE_SECONDS        0.2  /* tokens asked per lease: this many seconds of qps */
+#define FULL_PAUSE_MS        5000 /* window full this long: pause partitions, keep polling */
 #define LEASE_TIMEOUT_MS     5000 /* then fall back to the partition share */
 
 /* ---- types ---- */
@@ -119,7 +120,9 @@ struct nt_worker_s {
     char worker_id[128];
     nt_loop_t *loop;
     nt_http_t *http;
-    writer_t *writer;
+    writer_t *writer;  /* results */
+    writer_t *claimer; /* claims and token leases, on their own connection so
+                        * they never wait behind a result batch */
     nt_metrics_t *metrics;
     nt_httpd_t *ops; /* /metrics, /healthz, /readyz; NULL when off */
 
@@ -142,7 +145,9 @@ struct nt_worker_s {
     call_t *call_pool;
 
     size_t outstanding; /* jobs alive */
-    bool window_paused;
+    bool window_full;   /* not taking messages from librdkafka's queue */
+    int64_t full_since_ms;
+    bool window_paused; /* ... and, full for long, partitions paused */
     bool in_rebalance;
     bool draining;
     bool fatal;
@@ -346,22 +351,49 @@ static void pause_tp(nt_worker_t *w, tpart_t *tp, bool pause)
     rd_kafka_topic_partition_list_destroy(l);
 }
 
-/* Backpressure: pause every assigned partition while the window is full. */
-static void window_check(nt_worker_t *w)
+static void pause_all(nt_worker_t *w, bool pause)
 {
-    size_t max = (size_t)w->cfg->worker_max_inflight;
-    bool want_pause = w->window_paused ? w->outstanding > max / 2 : w->outstanding >= max;
-    if (want_pause == w->window_paused || w->consumer == NULL)
-        return;
-    w->window_paused = want_pause;
-    NT_DEBUG("window %s at %zu jobs", want_pause ? "full: pausing" : "open: resuming",
-             w->outstanding);
     for (int t = 0; t < w->ntopics; t++)
         for (int32_t p = 0; p < w->ntps[t]; p++) {
             tpart_t *tp = w->tps[t][p];
             if (tp != NULL && tp->active && !tp->hold_paused)
-                pause_tp(w, tp, want_pause);
+                pause_tp(w, tp, pause);
         }
+}
+
+/* Backpressure. When the worker holds worker.max_inflight jobs it stops
+ * taking messages from librdkafka's queue (which stops fetching at its own
+ * cap), and takes them again below 90%. Pausing partitions would make
+ * librdkafka drop what it prefetched and fetch it again, so that happens
+ * only when the window stays full for FULL_PAUSE_MS: then polling must go on
+ * (rebalances, max.poll.interval.ms) without receiving messages. */
+static void window_check(nt_worker_t *w)
+{
+    size_t max = (size_t)w->cfg->worker_max_inflight;
+    if (w->consumer == NULL)
+        return;
+    if (!w->window_full && w->outstanding >= max) {
+        w->window_full = true;
+        w->full_since_ms = nt_loop_now(w->loop);
+        NT_DEBUG("window full at %zu jobs: not consuming", w->outstanding);
+        return;
+    }
+    if (w->window_full && w->outstanding <= max - max / 10) {
+        w->window_full = false;
+        if (w->window_paused) {
+            w->window_paused = false;
+            pause_all(w, false);
+        }
+        NT_DEBUG("window open at %zu jobs", w->outstanding);
+        return;
+    }
+    if (w->window_full && !w->window_paused &&
+        nt_loop_now(w->loop) - w->full_since_ms >= FULL_PAUSE_MS) {
+        w->window_paused = true;
+        NT_INFO("window full for %d ms (%zu jobs): pausing partitions until it drains",
+                FULL_PAUSE_MS, w->outstanding);
+        pause_all(w, true);
+    }
 }
 
 /* ---- key locks ---- */
@@ -476,7 +508,7 @@ static void start_job(nt_worker_t *w, wjob_t *job)
         defer_job(w, job, ps->open_until_ms - now);
         return;
     }
-    writer_claim(w->writer, job);
+    writer_claim(w->claimer, job);
 }
 
 /* A decoded job enters the pipeline. */
@@ -803,8 +835,8 @@ static void lease_refill(nt_worker_t *w, plat_t *ps, int64_t now)
         return;
     ps->lease_out = true;
     ps->lease_asked_ms = now;
-    writer_lease(w->writer, nt_platform_index(ps->p), nt_platform_id(ps->p), nt_platform_qps(ps->p),
-                 nt_platform_burst(ps->p), want);
+    writer_lease(w->claimer, nt_platform_index(ps->p), nt_platform_id(ps->p),
+                 nt_platform_qps(ps->p), nt_platform_burst(ps->p), want);
 }
 
 static void on_leased(void *arg, size_t platform, double granted, const char *error)
@@ -1289,6 +1321,9 @@ static void poll_consumer(nt_worker_t *w)
 {
     if (w->in_rebalance || w->consumer == NULL)
         return;
+    window_check(w);
+    if (w->window_full && !w->window_paused)
+        return; /* backpressure: leave the messages in librdkafka's queue */
     for (int i = 0; i < 10000; i++) {
         rd_kafka_message_t *rkm = rd_kafka_consumer_poll(w->consumer, 0);
         if (rkm == NULL)
@@ -1307,7 +1342,7 @@ static void poll_consumer(nt_worker_t *w)
         }
         handle_message(w, rkm);
         rd_kafka_message_destroy(rkm);
-        if (w->fatal || w->in_rebalance)
+        if (w->fatal || w->in_rebalance || (w->window_full && !w->window_paused))
             return;
     }
 }
@@ -1518,10 +1553,11 @@ static void on_ops_request(nt_httpd_t *srv, nt_httpd_req_t *req, void *arg)
         nt_httpd_respond(req, 200, text, NULL, "ok\n", 3);
     } else if (strcmp(path, "/readyz") == 0) {
         char body[160];
-        const char *why = w->draining                       ? "draining"
-                          : !writer_is_connected(w->writer) ? "PostgreSQL not connected"
-                          : assigned_partitions(w) == 0     ? "no partitions assigned"
-                                                            : NULL;
+        const char *why = w->draining ? "draining"
+                          : !writer_is_connected(w->writer) || !writer_is_connected(w->claimer)
+                              ? "PostgreSQL not connected"
+                          : assigned_partitions(w) == 0 ? "no partitions assigned"
+                                                        : NULL;
         int n = snprintf(body, sizeof(body), "%s\n", why ? why : "ready");
         nt_httpd_respond(req, why ? 503 : 200, text, NULL, body, (size_t)n);
     } else {
@@ -1674,7 +1710,8 @@ nt_worker_t *nt_worker_new(const nt_config_t *cfg, const nt_platforms_t *platfor
                          .on_written = on_written,
                          .on_new_mark = on_new_mark,
                          .on_leased = on_leased};
-    if ((w->writer = writer_new(w->loop, &wopts, &wcbs, err)) == NULL)
+    if ((w->writer = writer_new(w->loop, &wopts, &wcbs, err)) == NULL ||
+        (w->claimer = writer_new(w->loop, &wopts, &wcbs, err)) == NULL)
         goto fail;
     if (ensure_buckets(w, err) != NT_OK)
         goto fail;
@@ -1737,7 +1774,7 @@ static void log_progress(nt_worker_t *w, bool force)
             (unsigned long long)w->st.received, (unsigned long long)ok, (unsigned long long)failed,
             (unsigned long long)retried, (unsigned long long)dead, (unsigned long long)dup,
             w->outstanding, (unsigned long long)w->st.calls, nt_http_inflight(w->http),
-            writer_pending(w->writer));
+            writer_pending(w->writer) + writer_pending(w->claimer));
 }
 
 int nt_worker_run(nt_worker_t *w)
@@ -1752,7 +1789,8 @@ int nt_worker_run(nt_worker_t *w)
         rd_kafka_poll(w->producer, 0);
         store_offsets(w);
         nt_metrics_set_gauges(w->metrics, w->outstanding, nt_http_inflight(w->http),
-                              writer_pending(w->writer), writer_is_connected(w->writer));
+                              writer_pending(w->writer) + writer_pending(w->claimer),
+                              writer_is_connected(w->writer) && writer_is_connected(w->claimer));
         log_progress(w, false);
     }
     NT_INFO("stopping: %zu jobs in flight, draining for up to %d ms", w->outstanding,
@@ -1807,6 +1845,7 @@ void nt_worker_free(nt_worker_t *w)
         free(w->tps[t]);
     }
     nt_httpd_free(w->ops);
+    writer_free(w->claimer);
     writer_free(w->writer);
     nt_http_free(w->http);
     while (w->call_pool != NULL) {

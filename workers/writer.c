@@ -87,11 +87,9 @@ static const char sql_check[] =
     "    AND mk.last_seen_at <= ins.checked_at"
     "    AND NOT (ins.marks @> jsonb_build_array(jsonb_build_object('type', mk.type::text)))"
     "), led AS ("
-    "  INSERT INTO jobs AS j (id, type, number, platform, tenant_id, state, attempts, result,"
-    "                         updated_at, finished_at)"
-    "  SELECT job_id, 'check', number, platform, tenant, 'done', 1, 'ok', now(), now() FROM r"
-    "  ON CONFLICT (id) DO UPDATE SET state = 'done', result = 'ok', last_error = NULL,"
-    "    updated_at = now(), finished_at = now() WHERE j.state <> 'done'"
+    "  UPDATE jobs j SET state = 'done', result = 'ok', last_error = NULL,"
+    "    updated_at = now(), finished_at = now()"
+    "  FROM r WHERE j.id = r.job_id AND j.state <> 'done'"
     ")"
     "SELECT up.number::text, up.platform::text, up.type::text,"
     "       (extract(epoch FROM up.opened_at) * 1000)::bigint, r.tenant"
@@ -111,11 +109,9 @@ static const char sql_tag[] =
     "  FROM ins WHERE np.number = ins.number AND np.platform = ins.platform"
     "    AND (np.last_tag_at IS NULL OR np.last_tag_at <= ins.pushed_at)"
     "), led AS ("
-    "  INSERT INTO jobs AS j (id, type, number, platform, tenant_id, state, attempts, result,"
-    "                         updated_at, finished_at)"
-    "  SELECT job_id, 'tag_update', number, platform, tenant, 'done', 1, state, now(), now()"
-    "  FROM r ON CONFLICT (id) DO UPDATE SET state = 'done', result = EXCLUDED.result,"
-    "    last_error = NULL, updated_at = now(), finished_at = now() WHERE j.state <> 'done'"
+    "  UPDATE jobs j SET state = 'done', result = r.state, last_error = NULL,"
+    "    updated_at = now(), finished_at = now()"
+    "  FROM r WHERE j.id = r.job_id AND j.state <> 'done'"
     ")"
     "SELECT count(*) FROM ins";
 
@@ -134,11 +130,9 @@ static const char sql_appeal[] =
     "  WHERE m.number = ins.number AND m.platform = ins.platform AND m.type = ins.mark_type"
     "    AND m.state IN ('open', 'disputed')"
     "), led AS ("
-    "  INSERT INTO jobs AS j (id, type, number, platform, tenant_id, state, attempts, result,"
-    "                         updated_at, finished_at)"
-    "  SELECT job_id, 'appeal', number, platform, tenant, 'done', 1, state, now(), now()"
-    "  FROM r ON CONFLICT (id) DO UPDATE SET state = 'done', result = EXCLUDED.result,"
-    "    last_error = NULL, updated_at = now(), finished_at = now() WHERE j.state <> 'done'"
+    "  UPDATE jobs j SET state = 'done', result = r.state, last_error = NULL,"
+    "    updated_at = now(), finished_at = now()"
+    "  FROM r WHERE j.id = r.job_id AND j.state <> 'done'"
     ")"
     "SELECT count(*) FROM ins";
 
@@ -148,11 +142,9 @@ static const char sql_appeal_status[] =
     "                       $6::timestamptz[], $7::text[])"
     "  AS r(job_id, number, platform, ticket, state, checked_at, tenant)"
     "), led AS ("
-    "  INSERT INTO jobs AS j (id, type, number, platform, tenant_id, state, attempts, result,"
-    "                         updated_at, finished_at)"
-    "  SELECT job_id, 'appeal_status', number, platform, tenant, 'done', 1, state, now(), now()"
-    "  FROM r ON CONFLICT (id) DO UPDATE SET state = 'done', result = EXCLUDED.result,"
-    "    last_error = NULL, updated_at = now(), finished_at = now() WHERE j.state <> 'done'"
+    "  UPDATE jobs j SET state = 'done', result = r.state, last_error = NULL,"
+    "    updated_at = now(), finished_at = now()"
+    "  FROM r WHERE j.id = r.job_id AND j.state <> 'done'"
     "  RETURNING j.id"
     "), ap AS ("
     "  UPDATE appeals a SET state = r.state, updated_at = r.checked_at,"
@@ -225,9 +217,15 @@ static const char sql_lease[] =
     "RETURNING b.platform, greatest(least(floor(cur.avail), cur.want), 0)";
 
 /* Batch kinds: index 0 is the claim, then the wr_kind_t values. */
-#define K_CLAIM 0
-#define NK      WR_NKINDS
-#define K_LEASE NK /* not a job list: the lease table */
+#define K_CLAIM   0
+#define NK        WR_NKINDS
+#define K_LEASE   NK       /* not a job list: the lease table */
+#define K_PREPARE (NK + 1) /* preparing the statements after a connect */
+#define NPREPARED (NK + 1) /* the kinds' statements and the lease */
+
+static const char *const prepared_names[NPREPARED] = {"nt_claim",  "nt_check",         "nt_tag",
+                                                      "nt_appeal", "nt_appeal_status", "nt_ledger",
+                                                      "nt_dead",   "nt_lease"};
 
 typedef struct lease_s {
     char *id;
@@ -275,6 +273,9 @@ struct writer_s {
 
     bool busy;
     int busy_kind;
+    bool preparing; /* after a connect: statements being prepared */
+    int prep_idx;
+    int64_t busy_since_us;
     wlist_t inflight;
     bool inflight_solo;
     PGresult *last_res;
@@ -293,6 +294,7 @@ struct writer_s {
 
 static void maybe_send(writer_t *wr);
 static void finish_leases(writer_t *wr, PGresult *res, const char *error);
+static void drop_connection(writer_t *wr, const char *why);
 static void start_connect(writer_t *wr);
 
 /* ---- lists ---- */
@@ -386,8 +388,11 @@ static void drop_connection(writer_t *wr, const char *why)
     /* the statement in flight, if any, is sent again after reconnecting;
      * leases are answered with an error (the worker falls back to its
      * partition share) */
+    wr->preparing = false;
     if (wr->busy && wr->busy_kind == K_LEASE) {
         finish_leases(wr, NULL, why);
+    } else if (wr->busy && wr->busy_kind == K_PREPARE) {
+        wr->busy = false;
     } else if (wr->busy) {
         wlist_t *dst = wr->inflight_solo ? &wr->solo[wr->busy_kind] : &wr->lists[wr->busy_kind];
         list_prepend_all(dst, &wr->inflight);
@@ -399,6 +404,35 @@ static void drop_connection(writer_t *wr, const char *why)
                             wr) != NT_OK)
         NT_ERROR("writer: cannot arm the reconnect timer");
     wr->backoff_ms = wr->backoff_ms * 2 > RECONNECT_MAX_MS ? RECONNECT_MAX_MS : wr->backoff_ms * 2;
+}
+
+static int nparams_of(int kind);
+
+/* Prepares the next statement (planned once per connection instead of per
+ * batch); after the last, normal sending starts. */
+static void send_prepare(writer_t *wr)
+{
+    if (wr->prep_idx == NPREPARED) {
+        wr->preparing = false;
+        maybe_send(wr);
+        return;
+    }
+    int i = wr->prep_idx;
+    const char *sql = i == K_LEASE ? sql_lease : kind_sql[i];
+    int np = i == K_LEASE ? 4 : nparams_of(i);
+    wr->busy = true;
+    wr->busy_kind = K_PREPARE;
+    if (!PQsendPrepare(wr->conn, prepared_names[i], sql, np, NULL)) {
+        drop_connection(wr, "cannot prepare a statement");
+        return;
+    }
+    int f = PQflush(wr->conn);
+    if (f < 0) {
+        drop_connection(wr, "send failed");
+        return;
+    }
+    wr->want_write = f == 1;
+    watch_socket(wr);
 }
 
 static void connect_step(writer_t *wr)
@@ -414,7 +448,9 @@ static void connect_step(writer_t *wr)
         }
         NT_INFO("writer: connected to PostgreSQL");
         watch_socket(wr);
-        maybe_send(wr);
+        wr->preparing = true;
+        wr->prep_idx = 0;
+        send_prepare(wr);
         return;
     }
     if (wr->poll_status == PGRES_POLLING_FAILED) {
@@ -636,8 +672,9 @@ static void send_batch(writer_t *wr, int kind, bool solo)
     }
     wr->busy = true;
     wr->busy_kind = kind;
+    wr->busy_since_us = nt_clock_mono_us();
     wr->inflight_solo = solo;
-    if (!PQsendQueryParams(wr->conn, kind_sql[kind], np, NULL, params, NULL, NULL, 0)) {
+    if (!PQsendQueryPrepared(wr->conn, prepared_names[kind], np, params, NULL, NULL, 0)) {
         char msg[200];
         snprintf(msg, sizeof(msg), "%s", PQerrorMessage(wr->conn));
         msg[strcspn(msg, "\n")] = '\0';
@@ -680,7 +717,8 @@ static void send_leases(writer_t *wr)
     wr->busy = true;
     wr->busy_kind = K_LEASE;
     memset(&wr->inflight, 0, sizeof(wr->inflight));
-    if (rc != NT_OK || !PQsendQueryParams(wr->conn, sql_lease, 4, NULL, params, NULL, NULL, 0)) {
+    if (rc != NT_OK ||
+        !PQsendQueryPrepared(wr->conn, prepared_names[K_LEASE], 4, params, NULL, NULL, 0)) {
         drop_connection(wr, "cannot send a lease");
         return;
     }
@@ -717,7 +755,7 @@ static void finish_leases(writer_t *wr, PGresult *res, const char *error)
 
 static void maybe_send(writer_t *wr)
 {
-    if (wr->busy || !wr->connected)
+    if (wr->busy || !wr->connected || wr->preparing)
         return;
     int64_t now = nt_loop_now(wr->loop);
     for (size_t i = 0; i < wr->nleases; i++) {
@@ -762,6 +800,8 @@ static void finish_ok(writer_t *wr, PGresult *res)
     memset(&wr->inflight, 0, sizeof(wr->inflight));
     wr->busy = false;
     wr->stat_rows += done.n;
+    NT_DEBUG("writer: %s batch of %zu in %lld us", kind_names[kind], done.n,
+             (long long)(nt_clock_mono_us() - wr->busy_since_us));
 
     if (kind == K_CLAIM) {
         /* Match rows to jobs first, then call back: a callback may free its
@@ -885,6 +925,22 @@ static void read_results(writer_t *wr)
         }
         ExecStatusType st = last ? PQresultStatus(last) : PGRES_FATAL_ERROR;
         bool ok = st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK;
+        if (wr->busy_kind == K_PREPARE) {
+            wr->busy = false;
+            if (!ok) {
+                /* a statement that does not prepare is a schema mismatch:
+                 * say so loudly, and keep trying (migrations may be running) */
+                NT_ERROR("writer: cannot prepare %s: %s", prepared_names[wr->prep_idx],
+                         last ? PQresultErrorMessage(last) : "no result");
+                PQclear(last);
+                drop_connection(wr, "statement preparation failed");
+                return;
+            }
+            PQclear(last);
+            wr->prep_idx++;
+            send_prepare(wr);
+            return;
+        }
         if (wr->busy_kind == K_LEASE)
             finish_leases(wr, ok ? last : NULL, ok ? NULL : PQresultErrorMessage(last));
         else if (ok)
