@@ -33,7 +33,7 @@ static const kind_t kinds[] = {
      " WHERE p.enabled AND ($1::text IS NULL OR np.number = $1)"
      "   AND ($2::text IS NULL OR np.platform = $2) AND ($3::text IS NULL OR n.tenant_id = $3)"
      "   AND ($5::text IS NULL OR np.number LIKE $5 || '%')"
-     " ORDER BY np.number, np.platform LIMIT $4",
+     " ORDER BY np.platform, np.number LIMIT $4",
      "every registered (number, platform): read its state"},
     {"check-due", NT_JOB_CHECK,
      "SELECT np.number, np.platform, n.tenant_id,"
@@ -45,7 +45,7 @@ static const kind_t kinds[] = {
      "   AND ($1::text IS NULL OR np.number = $1)"
      "   AND ($2::text IS NULL OR np.platform = $2) AND ($3::text IS NULL OR n.tenant_id = $3)"
      "   AND ($5::text IS NULL OR np.number LIKE $5 || '%')"
-     " ORDER BY np.number, np.platform LIMIT $4",
+     " ORDER BY np.platform, np.number LIMIT $4",
      "registered numbers whose scenario's check cycle (weekly, monthly, ...) has come round; "
      "the period is the cycle, so one check per number and platform per cycle"},
     {"tag", NT_JOB_TAG_UPDATE,
