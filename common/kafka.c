@@ -72,6 +72,12 @@ int nt_kafka_topics_init(nt_kafka_topics_t *topics, const nt_config_t *cfg, nt_e
         nt_kafka_tier_t *t = &topics->tiers[topics->ntiers++];
         t->delay_ms = v * mult;
         snprintf(t->topic, sizeof(t->topic), "%s.retry.%ld%c", prefix, v, end[0]);
+        for (size_t k = 0; k + 1 < topics->ntiers; k++)
+            if (strcmp(topics->tiers[k].topic, t->topic) == 0)
+                return nt_err_set(err, NT_EINVAL, false,
+                                  "key topics.retry_tiers: tier \"%s\" appears twice (each tier "
+                                  "is a topic; use distinct delays)",
+                                  item);
         p += n;
         if (*p == ',')
             p++;

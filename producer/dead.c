@@ -18,10 +18,12 @@
 static void dead_usage(FILE *fp)
 {
     fputs("usage: numtrust-producer dead list [--limit N]\n"
-          "       numtrust-producer dead replay (--job ID | --all) [--include-poison]\n\n"
+          "       numtrust-producer dead replay (--job ID | --all) [--prefix +86138]\n"
+          "                                     [--include-poison]\n\n"
           "list    the newest dead letters: source, job id, attempts, reason\n"
           "replay  put dead jobs back on their job topic with a fresh attempt count,\n"
-          "        after fixing what killed them (credentials, a platform outage, ...)\n",
+          "        after fixing what killed them (credentials, a platform outage, ...);\n"
+          "        --prefix keeps to jobs of numbers starting with it\n",
           fp);
 }
 
@@ -62,7 +64,8 @@ static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *rkm, void *opaque)
     }
 }
 
-static int dead_replay(cli_t *cli, nt_pg_t *pg, const char *job, bool include_poison)
+static int dead_replay(cli_t *cli, nt_pg_t *pg, const char *job, const char *prefix,
+                       bool include_poison)
 {
     nt_err_t err;
     nt_kafka_topics_t topics;
@@ -76,13 +79,14 @@ static int dead_replay(cli_t *cli, nt_pg_t *pg, const char *job, bool include_po
         fprintf(stderr, "numtrust-producer dead: %s\n", err.msg);
         return 1;
     }
-    const char *params[] = {job};
+    const char *params[] = {job, prefix};
     res = nt_pg_exec(pg,
-                     "SELECT source_topic, source_partition, source_offset, raw"
-                     " FROM dead_letters WHERE replayed_at IS NULL"
-                     "   AND ($1::uuid IS NULL OR job_id = $1::uuid)"
-                     " ORDER BY dead_at",
-                     1, params, &err);
+                     "SELECT d.source_topic, d.source_partition, d.source_offset, d.raw"
+                     " FROM dead_letters d LEFT JOIN jobs j ON j.id = d.job_id"
+                     " WHERE d.replayed_at IS NULL AND ($1::uuid IS NULL OR d.job_id = $1::uuid)"
+                     "   AND ($2::text IS NULL OR j.number LIKE $2 || '%')"
+                     " ORDER BY d.dead_at",
+                     2, params, &err);
     if (res == NULL) {
         fprintf(stderr, "numtrust-producer dead: %s\n", err.msg);
         goto out;
@@ -146,7 +150,7 @@ out:
 
 int cmd_dead(cli_t *cli, int argc, char **argv)
 {
-    const char *sub = NULL, *limit = "50", *job = NULL;
+    const char *sub = NULL, *limit = "50", *job = NULL, *prefix = NULL;
     bool all = false, poison = false;
     for (int i = 1; i < argc; i++) {
         const char *v = NULL;
@@ -155,6 +159,9 @@ int cmd_dead(cli_t *cli, int argc, char **argv)
             return 0;
         } else if (cli_opt(argc, argv, &i, "--limit", &v)) {
             if ((limit = v) == NULL)
+                return 2;
+        } else if (cli_opt(argc, argv, &i, "--prefix", &v)) {
+            if ((prefix = v) == NULL)
                 return 2;
         } else if (cli_opt(argc, argv, &i, "--job", &v)) {
             if ((job = v) == NULL)
@@ -182,7 +189,8 @@ int cmd_dead(cli_t *cli, int argc, char **argv)
     nt_pg_t *pg = cli_pg(cli);
     if (pg == NULL)
         return 1;
-    int rc = strcmp(sub, "list") == 0 ? dead_list(pg, limit) : dead_replay(cli, pg, job, poison);
+    int rc =
+        strcmp(sub, "list") == 0 ? dead_list(pg, limit) : dead_replay(cli, pg, job, prefix, poison);
     nt_pg_free(pg);
     return rc;
 }

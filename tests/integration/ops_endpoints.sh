@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# The worker-core issue: /metrics (Prometheus text), /healthz and /readyz on
+# the worker and on the producer daemon. The worker's counters must agree
+# with PostgreSQL after a run.
+. "$(dirname "$0")/lib.sh"
+nt_setup ops
+sim_reset
+port=$((20000 + RANDOM % 20000))
+fleet=$(gen_fleet 100 211 baidu,qihoo360)
+"$PRODUCER" import --numbers "$fleet"
+start_worker NUMTRUST_WORKER_METRICS_LISTEN="127.0.0.1:$port" NUMTRUST_WORKER_APPEAL_FAST_PATH=false \
+    NUMTRUST_KAFKA_STATISTICS_INTERVAL_MS=1000
+for _ in $(seq 1 50); do curl -fsS "127.0.0.1:$port/readyz" >/dev/null 2>&1 && break; sleep 0.2; done
+assert_eq "worker /healthz" "$(curl -fsS "127.0.0.1:$port/healthz")" ok
+assert_eq "worker /readyz" "$(curl -fsS "127.0.0.1:$port/readyz")" ready
+"$PRODUCER" enqueue check --prefix +86211 --period "$NT_TEST_NAME-$$" | grep enqueue
+wait_sql "SELECT count(*) FROM check_results WHERE number LIKE '+86211%'" 200 60
+sleep 2
+curl -fsS "127.0.0.1:$port/metrics" >"$NT_TMP/metrics"
+grep -E '^numtrust_(jobs_total\{type="check",outcome="ok"\}|platform_calls_total\{platform="qihoo360",outcome="ok"\}|consumer_lag|breaker_open\{platform="baidu"\}|pg_connected)' "$NT_TMP/metrics"
+assert_eq "check jobs ok in /metrics" \
+    "$(awk '/^numtrust_jobs_total\{type="check",outcome="ok"\}/ {print $2}' "$NT_TMP/metrics")" 200
+assert_eq "baidu calls in /metrics (one per job)" \
+    "$(awk '/^numtrust_platform_calls_total\{platform="baidu",outcome="ok"\}/ {print $2}' "$NT_TMP/metrics")" 100
+batched=$(awk '/^numtrust_platform_calls_total\{platform="qihoo360",outcome="ok"\}/ {print $2}' "$NT_TMP/metrics")
+[ "$batched" -ge 1 ] && [ "$batched" -le 10 ] || fail "qihoo360 batched calls: $batched (want 1-10 for 100 numbers)"
+log "ok: qihoo360 checks went out in $batched batched calls"
+grep -q '^numtrust_job_seconds_bucket{type="check",le="+Inf"} 200$' "$NT_TMP/metrics" || fail "latency histogram"
+lag=$(awk '/^numtrust_consumer_lag / {print $2}' "$NT_TMP/metrics")
+assert_eq "consumer lag in /metrics" "$lag" 0
+stop_all_workers
+
+pport=$((port + 1))
+NUMTRUST_PRODUCER_METRICS_LISTEN="127.0.0.1:$pport" NUMTRUST_PRODUCER_INTERVAL_S=1 \
+    "$PRODUCER" run >"$NT_TMP/run.log" 2>&1 &
+rpid=$!
+for _ in $(seq 1 50); do curl -fsS "127.0.0.1:$pport/healthz" >/dev/null 2>&1 && break; sleep 0.2; done
+assert_eq "producer /healthz" "$(curl -fsS "127.0.0.1:$pport/healthz")" ok
+for _ in $(seq 1 50); do
+    curl -fsS "127.0.0.1:$pport/metrics" | grep -q 'passes_total{result="ok"} [1-9]' && break
+    sleep 0.2
+done
+curl -fsS "127.0.0.1:$pport/metrics" | grep -E 'passes_total|enqueued_total' | tee "$NT_TMP/pm"
+grep -q 'passes_total{result="ok"} [1-9]' "$NT_TMP/pm" || fail "no successful reconciler pass in /metrics"
+assert_eq "producer /readyz" "$(curl -fsS "127.0.0.1:$pport/readyz")" ready
+kill -TERM "$rpid"
+rc=0; wait "$rpid" || rc=$?
+assert_eq "reconciler exit status on SIGTERM" "$rc" 0
+log "PASS"
