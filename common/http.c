@@ -249,12 +249,14 @@ void nt_http_free(nt_http_t *h)
     free(h);
 }
 
+/* A pooled transfer keeps its easy handle and the options that never change;
+ * only the per-call ones are set in nt_http_submit (no curl_easy_reset, which
+ * frees and rebuilds curl's per-handle state on every call). */
 static xfer_t *xfer_get(nt_http_t *h)
 {
     xfer_t *x = h->free_list;
     if (x != NULL) {
         h->free_list = x->next;
-        curl_easy_reset(x->eh);
         return x;
     }
     x = calloc(1, sizeof(*x));
@@ -268,6 +270,20 @@ static xfer_t *xfer_get(nt_http_t *h)
     x->h = h;
     nt_buf_init(&x->req, 0);
     nt_buf_init(&x->resp, h->opts.max_body);
+    CURL *eh = x->eh;
+    curl_easy_setopt(eh, CURLOPT_PRIVATE, (char *)x);
+    curl_easy_setopt(eh, CURLOPT_ERRORBUFFER, x->errbuf);
+    curl_easy_setopt(eh, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(eh, CURLOPT_WRITEFUNCTION, write_cb);
+    curl_easy_setopt(eh, CURLOPT_WRITEDATA, x);
+    curl_easy_setopt(eh, CURLOPT_HEADERFUNCTION, header_cb);
+    curl_easy_setopt(eh, CURLOPT_HEADERDATA, x);
+    curl_easy_setopt(eh, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(eh, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(eh, CURLOPT_TCP_KEEPALIVE, 1L);
+    /* platform answers are small: a 4 KiB receive buffer instead of 16 KiB
+     * keeps a thousand calls in flight within the worker's memory budget */
+    curl_easy_setopt(eh, CURLOPT_BUFFERSIZE, 4096L);
     return x;
 }
 
@@ -296,30 +312,21 @@ int nt_http_submit(nt_http_t *h, nt_http_call_t *call, nt_http_cb cb, void *arg,
 
     CURL *eh = x->eh;
     curl_easy_setopt(eh, CURLOPT_URL, call->url);
-    curl_easy_setopt(eh, CURLOPT_PRIVATE, (char *)x);
-    curl_easy_setopt(eh, CURLOPT_ERRORBUFFER, x->errbuf);
-    curl_easy_setopt(eh, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(eh, CURLOPT_HTTPHEADER, x->headers);
-    curl_easy_setopt(eh, CURLOPT_WRITEFUNCTION, write_cb);
-    curl_easy_setopt(eh, CURLOPT_WRITEDATA, x);
-    curl_easy_setopt(eh, CURLOPT_HEADERFUNCTION, header_cb);
-    curl_easy_setopt(eh, CURLOPT_HEADERDATA, x);
     curl_easy_setopt(eh, CURLOPT_TIMEOUT_MS, call->timeout_ms);
     curl_easy_setopt(eh, CURLOPT_CONNECTTIMEOUT_MS, call->connect_timeout_ms);
-    curl_easy_setopt(eh, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(eh, CURLOPT_FOLLOWLOCATION, 0L);
-    curl_easy_setopt(eh, CURLOPT_TCP_KEEPALIVE, 1L);
-    /* platform answers are small: a 4 KiB receive buffer instead of 16 KiB
-     * keeps a thousand calls in flight within the worker's memory budget */
-    curl_easy_setopt(eh, CURLOPT_BUFFERSIZE, 4096L);
+    curl_easy_setopt(eh, CURLOPT_CUSTOMREQUEST, (char *)NULL);
     if (call->body != NULL) {
+        /* POSTFIELDS makes the request a POST */
         curl_easy_setopt(eh, CURLOPT_POSTFIELDS, x->req.data ? x->req.data : "");
         curl_easy_setopt(eh, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)x->req.len);
+        if (strcmp(call->method, "POST") != 0)
+            curl_easy_setopt(eh, CURLOPT_CUSTOMREQUEST, call->method);
+    } else {
+        curl_easy_setopt(eh, CURLOPT_HTTPGET, 1L); /* also undoes an earlier POST */
+        if (strcmp(call->method, "GET") != 0)
+            curl_easy_setopt(eh, CURLOPT_CUSTOMREQUEST, call->method);
     }
-    if (strcmp(call->method, "GET") == 0)
-        curl_easy_setopt(eh, CURLOPT_HTTPGET, 1L);
-    else if (strcmp(call->method, "POST") != 0 || call->body == NULL)
-        curl_easy_setopt(eh, CURLOPT_CUSTOMREQUEST, call->method);
     x->started_us = nt_clock_mono_us();
     CURLMcode mc = curl_multi_add_handle(h->multi, eh);
     if (mc != CURLM_OK) {

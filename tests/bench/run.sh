@@ -1,0 +1,420 @@
+#!/usr/bin/env bash
+# tests/bench/run.sh — end-to-end benchmark of the check pipeline through the real stack
+# (Kafka -> numtrust-worker -> platform simulator -> PostgreSQL). Not a test: nothing here
+# passes or fails CI. Each run ends with one line that scripts compare:
+#
+#   bench e2e workers=W latency_ms=L jobs=N jobs_per_s=… p50_ms=… p99_ms=… cpu_us_per_job=… rss_mib=…
+#
+# preceded by "bench context …" lines (fleet, mix, lag, window, simulator calls, worker
+# counters, the latency definition used). Progress goes to stderr.
+#
+# What a run does
+#   1. a fresh topic prefix (bench.<run>) and consumer group (bench-<run>), as lib.sh nt_setup
+#   2. a fleet of ceil(N / #platforms) numbers x --platforms, imported (numtrust-producer import)
+#   3. the simulator's latency set to L ms (POST /admin/config), faults and limits off
+#   4. the N check jobs enqueued FIRST, with no worker running (numtrust-producer enqueue)
+#   5. W workers started together; the harness waits until N results are in check_results
+#   6. (latency mode "open") a second, open-loop phase on the same workers: check jobs for the
+#      same fleet produced at a steady rate (--latency-load x the measured jobs_per_s) for
+#      --latency-secs, by numtrust-bench-loadgen; then SIGTERM and the report
+#
+# Definitions (what the figures mean)
+#   window       from the first "partitions assigned" line of any worker (the moment
+#                consumption can begin; process start-up and the group join are excluded and
+#                reported as startup_ms) to max(jobs.finished_at) of the run's check jobs.
+#                finished_at is now() of the worker's write transaction, i.e. the start of the
+#                statement that committed the last result (its commit follows within that
+#                statement's few ms). Both clocks are this machine's wall clock. Polling
+#                (count(*) every 200 ms) only detects the end; it does not set it.
+#   jobs_per_s   N / window.
+#   p50/p99_ms   default (--latency-mode open): per-job latency under a fixed offered load
+#                below saturation — jobs.finished_at minus the moment the job was produced
+#                (recorded by the load generator), i.e. Kafka + queueing in the worker + claim +
+#                platform call + result write; the context line latency_parts_ms splits it
+#                at the claim (jobs.created_at: the load generator writes no ledger row, so
+#                the claim creates it) and at the answer (check_results.checked_at). The jobs
+#                go in enqueue order (number, platform), at --latency-load (0.5) x the
+#                measured jobs_per_s, for --latency-secs (10). With everything pre-enqueued a
+#                per-job latency is not defined (it would measure the backlog), so it is measured in this
+#                separate phase. --latency-mode completion instead reports the
+#                completion-time distribution of the throughput phase (finished_at - window
+#                start; half the jobs were done after p50_ms) — cheaper, but not a latency.
+#                --latency-mode none prints p50_ms=NA p99_ms=NA.
+#   cpu_us_per_job  utime+stime of the worker processes (/proc/PID/stat, CLK_TCK ticks)
+#                between the first partition assignment (sampled every 20 ms at start-up) and
+#                the harness seeing N results, divided by N. Throughput phase only.
+#   rss_mib      the largest VmHWM (peak RSS, /proc/PID/status) of the workers at the end of
+#                the throughput phase, where each worker held up to worker.max_inflight
+#                (default 1000) jobs.
+#
+# The worker's follow-up appeal fast path is off by default (a check that finds a new mark
+# would otherwise enqueue an appeal, which the same workers then run inside the window);
+# --appeals turns it on as deployed.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+
+usage() {
+    cat <<'EOF'
+usage: tests/bench/run.sh [--jobs N] [--workers W] [--latency-ms L] [options]
+
+End-to-end benchmark: N check jobs pre-enqueued, W workers consume them through the simulator
+(latency L ms) into PostgreSQL. The last line of stdout is
+  bench e2e workers=W latency_ms=L jobs=N jobs_per_s=… p50_ms=… p99_ms=… cpu_us_per_job=… rss_mib=…
+(definitions: the header of this script and tests/bench/README.md).
+
+Options:
+  --jobs N             check jobs in the throughput phase (default 100000)
+  --workers W          worker processes (default 1)
+  --latency-ms L       simulator latency base_ms (default 0)
+  --platforms LIST     platform ids, comma-separated (default baidu,tencent,qihoo360 — dialects
+                       A, B and C; C batches up to 100 numbers per call); e.g. --platforms baidu
+                       for one dialect's figure. The fleet has ceil(N / #platforms) numbers.
+  --partitions P       partitions of the run's topics (default 12)
+  --latency-mode M     open (default) | completion | none — how p50/p99 are measured
+  --latency-load F     open mode: offered load as a fraction of the measured jobs_per_s
+                       (default 0.5)
+  --latency-secs S     open mode: duration of the paced phase (default 10)
+  --appeals            leave the worker's appeal fast path on (default off)
+  --stack              start a private stack (own NT_STATE_DIR and ports, see below) and stop
+                       it afterwards; otherwise use the stack in the environment
+                       (eval "$(deploy/local/stack.sh env)")
+  --keep               keep the run's rows, topics and temporary files
+  --help               this text
+
+Environment: NT_BUILD_DIR (default <repo>/build: numtrust-worker, numtrust-producer),
+NT_BENCH_BIN (default $NT_BUILD_DIR/bin: numtrust-bench-loadgen), any NUMTRUST_* worker setting
+(e.g. NUMTRUST_WORKER_MAX_INFLIGHT). --stack uses NT_BENCH_STATE_DIR (<repo>/.state/bench-run)
+and ports NT_BENCH_PG_PORT 45432, NT_BENCH_KAFKA_PORT 49092, NT_BENCH_KAFKA_CONTROLLER_PORT
+49093, NT_BENCH_SIM_PORT 48080.
+Exit status: 0 with the bench line; 1 when the run failed (a worker died, no progress for
+60 s, results missing); 2 for a usage error.
+EOF
+}
+
+die_usage() {
+    echo "run.sh: $*" >&2
+    echo "try: tests/bench/run.sh --help" >&2
+    exit 2
+}
+
+JOBS=100000
+WORKERS=1
+LAT_MS=0
+PLATFORMS=baidu,tencent,qihoo360
+PARTITIONS=12
+LAT_MODE=open
+LAT_LOAD=0.5
+LAT_SECS=10
+APPEALS=false
+OWN_STACK=false
+KEEP=false
+while [ $# -gt 0 ]; do
+    case $1 in
+    --jobs) JOBS=${2:-}; shift ;;
+    --workers) WORKERS=${2:-}; shift ;;
+    --latency-ms) LAT_MS=${2:-}; shift ;;
+    --platforms) PLATFORMS=${2:-}; shift ;;
+    --partitions) PARTITIONS=${2:-}; shift ;;
+    --latency-mode) LAT_MODE=${2:-}; shift ;;
+    --latency-load) LAT_LOAD=${2:-}; shift ;;
+    --latency-secs) LAT_SECS=${2:-}; shift ;;
+    --appeals) APPEALS=true ;;
+    --stack) OWN_STACK=true ;;
+    --keep) KEEP=true ;;
+    --help | -h) usage; exit 0 ;;
+    *) die_usage "unknown argument '$1'" ;;
+    esac
+    shift
+done
+[[ $JOBS =~ ^[1-9][0-9]*$ ]] || die_usage "--jobs '$JOBS' is not a positive integer"
+[[ $WORKERS =~ ^[1-9][0-9]*$ ]] || die_usage "--workers '$WORKERS' is not a positive integer"
+[[ $LAT_MS =~ ^[0-9]+$ ]] || die_usage "--latency-ms '$LAT_MS' is not a number of ms"
+[[ $PARTITIONS =~ ^[1-9][0-9]*$ ]] || die_usage "--partitions '$PARTITIONS' is not a positive integer"
+[[ $LAT_MODE =~ ^(open|completion|none)$ ]] || die_usage "--latency-mode '$LAT_MODE': open, completion or none"
+[[ $LAT_LOAD =~ ^(0?\.[0-9]+|1(\.0*)?)$ ]] || die_usage "--latency-load '$LAT_LOAD' is not a fraction in (0, 1]"
+[[ $LAT_SECS =~ ^[1-9][0-9]*$ ]] || die_usage "--latency-secs '$LAT_SECS' is not a number of seconds"
+[[ $PLATFORMS =~ ^[a-z0-9][a-z0-9_-]*(,[a-z0-9][a-z0-9_-]*)*$ ]] || die_usage "--platforms '$PLATFORMS' is not a list of platform ids"
+((WORKERS <= PARTITIONS)) || die_usage "--workers $WORKERS > --partitions $PARTITIONS: the extra workers would idle"
+
+say() { printf '[bench %s] %s\n' "$(date +%T)" "$*" >&2; }
+now_ms() { date +%s%3N; }
+
+# ---- the stack -------------------------------------------------------------------------
+
+# shellcheck source=tests/bench/bench-lib.sh
+. "$here/bench-lib.sh"
+if $OWN_STACK; then
+    trap bench_stack_down EXIT
+    bench_stack_up
+fi
+# shellcheck source=tests/integration/lib.sh
+. "$repo/tests/integration/lib.sh"
+require_stack
+for b in "$PRODUCER" "$WORKER"; do
+    [ -x "$b" ] || { echo "run.sh: $b is not built (NT_BUILD_DIR=$NT_BUILD_DIR)" >&2; exit 1; }
+done
+LOADGEN=""
+[ "$LAT_MODE" = open ] && LOADGEN=$(bench_bin numtrust-bench-loadgen)
+
+# ---- run identity and clean-up ---------------------------------------------------------
+
+RUN_ID="$(date +%Y%m%d%H%M%S)-$$"
+DIGITS=5$((100 + RANDOM % 900)) # numbers +865xyz…; ceilings.sh uses 5050
+LIKE="+86$DIGITS%"
+PERIOD="bench-$RUN_ID"
+export NUMTRUST_TOPICS_PREFIX="bench.$RUN_ID"
+export NUMTRUST_WORKER_GROUP_ID="bench-$RUN_ID"
+export NUMTRUST_TOPICS_PARTITIONS=$PARTITIONS
+export NUMTRUST_WORKER_APPEAL_FAST_PATH=$APPEALS
+NT_TMP=$(mktemp -d "/tmp/nt-bench.XXXXXX")
+CHECK_TOPIC="$NUMTRUST_TOPICS_PREFIX.check"
+declare -a WPIDS=()
+DONE_OK=false
+
+cleanup() {
+    local rc=$?
+    local pid
+    for pid in "${WPIDS[@]}"; do
+        kill -KILL "$pid" 2>/dev/null || true
+    done
+    if [ -n "${PSQL_PID:-}" ]; then
+        kill "$PSQL_PID" 2>/dev/null || true
+    fi
+    if ! $KEEP; then
+        purge_numbers "$DIGITS" 2>/dev/null || true
+        "$NT_STACK" kafka-topics --delete --topic "bench\\.$RUN_ID\\..*" >/dev/null 2>&1 || true
+        "$NT_STACK" kafka-groups --delete --group "$NUMTRUST_WORKER_GROUP_ID" >/dev/null 2>&1 || true
+    fi
+    if $DONE_OK && ! $KEEP; then
+        rm -rf "$NT_TMP"
+    else
+        say "kept $NT_TMP (worker logs) for inspection"
+    fi
+    bench_stack_down
+    exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+bench_fail() {
+    say "FAILED: $*"
+    local f
+    for f in "$NT_TMP"/worker-*.log; do
+        [ -f "$f" ] || continue
+        echo "--- last lines of $f" >&2
+        tail -n 10 "$f" >&2
+    done
+    exit 1
+}
+
+# One psql session for the polls (a process per poll would cost more CPU than it measures).
+coproc PSQL { exec psql "$NUMTRUST_PG_CONNINFO" -X -A -t -q 2>&1; }
+pq() { # SQL (one statement, no trailing ;) -> its output lines
+    local line
+    printf '%s;\n\\echo @@end@@\n' "$1" >&"${PSQL[1]}"
+    while IFS= read -r -t 60 line <&"${PSQL[0]}"; do
+        [ "$line" = "@@end@@" ] && return 0
+        printf '%s\n' "$line"
+    done
+    bench_fail "psql did not answer: $1"
+}
+
+ticks_per_s=$(getconf CLK_TCK)
+cpu_ticks() { # PIDS... -> summed utime+stime in ticks
+    local sum=0 pid stat rest
+    for pid in "$@"; do
+        stat=$(cat "/proc/$pid/stat" 2>/dev/null) || continue
+        rest=${stat##*) }
+        # fields after ")": state=1 … utime=12 stime=13
+        read -r -a f <<<"$rest"
+        sum=$((sum + f[11] + f[12]))
+    done
+    echo "$sum"
+}
+hwm_kib() { # PIDS... -> largest VmHWM in KiB
+    local max=0 pid v
+    for pid in "$@"; do
+        v=$(awk '/^VmHWM:/ {print $2}' "/proc/$pid/status" 2>/dev/null || echo 0)
+        ((${v:-0} > max)) && max=$v
+    done
+    echo "$max"
+}
+assign_lines() { grep -h '"msg":"rebalance: [0-9]* partitions assigned' "$NT_TMP"/worker-*.log 2>/dev/null || true; }
+ts_ms() { date -d "$1" +%s%3N; } # RFC 3339 -> epoch ms
+workers_alive() {
+    local pid
+    for pid in "${WPIDS[@]}"; do
+        kill -0 "$pid" 2>/dev/null || return 1
+    done
+}
+
+# wait_results WANT: polls count(*) every 200 ms until WANT results; fails after 60 s
+# without progress or when a worker dies.
+wait_results() {
+    local want=$1 got=0 last=-1 last_change
+    last_change=$(now_ms)
+    while :; do
+        got=$(pq "SELECT count(*) FROM check_results WHERE number LIKE '$LIKE'")
+        ((got >= want)) && return 0
+        if ((got != last)); then
+            last=$got
+            last_change=$(now_ms)
+        elif (($(now_ms) - last_change > 60000)); then
+            bench_fail "no new results for 60 s ($got of $want)"
+        fi
+        workers_alive || bench_fail "a worker exited ($got of $want results)"
+        sleep 0.2
+    done
+}
+
+# ---- 1-3: topics, fleet, simulator ----------------------------------------------------
+
+IFS=, read -r -a PLATS <<<"$PLATFORMS"
+NPLAT=${#PLATS[@]}
+NUMBERS=$(((JOBS + NPLAT - 1) / NPLAT))
+say "run $RUN_ID: $JOBS check jobs, $WORKERS worker(s), latency ${LAT_MS} ms, platforms $PLATFORMS"
+"$PRODUCER" migrate >/dev/null
+"$PRODUCER" topics >/dev/null
+for p in "${PLATS[@]}"; do
+    jq -e --arg p "$p" '.platforms[] | select(.id == $p)' "$NUMTRUST_PLATFORMS_FILE" >/dev/null ||
+        bench_fail "platform '$p' is not in $NUMTRUST_PLATFORMS_FILE"
+done
+
+t0=$(now_ms)
+fleet=$(gen_fleet "$NUMBERS" "$DIGITS" "$PLATFORMS")
+"$PRODUCER" import --numbers "$fleet" >"$NT_TMP/import.log" 2>&1 || {
+    cat "$NT_TMP/import.log" >&2
+    bench_fail "import"
+}
+import_s=$(echo "scale=1; ($(now_ms) - $t0) / 1000" | bc)
+say "fleet: $NUMBERS numbers x $NPLAT platforms imported in ${import_s}s"
+
+sim_reset
+sim POST /admin/config "{\"latency\":{\"base_ms\":$LAT_MS,\"jitter_ms\":0,\"tail_rate\":0,\"tail_ms\":0}}" >/dev/null
+
+# ---- 4: enqueue, no worker running ------------------------------------------------------
+
+t0=$(now_ms)
+"$PRODUCER" enqueue check --prefix "+86$DIGITS" --period "$PERIOD" --limit "$JOBS" \
+    >"$NT_TMP/enqueue.log" 2>&1 || { cat "$NT_TMP/enqueue.log" >&2; bench_fail "enqueue"; }
+enqueue_s=$(echo "scale=1; ($(now_ms) - $t0) / 1000" | bc)
+grep -q "$JOBS produced, $JOBS delivered" "$NT_TMP/enqueue.log" ||
+    { cat "$NT_TMP/enqueue.log" >&2; bench_fail "enqueue did not deliver $JOBS jobs"; }
+lag=0
+for ((p = 0; p < PARTITIONS; p++)); do
+    off=$(kcat -b "$NUMTRUST_KAFKA_BOOTSTRAP_SERVERS" -Q -t "$CHECK_TOPIC:$p:-1" 2>/dev/null |
+        awk '/offset/ {print $NF}')
+    lag=$((lag + ${off:-0}))
+done
+say "enqueued $JOBS jobs in ${enqueue_s}s; $lag messages waiting on $CHECK_TOPIC"
+mix=$(pq "SELECT string_agg(platform || '=' || n, ' ' ORDER BY platform) FROM (SELECT platform, count(*) n FROM jobs WHERE number LIKE '$LIKE' AND type = 'check' GROUP BY platform) s")
+
+# ---- 5: workers, throughput window ------------------------------------------------------
+
+launch_ms=$(now_ms)
+for ((i = 0; i < WORKERS; i++)); do
+    env NUMTRUST_WORKER_ID="bench-$RUN_ID-w$i" "$WORKER" >"$NT_TMP/worker-$i.log" 2>&1 &
+    WPIDS+=("$!")
+done
+say "started $WORKERS worker(s): ${WPIDS[*]}"
+# CPU from the first assignment: sampled as soon as it is logged (20 ms polls)
+for ((i = 0; i < 1500; i++)); do
+    [ -n "$(assign_lines)" ] && break
+    workers_alive || bench_fail "a worker exited during start-up"
+    sleep 0.02
+done
+cpu0=$(cpu_ticks "${WPIDS[@]}")
+[ -n "$(assign_lines)" ] || bench_fail "no partition assignment within 30 s"
+
+wait_results "$JOBS"
+seen_ms=$(now_ms)
+cpu1=$(cpu_ticks "${WPIDS[@]}")
+hwm=$(hwm_kib "${WPIDS[@]}")
+counters=$(sim GET /admin/counters)
+
+first_assign=$(assign_lines | sed -n 's/^{"ts":"\([^"]*\)".*/\1/p' | sort | head -n1)
+start_ms=$(ts_ms "$first_assign")
+end_ms=$(pq "SELECT (extract(epoch FROM max(finished_at)) * 1000)::bigint FROM jobs WHERE number LIKE '$LIKE' AND type = 'check' AND state = 'done'")
+not_done=$(pq "SELECT count(*) FROM jobs WHERE number LIKE '$LIKE' AND type = 'check' AND state <> 'done'")
+window_ms=$((end_ms - start_ms))
+((window_ms > 0)) || bench_fail "window of ${window_ms} ms (first assignment $first_assign)"
+jobs_per_s=$(echo "scale=0; $JOBS * 1000 / $window_ms" | bc)
+cpu_us_per_job=$(echo "scale=1; ($cpu1 - $cpu0) * 1000000 / $ticks_per_s / $JOBS" | bc)
+rss_mib=$(echo "scale=1; $hwm / 1024" | bc)
+assigns=$(assign_lines | wc -l)
+say "throughput phase: $JOBS results in $((window_ms)) ms = $jobs_per_s jobs/s"
+
+# ---- 6: latency -------------------------------------------------------------------------
+
+p50=NA
+p99=NA
+lat_ctx=""
+case $LAT_MODE in
+completion)
+    out=$(pq "SELECT round(percentile_cont(0.5) WITHIN GROUP (ORDER BY d)::numeric, 1), round(percentile_cont(0.99) WITHIN GROUP (ORDER BY d)::numeric, 1) FROM (SELECT extract(epoch FROM finished_at) * 1000 - $start_ms AS d FROM jobs WHERE number LIKE '$LIKE' AND type = 'check') s")
+    read -r p50 p99 <<<"${out//|/ }"
+    lat_ctx="latency_def=completion: p50/p99 of (jobs.finished_at - window start) over the pre-enqueued jobs; a completion-time distribution, not a per-job latency"
+    ;;
+open)
+    rate=$(echo "scale=0; $jobs_per_s * $LAT_LOAD / 1" | bc)
+    ((rate >= 1)) || rate=1
+    m=$((rate * LAT_SECS))
+    # the fleet's registrations in enqueue order, repeated with a new period per round
+    pq "SELECT np.number || ',' || np.platform || ',' || coalesce(n.tenant_id, '') FROM number_platforms np JOIN numbers n ON n.number = np.number WHERE np.number LIKE '$LIKE' ORDER BY np.number, np.platform" >"$NT_TMP/pairs.csv"
+    awk -v m="$m" -v per="$PERIOD-lat" '{ a[NR] = $0 } END {
+        for (i = 0; i < m; i++) printf "%s,%s%d\n", a[i % NR + 1], per, int(i / NR) }' \
+        "$NT_TMP/pairs.csv" >"$NT_TMP/lat-input.csv"
+    say "latency phase: $m jobs at $rate/s (${LAT_LOAD} x $jobs_per_s) for ${LAT_SECS}s"
+    "$LOADGEN" --rate "$rate" --ids "$NT_TMP/lat-ids.csv" <"$NT_TMP/lat-input.csv" \
+        2>"$NT_TMP/loadgen.log" || { cat "$NT_TMP/loadgen.log" >&2; bench_fail "loadgen"; }
+    achieved=$(sed -n 's/.*produced in [0-9.]* s (\([0-9]*\)\/s.*/\1/p' "$NT_TMP/loadgen.log")
+    wait_results $((JOBS + m))
+    out=$(pq "CREATE TEMP TABLE IF NOT EXISTS lat (id uuid, produced_ms bigint); TRUNCATE lat; \\copy lat FROM '$NT_TMP/lat-ids.csv' CSV
+SELECT round(percentile_cont(0.5) WITHIN GROUP (ORDER BY d)::numeric, 1), round(percentile_cont(0.99) WITHIN GROUP (ORDER BY d)::numeric, 1), count(*) FROM (SELECT extract(epoch FROM j.finished_at) * 1000 - l.produced_ms AS d FROM lat l JOIN jobs j ON j.id = l.id WHERE j.state = 'done') s")
+    read -r p50 p99 n_lat <<<"${out//|/ }"
+    ((n_lat == m)) || bench_fail "latency phase: $n_lat of $m jobs done"
+    # where the time goes: the claim created each ledger row (the load generator writes none),
+    # so jobs.created_at is the claim statement's start
+    segs=$(pq "SELECT string_agg(format('%s=%s/%s', k, p50, p99), ' ' ORDER BY o) FROM (SELECT o, k, round(percentile_cont(0.5) WITHIN GROUP (ORDER BY v)::numeric, 1) p50, round(percentile_cont(0.99) WITHIN GROUP (ORDER BY v)::numeric, 1) p99 FROM lat l JOIN jobs j ON j.id = l.id JOIN check_results c ON c.job_id = l.id CROSS JOIN LATERAL (VALUES (1, 'produced_to_claim', extract(epoch FROM j.created_at) * 1000 - l.produced_ms), (2, 'claim_to_answer', extract(epoch FROM c.checked_at - j.created_at) * 1000), (3, 'answer_to_write', extract(epoch FROM j.finished_at - c.checked_at) * 1000)) x(o, k, v) GROUP BY o, k) s")
+    lat_ctx="latency_def=open-loop: p50/p99 of (jobs.finished_at - time produced) for $m jobs offered at $rate/s (${LAT_LOAD} x jobs_per_s, achieved ${achieved:-?}/s) for ${LAT_SECS}s"
+    ;;
+none)
+    lat_ctx="latency_def=none"
+    ;;
+esac
+
+# ---- stop, report -----------------------------------------------------------------------
+
+for pid in "${WPIDS[@]}"; do
+    kill -TERM "$pid" 2>/dev/null || true
+done
+for pid in "${WPIDS[@]}"; do
+    wait "$pid" || say "worker $pid exited with $?"
+done
+WPIDS=()
+# the workers' final progress lines, summed
+totals=$(for f in "$NT_TMP"/worker-*.log; do grep -o '"msg":"progress: [^"]*' "$f" | tail -n1; done |
+    awk '{ for (i = 2; i <= NF; i++) { split($i, kv, "="); s[kv[1]] += kv[2]; if (!(kv[1] in o)) { o[kv[1]] = ++n; k[n] = kv[1] } } }
+         END { for (i = 1; i <= n; i++) if (k[i] !~ /in_flight|pending/) printf "%s=%s ", k[i], s[k[i]] }')
+
+by_ep=$(echo "$counters" | jq -r '[.by_endpoint | to_entries[] | select(.value > 0 and .key != "admin") | "\(.key)=\(.value)"] | join(" ")')
+batch_numbers=$(echo "$counters" | jq -r '.batch_numbers')
+c_batches=$(echo "$counters" | jq -r '.by_endpoint["c.batch"] // 0')
+avg_batch=NA
+((c_batches > 0)) && avg_batch=$(echo "scale=1; $batch_numbers / $c_batches" | bc)
+non200=$(echo "$counters" | jq -r '[.by_status | to_entries[] | select(.key != "200") | .value] | add // 0')
+dialects=$(for p in "${PLATS[@]}"; do jq -r --arg p "$p" '.platforms[] | select(.id == $p) | "\(.id):\(.dialect)"' "$NUMTRUST_PLATFORMS_FILE"; done | paste -sd' ')
+
+echo "bench context run=$RUN_ID host_cpus=$(nproc) load1=$(cut -d' ' -f1 /proc/loadavg) stack=$($OWN_STACK && echo private || echo env) appeal_fast_path=$APPEALS max_inflight=${NUMTRUST_WORKER_MAX_INFLIGHT:-1000}"
+echo "bench context fleet numbers=$NUMBERS platforms=$PLATFORMS dialects=[$dialects] import_s=$import_s enqueue_s=$enqueue_s"
+echo "bench context mix $mix (dialect c: up to 100 numbers per call; a, b: one call per job)"
+echo "bench context lag_at_start=$lag topic=$CHECK_TOPIC partitions=$PARTITIONS"
+echo "bench context window_ms=$window_ms from=first-partition-assignment($first_assign) to=max(jobs.finished_at) startup_ms=$((start_ms - launch_ms)) detected_after_ms=$((seen_ms - end_ms)) assignments=$assigns not_done=$not_done"
+echo "bench context sim_calls $by_ep c.batch_numbers=$batch_numbers avg_batch=$avg_batch non_200=$non200"
+echo "bench context workers ${totals}cpu_s=$(echo "scale=2; ($cpu1 - $cpu0) / $ticks_per_s" | bc) clk_tck=$ticks_per_s"
+echo "bench context $lat_ctx"
+[ -n "${segs:-}" ] && echo "bench context latency_parts_ms(p50/p99) $segs"
+echo "bench e2e workers=$WORKERS latency_ms=$LAT_MS jobs=$JOBS jobs_per_s=$jobs_per_s p50_ms=$p50 p99_ms=$p99 cpu_us_per_job=$cpu_us_per_job rss_mib=$rss_mib"
+DONE_OK=true
