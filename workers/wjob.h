@@ -67,6 +67,7 @@ typedef struct wjob_s {
     bool abandoned; /* its partition was revoked before it finished */
     char *raw;      /* the message bytes, for the dead-letter topic */
     size_t raw_len;
+    size_t raw_cap; /* raw's allocation, kept when the job is reused */
     char trace[64];
 
     /* what to write */

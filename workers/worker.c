@@ -153,6 +153,8 @@ struct nt_worker_s {
     bool fatal;
 
     jlist_t reproduce; /* jobs whose produce must be retried */
+    wjob_t *free_jobs; /* finished jobs kept for reuse (at most max_inflight) */
+    size_t nfree_jobs;
     nt_timer_t reproduce_timer;
 
     wstats_t st;
@@ -446,6 +448,36 @@ static void job_free(wjob_t *job)
     free(job);
 }
 
+/* A job struct from the free list, zeroed but keeping its raw buffer; a
+ * fresh allocation only when the list is empty. Jobs are 6.5 KB: allocating
+ * and freeing one per message cost as much as all of numtrust's own code
+ * (glibc consolidates its fast bins on every such large request). */
+static wjob_t *job_alloc(nt_worker_t *w)
+{
+    wjob_t *job = w->free_jobs;
+    if (job == NULL)
+        return calloc(1, sizeof(*job));
+    w->free_jobs = job->next;
+    w->nfree_jobs--;
+    char *raw = job->raw;
+    size_t cap = job->raw_cap;
+    memset(job, 0, sizeof(*job));
+    job->raw = raw;
+    job->raw_cap = cap;
+    return job;
+}
+
+static void job_release(nt_worker_t *w, wjob_t *job)
+{
+    if (w->nfree_jobs >= (size_t)w->cfg->worker_max_inflight) {
+        job_free(job);
+        return;
+    }
+    job->next = w->free_jobs;
+    w->free_jobs = job;
+    w->nfree_jobs++;
+}
+
 /* The job is over: its result is committed, or it was a duplicate, or its
  * partition was revoked. Releases its number and records its offset. */
 static void finish(nt_worker_t *w, wjob_t *job)
@@ -460,7 +492,7 @@ static void finish(nt_worker_t *w, wjob_t *job)
     }
     key_release(w, job);
     w->outstanding--;
-    job_free(job);
+    job_release(w, job);
     window_check(w);
 }
 
@@ -1259,11 +1291,12 @@ static void handle_message(nt_worker_t *w, rd_kafka_message_t *rkm)
     if (rkm->offset <= tp->last_seen)
         return; /* already received (re-fetched after a pause) */
     tp->last_seen = rkm->offset;
-    wjob_t *job = calloc(1, sizeof(*job));
+    wjob_t *job = job_alloc(w);
     if (job == NULL || tracker_push(tp, rkm->offset) != NT_OK) {
         /* without memory the message cannot be tracked: stop so that it is
          * redelivered rather than skipped */
-        free(job);
+        if (job != NULL)
+            job_free(job);
         NT_ERROR("out of memory; stopping");
         w->fatal = true;
         return;
@@ -1277,8 +1310,15 @@ static void handle_message(nt_worker_t *w, rd_kafka_message_t *rkm)
     job->partition = rkm->partition;
     job->offset = rkm->offset;
     job->t0_us = nt_clock_mono_us();
-    job->raw = malloc(rkm->len ? rkm->len : 1);
-    if (job->raw != NULL) {
+    if (job->raw_cap < rkm->len || job->raw == NULL) {
+        size_t cap = rkm->len > 512 ? rkm->len : 512;
+        char *raw = realloc(job->raw, cap);
+        if (raw != NULL) {
+            job->raw = raw;
+            job->raw_cap = cap;
+        }
+    }
+    if (job->raw != NULL && job->raw_cap >= rkm->len) {
         if (rkm->len > 0)
             memcpy(job->raw, rkm->payload, rkm->len);
         job->raw_len = rkm->len;
@@ -1862,6 +1902,11 @@ void nt_worker_free(nt_worker_t *w)
             nt_loop_timer_stop(w->loop, &w->plats[i].timer);
     free(w->plats);
     nt_strmap_free(w->keys);
+    while (w->free_jobs != NULL) {
+        wjob_t *job = w->free_jobs;
+        w->free_jobs = job->next;
+        job_free(job);
+    }
     nt_metrics_free(w->metrics);
     for (int i = 0; i < 2; i++) {
         if (w->cq_pipe[i] >= 0)
