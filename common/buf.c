@@ -126,6 +126,15 @@ static size_t utf8_seq_len(const unsigned char *s, size_t n)
     return len;
 }
 
+size_t nt_buf_utf8_chars(const char *s)
+{
+    size_t n = 0;
+    for (; *s; s++)
+        if (((unsigned char)*s & 0xC0) != 0x80)
+            n++;
+    return n;
+}
+
 bool nt_buf_is_utf8(const void *p, size_t n)
 {
     const unsigned char *s = p;

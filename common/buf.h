@@ -50,6 +50,9 @@ int nt_buf_printf(nt_buf_t *b, const char *fmt, ...) NT_PRINTF(2, 3) NT_MUSTCHEC
  * JSON. */
 int nt_buf_json_str(nt_buf_t *b, const char *s, size_t n) NT_MUSTCHECK;
 
+/* Characters (code points) in the NUL-terminated valid UTF-8 string s. */
+size_t nt_buf_utf8_chars(const char *s);
+
 /* True when the n bytes at p are valid UTF-8 (no overlongs, no surrogates). */
 bool nt_buf_is_utf8(const void *p, size_t n);
 

@@ -1031,3 +1031,18 @@ void nt_httpd_respond_never(nt_httpd_req_t *req)
     conn->in_off = 0;
     conn_watch(conn, conn->watched | NT_LOOP_READ);
 }
+
+int nt_httpd_parse_listen(const char *s, char *host, size_t hostsz, int *port)
+{
+    const char *colon = strrchr(s, ':');
+    if (colon == NULL || colon == s || (size_t)(colon - s) >= hostsz)
+        return NT_EINVAL;
+    char *end = NULL;
+    long p = strtol(colon + 1, &end, 10);
+    if (end == colon + 1 || *end != '\0' || p < 0 || p > 65535)
+        return NT_EINVAL;
+    memcpy(host, s, (size_t)(colon - s));
+    host[colon - s] = '\0';
+    *port = (int)p;
+    return NT_OK;
+}

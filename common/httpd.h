@@ -38,6 +38,10 @@ typedef void (*nt_httpd_handler)(nt_httpd_t *srv, nt_httpd_req_t *req, void *arg
 nt_httpd_t *nt_httpd_new(nt_loop_t *loop, const nt_httpd_opts_t *opts, nt_httpd_handler handler,
                          void *arg, nt_err_t *err);
 
+/* Parses "host:port" (port 0: any free port) into host (hostsz bytes) and
+ * *port. 0 or NT_EINVAL. */
+int nt_httpd_parse_listen(const char *s, char *host, size_t hostsz, int *port) NT_MUSTCHECK;
+
 /* Closes the listener and every connection; srv may be NULL. */
 void nt_httpd_free(nt_httpd_t *srv);
 

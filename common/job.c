@@ -54,16 +54,6 @@ void nt_job_init(nt_job_t *job)
     job->v = NT_JOB_VERSION;
 }
 
-/* Number of UTF-8 characters in a valid UTF-8 string. */
-static size_t utf8_chars(const char *s)
-{
-    size_t n = 0;
-    for (; *s; s++)
-        if (((unsigned char)*s & 0xC0) != 0x80)
-            n++;
-    return n;
-}
-
 static bool is_platform_id(const char *s)
 {
     size_t n = strlen(s);
@@ -79,7 +69,7 @@ static bool is_platform_id(const char *s)
     return true;
 }
 
-static bool is_tenant_id(const char *s)
+bool nt_job_is_tenant_id(const char *s)
 {
     size_t n = strlen(s);
     if (n == 0 || n >= NT_JOB_TENANT_MAX)
@@ -314,7 +304,7 @@ int nt_job_validate(const nt_job_t *job, nt_err_t *err)
         return nt_err_set(err, NT_EINVAL, false,
                           "field platform: \"%s\" is not a platform id ([a-z0-9_-], 1-63)",
                           job->platform);
-    if (!is_tenant_id(job->tenant))
+    if (!nt_job_is_tenant_id(job->tenant))
         return nt_err_set(err, NT_EINVAL, false,
                           "field tenant: \"%s\" is not a tenant id ([A-Za-z0-9_.-], 1-63)",
                           job->tenant);
@@ -324,7 +314,7 @@ int nt_job_validate(const nt_job_t *job, nt_err_t *err)
     case NT_JOB_CHECK:
         break;
     case NT_JOB_TAG_UPDATE: {
-        size_t chars = utf8_chars(job->label);
+        size_t chars = nt_buf_utf8_chars(job->label);
         if (chars == 0 || chars > 64 || !nt_buf_is_utf8(job->label, strlen(job->label)))
             return nt_err_set(err, NT_EINVAL, false,
                               "field payload.label: must be 1-64 characters of UTF-8");

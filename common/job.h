@@ -97,6 +97,9 @@ int nt_job_encode(const nt_job_t *job, nt_buf_t *out) NT_MUSTCHECK;
  * status poll); period is the due period ("2026-11-28", a run id). */
 void nt_job_make_id(nt_job_t *job, const char *extra, const char *period);
 
+/* True for a tenant id: [A-Za-z0-9][A-Za-z0-9_.-], 1 to 63 characters. */
+bool nt_job_is_tenant_id(const char *s);
+
 /* True for a valid taxonomy mark type. */
 bool nt_job_is_mark_type(const char *s);
 

@@ -129,30 +129,6 @@ static char *trim(char *s)
     return s;
 }
 
-static bool is_tenant(const char *s)
-{
-    size_t n = strlen(s);
-    if (n == 0 || n > 63)
-        return false;
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                  (i > 0 && (c == '_' || c == '-' || c == '.'));
-        if (!ok)
-            return false;
-    }
-    return true;
-}
-
-static size_t utf8_chars(const char *s)
-{
-    size_t n = 0;
-    for (; *s; s++)
-        if (((unsigned char)*s & 0xC0) != 0x80)
-            n++;
-    return n;
-}
-
 /* Appends s to a COPY text-format line, escaped. */
 static int copy_field(nt_buf_t *b, const char *s, bool last)
 {
@@ -363,7 +339,7 @@ int cmd_import(cli_t *cli, int argc, char **argv)
             if (!nt_buf_is_utf8(csv.fields[0], strlen(csv.fields[0])) ||
                 !nt_buf_is_utf8(label, strlen(label)) || !nt_buf_is_utf8(plats, strlen(plats))) {
                 reason = "not valid UTF-8";
-            } else if (!is_tenant(tenant)) {
+            } else if (!nt_job_is_tenant_id(tenant)) {
                 snprintf(why, sizeof(why), "field tenant: \"%.64s\" is not [A-Za-z0-9_.-], 1-63",
                          tenant);
                 reason = why;
@@ -377,9 +353,9 @@ int cmd_import(cli_t *cli, int argc, char **argv)
                          "high_qualification, individual",
                          scenario);
                 reason = why;
-            } else if (utf8_chars(label) == 0 || utf8_chars(label) > 64) {
+            } else if (nt_buf_utf8_chars(label) == 0 || nt_buf_utf8_chars(label) > 64) {
                 snprintf(why, sizeof(why), "field base_label: must be 1-64 characters, has %zu",
-                         utf8_chars(label));
+                         nt_buf_utf8_chars(label));
                 reason = why;
             } else if (nt_strmap_get(seen, number) != NULL) {
                 snprintf(why, sizeof(why), "field number: %s already on line %ld", masked,

@@ -86,21 +86,6 @@ static void on_ops(nt_httpd_t *srv, nt_httpd_req_t *req, void *arg)
     nt_buf_free(&b);
 }
 
-static int parse_listen(const char *s, char *host, size_t hostsz, int *port)
-{
-    const char *colon = strrchr(s, ':');
-    if (colon == NULL || colon == s || (size_t)(colon - s) >= hostsz)
-        return NT_EINVAL;
-    char *end = NULL;
-    long p = strtol(colon + 1, &end, 10);
-    if (end == colon + 1 || *end != '\0' || p < 0 || p > 65535)
-        return NT_EINVAL;
-    memcpy(host, s, (size_t)(colon - s));
-    host[colon - s] = '\0';
-    *port = (int)p;
-    return NT_OK;
-}
-
 static void tick(void *arg)
 {
     nt_loop_run_once(arg, 0);
@@ -143,7 +128,8 @@ int cmd_run(cli_t *cli, int argc, char **argv)
     if (cli->cfg.producer_metrics_listen[0] != '\0') {
         char host[128];
         int port;
-        if (parse_listen(cli->cfg.producer_metrics_listen, host, sizeof(host), &port) != NT_OK) {
+        if (nt_httpd_parse_listen(cli->cfg.producer_metrics_listen, host, sizeof(host), &port) !=
+            NT_OK) {
             fprintf(stderr,
                     "numtrust-producer run: key producer.metrics_listen: \"%s\" is not "
                     "host:port\n",

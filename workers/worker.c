@@ -1605,22 +1605,6 @@ static void on_ops_request(nt_httpd_t *srv, nt_httpd_req_t *req, void *arg)
     }
 }
 
-/* Parses "host:port" (port 0 = any free port). */
-static int parse_listen(const char *s, char *host, size_t hostsz, int *port)
-{
-    const char *colon = strrchr(s, ':');
-    if (colon == NULL || colon == s || (size_t)(colon - s) >= hostsz)
-        return NT_EINVAL;
-    char *end = NULL;
-    long p = strtol(colon + 1, &end, 10);
-    if (end == colon + 1 || *end != '\0' || p < 0 || p > 65535)
-        return NT_EINVAL;
-    memcpy(host, s, (size_t)(colon - s));
-    host[colon - s] = '\0';
-    *port = (int)p;
-    return NT_OK;
-}
-
 static int start_ops(nt_worker_t *w, nt_err_t *err)
 {
     const char *listen = w->cfg->worker_metrics_listen;
@@ -1628,7 +1612,7 @@ static int start_ops(nt_worker_t *w, nt_err_t *err)
     int port;
     if (listen[0] == '\0')
         return NT_OK;
-    if (parse_listen(listen, host, sizeof(host), &port) != NT_OK)
+    if (nt_httpd_parse_listen(listen, host, sizeof(host), &port) != NT_OK)
         return nt_err_set(err, NT_EINVAL, false,
                           "key worker.metrics_listen: \"%s\" is not host:port", listen);
     nt_httpd_opts_t o = {.host = host, .port = port, .max_conns = 64};

@@ -408,6 +408,19 @@ static void drop_connection(writer_t *wr, const char *why)
 
 static int nparams_of(int kind);
 
+/* Pushes a statement just queued by PQsend* towards the server; what the
+ * socket does not take now is sent when it becomes writable. */
+static void flush_sent(writer_t *wr)
+{
+    int f = PQflush(wr->conn);
+    if (f < 0) {
+        drop_connection(wr, "send failed");
+        return;
+    }
+    wr->want_write = f == 1;
+    watch_socket(wr);
+}
+
 /* Prepares the next statement (planned once per connection instead of per
  * batch); after the last, normal sending starts. */
 static void send_prepare(writer_t *wr)
@@ -426,13 +439,7 @@ static void send_prepare(writer_t *wr)
         drop_connection(wr, "cannot prepare a statement");
         return;
     }
-    int f = PQflush(wr->conn);
-    if (f < 0) {
-        drop_connection(wr, "send failed");
-        return;
-    }
-    wr->want_write = f == 1;
-    watch_socket(wr);
+    flush_sent(wr);
 }
 
 static void connect_step(writer_t *wr)
@@ -682,13 +689,7 @@ static void send_batch(writer_t *wr, int kind, bool solo)
         return;
     }
     wr->stat_statements++;
-    int f = PQflush(wr->conn);
-    if (f < 0) {
-        drop_connection(wr, "send failed");
-        return;
-    }
-    wr->want_write = f == 1;
-    watch_socket(wr);
+    flush_sent(wr);
 }
 
 static void send_leases(writer_t *wr)
@@ -723,13 +724,7 @@ static void send_leases(writer_t *wr)
         return;
     }
     wr->stat_statements++;
-    int f = PQflush(wr->conn);
-    if (f < 0) {
-        drop_connection(wr, "send failed");
-        return;
-    }
-    wr->want_write = f == 1;
-    watch_socket(wr);
+    flush_sent(wr);
 }
 
 /* Answers every lease in flight: from the result rows, or with an error. */

@@ -4,6 +4,8 @@
  */
 #include "dialect.h"
 
+#include "buf.h"
+
 #include <string.h>
 
 const nt_dialect_t *nt_dialect_find(char id)
@@ -108,48 +110,10 @@ int nt_dialect_pct_decode(const char *s, size_t n, char *out, size_t outsz)
 }
 
 /* Strict UTF-8 (no overlongs, surrogates or code points past U+10FFFF). */
-static bool utf8_ok(const unsigned char *s, size_t n)
-{
-    size_t i = 0;
-    while (i < n) {
-        unsigned char c = s[i];
-        size_t len;
-        unsigned cp;
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        if (c >= 0xC2 && c <= 0xDF) {
-            len = 2;
-            cp = c & 0x1F;
-        } else if (c >= 0xE0 && c <= 0xEF) {
-            len = 3;
-            cp = c & 0x0F;
-        } else if (c >= 0xF0 && c <= 0xF4) {
-            len = 4;
-            cp = c & 0x07;
-        } else {
-            return false;
-        }
-        if (len > n - i)
-            return false;
-        for (size_t k = 1; k < len; k++) {
-            if ((s[i + k] & 0xC0) != 0x80)
-                return false;
-            cp = (cp << 6) | (s[i + k] & 0x3F);
-        }
-        if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
-            (cp >= 0xD800 && cp <= 0xDFFF))
-            return false;
-        i += len;
-    }
-    return true;
-}
-
 bool nt_dialect_label_ok(const char *s)
 {
     size_t n = strlen(s);
-    if (n == 0 || !utf8_ok((const unsigned char *)s, n))
+    if (n == 0 || !nt_buf_is_utf8(s, n))
         return false;
     size_t chars = 0;
     for (size_t i = 0; i < n; i++) {
