@@ -1373,7 +1373,11 @@ static int add_mark(const nt_platform_t *p, const opdef_t *d, const cJSON *m, nt
         return nt_err_set(err, NT_EINVAL, false, "%s: a mark lacks its type or count", p->id);
     if (!cJSON_IsNumber(c))
         return nt_err_set(err, NT_EINVAL, false, "%s: mark count is not a number", p->id);
-    int count = (int)(c->valuedouble * d->fields[F_MARK_COUNT].scale + 0.5);
+    double scaled = c->valuedouble * d->fields[F_MARK_COUNT].scale;
+    if (!(scaled > -0.5 && scaled <= NT_MARK_COUNT_MAX)) /* also NaN */
+        return nt_err_set(err, NT_EINVAL, false, "%s: mark count %g out of range", p->id,
+                          c->valuedouble);
+    int count = (int)(scaled + 0.5);
     if (count <= 0 || (cJSON_IsString(t) && t->valuestring[0] == '\0'))
         return NT_OK; /* "no mark" */
     int rc = map_value(p, V_MARK, t, "mark_type", type, sizeof(type), err);
@@ -1381,7 +1385,10 @@ static int add_mark(const nt_platform_t *p, const opdef_t *d, const cJSON *m, nt
         return rc;
     for (size_t i = 0; i < st->nmarks; i++) {
         if (strcmp(st->marks[i].type, type) == 0) {
-            st->marks[i].count += count;
+            /* two entries of one type add up; saturate, never wrap */
+            st->marks[i].count = st->marks[i].count > NT_MARK_COUNT_MAX - count
+                                     ? NT_MARK_COUNT_MAX
+                                     : st->marks[i].count + count;
             return NT_OK;
         }
     }

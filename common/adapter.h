@@ -44,7 +44,8 @@ typedef enum {
 enum { NT_SURFACE_ANDROID = 0, NT_SURFACE_IOS = 1, NT_SURFACE_SEARCH = 2 };
 #define NT_SURFACES 3
 
-#define NT_MAX_MARKS 8 /* one per taxonomy type */
+#define NT_MAX_MARKS      8          /* one per taxonomy type */
+#define NT_MARK_COUNT_MAX 1000000000 /* larger counts are a mapping error */
 #define NT_CERT_MAX  16
 #define NT_STATE_MAX 16
 

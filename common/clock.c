@@ -136,6 +136,12 @@ int nt_clock_parse(const char *s, int64_t *ms)
         sec = 59; /* leap second: clamp */
     int64_t days = nt_clock_days_from_civil(y, (unsigned)mo, (unsigned)d);
     int64_t secs = days * 86400 + h * 3600 + mi * 60 + sec - (int64_t)offset_min * 60;
+    /* in UTC the time must still be within years 0001-9999, which is what
+     * nt_clock_format writes: an offset must not push it outside */
+    static const int64_t min_s = -62135596800LL; /* 0001-01-01T00:00:00Z */
+    static const int64_t max_s = 253402300799LL; /* 9999-12-31T23:59:59Z */
+    if (secs < min_s || secs > max_s)
+        return NT_EINVAL;
     *ms = secs * 1000 + frac;
     return NT_OK;
 }

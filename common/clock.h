@@ -27,7 +27,8 @@ int64_t nt_clock_wall_ms(void);
 /* Writes ms as "YYYY-MM-DDTHH:MM:SS.mmmZ" into out (NT_RFC3339_LEN bytes). */
 void nt_clock_format(int64_t ms, char out[NT_RFC3339_LEN]);
 
-/* Parses an RFC 3339 timestamp ("Z" or "+hh:mm" offset, optional fraction).
+/* Parses an RFC 3339 timestamp ("Z" or "+hh:mm" offset, optional fraction)
+ * whose UTC time lies in years 0001-9999 (what nt_clock_format writes).
  * Returns 0 and sets *ms, or NT_EINVAL. */
 int nt_clock_parse(const char *s, int64_t *ms) NT_MUSTCHECK;
 

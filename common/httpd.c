@@ -508,13 +508,14 @@ static int conn_parse_one(conn_t *conn)
     while (conn->in_off < conn->in.len &&
            (conn->in.data[conn->in_off] == '\r' || conn->in.data[conn->in_off] == '\n'))
         conn->in_off++;
-    const char *p = conn->in.data + conn->in_off;
     size_t avail = conn->in.len - conn->in_off;
     if (avail == 0) {
         nt_buf_reset(&conn->in);
         conn->in_off = 0;
         return NT_AGAIN;
     }
+    /* only now: in.data may be NULL (never allocated) when nothing is in */
+    const char *p = conn->in.data + conn->in_off;
     size_t scan = avail < srv->max_header ? avail : srv->max_header;
     const char *end = find_head_end(p, scan);
     if (end == NULL) {

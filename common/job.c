@@ -276,6 +276,10 @@ nt_job_verdict_t nt_job_decode(const void *data, size_t len, size_t max_bytes, n
     if (get_time(root, "created_at", false, &job->created_at_ms, err) != NT_OK ||
         get_time(root, "not_before", false, &job->not_before_ms, err) != NT_OK)
         goto out;
+    /* 0 means "no not_before"; a time at or before the epoch means due at
+     * once, kept as 1 ms so that encoding and decoding again agree */
+    if (cJSON_GetObjectItemCaseSensitive(root, "not_before") != NULL && job->not_before_ms <= 0)
+        job->not_before_ms = 1;
     if (decode_payload(root, job, err) != NT_OK)
         goto out;
     if (nt_job_validate(job, err) != NT_OK)

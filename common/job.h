@@ -57,7 +57,8 @@ typedef struct nt_job_s {
     char platform[NT_JOB_PLATFORM_MAX];
     char tenant[NT_JOB_TENANT_MAX];
     int attempt;
-    int64_t not_before_ms; /* 0: due now */
+    int64_t not_before_ms; /* 0: none (due now); a decoded time at or before the
+                            * epoch is kept as 1 */
     int64_t created_at_ms;
     char trace_id[NT_JOB_TRACE_MAX];
     /* payload, by type */

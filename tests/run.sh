@@ -21,11 +21,13 @@ usage: tests/run.sh [--no-stack] [--no-sim] [--no-sanitize] [--] [ctest argument
   5. the same build in build-asan with -DNT_SANITIZE=ON (ASan+UBSan, leak checks on exit),
      its unit and simulator tests, and the integration tests that drive the most worker
      code paths (exactly-once, poison, restarts, tags and appeals) with those binaries
+  6. the fuzzing smoke run: tests/fuzz/run.sh --seconds NT_FUZZ_SECONDS (10) per target
 
 Options:
   --no-stack   no servers: only the unit tests (ctest -L unit)
   --no-sim     start PostgreSQL and Kafka but not the platform simulator
   --no-sanitize  skip the sanitizer build and its tests
+  --no-fuzz      skip the fuzzing smoke run (NT_FUZZ_SECONDS per target, default 10)
   --help       this text
 Anything else (e.g. -R pattern, -L label, -j 2) goes to ctest.
 
@@ -37,6 +39,7 @@ EOF
 }
 
 T_START="$(date +%s.%N)"
+FUZZ_SECONDS="${NT_FUZZ_SECONDS:-10}"
 SECTION=""
 SECTION_T0=""
 declare -a SUMMARY=()
@@ -86,13 +89,14 @@ build() { # DIR CMAKE_ARGS...
 }
 
 main() {
-    local use_stack=true use_sim=true sanitize=true
+    local use_stack=true use_sim=true sanitize=true fuzz=true
     local -a ctest_args=()
     while (($#)); do
         case "$1" in
         --no-stack) use_stack=false ;;
         --no-sim) use_sim=false ;;
         --no-sanitize) sanitize=false ;;
+        --no-fuzz) fuzz=false ;;
         --sanitize) sanitize=true ;; # the default; kept for old habits
         -h | --help)
             usage
@@ -165,6 +169,15 @@ main() {
                 arc=$?
             ((rc != 0)) || rc=$arc
         fi
+    fi
+    if $fuzz; then
+        # coverage-guided fuzzing of the envelope decoder, each dialect's answer
+        # parser and the HTTP request parser, with cJSON compiled in from source;
+        # the reproducers of every bug found so far are replayed as seeds
+        section "fuzz smoke (libFuzzer, ${FUZZ_SECONDS}s per target)"
+        local frc=0
+        bash "$REPO/tests/fuzz/run.sh" --seconds "$FUZZ_SECONDS" || frc=$?
+        ((rc != 0)) || rc=$frc
     fi
     return "$rc"
 }

@@ -1510,6 +1510,48 @@ static void test_custom_platform(void)
     nt_platforms_free(set);
 }
 
+/* Regressions (found by fuzz_dialect_*): a mark count outside int's range
+ * was cast with undefined behaviour, and two marks of one type could add up
+ * past INT_MAX and wrap negative. Now the first is a mapping error and the
+ * sum saturates at NT_MARK_COUNT_MAX. */
+static void test_mark_count_bounds(void)
+{
+    static const struct {
+        const char *name, *marks;
+        int want_rc, want_count;
+    } rows[] = {
+        {"count 1e10", "[{\"tag\":\"骚扰电话\",\"count\":1e10}]", NT_EINVAL, 0},
+        {"count -5", "[{\"tag\":\"骚扰电话\",\"count\":-5}]", NT_EINVAL, 0},
+        {"count 1e9", "[{\"tag\":\"骚扰电话\",\"count\":1000000000}]", NT_OK, 1000000000},
+        {"two of one type near the cap",
+         "[{\"tag\":\"骚扰电话\",\"count\":900000000},{\"tag\":\"骚扰电话\",\"count\":900000000}]",
+         NT_OK, NT_MARK_COUNT_MAX},
+        {"count 0 is no mark", "[{\"tag\":\"骚扰电话\",\"count\":0}]", NT_OK, -1},
+    };
+    const nt_platform_t *p = plat("baidu");
+    for (size_t i = 0; p != NULL && i < NT_ARRAY_LEN(rows); i++, ncases++) {
+        char body[512];
+        snprintf(body, sizeof(body),
+                 "{\"code\":0,\"data\":{\"cert_state\":\"valid\",\"trust_score\":80,"
+                 "\"display\":{\"android\":\"a\",\"ios\":\"a\",\"search\":\"a\"},\"marks\":%s}}",
+                 rows[i].marks);
+        cJSON *root = cJSON_Parse(body);
+        nt_check_state_t st;
+        nt_err_t err;
+        memset(&st, 0, sizeof(st));
+        int rc = nt_adapter_map_check(p, root, &st, &err);
+        CHECKF(rc == rows[i].want_rc, "%s: rc %d, want %d (%s)", rows[i].name, rc, rows[i].want_rc,
+               err.msg);
+        if (rc == NT_OK && rows[i].want_count < 0)
+            CHECKF(st.nmarks == 0, "%s: %zu marks", rows[i].name, st.nmarks);
+        else if (rc == NT_OK)
+            CHECKF(st.nmarks == 1 && st.marks[0].count == rows[i].want_count,
+                   "%s: %zu marks, count %d, want %d", rows[i].name, st.nmarks,
+                   st.nmarks ? st.marks[0].count : 0, rows[i].want_count);
+        cJSON_Delete(root);
+    }
+}
+
 int main(void)
 {
     setenv("NT_SIM_URL", SIM_URL, 1);
@@ -1524,6 +1566,7 @@ int main(void)
         test_map_batch();
         test_map_ticket();
         test_build();
+        test_mark_count_bounds();
     }
     test_sign_vectors();
     test_config_errors();

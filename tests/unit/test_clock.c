@@ -178,8 +178,40 @@ static void test_clocks(void)
     CHECKF(wall > 1704067200000, "wall_ms %lld is before 2024", (long long)wall);
 }
 
+/* Regression (found by fuzz_job_decode): an offset must not push the UTC
+ * time outside the years nt_clock_format can write, or a re-encoded job
+ * would no longer decode. */
+static void test_year_bounds(void)
+{
+    static const struct {
+        const char *in;
+        bool ok;
+    } rows[] = {
+        {"0001-01-01T00:00:00Z", true},
+        {"9999-12-31T23:59:59.999Z", true},
+        {"0000-01-01T00:00:00+00:01", false}, /* 0000-12-31T23:59 of year -1 in UTC */
+        {"0001-01-01T00:00:00+00:01", false},
+        {"9999-12-31T23:59:59-23:59", false}, /* year 10000 in UTC */
+        {"9999-12-31T00:00:00-23:59", true},
+    };
+    for (size_t i = 0; i < NT_ARRAY_LEN(rows); i++, ncases++) {
+        int64_t ms = 0;
+        int rc = nt_clock_parse(rows[i].in, &ms);
+        CHECKF((rc == NT_OK) == rows[i].ok, "nt_clock_parse(\"%s\") = %d, want %s", rows[i].in, rc,
+               rows[i].ok ? "ok" : "NT_EINVAL");
+        if (rc != NT_OK)
+            continue;
+        char out[NT_RFC3339_LEN];
+        int64_t again = -1;
+        nt_clock_format(ms, out);
+        CHECKF(nt_clock_parse(out, &again) == NT_OK && again == ms,
+               "\"%s\" formats as \"%s\", which does not parse back", rows[i].in, out);
+    }
+}
+
 int main(void)
 {
+    test_year_bounds();
     test_format();
     test_parse();
     test_round_trip();

@@ -770,8 +770,38 @@ static void test_make_id(void)
     CHECK_STR(a.id, ID_A);
 }
 
+/* Regression (found by fuzz_job_decode): a not_before at or before the
+ * epoch was decoded as given and encoded as absent; it is now due at once
+ * (1 ms) both ways, so decode, encode, decode agree. */
+static void test_not_before_epoch(void)
+{
+    static const char *const times[] = {"1969-12-31T23:59:59Z", "1970-01-01T00:00:00Z",
+                                        "0001-01-01T00:00:00Z"};
+    for (size_t i = 0; i < NT_ARRAY_LEN(times); i++, ncases++) {
+        char env[512];
+        nt_job_t job, again;
+        nt_err_t err;
+        nt_buf_t out;
+        snprintf(env, sizeof(env),
+                 "{\"v\":1,\"id\":\"6f1c1c1e-0000-5000-8000-000000000009\",\"type\":\"check\","
+                 "\"number\":\"+8613800138000\",\"platform\":\"baidu\",\"tenant\":\"acme\","
+                 "\"not_before\":\"%s\",\"payload\":{}}",
+                 times[i]);
+        CHECK_INT(nt_job_decode(env, strlen(env), 65536, &job, &err), NT_JOB_VERDICT_OK);
+        CHECKF(job.not_before_ms == 1, "not_before %s decoded as %lld, want 1", times[i],
+               (long long)job.not_before_ms);
+        nt_buf_init(&out, 0);
+        CHECK_INT(nt_job_encode(&job, &out), NT_OK);
+        CHECK_INT(nt_job_decode(out.data, out.len, 65536, &again, &err), NT_JOB_VERDICT_OK);
+        CHECKF(again.not_before_ms == job.not_before_ms, "not_before %s: %lld after a round trip",
+               times[i], (long long)again.not_before_ms);
+        nt_buf_free(&out);
+    }
+}
+
 int main(void)
 {
+    test_not_before_epoch();
     test_type_names();
     test_round_trip();
     test_hostile_strings();
