@@ -89,7 +89,6 @@ int64_t nt_ratelimit_wait_us(nt_ratelimit_t *rl, int64_t now_us)
 
 void nt_ratelimit_on_success(nt_ratelimit_t *rl, int64_t now_us)
 {
-    (void)now_us;
     if (!rl->adaptive && rl->max_rate <= 0)
         return;
     if (!rl->adaptive && rl->rate >= rl->max_rate) {
@@ -97,8 +96,12 @@ void nt_ratelimit_on_success(nt_ratelimit_t *rl, int64_t now_us)
         return;
     }
     /* rate successes a second, each adding 0.1 (or 1/rate when slow): about
-     * +10% a second, and at least one call/s a second */
+     * +10% a second, and at least one call/s a second. Five seconds after the
+     * last cut the storm is over: recover five times faster (+50%/s), or a
+     * platform that throttled once stays slow for half a minute. */
     double inc = rl->rate > 10 ? 0.1 : 1.0 / (rl->rate > 1 ? rl->rate : 1);
+    if (now_us - rl->last_cut_us >= 5000000)
+        inc *= 5;
     rl->rate += inc;
     if (rl->adaptive) {
         if (rl->burst < rl->rate / 10)

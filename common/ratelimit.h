@@ -42,7 +42,8 @@ bool nt_ratelimit_take(nt_ratelimit_t *rl, int64_t now_us);
 int64_t nt_ratelimit_wait_us(nt_ratelimit_t *rl, int64_t now_us);
 
 /* A call succeeded: additive increase, about 10% of the rate (at least one
- * call/s) per second of success, up to the configured rate if any. */
+ * call/s) per second of success, five times that once 5 s have passed since
+ * the last cut; never above the configured rate if any. */
 void nt_ratelimit_on_success(nt_ratelimit_t *rl, int64_t now_us);
 
 /* A call was throttled (429): the rate halves (at most once a second, so a

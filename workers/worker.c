@@ -88,9 +88,12 @@ typedef struct plat_s {
     int64_t lease_asked_ms;
     int64_t lease_next_ms; /* no new request before this (bucket was empty) */
     bool lease_warned;
-    /* circuit breaker */
+    /* circuit breaker: closed; open (fails >= threshold, before open_until);
+     * half-open (after it: one probe call at a time decides) */
     int fails;
     int64_t open_until_ms;
+    bool probing;    /* half-open: a probe call is to be made or in flight */
+    bool probe_sent; /* ... and it has been sent */
     int64_t open_ms;
     int64_t last_auth_log_ms;
 } plat_t;
@@ -99,6 +102,7 @@ typedef struct call_s {
     struct call_s *next; /* pool */
     plat_t *ps;
     nt_op_t op;
+    bool probe; /* the breaker's half-open probe */
     size_t njobs;
     wjob_t **jobs;
     const char **numbers;
@@ -513,9 +517,17 @@ static plat_t *plat_of(nt_worker_t *w, const wjob_t *job)
     return &w->plats[nt_platform_index(job->platform)];
 }
 
+/* Open or half-open: the platform is suspected down. While open, new jobs
+ * for it are deferred without spending an attempt; when half-open, one call
+ * (the probe) decides, and the other queued jobs wait for its answer. */
+static bool breaker_tripped(const plat_t *ps)
+{
+    return ps->fails >= BREAKER_THRESHOLD;
+}
+
 static bool breaker_open(const plat_t *ps, int64_t now)
 {
-    return now < ps->open_until_ms;
+    return breaker_tripped(ps) && now < ps->open_until_ms;
 }
 
 /* Sends job to the first retry tier without spending an attempt. */
@@ -540,6 +552,8 @@ static void start_job(nt_worker_t *w, wjob_t *job)
         defer_job(w, job, ps->open_until_ms - now);
         return;
     }
+    /* closed, or half-open: then this job may be the probe (a half-open
+     * platform with nothing queued would otherwise never be probed) */
     writer_claim(w->claimer, job);
 }
 
@@ -683,23 +697,39 @@ static void on_answer(nt_worker_t *w, wjob_t *job, nt_op_t op, const nt_answer_t
     writer_result(w->writer, job);
 }
 
-static void breaker_record(nt_worker_t *w, plat_t *ps, const nt_answer_t *ans)
+static void breaker_open_now(plat_t *ps, int64_t now, const char *why)
+{
+    ps->open_until_ms = now + ps->open_ms;
+    NT_WARN("platform %s: %s; circuit open for %lld ms", nt_platform_id(ps->p), why,
+            (long long)ps->open_ms);
+    ps->open_ms = ps->open_ms * 2 > BREAKER_OPEN_MAX_MS ? BREAKER_OPEN_MAX_MS : ps->open_ms * 2;
+}
+
+/* probe: this call was the half-open probe. */
+static void breaker_record(nt_worker_t *w, plat_t *ps, const nt_answer_t *ans, bool probe)
 {
     int64_t now = nt_loop_now(w->loop);
     bool failure = ans->outcome == NT_OUTCOME_RETRYABLE;
+    if (probe) {
+        ps->probing = false;
+        ps->probe_sent = false;
+    }
     if (!failure) {
-        if (ps->fails >= BREAKER_THRESHOLD)
+        if (breaker_tripped(ps))
             NT_INFO("platform %s: answering again, circuit closed", nt_platform_id(ps->p));
         ps->fails = 0;
         ps->open_ms = BREAKER_OPEN_MS;
         return;
     }
+    bool was_tripped = breaker_tripped(ps);
     ps->fails++;
-    if (ps->fails >= BREAKER_THRESHOLD && !breaker_open(ps, now)) {
-        ps->open_until_ms = now + ps->open_ms;
-        NT_WARN("platform %s: %d failures in a row (%s); circuit open for %lld ms",
-                nt_platform_id(ps->p), ps->fails, ans->reason, (long long)ps->open_ms);
-        ps->open_ms = ps->open_ms * 2 > BREAKER_OPEN_MAX_MS ? BREAKER_OPEN_MAX_MS : ps->open_ms * 2;
+    char why[320];
+    if (probe) {
+        snprintf(why, sizeof(why), "the probe call failed (%s)", ans->reason);
+        breaker_open_now(ps, now, why);
+    } else if (!was_tripped && breaker_tripped(ps)) {
+        snprintf(why, sizeof(why), "%d failures in a row (%s)", ps->fails, ans->reason);
+        breaker_open_now(ps, now, why);
     }
 }
 
@@ -744,7 +774,7 @@ static void on_call_done(const nt_http_result_t *res, void *arg)
         w->st.call_permanent++;
         break;
     }
-    breaker_record(w, ps, &ans);
+    breaker_record(w, ps, &ans, c->probe);
 
     if (c->op == NT_OP_CHECK_BATCH && ans.outcome == NT_OUTCOME_OK) {
         nt_check_state_t *sts = calloc(c->njobs, sizeof(*sts));
@@ -773,6 +803,13 @@ static void on_call_done(const nt_http_result_t *res, void *arg)
     plat_pump(w, ps);
 }
 
+/* A probe call that never went out: the next call is the probe. */
+static void probe_abandoned(plat_t *ps, const call_t *c)
+{
+    if (c->probe)
+        ps->probe_sent = false;
+}
+
 static void start_call(nt_worker_t *w, plat_t *ps, nt_op_t op, wjob_t **jobs, size_t n)
 {
     nt_err_t err;
@@ -786,6 +823,9 @@ static void start_call(nt_worker_t *w, plat_t *ps, nt_op_t op, wjob_t **jobs, si
     }
     c->ps = ps;
     c->op = op;
+    c->probe = ps->probing && !ps->probe_sent;
+    if (c->probe)
+        ps->probe_sent = true;
     c->njobs = n;
     for (size_t i = 0; i < n; i++) {
         c->jobs[i] = jobs[i];
@@ -807,6 +847,7 @@ static void start_call(nt_worker_t *w, plat_t *ps, nt_op_t op, wjob_t **jobs, si
                          &err) != NT_OK) {
         for (size_t i = 0; i < n; i++)
             fail_job(w, jobs[i], err.msg);
+        probe_abandoned(ps, c);
         call_put(w, c);
         return;
     }
@@ -814,6 +855,7 @@ static void start_call(nt_worker_t *w, plat_t *ps, nt_op_t op, wjob_t **jobs, si
     if (nt_http_submit(w->http, &hc, on_call_done, c, &err) != NT_OK) {
         for (size_t i = 0; i < n; i++)
             retry_path(w, jobs[i], err.msg, -1, false);
+        probe_abandoned(ps, c);
         call_put(w, c);
     }
 }
@@ -909,7 +951,13 @@ static void plat_pump(nt_worker_t *w, plat_t *ps)
             arm_plat_timer(w, ps, ps->open_until_ms - now);
         return;
     }
-    while (ps->q_other.n + ps->q_check.n > 0) {
+    if (breaker_tripped(ps)) {
+        /* half-open: one probe call; the rest wait for its answer */
+        if (ps->probe_sent || ps->q_other.n + ps->q_check.n == 0)
+            return;
+        ps->probing = true; /* the next call made is the probe */
+    }
+    while (ps->q_other.n + ps->q_check.n > 0 && !(ps->probing && ps->probe_sent)) {
         bool batch = ps->batch_max > 0 && ps->q_other.n == 0;
         if (batch && ps->q_check.n < (size_t)ps->batch_max && !w->draining) {
             int64_t waited = now - ps->q_check_since_ms;
@@ -1581,7 +1629,7 @@ static void on_ops_request(nt_httpd_t *srv, nt_httpd_req_t *req, void *arg)
         nt_buf_init(&b, 0);
         for (size_t i = 0; i < w->nplats; i++)
             nt_metrics_set_platform(
-                w->metrics, i, breaker_open(&w->plats[i], nt_loop_now(w->loop)),
+                w->metrics, i, breaker_tripped(&w->plats[i]),
                 w->plats[i].rl.max_rate > 0 || w->plats[i].rl.adaptive ? w->plats[i].rl.rate : 0);
         if (nt_metrics_render(w->metrics, &b) == NT_OK)
             nt_httpd_respond(req, 200, "text/plain; version=0.0.4", NULL, b.data, b.len);

@@ -361,8 +361,32 @@ static void test_lease(void)
     CHECK(near(nt_ratelimit_leased_left(&rl), 13, 0.01));
 }
 
+/* After a storm (fault suite storm_429): 5 s after the last cut, recovery
+ * is five times faster than right after it. */
+static void test_recovery_after_storm(void)
+{
+    nt_ratelimit_t soon, later;
+    nt_ratelimit_init(&soon, 1000, 100, T0);
+    nt_ratelimit_on_throttle(&soon, T0, -1); /* 1000 -> 500 */
+    later = soon;
+    double r0 = soon.rate;
+    for (int k = 0; k < 100; k++) {
+        nt_ratelimit_on_success(&soon, T0 + SEC + k * MS);      /* 1 s after the cut */
+        nt_ratelimit_on_success(&later, T0 + 6 * SEC + k * MS); /* 6 s after it */
+    }
+    ncases++;
+    CHECKF(soon.rate > r0 && later.rate > soon.rate,
+           "100 successes from %.1f: %.1f at +1 s, %.1f at +6 s (want the second faster)", r0,
+           soon.rate, later.rate);
+    ncases++;
+    CHECKF((later.rate - r0) > 4.5 * (soon.rate - r0) && later.rate <= 1000,
+           "recovery at +6 s gained %.1f, at +1 s %.1f (want 5x), rate %.1f (cap 1000)",
+           later.rate - r0, soon.rate - r0, later.rate);
+}
+
 int main(void)
 {
+    test_recovery_after_storm();
     test_bucket();
     test_unlimited();
     test_adaptive();
