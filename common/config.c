@@ -77,8 +77,9 @@ static const centry_t config_table[] = {
      "On shutdown or partition revoke: time allowed to finish in-flight jobs."},
     {"worker.http_max_body", CT_INT, "1048576", 1024, 67108864, false, F(worker_http_max_body),
      "Largest platform response body read."},
-    {"worker.http_max_conns", CT_INT, "256", 1, 65536, false, F(worker_http_max_conns),
-     "Most connections per platform host."},
+    {"worker.http_max_conns", CT_INT, "1024", 1, 65536, false, F(worker_http_max_conns),
+     "Most connections per platform host; the window (worker.max_inflight) and the rate limits "
+     "bound the real concurrency."},
     {"worker.metrics_listen", CT_STR, "", 0, 0, false, F(worker_metrics_listen),
      "host:port for /metrics, /healthz, /readyz; empty: off."},
     {"worker.appeal_fast_path", CT_BOOL, "true", 0, 0, false, F(worker_appeal_fast_path),

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
@@ -16,6 +17,27 @@
 #include "worker.h"
 
 static volatile sig_atomic_t stop_flag;
+
+/* Every job in the window may hold a platform connection: raise the soft
+ * descriptor limit to the hard one (distributions default the soft limit to
+ * 1024) and say so when even the hard limit is below what the window needs. */
+static void raise_fd_limit(const nt_config_t *cfg)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return;
+    if (rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        (void)setrlimit(RLIMIT_NOFILE, &rl);
+        (void)getrlimit(RLIMIT_NOFILE, &rl);
+    }
+    rlim_t want = (rlim_t)cfg->worker_max_inflight + 256;
+    if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < want)
+        NT_WARN("open files limit %llu is below worker.max_inflight + 256 = %llu: calls may "
+                "fail for want of descriptors and be retried; raise it (ulimit -n, LimitNOFILE, "
+                "ulimits in compose)",
+                (unsigned long long)rl.rlim_cur, (unsigned long long)want);
+}
 
 static void on_signal(int sig)
 {
@@ -91,6 +113,7 @@ int main(int argc, char **argv)
     if (nt_log_level_parse(cfg.log_level, &level) != NT_OK)
         level = NT_LOG_INFO;
     nt_log_init("numtrust-worker", level);
+    raise_fd_limit(&cfg);
 
     struct sigaction sa;
     memset(&sa, 0, sizeof(sa));

@@ -85,7 +85,8 @@ Options:
 
 Environment: NT_BUILD_DIR (default <repo>/build: numtrust-worker, numtrust-producer),
 NT_BENCH_BIN (default $NT_BUILD_DIR/bin: numtrust-bench-loadgen), any NUMTRUST_* worker setting
-(e.g. NUMTRUST_WORKER_MAX_INFLIGHT). --stack uses NT_BENCH_STATE_DIR (<repo>/.state/bench-run)
+(e.g. NUMTRUST_WORKER_MAX_INFLIGHT), NT_BENCH_LOG_DIR (copy the worker logs there, named by run
+id, also when the run's files are removed). --stack uses NT_BENCH_STATE_DIR (<repo>/.state/bench-run)
 and ports NT_BENCH_PG_PORT 45432, NT_BENCH_KAFKA_PORT 49092, NT_BENCH_KAFKA_CONTROLLER_PORT
 49093, NT_BENCH_SIM_PORT 48080.
 Exit status: 0 with the bench line; 1 when the run failed (a worker died, no progress for
@@ -186,6 +187,11 @@ cleanup() {
         purge_numbers "$DIGITS" 2>/dev/null || true
         "$NT_STACK" kafka-topics --delete --topic "bench\\.$RUN_ID\\..*" >/dev/null 2>&1 || true
         "$NT_STACK" kafka-groups --delete --group "$NUMTRUST_WORKER_GROUP_ID" >/dev/null 2>&1 || true
+    fi
+    if [ -n "${NT_BENCH_LOG_DIR:-}" ] && mkdir -p "$NT_BENCH_LOG_DIR"; then
+        for f in "$NT_TMP"/worker-*.log; do
+            [ -f "$f" ] && cp "$f" "$NT_BENCH_LOG_DIR/$RUN_ID-$(basename "$f")"
+        done
     fi
     if $DONE_OK && ! $KEEP; then
         rm -rf "$NT_TMP"

@@ -130,7 +130,7 @@ static void test_defaults(void)
         {"worker.batch_linger_ms", cfg.worker_batch_linger_ms, 5},
         {"worker.drain_timeout_ms", cfg.worker_drain_timeout_ms, 10000},
         {"worker.http_max_body", cfg.worker_http_max_body, 1048576},
-        {"worker.http_max_conns", cfg.worker_http_max_conns, 256},
+        {"worker.http_max_conns", cfg.worker_http_max_conns, 1024},
         {"worker.appeal_fast_path", cfg.worker_appeal_fast_path, 1},
         {"producer.interval_s", cfg.producer_interval_s, 60},
     };
