@@ -84,7 +84,10 @@ on_exit() {
 build() { # DIR CMAKE_ARGS...
     local dir="$1"
     shift
-    cmake -S "$REPO" -B "$REPO/$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@"
+    # Ninja for a new build tree; an existing one keeps the generator it was made with
+    local gen=(-G Ninja)
+    [[ -f "$REPO/$dir/CMakeCache.txt" ]] && gen=()
+    cmake -S "$REPO" -B "$REPO/$dir" "${gen[@]}" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@"
     cmake --build "$REPO/$dir"
 }
 

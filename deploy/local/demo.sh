@@ -55,7 +55,10 @@ step "installing what is missing"
 bash deploy/local/install-deps.sh
 
 step "building"
-cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+# Ninja for a new build tree; an existing one (e.g. from a plain `cmake -S . -B build`) keeps its generator
+gen=(-G Ninja)
+[[ -f build/CMakeCache.txt ]] && gen=()
+cmake -S . -B build "${gen[@]}" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build --target numtrust-producer numtrust-worker numtrust-platform-sim | tail -n 1
 
 step "starting PostgreSQL, Kafka and the platform simulator"
