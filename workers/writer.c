@@ -435,27 +435,21 @@ static const char sql_session[] = "SET plan_cache_mode = force_custom_plan";
  * planned per batch); after the last, normal sending starts. */
 static void send_prepare(writer_t *wr)
 {
-    if (wr->prep_idx < 0) {
-        wr->busy = true;
-        wr->busy_kind = K_PREPARE;
-        if (!PQsendQuery(wr->conn, sql_session)) {
-            drop_connection(wr, "cannot send the session settings");
-            return;
-        }
-        flush_sent(wr);
-        return;
-    }
     if (wr->prep_idx == NPREPARED) {
         wr->preparing = false;
         maybe_send(wr);
         return;
     }
     int i = wr->prep_idx;
-    const char *sql = i == K_LEASE ? sql_lease : kind_sql[i];
-    int np = i == K_LEASE ? 4 : nparams_of(i);
     wr->busy = true;
     wr->busy_kind = K_PREPARE;
-    if (!PQsendPrepare(wr->conn, prepared_names[i], sql, np, NULL)) {
+    int sent;
+    if (i < 0)
+        sent = PQsendQuery(wr->conn, sql_session);
+    else
+        sent = PQsendPrepare(wr->conn, prepared_names[i], i == K_LEASE ? sql_lease : kind_sql[i],
+                             i == K_LEASE ? 4 : nparams_of(i), NULL);
+    if (!sent) {
         drop_connection(wr, "cannot prepare a statement");
         return;
     }
