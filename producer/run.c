@@ -63,6 +63,10 @@ static void on_ops(nt_httpd_t *srv, nt_httpd_req_t *req, void *arg)
     nt_buf_t b;
     nt_buf_init(&b, 0);
     int rc = nt_buf_printf(&b,
+                           "# HELP numtrust_build_info The program's version (always 1).\n"
+                           "# TYPE numtrust_build_info gauge\n"
+                           "numtrust_build_info{program=\"numtrust-producer\",version=\"" NT_VERSION
+                           "\",command=\"run\"} 1\n"
                            "# HELP numtrust_reconciler_passes_total Reconciler passes by result.\n"
                            "# TYPE numtrust_reconciler_passes_total counter\n"
                            "numtrust_reconciler_passes_total{result=\"ok\"} %llu\n"
