@@ -488,6 +488,14 @@ static enum MHD_Result dispatch(serve_t *s, struct MHD_Connection *conn, const c
         goto out;
     }
 
+    /* a tenant token is its tenant: naming another one is an error, not a way in */
+    const char *named = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(in, "tenant"));
+    if (c.role != API_ADMIN && named != NULL && strcmp(named, tenant) != 0) {
+        ret = answer_error(conn, 400, "tenant", NULL, "field tenant: \"%.64s\" is not your tenant",
+                           named);
+        goto out;
+    }
+
     /* the operation */
     c.cli = s->cli;
     c.pg = pg;
