@@ -167,7 +167,7 @@ int api_reports_get(api_ctx_t *c)
     const report_section_t *sec = report_section_find(name);
     if (sec == NULL)
         return api_fail(c, 404, "name",
-                        "no report named \"%.30s\" (fleet, mark_rate, trust, "
+                        "no report named \"%.30s\" (fleet, scenarios, mark_rate, trust, "
                         "labels, marks, appeals, certification, operations, "
                         "feedback, jobs, html)",
                         name);

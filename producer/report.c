@@ -32,6 +32,13 @@ const report_section_t report_sections[] = {
      "   AND ($2::text IS NULL OR np.platform = $2)"
      " WHERE n.status <> 'offboarded' AND ($1::text IS NULL OR n.tenant_id = $1)"
      "   AND ($3::text IS NULL OR n.scenario_id = $3) AND ($4::timestamptz IS NULL OR true)"},
+    {"scenarios", "numbers by scenario",
+     "SELECT s.id AS scenario, s.name_zh, s.check_interval::text AS cycle, count(n.number) AS"
+     " numbers FROM scenarios s LEFT JOIN numbers n ON n.scenario_id = s.id"
+     "   AND n.status <> 'offboarded' AND ($1::text IS NULL OR n.tenant_id = $1)"
+     "   AND ($3::text IS NULL OR n.scenario_id = $3)"
+     " WHERE ($2::text IS NULL OR true) AND ($4::timestamptz IS NULL OR true)"
+     " GROUP BY s.id, s.name_zh, s.check_interval ORDER BY s.check_interval"},
     {"mark_rate", "mark rate per tenant and day (harassment, fraud, agency; target < 3%)",
      "SELECT tenant_id AS tenant, to_char(day, 'YYYY-MM-DD') AS day, sum(checks) AS checks,"
      " sum(marked) AS marked, round(100.0 * sum(marked) / sum(checks), 2) AS mark_rate_pct"

@@ -214,7 +214,8 @@ static int chart_svg(nt_buf_t *b, const char *id, const chart_t *c, bool stacked
         }
         /* bars: grouped side by side, or stacked */
         double slot = plot_w / c->nx;
-        double bw = stacked ? slot * 0.6 : slot * 0.8 / c->ns;
+        double group = stacked ? fmin(slot * 0.6, 72) : fmin(slot * 0.8, 56.0 * c->ns);
+        double bw = stacked ? group : group / c->ns;
         for (int x = 0; rc == NT_OK && x < c->nx; x++) {
             if (isnan(c->v[s][x]))
                 continue;
@@ -222,7 +223,7 @@ static int chart_svg(nt_buf_t *b, const char *id, const chart_t *c, bool stacked
             if (stacked)
                 for (int p = 0; p < s; p++)
                     base += isnan(c->v[p][x]) ? 0 : c->v[p][x];
-            double px = L + slot * x + (stacked ? slot * 0.2 : slot * 0.1 + bw * s);
+            double px = L + slot * x + (slot - group) / 2 + (stacked ? 0 : bw * s);
             double h = plot_h * c->v[s][x] / ymax;
             double py = T + plot_h * (1 - base / ymax) - h;
             rc = nt_buf_printf(b,
