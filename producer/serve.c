@@ -53,6 +53,9 @@ typedef struct serve_s {
     uint64_t requests[MAX_OPS][6]; /* by operation and status class (index status / 100) */
     uint64_t rejected[REJ_N];
     uint64_t feedback_stored, feedback_dropped;
+    pthread_mutex_t fleet_mu; /* guards fleet and fleet_at_ms */
+    nt_buf_t fleet;           /* fleet gauges from PostgreSQL, rendered */
+    int64_t fleet_at_ms;      /* when (monotonic); refreshed at most once a minute */
 } serve_t;
 
 typedef struct req_s {
@@ -246,6 +249,65 @@ static enum MHD_Result on_arg(void *cls, enum MHD_ValueKind kind, const char *ke
 
 /* ------------------------------------------------------------ ops endpoints */
 
+/* Fleet gauges for the alert rules: each tenant's mark rate over the last 7
+ * days (report_mark_rate_daily) and the age of the oldest unfinished job.
+ * Queried at most once a minute whatever the scrape interval; under
+ * s->fleet_mu. */
+static void fleet_gauges(serve_t *s, nt_buf_t *out)
+{
+    int64_t now = nt_clock_mono_ms();
+    if (s->fleet_at_ms == 0 || now - s->fleet_at_ms > 60000) {
+        nt_err_t err;
+        nt_err_clear(&err);
+        nt_pg_t *pg = pool_get(s, &err);
+        PGresult *rates =
+            pg == NULL ? NULL
+                       : nt_pg_exec(pg,
+                                    "SELECT tenant_id, sum(checks), sum(marked)::float8 /"
+                                    " sum(checks) FROM report_mark_rate_daily"
+                                    " WHERE day >= date_trunc('day', now() - interval '7 days')"
+                                    " GROUP BY tenant_id ORDER BY tenant_id",
+                                    0, NULL, &err);
+        PGresult *age = pg == NULL ? NULL
+                                   : nt_pg_exec(pg,
+                                                "SELECT COALESCE(extract(epoch FROM now() -"
+                                                " min(created_at)), 0) FROM jobs"
+                                                " WHERE state IN ('queued', 'running', 'retrying')",
+                                                0, NULL, &err);
+        pool_put(s, pg);
+        nt_buf_reset(&s->fleet);
+        int rc = NT_OK;
+        if (rates != NULL) {
+            rc = nt_buf_puts(&s->fleet,
+                             "# HELP numtrust_tenant_mark_rate_ratio Share of a tenant's checks "
+                             "in the last 7 days that found a harassment, fraud or agency mark.\n"
+                             "# TYPE numtrust_tenant_mark_rate_ratio gauge\n");
+            for (int r = 0; rc == NT_OK && r < PQntuples(rates); r++)
+                rc = nt_buf_printf(&s->fleet, "numtrust_tenant_mark_rate_ratio{tenant=\"%s\"} %s\n",
+                                   PQgetvalue(rates, r, 0), PQgetvalue(rates, r, 2));
+            if (rc == NT_OK)
+                rc = nt_buf_puts(&s->fleet, "# HELP numtrust_tenant_checks_7d Checks of a "
+                                            "tenant's numbers in the last 7 days.\n"
+                                            "# TYPE numtrust_tenant_checks_7d gauge\n");
+            for (int r = 0; rc == NT_OK && r < PQntuples(rates); r++)
+                rc = nt_buf_printf(&s->fleet, "numtrust_tenant_checks_7d{tenant=\"%s\"} %s\n",
+                                   PQgetvalue(rates, r, 0), PQgetvalue(rates, r, 1));
+        }
+        if (age != NULL && rc == NT_OK)
+            rc = nt_buf_printf(&s->fleet,
+                               "# HELP numtrust_oldest_unfinished_job_seconds Age of the oldest "
+                               "job the ledger holds queued, running or retrying.\n"
+                               "# TYPE numtrust_oldest_unfinished_job_seconds gauge\n"
+                               "numtrust_oldest_unfinished_job_seconds %s\n",
+                               PQgetvalue(age, 0, 0));
+        PQclear(rates);
+        PQclear(age);
+        s->fleet_at_ms = now;
+    }
+    if (s->fleet.len > 0 && nt_buf_append(out, s->fleet.data, s->fleet.len) != NT_OK)
+        NT_WARN("metrics: fleet gauges dropped (out of memory)");
+}
+
 static enum MHD_Result serve_ops(serve_t *s, struct MHD_Connection *conn, const char *url)
 {
     const char *text = "text/plain; charset=utf-8";
@@ -307,6 +369,12 @@ static enum MHD_Result serve_ops(serve_t *s, struct MHD_Connection *conn, const 
             (unsigned long long)s->feedback_stored, (unsigned long long)s->feedback_dropped,
             s->npool);
     pthread_mutex_unlock(&s->mu);
+    if (rc == NT_OK) {
+        /* the database part outside the counters' lock, under its own */
+        pthread_mutex_lock(&s->fleet_mu);
+        fleet_gauges(s, &b);
+        pthread_mutex_unlock(&s->fleet_mu);
+    }
     enum MHD_Result r = rc == NT_OK
                             ? answer(conn, 200, "text/plain; version=0.0.4", b.data, b.len, NULL)
                             : answer(conn, 500, text, "render failed\n", 14, NULL);
@@ -650,6 +718,8 @@ int cmd_serve(cli_t *cli, int argc, char **argv)
     memset(&s, 0, sizeof(s));
     s.cli = cli;
     pthread_mutex_init(&s.mu, NULL);
+    pthread_mutex_init(&s.fleet_mu, NULL);
+    nt_buf_init(&s.fleet, 1024 * 1024);
     s.pool = calloc((size_t)cli->cfg.api_pg_pool, sizeof(*s.pool));
     s.limits = nt_strmap_new();
     s.arena = calloc(MAX_LIMITERS, sizeof(*s.arena));
@@ -683,6 +753,8 @@ out:
     free(s.pool);
     nt_strmap_free(s.limits); /* its values live in the arena */
     free(s.arena);
+    nt_buf_free(&s.fleet);
+    pthread_mutex_destroy(&s.fleet_mu);
     pthread_mutex_destroy(&s.mu);
     return rc;
 }
