@@ -190,5 +190,6 @@ if [ "$keep" = true ]; then
     echo
     echo "The stack is still running: eval \"\$(deploy/local/stack.sh env)\", then e.g."
     echo "  psql \"\$NUMTRUST_PG_CONNINFO\"   or   build/bin/numtrust-producer report"
-    echo "Stop it with: deploy/local/stack.sh down"
+    # the same settings the stack was started with, or `down` would look elsewhere
+    echo "Stop it with: NT_STATE_DIR=$NT_STATE_DIR NT_PG_PORT=$NT_PG_PORT NT_KAFKA_PORT=$NT_KAFKA_PORT NT_KAFKA_CONTROLLER_PORT=$NT_KAFKA_CONTROLLER_PORT NT_SIM_PORT=$NT_SIM_PORT deploy/local/stack.sh down"
 fi

@@ -9,7 +9,7 @@
 set -euo pipefail
 
 NT_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-NT_BUILD_DIR=${NT_BUILD_DIR:-$NT_REPO/build}
+NT_BUILD_DIR=$(realpath -m -- "${NT_BUILD_DIR:-$NT_REPO/build}")
 NT_BIN=$NT_BUILD_DIR/bin
 PRODUCER=$NT_BIN/numtrust-producer
 WORKER=$NT_BIN/numtrust-worker
@@ -61,6 +61,20 @@ nt_cleanup() {
     else
         log "kept $NT_TMP for inspection"
     fi
+}
+
+# nt_free_port: a TCP port below Linux's ephemeral range (32768-60999) that nothing on
+# this machine holds now (no listener, no client socket), for a server a test starts.
+nt_free_port() {
+    local port i
+    for ((i = 0; i < 200; i++)); do
+        port=$((10000 + RANDOM % 22000))
+        if [ -z "$(ss -Htan "sport = :$port" 2>/dev/null)" ]; then
+            echo "$port"
+            return 0
+        fi
+    done
+    fail "no free port below 32768 after 200 tries"
 }
 
 psqlv() { psql "$NUMTRUST_PG_CONNINFO" -X -A -t -q -v ON_ERROR_STOP=1 -c "$1"; }
