@@ -46,8 +46,8 @@ enum { NT_SURFACE_ANDROID = 0, NT_SURFACE_IOS = 1, NT_SURFACE_SEARCH = 2 };
 
 #define NT_MAX_MARKS      8          /* one per taxonomy type */
 #define NT_MARK_COUNT_MAX 1000000000 /* larger counts are a mapping error */
-#define NT_CERT_MAX  16
-#define NT_STATE_MAX 16
+#define NT_CERT_MAX       16
+#define NT_STATE_MAX      16
 
 typedef struct nt_mark_s {
     char type[NT_JOB_MARK_TYPE_MAX]; /* taxonomy type */

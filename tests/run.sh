@@ -24,7 +24,7 @@ usage: tests/run.sh [--no-stack] [--no-sim] [--no-sanitize] [--] [ctest argument
   6. the fuzzing smoke run: tests/fuzz/run.sh --seconds NT_FUZZ_SECONDS (10) per target
 
 Options:
-  --no-stack   no servers: only the unit tests (ctest -L unit)
+  --no-stack   no servers: only the unit tests and the lint step (ctest -L 'unit|lint')
   --no-sim     start PostgreSQL and Kafka but not the platform simulator
   --no-sanitize  skip the sanitizer build and its tests
   --no-fuzz      skip the fuzzing smoke run (NT_FUZZ_SECONDS per target, default 10)
@@ -144,7 +144,7 @@ main() {
         eval "$("$STACK" env)"
         "$STACK" env | sed 's/^/    /'
     else
-        ctest_args=(-L unit "${ctest_args[@]}")
+        ctest_args=(-L 'unit|lint' "${ctest_args[@]}")
     fi
 
     local rc=0

@@ -15,7 +15,7 @@ APT_PACKAGES=(
     postgresql postgresql-contrib
     docker-compose
     clang libclang-rt-14-dev clang-format
-    wrk kcat jq curl python3 procps iproute2 bc
+    wrk kcat jq curl python3 procps iproute2 bc shellcheck
 )
 
 usage() {

@@ -40,7 +40,7 @@ require_stack() {
 nt_setup() {
     require_stack
     local name=$1
-    NT_TEST_NAME=$name
+    export NT_TEST_NAME=$name # the tests' periods and names
     NT_TMP=$(mktemp -d "/tmp/nt-$name.XXXXXX")
     export NUMTRUST_TOPICS_PREFIX="it.$name.$$"
     export NUMTRUST_WORKER_GROUP_ID="it-$name-$$"
