@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # tests/lint.sh — the tree's lint step (ctest lint.*, run by tests/run.sh):
 #   format: every tracked .c/.h file is as .clang-format wants it (clang-format 14)
-#   shellcheck: every tracked .sh file passes shellcheck at severity warning (.shellcheckrc)
+#   scripts: every tracked .sh file passes the shell linter at severity warning (.shellcheckrc)
 # Prints each offending file and exits 1 when there is one; `tests/lint.sh fix-format`
 # reformats the tracked C files in place.
 set -euo pipefail
