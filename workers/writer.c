@@ -36,7 +36,7 @@ static const char sql_claim[] =
     "             ELSE j.attempts + 1 END, "
     "  state = CASE WHEN j.state IN ('done','failed','dead') THEN j.state ELSE 'running' END, "
     "  updated_at = now() "
-    "RETURNING id::text, attempts, state";
+    "RETURNING id::text, attempts, state, (SELECT nt_clock_offset_ms())";
 
 static const char sql_check[] =
     "WITH r AS ("
@@ -152,11 +152,11 @@ static const char sql_appeal_status[] =
     "                 ELSE a.decided_at END"
     "  FROM r WHERE a.platform = r.platform AND a.ticket = r.ticket"
     "    AND a.state NOT IN ('approved', 'rejected') AND a.updated_at <= r.checked_at"
-    "  RETURNING a.number, a.platform, a.mark_type, a.state, a.job_id"
+    "  RETURNING a.number, a.platform, a.mark_type, a.state, a.job_id, a.decided_at"
     "), mk AS ("
     "  UPDATE marks m SET state = CASE WHEN ap.state = 'approved' THEN 'cleared'"
     "                                  ELSE 'disputed' END,"
-    "    cleared_at = CASE WHEN ap.state = 'approved' THEN now() ELSE m.cleared_at END"
+    "    cleared_at = CASE WHEN ap.state = 'approved' THEN ap.decided_at ELSE m.cleared_at END"
     "  FROM ap WHERE ap.state IN ('approved', 'rejected') AND m.number = ap.number"
     "    AND m.platform = ap.platform AND m.type = ap.mark_type AND m.appeal_job = ap.job_id"
     ")"
@@ -824,6 +824,9 @@ static void finish_ok(writer_t *wr, PGresult *res)
                 NT_ERROR("writer: out of memory");
         }
         int rows = PQntuples(res);
+        /* numtrust time's offset, for the domain times this worker stamps */
+        if (rows > 0 && PQnfields(res) > 3)
+            nt_clock_set_offset_ms(strtoll(PQgetvalue(res, 0, 3), NULL, 10));
         for (int r = 0; r < rows; r++) {
             wjob_t *job = nt_strmap_del(wr->idmap, PQgetvalue(res, r, 0));
             if (job == NULL)
