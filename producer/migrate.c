@@ -5,6 +5,11 @@
  * its own transaction together with its row in schema_migrations, while a
  * session advisory lock keeps concurrent migrators out. An applied file whose
  * checksum changed is an error: history is never rewritten in place.
+ *
+ * A number reserved for one piece of work may hold several files, lettered
+ * NNNa_name.sql, NNNb_name.sql: they apply after NNN_ and before NNN+1, and
+ * are recorded as version 100000 + 26 * NNN + letter (a = 0), so plain
+ * versions (1 to 99999) keep the numbers they always had.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -22,7 +27,8 @@
 #define MAX_MIGRATIONS   1000
 
 typedef struct mfile_s {
-    int version;
+    int version; /* as recorded in schema_migrations */
+    int order;   /* NNN * 27 + (letter: 1 + letter index, else 0) */
     char name[256];
 } mfile_t;
 
@@ -49,7 +55,7 @@ static const char *sql_dir(const cli_t *cli, char *buf, size_t bufsz)
 static int mfile_cmp(const void *a, const void *b)
 {
     const mfile_t *x = a, *y = b;
-    return x->version - y->version;
+    return x->order - y->order;
 }
 
 static int read_file(const char *path, nt_buf_t *b)
@@ -98,7 +104,8 @@ int cmd_migrate(cli_t *cli, int argc, char **argv)
             printf("usage: numtrust-producer migrate [--dir DIR]\n\n"
                    "Applies the migrations NNN_name.sql found in DIR (default: sql_dir, now %s)\n"
                    "that are not yet recorded in schema_migrations, in order, each in one\n"
-                   "transaction, under an advisory lock. Safe to run from several places.\n",
+                   "transaction, under an advisory lock. Safe to run from several places.\n"
+                   "Lettered files (005a_x.sql, 005b_y.sql) apply after 005_ and before 006_.\n",
                    dir);
             return 0;
         }
@@ -124,20 +131,26 @@ int cmd_migrate(cli_t *cli, int argc, char **argv)
             continue;
         char *end = NULL;
         long v = strtol(de->d_name, &end, 10);
+        int letter = -1;
+        if (end != de->d_name && *end >= 'a' && *end <= 'z')
+            letter = *end++ - 'a';
         if (end == de->d_name || *end != '_' || v <= 0 || v > 99999) {
-            fprintf(stderr, "numtrust-producer migrate: %s/%s: name must be NNN_name.sql\n", dir,
-                    de->d_name);
+            fprintf(stderr,
+                    "numtrust-producer migrate: %s/%s: name must be NNN_name.sql or "
+                    "NNNa_name.sql\n",
+                    dir, de->d_name);
             goto out;
         }
         if (nfiles == MAX_MIGRATIONS || len >= sizeof(files[0].name))
             goto out;
-        files[nfiles].version = (int)v;
+        files[nfiles].version = letter < 0 ? (int)v : 100000 + 26 * (int)v + letter;
+        files[nfiles].order = (int)v * 27 + letter + 1;
         memcpy(files[nfiles].name, de->d_name, len + 1);
         nfiles++;
     }
     qsort(files, nfiles, sizeof(*files), mfile_cmp);
     for (size_t i = 1; i < nfiles; i++) {
-        if (files[i].version == files[i - 1].version) {
+        if (files[i].order == files[i - 1].order) {
             fprintf(stderr, "numtrust-producer migrate: %s and %s share version %d\n",
                     files[i - 1].name, files[i].name, files[i].version);
             goto out;

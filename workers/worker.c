@@ -649,7 +649,7 @@ static void on_answer(nt_worker_t *w, wjob_t *job, nt_op_t op, const nt_answer_t
 {
     nt_err_t err;
     nt_err_clear(&err);
-    job->result_ms = nt_clock_wall_ms();
+    job->result_ms = nt_clock_domain_ms(); /* numtrust time: checked_at, pushed_at, filed_at */
     switch (ans->outcome) {
     case NT_OUTCOME_OK:
         break;
