@@ -15,7 +15,7 @@ NT_KAFKA_PORT="${NT_KAFKA_PORT:-29092}"
 NT_KAFKA_CONTROLLER_PORT="${NT_KAFKA_CONTROLLER_PORT:-29093}"
 NT_SIM_PORT="${NT_SIM_PORT:-28080}"
 NT_SIM_SEED="${NT_SIM_SEED:-42}"
-NT_SIM_CONFIG="${NT_SIM_CONFIG:-}"
+NT_SIM_CONFIG="${NT_SIM_CONFIG-$NT_REPO/deploy/local/sim.json}" # set it empty for none
 NT_SIM_HMAC_KEY="${NT_SIM_HMAC_KEY:-sim-key}"
 NT_SIM_HMAC_SECRET="${NT_SIM_HMAC_SECRET:-sim-secret}"
 NT_SIM_BEARER_TOKEN="${NT_SIM_BEARER_TOKEN:-sim-token}"
@@ -55,7 +55,8 @@ Settings (environment):
   NT_KAFKA_CONTROLLER_PORT  Kafka KRaft controller port (default 29093)
   NT_SIM_PORT               simulator port (default 28080)
   NT_SIM_SEED               simulator seed (default 42)
-  NT_SIM_CONFIG             simulator config file (optional)
+  NT_SIM_CONFIG             simulator config file (default deploy/local/sim.json: every
+                            platform of deploy/local/platforms.json; empty for none)
   NT_SIM_HMAC_KEY, NT_SIM_HMAC_SECRET, NT_SIM_BEARER_TOKEN
                             credentials the simulator accepts (sim-key, sim-secret, sim-token)
   NT_BUILD_DIR              build tree holding bin/numtrust-platform-sim (default <repo>/build)

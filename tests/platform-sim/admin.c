@@ -110,12 +110,17 @@ static int a_truth(admin_call_t *call)
     NT_EMIT(rc, nt_buf_json_str(out, number, strlen(number)));
     NT_EMIT(rc, nt_buf_printf(out, ",\"cert_status\":\"%s\",\"trust_score\":%d,\"labels\":{",
                               nt_sim_cert_name(st.cert), st.trust));
-    NT_EMIT(rc, nt_buf_puts(out, "\"android\":"));
-    NT_EMIT(rc, nt_buf_json_str(out, st.label, ll));
-    NT_EMIT(rc, nt_buf_puts(out, ",\"ios\":"));
-    NT_EMIT(rc, nt_buf_json_str(out, st.label, ll));
-    NT_EMIT(rc, nt_buf_puts(out, ",\"search\":"));
-    NT_EMIT(rc, nt_buf_json_str(out, st.label, ll));
+    /* only the surfaces this platform shows a label on */
+    static const char *const surfaces[] = {"android", "ios", "search"};
+    unsigned shown_on = nt_sim_scope_surfaces(sim, scope);
+    bool first = true;
+    for (size_t i = 0; i < NT_ARRAY_LEN(surfaces); i++) {
+        if (!(shown_on & (1u << i)))
+            continue;
+        NT_EMIT(rc, nt_buf_printf(out, "%s\"%s\":", first ? "" : ",", surfaces[i]));
+        NT_EMIT(rc, nt_buf_json_str(out, st.label, ll));
+        first = false;
+    }
     NT_EMIT(rc, nt_buf_puts(out, "},\"marks\":"));
     NT_EMIT(rc, marks_json(out, &st, shown));
     NT_EMIT(rc, nt_buf_puts(out, ",\"all_marks\":"));

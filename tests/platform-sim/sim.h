@@ -122,9 +122,12 @@ void nt_sim_set_speed(nt_sim_t *sim, double speed);
 int nt_sim_scope(nt_sim_t *sim, const char *name);
 const char *nt_sim_scope_name(const nt_sim_t *sim, int scope);
 
-/* The dialect ('a', 'b', 'c') a scope is bound to, 0 while unbound. */
+/* The dialect ('a' to 'd') a scope is bound to, 0 while unbound. */
 char nt_sim_scope_dialect(const nt_sim_t *sim, int scope);
 void nt_sim_scope_bind(nt_sim_t *sim, int scope, char dialect);
+
+/* The surfaces (NT_SIM_SURF_* bits) the scope shows labels on. */
+unsigned nt_sim_scope_surfaces(const nt_sim_t *sim, int scope);
 
 /* The state of (scope, number) now. number must be valid E.164. Returns 0. */
 int nt_sim_state(nt_sim_t *sim, int scope, const char *number, nt_sim_state_t *st);
