@@ -10,7 +10,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "adapter.h"
+#include "platforms.h"
 #include "config.h"
 #include "err.h"
 #include "pg.h"

@@ -1,0 +1,72 @@
+/*
+ * platforms.h — the platforms registry (docs/platforms.md).
+ *
+ * A platform is data: base URL, auth, one request template and one response
+ * mapping per operation, value maps into numtrust's vocabulary, error
+ * classes, rate limit and timeouts, all loaded from platforms.json and
+ * validated here, once, before anything connects. The worker and the
+ * producer read it through the accessors below; building a request and
+ * mapping an answer is the adapter's (adapter.h).
+ */
+#ifndef NT_PLATFORMS_H
+#define NT_PLATFORMS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "err.h"
+
+typedef enum {
+    NT_OP_CHECK = 0,
+    NT_OP_CHECK_BATCH,
+    NT_OP_TAG_UPDATE,
+    NT_OP_APPEAL_SUBMIT,
+    NT_OP_APPEAL_STATUS,
+} nt_op_t;
+
+#define NT_OP_N 5
+
+typedef enum {
+    NT_OUTCOME_OK = 0,
+    NT_OUTCOME_RETRYABLE,
+    NT_OUTCOME_RATE_LIMITED, /* retryable, and the platform wants us slower */
+    NT_OUTCOME_PERMANENT,
+    NT_OUTCOME_AUTH, /* permanent: credentials are wrong */
+} nt_outcome_t;
+
+#define NT_OUTCOME_N 5
+
+typedef struct nt_platforms_s nt_platforms_t;
+typedef struct nt_platform_s nt_platform_t;
+
+/* Loads and validates a platforms file; ${NAME} in strings is replaced from
+ * the environment and the auth variables must be set.
+ * @returns a new set; free with nt_platforms_free(). NULL on failure with err
+ * naming the file, platform, key and value. */
+nt_platforms_t *nt_platforms_load(const char *file, nt_err_t *err);
+
+/* The same from text in memory; origin names it in messages. */
+nt_platforms_t *nt_platforms_parse(const char *text, size_t len, const char *origin, nt_err_t *err);
+
+void nt_platforms_free(nt_platforms_t *ps);
+
+size_t nt_platforms_count(const nt_platforms_t *ps);
+const nt_platform_t *nt_platforms_at(const nt_platforms_t *ps, size_t i);
+/* NULL when no platform has this id. */
+const nt_platform_t *nt_platforms_find(const nt_platforms_t *ps, const char *id);
+
+const char *nt_platform_id(const nt_platform_t *p);
+const char *nt_platform_name(const nt_platform_t *p);
+const char *nt_platform_dialect(const nt_platform_t *p);
+bool nt_platform_has_op(const nt_platform_t *p, nt_op_t op);
+/* Numbers per batched check call, 0 without a check_batch operation. */
+int nt_platform_batch_max(const nt_platform_t *p);
+double nt_platform_qps(const nt_platform_t *p); /* 0: unlimited */
+int nt_platform_burst(const nt_platform_t *p);
+/* Index of p in its set (stable; for per-platform arrays). */
+size_t nt_platform_index(const nt_platform_t *p);
+
+const char *nt_op_name(nt_op_t op);
+const char *nt_outcome_name(nt_outcome_t outcome);
+
+#endif
