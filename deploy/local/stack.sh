@@ -19,6 +19,7 @@ NT_SIM_CONFIG="${NT_SIM_CONFIG-$NT_REPO/deploy/local/sim.json}" # set it empty f
 NT_SIM_HMAC_KEY="${NT_SIM_HMAC_KEY:-sim-key}"
 NT_SIM_HMAC_SECRET="${NT_SIM_HMAC_SECRET:-sim-secret}"
 NT_SIM_BEARER_TOKEN="${NT_SIM_BEARER_TOKEN:-sim-token}"
+NT_SIM_CALLBACK_SECRET="${NT_SIM_CALLBACK_SECRET:-sim-callback-secret}"
 NT_BUILD_DIR="${NT_BUILD_DIR:-$NT_REPO/build}"
 NT_KAFKA_HEAP="${NT_KAFKA_HEAP:--Xmx512m -Xms256m}"
 NT_STACK_TIMEOUT="${NT_STACK_TIMEOUT:-60}" # seconds to wait for a component to answer
@@ -59,6 +60,7 @@ Settings (environment):
                             platform of deploy/local/platforms.json; empty for none)
   NT_SIM_HMAC_KEY, NT_SIM_HMAC_SECRET, NT_SIM_BEARER_TOKEN
                             credentials the simulator accepts (sim-key, sim-secret, sim-token)
+  NT_SIM_CALLBACK_SECRET    key of the simulator's signed callbacks (sim-callback-secret)
   NT_BUILD_DIR              build tree holding bin/numtrust-platform-sim (default <repo>/build)
   NT_KAFKA_HEAP             broker heap flags (default "-Xmx512m -Xms256m")
   NT_STACK_TIMEOUT          seconds to wait for a component to answer (default 60)
@@ -536,7 +538,7 @@ start_sim() {
     mkdir -p "$SDIR"
     local t0
     t0="$(date +%s.%N)"
-    export NT_SIM_HMAC_KEY NT_SIM_HMAC_SECRET NT_SIM_BEARER_TOKEN # the credentials it accepts
+    export NT_SIM_HMAC_KEY NT_SIM_HMAC_SECRET NT_SIM_BEARER_TOKEN NT_SIM_CALLBACK_SECRET
     spawn sim "$SDIR/sim.log" "$SDIR" "$bin" "${args[@]}"
     local deadline=$((SECONDS + NT_STACK_TIMEOUT))
     until sim_answers; do
@@ -643,6 +645,7 @@ cmd_env() {
         NT_SIM_HMAC_KEY "$NT_SIM_HMAC_KEY"
         NT_SIM_HMAC_SECRET "$NT_SIM_HMAC_SECRET"
         NT_SIM_BEARER_TOKEN "$NT_SIM_BEARER_TOKEN"
+        NT_SIM_CALLBACK_SECRET "$NT_SIM_CALLBACK_SECRET"
         # so that `stack.sh restart-kafka` etc. from a test reach this same stack
         NT_STACK "$NT_STACK"
         NT_STATE_DIR "$STATE"

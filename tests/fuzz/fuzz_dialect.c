@@ -69,6 +69,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     setenv("NT_SIM_HMAC_KEY", "fuzz-key", 1);
     setenv("NT_SIM_HMAC_SECRET", "fuzz-secret", 1);
     setenv("NT_SIM_BEARER_TOKEN", "fuzz-token", 1);
+    setenv("NT_SIM_CALLBACK_SECRET", "fuzz-callback-secret", 1);
     const char *file = getenv("NT_FUZZ_PLATFORMS");
     if (file == NULL || file[0] == '\0')
         file = NT_FUZZ_PLATFORMS_FILE;

@@ -544,6 +544,9 @@ int nt_sim_tag_update(nt_sim_t *sim, int scope, const char *number, const char *
         sim->counters.duplicate_side_effects++;
     snprintf(ovl->pending, sizeof(ovl->pending), "%s", label);
     ovl->pending_eff_ms = now + (int64_t)sim->scopes[scope].params.tag_delay_s * 1000;
+    t->review_ms = now;
+    t->decide_ms = ovl->pending_eff_ms; /* the label shows from then on */
+    t->approved = true;
     ovl->has_pending = true;
     ovl->pending_has_key = key != NULL;
     ovl->pending_key = kh;
@@ -607,6 +610,23 @@ int nt_sim_appeal_status(nt_sim_t *sim, int scope, const char *ticket, nt_appeal
     if (t == NULL || !t->appeal)
         return NT_ENOENT;
     *status = ticket_status(t, nt_sim_now(sim));
+    return NT_OK;
+}
+
+int nt_sim_ticket_info(nt_sim_t *sim, int scope, const char *ticket, nt_sim_ticket_info_t *info)
+{
+    ticket_key_t tk = {scope, ticket};
+    const ticket_t *t = nt_htab_get(&sim->tickets, ticket_hash(sim, scope, ticket), ticket_eq, &tk);
+    if (t == NULL)
+        return NT_ENOENT;
+    info->appeal = t->appeal;
+    info->type = t->type;
+    snprintf(info->number, sizeof(info->number), "%s", t->number);
+    info->submit_ms = t->submit_ms;
+    info->review_ms = t->review_ms;
+    info->decide_ms = t->decide_ms;
+    info->approved = t->approved;
+    info->status = t->appeal ? ticket_status(t, nt_sim_now(sim)) : NT_APPEAL_SUBMITTED;
     return NT_OK;
 }
 

@@ -39,6 +39,15 @@ static const conf_key_t keys[] = {
     {"credentials.hmac_secret", T_STR, 0, 0, false, true, F(hmac_secret)},
     {"credentials.max_skew_s", T_INT, 0, 86400 * 365, false, false, F(max_skew_s)},
     {"credentials.bearer_token", T_STR, 0, 0, false, true, F(bearer_token)},
+    {"credentials.callback_secret", T_STR, 0, 0, false, true, F(callback_secret)},
+    {"callbacks.url", T_STR, 0, 0, true, false, F(callback_url)},
+    {"callbacks.rate_lost", T_DOUBLE, 0, 1, true, false, F(cb_rate_lost)},
+    {"callbacks.rate_duplicate", T_DOUBLE, 0, 1, true, false, F(cb_rate_duplicate)},
+    {"callbacks.rate_reorder", T_DOUBLE, 0, 1, true, false, F(cb_rate_reorder)},
+    {"callbacks.rate_late", T_DOUBLE, 0, 1, true, false, F(cb_rate_late)},
+    {"callbacks.rate_forged", T_DOUBLE, 0, 1, true, false, F(cb_rate_forged)},
+    {"callbacks.late_ms", T_INT, 0, 3600000, true, false, F(cb_late_ms)},
+    {"callbacks.retries", T_INT, 0, 10, true, false, F(cb_retries)},
     {"latency.base_ms", T_INT, 0, 600000, true, false, F(latency_base_ms)},
     {"latency.jitter_ms", T_INT, 0, 600000, true, false, F(latency_jitter_ms)},
     {"latency.tail_rate", T_DOUBLE, 0, 1, true, false, F(latency_tail_rate)},
@@ -81,6 +90,9 @@ void nt_simconf_defaults(nt_simconf_t *conf)
     snprintf(conf->hmac_secret, sizeof(conf->hmac_secret), "sim-secret");
     conf->max_skew_s = 300;
     snprintf(conf->bearer_token, sizeof(conf->bearer_token), "sim-token");
+    snprintf(conf->callback_secret, sizeof(conf->callback_secret), "sim-callback-secret");
+    conf->cb_late_ms = 3000;
+    conf->cb_retries = 3;
     conf->rate_retry_after_s = 1;
     conf->clock_speed = 1.0;
     conf->clock_start_ms = nt_clock_days_from_civil(2026, 1, 1) * 86400000LL;
@@ -472,6 +484,8 @@ int nt_simconf_load_env(nt_simconf_t *conf, nt_err_t *err)
         {"NT_SIM_HMAC_KEY", "credentials.hmac_key"},
         {"NT_SIM_HMAC_SECRET", "credentials.hmac_secret"},
         {"NT_SIM_BEARER_TOKEN", "credentials.bearer_token"},
+        {"NT_SIM_CALLBACK_SECRET", "credentials.callback_secret"},
+        {"NT_SIM_CALLBACK_URL", "callbacks.url"},
     };
     for (size_t i = 0; i < NT_ARRAY_LEN(vars); i++) {
         const char *v = getenv(vars[i].var);
@@ -513,7 +527,13 @@ int nt_simconf_validate(const nt_simconf_t *conf, const char *origin, nt_err_t *
                               "appeal_in_review_after_s (%d)",
                               origin, i, p->id, decided, in_review);
     }
-    if (conf->hmac_key[0] == '\0' || conf->hmac_secret[0] == '\0' || conf->bearer_token[0] == '\0')
+    if (conf->callback_url[0] != '\0' && strncmp(conf->callback_url, "http://", 7) != 0 &&
+        strncmp(conf->callback_url, "https://", 8) != 0)
+        return nt_err_set(err, NT_EINVAL, false,
+                          "%s: key \"callbacks.url\": value \"%s\" is not an http(s) URL", origin,
+                          conf->callback_url);
+    if (conf->hmac_key[0] == '\0' || conf->hmac_secret[0] == '\0' ||
+        conf->bearer_token[0] == '\0' || conf->callback_secret[0] == '\0')
         return nt_err_set(err, NT_EINVAL, false, "%s: credentials must not be empty", origin);
     if (nt_simconf_parse_listen(conf->listen, host, sizeof(host), &port) != NT_OK)
         return nt_err_set(err, NT_EINVAL, false,

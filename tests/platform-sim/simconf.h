@@ -49,7 +49,18 @@ typedef struct nt_simconf_s {
     char hmac_key[128];
     char hmac_secret[256]; /* secret */
     int max_skew_s;
-    char bearer_token[256]; /* secret */
+    char bearer_token[256];    /* secret */
+    char callback_secret[256]; /* secret: signs dialect D's callbacks */
+
+    /* dialect D's callbacks (docs/simulator.md, Callbacks) */
+    char callback_url[256]; /* "" = none; {platform} is replaced by the scope */
+    double cb_rate_lost;
+    double cb_rate_duplicate;
+    double cb_rate_reorder;
+    double cb_rate_late;
+    double cb_rate_forged;
+    int cb_late_ms;
+    int cb_retries;
 
     int latency_base_ms;
     int latency_jitter_ms;
