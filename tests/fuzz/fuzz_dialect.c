@@ -19,7 +19,7 @@
 #include "job.h"
 
 #ifndef NT_FUZZ_DIALECT
-#error "NT_FUZZ_DIALECT must name the dialect (\"a\", \"b\" or \"c\")"
+#error "NT_FUZZ_DIALECT must name the dialect (\"a\" to \"d\")"
 #endif
 #ifndef NT_FUZZ_PLATFORMS_FILE
 #define NT_FUZZ_PLATFORMS_FILE "deploy/local/platforms.json"
