@@ -175,6 +175,7 @@ int enqueue_run(cli_t *cli, const char *kind_name, const enqueue_filter_t *f, bo
         goto out;
     }
     int64_t now = nt_clock_wall_ms();
+    uint64_t no_api = 0;
     for (;;) {
         if (*cli->stop) {
             fprintf(stderr, "numtrust-producer enqueue: interrupted\n");
@@ -223,6 +224,16 @@ int enqueue_run(cli_t *cli, const char *kind_name, const enqueue_filter_t *f, bo
                 extra = job.ticket;
                 break;
             }
+            /* no API for this operation (a manual platform): skip, counted */
+            static const nt_op_t ops[] = {NT_OP_CHECK, NT_OP_TAG_UPDATE, NT_OP_APPEAL_SUBMIT,
+                                          NT_OP_APPEAL_STATUS};
+            const nt_platforms_t *ps = cli_platforms(cli);
+            const nt_platform_t *pl = ps ? nt_platforms_find(ps, job.platform) : NULL;
+            if (pl != NULL && (unsigned)job.type < NT_ARRAY_LEN(ops) &&
+                !nt_platform_has_op(pl, ops[job.type])) {
+                no_api++;
+                continue;
+            }
             nt_job_make_id(&job, extra, job_period);
             if (nt_job_validate(&job, &err) != NT_OK) {
                 fprintf(stderr, "numtrust-producer enqueue: skipping a row: %s\n", err.msg);
@@ -253,6 +264,9 @@ int enqueue_run(cli_t *cli, const char *kind_name, const enqueue_filter_t *f, bo
                (unsigned long long)st.failed,
                strcmp(kind->name, "check-due") == 0 ? "per scenario cycle" : period,
                (double)(nt_clock_mono_ms() - t0) / 1000.0);
+    if (no_api > 0)
+        printf("enqueue %s: %llu rows skipped: their platform has no API for it (manual)\n",
+               kind->name, (unsigned long long)no_api);
     if (frc != NT_OK) {
         fprintf(stderr, "numtrust-producer enqueue: %s\n", err.msg);
         goto out;

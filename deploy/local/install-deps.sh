@@ -11,7 +11,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 APT_PACKAGES=(
     build-essential cmake ninja-build pkg-config git
-    librdkafka-dev libpq-dev libcurl4-openssl-dev libcjson-dev libssl-dev
+    librdkafka-dev libpq-dev libcurl4-openssl-dev libcjson-dev libssl-dev libxml2-dev
     postgresql postgresql-contrib
     docker-compose
     clang libclang-rt-14-dev clang-format

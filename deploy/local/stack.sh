@@ -15,10 +15,11 @@ NT_KAFKA_PORT="${NT_KAFKA_PORT:-29092}"
 NT_KAFKA_CONTROLLER_PORT="${NT_KAFKA_CONTROLLER_PORT:-29093}"
 NT_SIM_PORT="${NT_SIM_PORT:-28080}"
 NT_SIM_SEED="${NT_SIM_SEED:-42}"
-NT_SIM_CONFIG="${NT_SIM_CONFIG:-}"
+NT_SIM_CONFIG="${NT_SIM_CONFIG-$NT_REPO/deploy/local/sim.json}" # set it empty for none
 NT_SIM_HMAC_KEY="${NT_SIM_HMAC_KEY:-sim-key}"
 NT_SIM_HMAC_SECRET="${NT_SIM_HMAC_SECRET:-sim-secret}"
 NT_SIM_BEARER_TOKEN="${NT_SIM_BEARER_TOKEN:-sim-token}"
+NT_SIM_CALLBACK_SECRET="${NT_SIM_CALLBACK_SECRET:-sim-callback-secret}"
 NT_BUILD_DIR="${NT_BUILD_DIR:-$NT_REPO/build}"
 # a relative build dir means the caller's directory, not the one a component runs in
 NT_BUILD_DIR="$(realpath -m -- "$NT_BUILD_DIR")"
@@ -57,9 +58,11 @@ Settings (environment):
   NT_KAFKA_CONTROLLER_PORT  Kafka KRaft controller port (default 29093)
   NT_SIM_PORT               simulator port (default 28080)
   NT_SIM_SEED               simulator seed (default 42)
-  NT_SIM_CONFIG             simulator config file (optional)
+  NT_SIM_CONFIG             simulator config file (default deploy/local/sim.json: every
+                            platform of deploy/local/platforms.json; empty for none)
   NT_SIM_HMAC_KEY, NT_SIM_HMAC_SECRET, NT_SIM_BEARER_TOKEN
                             credentials the simulator accepts (sim-key, sim-secret, sim-token)
+  NT_SIM_CALLBACK_SECRET    key of the simulator's signed callbacks (sim-callback-secret)
   NT_BUILD_DIR              build tree holding bin/numtrust-platform-sim (default <repo>/build)
   NT_KAFKA_HEAP             broker heap flags (default "-Xmx512m -Xms256m")
   NT_STACK_TIMEOUT          seconds to wait for a component to answer (default 60)
@@ -572,7 +575,7 @@ start_sim() {
     mkdir -p "$SDIR"
     local t0
     t0="$(date +%s.%N)"
-    export NT_SIM_HMAC_KEY NT_SIM_HMAC_SECRET NT_SIM_BEARER_TOKEN # the credentials it accepts
+    export NT_SIM_HMAC_KEY NT_SIM_HMAC_SECRET NT_SIM_BEARER_TOKEN NT_SIM_CALLBACK_SECRET # the credentials it accepts and signs with
     local mark
     mark="$(log_size "$SDIR/sim.log")"
     spawn sim "$SDIR/sim.log" "$SDIR" "$bin" "${args[@]}"
@@ -683,6 +686,7 @@ cmd_env() {
         NT_SIM_HMAC_KEY "$NT_SIM_HMAC_KEY"
         NT_SIM_HMAC_SECRET "$NT_SIM_HMAC_SECRET"
         NT_SIM_BEARER_TOKEN "$NT_SIM_BEARER_TOKEN"
+        NT_SIM_CALLBACK_SECRET "$NT_SIM_CALLBACK_SECRET"
         # so that `stack.sh restart-kafka` etc. from a test reach this same stack
         NT_STACK "$NT_STACK"
         NT_STATE_DIR "$STATE"

@@ -95,6 +95,12 @@ DELETE FROM numbers WHERE number LIKE :'like';
 SQL
 }
 
+# all_platforms [FILE]: the ids of every platform in the platforms file, comma-separated.
+all_platforms() {
+    python3 -c 'import json, sys; print(",".join(p["id"] for p in json.load(open(sys.argv[1]))["platforms"]))' \
+        "${1:-$NUMTRUST_PLATFORMS_FILE}"
+}
+
 # gen_fleet N PREFIX [PLATFORMS] -> CSV path; numbers are +86<PREFIX>...
 gen_fleet() {
     local n=$1 prefix=$2 platforms=${3:-baidu,tencent,qihoo360}
