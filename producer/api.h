@@ -12,6 +12,7 @@
 #include <cjson/cJSON.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "buf.h"
 #include "cli.h"
@@ -32,6 +33,7 @@ typedef struct api_ctx_s {
     size_t raw_len;
     const char *content_type; /* of raw; may be NULL */
     const char *source;       /* the caller's address ("cli" for the CLI) */
+    int64_t domain_now_ms;    /* numtrust time, when an operation needs it */
     /* the answer */
     int status;   /* HTTP status; 200 unless set */
     nt_buf_t out; /* JSON text (or HTML when html is set) */

@@ -51,11 +51,12 @@ static bool is_kind(const char *s)
     return false;
 }
 
+/* "active": the schedule's window is open in numtrust time (nt_now(), 005a) */
 #define SCHEDULE_JSON                                                                              \
     "json_build_object('id', ls.id, 'number', ls.number, 'platform', ls.platform, 'kind',"         \
     " ls.kind, 'label', ls.label, 'event_start', ls.event_start, 'event_end', ls.event_end,"       \
     " 'lead', ls.lead::text, 'priority', ls.priority, 'live_from', ls.event_start - ls.lead,"      \
-    " 'active', now() >= ls.event_start - ls.lead AND (ls.event_end IS NULL OR now() < "           \
+    " 'active', nt_now() >= ls.event_start - ls.lead AND (ls.event_end IS NULL OR nt_now() < "     \
     "ls.event_end))"
 
 int api_schedules_list(api_ctx_t *c)
@@ -82,8 +83,8 @@ int api_schedules_list(api_ctx_t *c)
         " JOIN numbers n ON n.number = ls.number"
         " WHERE ($1::text IS NULL OR n.tenant_id = $1) AND ($2::text IS NULL OR ls.number = $2)"
         "   AND ($3::text IS NULL OR ls.kind = $3)"
-        "   AND ($4::bool IS NULL OR $4::bool = (now() >= ls.event_start - ls.lead"
-        "        AND (ls.event_end IS NULL OR now() < ls.event_end)))"
+        "   AND ($4::bool IS NULL OR $4::bool = ((SELECT nt_now()) >= ls.event_start - ls.lead"
+        "        AND (ls.event_end IS NULL OR (SELECT nt_now()) < ls.event_end)))"
         " ORDER BY ls.id LIMIT $5::int) x",
         5, p, NULL);
 }
@@ -624,7 +625,7 @@ static int event_rows(api_ctx_t *c, rows_t *rows, vevent_t *ev, const char *def_
         if (count < 1)
             return api_fail(c, 400, "RRULE", "%sfield RRULE: COUNT=%s", where, v);
     }
-    int64_t until = INT64_MAX, now = nt_clock_wall_ms();
+    int64_t until = INT64_MAX, now = c->domain_now_ms;
     int64_t horizon = now + horizon_days * 86400000LL;
     if (rrule_get(ev->rrule, "UNTIL", v, sizeof(v)) != NULL) {
         bool ud;
@@ -794,6 +795,17 @@ int api_schedules_import(api_ctx_t *c)
         api_fail(c, 500, NULL, "out of memory");
         goto out;
     }
+    /* numtrust time (nt_now()): what "in the past" means for recurrences */
+    nt_err_t err;
+    nt_err_clear(&err);
+    PGresult *res =
+        nt_pg_exec(c->pg, "SELECT (extract(epoch FROM nt_now()) * 1000)::bigint", 0, NULL, &err);
+    if (res == NULL) {
+        api_fail(c, 503, NULL, "%s", err.msg);
+        goto out;
+    }
+    c->domain_now_ms = atoll(PQgetvalue(res, 0, 0));
+    PQclear(res);
     const char *fmt = api_str(c, "format");
     bool ics =
         (fmt != NULL && strcmp(fmt, "ics") == 0) ||

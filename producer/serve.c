@@ -28,6 +28,7 @@
 #include <time.h>
 
 #include "api.h"
+#include "callbacks.h"
 #include "clock.h"
 #include "httpd.h"
 #include "log.h"
@@ -265,7 +266,7 @@ static void fleet_gauges(serve_t *s, nt_buf_t *out)
                        : nt_pg_exec(pg,
                                     "SELECT tenant_id, sum(checks), sum(marked)::float8 /"
                                     " sum(checks) FROM report_mark_rate_daily"
-                                    " WHERE day >= date_trunc('day', now() - interval '7 days')"
+                                    " WHERE day >= date_trunc('day', nt_now() - interval '7 days')"
                                     " GROUP BY tenant_id ORDER BY tenant_id",
                                     0, NULL, &err);
         PGresult *age = pg == NULL ? NULL
@@ -335,12 +336,14 @@ static enum MHD_Result serve_ops(serve_t *s, struct MHD_Connection *conn, const 
                            "# TYPE numtrust_api_requests_total counter\n",
                            NT_VERSION);
     pthread_mutex_lock(&s->mu);
-    for (size_t o = 0; rc == NT_OK && o < api_nops && o < MAX_OPS; o++) {
+    for (size_t o = 0; rc == NT_OK && o < MAX_OPS; o++) {
+        if (o >= api_nops && o != MAX_OPS - 1)
+            continue;
         for (int k = 1; rc == NT_OK && k < 6; k++) {
             if (s->requests[o][k] == 0)
                 continue;
             char op[64];
-            snprintf(op, sizeof(op), "%s", api_ops[o].cli);
+            snprintf(op, sizeof(op), "%s", o < api_nops ? api_ops[o].cli : "callbacks");
             for (char *c = op; *c; c++)
                 if (*c == ' ')
                     *c = '_';
@@ -382,7 +385,7 @@ static enum MHD_Result serve_ops(serve_t *s, struct MHD_Connection *conn, const 
     return r;
 }
 
-/* ------------------------------------------------------------ a request */
+/* ------------------------------------------------------------ callbacks */
 
 static void count_reject(serve_t *s, int why)
 {
@@ -390,6 +393,62 @@ static void count_reject(serve_t *s, int why)
     s->rejected[why]++;
     pthread_mutex_unlock(&s->mu);
 }
+
+
+static const char *cb_header(const void *hctx, const char *name)
+{
+    return MHD_lookup_connection_value((struct MHD_Connection *)(uintptr_t)hctx, MHD_HEADER_KIND,
+                                       name);
+}
+
+/* POST /v1/callbacks/{platform}: the platform proves itself by its signature
+ * (callbacks.c, P's module), not by a bearer token. */
+static enum MHD_Result serve_callback(serve_t *s, struct MHD_Connection *conn, const char *url,
+                                      req_t *rq)
+{
+    char platform[80];
+    const char *seg = url + strlen("/v1/callbacks/");
+    int wait_s = 1;
+    snprintf(platform, sizeof(platform), "%.*s", (int)strcspn(seg, "/"), seg);
+    if (rq->too_big) {
+        count_reject(s, REJ_TOO_BIG);
+        return answer_error(conn, 413, "body", NULL, "body larger than %zu bytes", rq->body.cap);
+    }
+    char key[96];
+    snprintf(key, sizeof(key), "c%s", platform);
+    if (!rate_take(s, key, s->cli->cfg.api_rate_per_s, s->cli->cfg.api_rate_burst, &wait_s)) {
+        char ra[16];
+        snprintf(ra, sizeof(ra), "%d", wait_s);
+        count_reject(s, REJ_RATE);
+        return answer_error(conn, 429, NULL, ra, "more than %d callbacks per second",
+                            s->cli->cfg.api_rate_per_s);
+    }
+    nt_err_t err;
+    nt_err_clear(&err);
+    nt_pg_t *pg = pool_get(s, &err);
+    if (pg == NULL)
+        return answer_error(conn, 503, NULL, "5", "database unavailable: %s", err.msg);
+    nt_buf_t out;
+    nt_buf_init(&out, 0);
+    nt_callback_req_t creq = {.platform = platform,
+                              .body = rq->body.data != NULL ? rq->body.data : "",
+                              .body_len = rq->body.len,
+                              .header = cb_header,
+                              .hctx = (const void *)conn};
+    int status = nt_callbacks_handle(s->cli->platforms, pg, &creq, nt_clock_wall_ms(), &out);
+    pool_put(s, pg);
+    enum MHD_Result r = answer(conn, status, "application/json", out.data ? out.data : "", out.len,
+                               status == 503 ? "5" : NULL);
+    NT_INFO("api POST /v1/callbacks/%s -> %d", platform, status);
+    pthread_mutex_lock(&s->mu);
+    if (status / 100 >= 1 && status / 100 <= 5)
+        s->requests[MAX_OPS - 1][status / 100]++;
+    pthread_mutex_unlock(&s->mu);
+    nt_buf_free(&out);
+    return r;
+}
+
+/* ------------------------------------------------------------ a request */
 
 static const char *client_addr(struct MHD_Connection *conn, char *buf, size_t bufsz)
 {
@@ -420,6 +479,8 @@ static enum MHD_Result dispatch(serve_t *s, struct MHD_Connection *conn, const c
     if (strcmp(method, "GET") == 0 && (strcmp(url, "/metrics") == 0 ||
                                        strcmp(url, "/healthz") == 0 || strcmp(url, "/readyz") == 0))
         return serve_ops(s, conn, url);
+    if (strcmp(method, "POST") == 0 && route_match("/v1/callbacks/{platform}", url, NULL))
+        return serve_callback(s, conn, url, rq);
 
     for (size_t o = 0; o < api_nops && op == NULL; o++) {
         if (!route_match(api_ops[o].path, url, NULL))
@@ -683,6 +744,8 @@ static void serve_usage(const cli_t *cli)
            cli->cfg.api_listen);
     for (size_t o = 0; o < api_nops; o++)
         printf("  %-6s %-30s %s\n", api_ops[o].method, api_ops[o].path, api_ops[o].help);
+    printf("  %-6s %-30s %s\n", "POST", "/v1/callbacks/{platform}",
+           "a platform's callback, signed with its callback secret (no token; callbacks.c)");
 }
 
 int cmd_serve(cli_t *cli, int argc, char **argv)
@@ -712,7 +775,7 @@ int cmd_serve(cli_t *cli, int argc, char **argv)
     sa.sin_port = htons((uint16_t)port);
     if (inet_pton(AF_INET, host, &sa.sin_addr) != 1)
         return cli_usage_error("serve", "key api.listen: \"%s\" is not an IPv4 address", host);
-    if (api_nops > MAX_OPS || cli_platforms(cli) == NULL)
+    if (api_nops >= MAX_OPS || cli_platforms(cli) == NULL)
         return 1;
 
     memset(&s, 0, sizeof(s));

@@ -41,7 +41,7 @@ CREATE TABLE feedback (
     platform     platform_id,
     message      text CHECK (message IS NULL OR char_length(message) <= 1000),
     source       text NOT NULL DEFAULT '',
-    received_at  timestamptz NOT NULL DEFAULT now()
+    received_at  timestamptz NOT NULL DEFAULT nt_now()  -- numtrust time, like checked_at
 );
 CREATE INDEX feedback_number ON feedback (number, received_at DESC);
 
@@ -63,7 +63,7 @@ SELECT f.number, count(*) AS reports_30d,
        count(*) FILTER (WHERE f.seen_mark IN ('harassment', 'fraud', 'agency')) AS mark_reports_30d,
        max(f.received_at) AS last_report_at
 FROM feedback f
-WHERE f.received_at > now() - interval '30 days'
+WHERE f.received_at > (SELECT nt_now()) - interval '30 days'
 GROUP BY f.number;
 
 -- The evidence an appeal of (number, platform, mark type) can cite from
@@ -76,7 +76,7 @@ RETURNS text LANGUAGE sql STABLE AS $$
         WHERE f.number = p_number
           AND (f.platform IS NULL OR f.platform = p_platform)
           AND (f.seen_mark IS NULL OR f.seen_mark = p_mark)
-          AND f.received_at > now() - interval '90 days')
+          AND f.received_at > nt_now() - interval '90 days')
     SELECT CASE WHEN (SELECT count(*) FROM r) = 0 THEN ''
            ELSE ' Callee reports: ' || (SELECT count(*) FROM r) || ' in the last 90 days'
                 || COALESCE(': ' || (SELECT string_agg(left(m.message, 200), ' | ')

@@ -120,7 +120,7 @@ for path, item in spec["paths"].items():
         if m in item:
             op = item[m]
             check("responses" in op and op["responses"], "openapi.yaml: %s %s has responses" % (m.upper(), path))
-            if path.startswith("/v1/"):
+            if path.startswith("/v1/"):  # the callbacks' line is in serve --help too
                 documented.add((m.upper(), path))
 help_text = subprocess.run([PRODUCER, "serve", "--help"], capture_output=True, text=True).stdout
 served = set()
@@ -132,6 +132,8 @@ for line in help_text.splitlines():
     if in_ops and line.strip():
         parts = line.split()
         served.add((parts[0], parts[1]))
+st, ans = call("POST", "/v1/callbacks/no-such-platform", None, {"ticket": "x"}, what="a callback, unsigned")
+check(st in (401, 404), "callbacks are mounted and refuse an unsigned call (%d)" % st)
 check(served == documented,
       "the server's operations are the documented ones (undocumented %s, not served %s)"
       % (sorted(served - documented), sorted(documented - served)))
