@@ -394,7 +394,6 @@ static void count_reject(serve_t *s, int why)
     pthread_mutex_unlock(&s->mu);
 }
 
-
 static const char *cb_header(const void *hctx, const char *name)
 {
     return MHD_lookup_connection_value((struct MHD_Connection *)(uintptr_t)hctx, MHD_HEADER_KIND,

@@ -16,9 +16,12 @@ num_a=$(psqlv "SELECT min(number) FROM numbers WHERE tenant_id = 'it-api-a' AND 
 num_b=$(psqlv "SELECT min(number) FROM numbers WHERE tenant_id = 'it-api-b' AND number LIKE '+86$pfx%'")
 
 token() { "$PRODUCER" token create --name "it-api-$1" --kind "$2" ${3:+--tenant "$3"} 2>/dev/null; }
-export NT_TOKEN_ADMIN=$(token admin-$$ admin) NT_TOKEN_A=$(token a-$$ tenant it-api-a)
-export NT_TOKEN_B=$(token b-$$ tenant it-api-b) NT_TOKEN_FB_A=$(token fb-$$ feedback it-api-a)
-export NT_TOKEN_REVOKED=$(token old-$$ tenant it-api-a)
+NT_TOKEN_ADMIN=$(token admin-$$ admin)
+NT_TOKEN_A=$(token a-$$ tenant it-api-a)
+NT_TOKEN_B=$(token b-$$ tenant it-api-b)
+NT_TOKEN_FB_A=$(token fb-$$ feedback it-api-a)
+NT_TOKEN_REVOKED=$(token old-$$ tenant it-api-a)
+export NT_TOKEN_ADMIN NT_TOKEN_A NT_TOKEN_B NT_TOKEN_FB_A NT_TOKEN_REVOKED
 "$PRODUCER" token revoke --name "it-api-old-$$" >/dev/null
 "$PRODUCER" token list | grep -c "it-api-" | grep -qx 5 || fail "token list does not show the 5 tokens"
 
