@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # An iCalendar campaign import (issue 11): the calendar's events become label
 # schedules of the numbers they name; a campaign goes live 7 days before its
-# start (the article's rule), so one starting in 6 days 23 hours is wanted
-# now and one starting in 7 days 1 hour is not; the tag pass then pushes the
-# live campaign's label. A yearly RRULE becomes one schedule per occurrence.
-# The same import through the CLI (`schedules import --file`).
-# (The virtual clock of issue 9 is not on main yet: the two events straddle
-# the 7-day line instead of moving time.)
+# start (the article's rule) and reverts after its end, on numtrust time
+# (`numtrust-producer clock`, moved with the simulator's clock and reset on
+# exit): not wanted 7 days 1 hour ahead, wanted and pushed 6 days 23 hours
+# ahead, the base label again after the end. A yearly RRULE becomes one
+# schedule per occurrence. The same import through the CLI
+# (`schedules import --file`).
 . "$(dirname "$0")/lib.sh"
 nt_setup apicalendar
 sim_reset
@@ -31,13 +31,20 @@ for _ in $(seq 1 50); do
 done
 [ -n "${port:-}" ] || fail "serve did not start"
 
+trap '"$PRODUCER" clock set --offset 0 --force >/dev/null; nt_cleanup' EXIT
 utc() { date -u -d "$1" +%Y%m%dT%H%M%SZ; }
+advance() { # DURATION SECONDS: numtrust time and the simulator's clock together
+    "$PRODUCER" clock advance "$1" >/dev/null
+    sim POST /admin/clock "{\"advance_s\":$2}" >/dev/null
+}
+wanted() { psqlv "SELECT string_agg(DISTINCT label, ',') FROM wanted_labels WHERE number = '$1'"; }
+base_x=$(psqlv "SELECT base_label FROM numbers WHERE number = '$x'")
 # a campaign calendar as calendars write it: CRLF, folded lines, DATE and DATE-TIME values
 printf '%s\r\n' "BEGIN:VCALENDAR" "VERSION:2.0" "PRODID:-//numtrust test//campaigns//ZH" \
-    "BEGIN:VEVENT" "UID:valentine-$$" "SUMMARY:情人节-玫瑰预订" "DTSTART:$(utc '+6 days 23 hours')" \
-    "DTEND:$(utc '+8 days')" "CATEGORIES:CAMPAIGN,PROMOTION" "X-NUMTRUST-NUMBERS:$x" "END:VEVENT" \
-    "BEGIN:VEVENT" "UID:spring-$$" "SUMMARY:春季新品-3月" " 特惠" "DTSTART:$(utc '+7 days 1 hour')" \
-    "DTEND:$(utc '+9 days')" "X-NUMTRUST-NUMBERS:$y" "END:VEVENT" \
+    "BEGIN:VEVENT" "UID:valentine-$$" "SUMMARY:情人节-玫瑰" " 预订" "DTSTART:$(utc '+10 days')" \
+    "DTEND:$(utc '+12 days')" "CATEGORIES:PROMOTION,CAMPAIGN" "X-NUMTRUST-NUMBERS:$x" "END:VEVENT" \
+    "BEGIN:VEVENT" "UID:expo-$$" "SUMMARY:展会接待-4月15日" "DTSTART;TZID=Asia/Shanghai:$(TZ=Asia/Shanghai date -d '+40 days' +%Y%m%dT090000)" \
+    "DTEND;TZID=Asia/Shanghai:$(TZ=Asia/Shanghai date -d '+40 days' +%Y%m%dT180000)" "X-NUMTRUST-NUMBERS:$y" "END:VEVENT" \
     "BEGIN:VEVENT" "UID:double11-$$" "SUMMARY:双11-折扣专线" "DTSTART;VALUE=DATE:$(date -u -d '+20 days' +%Y%m%d)" \
     "RRULE:FREQ=YEARLY;COUNT=3" "X-NUMTRUST-NUMBERS:$z" "END:VEVENT" "END:VCALENDAR" >"$NT_TMP/campaigns.ics"
 curl -sS -X POST -H "Authorization: Bearer $tok" -H 'Content-Type: text/calendar' \
@@ -45,25 +52,32 @@ curl -sS -X POST -H "Authorization: Bearer $tok" -H 'Content-Type: text/calendar
     tee "$NT_TMP/import.json"
 echo
 assert_eq "schedules imported (1 + 1 + 3 yearly occurrences)" "$(jq .imported "$NT_TMP/import.json")" 5
-assert_eq "the folded SUMMARY unfolded" \
-    "$(psqlv "SELECT label FROM label_schedules WHERE number = '$y'")" "春季新品-3月特惠"
-assert_eq "campaigns go live 7 days before their start" \
-    "$(psqlv "SELECT DISTINCT lead FROM label_schedules WHERE number IN ('$x', '$y')")" "7 days"
-assert_eq "the yearly campaign, one schedule a year" \
-    "$(psqlv "SELECT string_agg(to_char(event_start, 'MM-DD'), ',' ORDER BY event_start) FROM label_schedules WHERE number = '$z'" |
-        tr ',' '\n' | sort -u | wc -l) $(psqlv "SELECT count(*) FROM label_schedules WHERE number = '$z'")" "1 3"
-assert_eq "wanted now: the campaign starting in 6 d 23 h" \
-    "$(psqlv "SELECT DISTINCT label FROM wanted_labels WHERE number = '$x'")" "情人节-玫瑰预订"
-assert_eq "wanted now: not yet the one starting in 7 d 1 h" \
-    "$(psqlv "SELECT DISTINCT w.label = n.base_label FROM wanted_labels w JOIN numbers n USING (number) WHERE number = '$y'")" t
-curl -fsS -H "Authorization: Bearer $tok" "http://127.0.0.1:$port/v1/schedules?active=true" >"$NT_TMP/active.json"
-assert_eq "the API lists the live campaign as active" "$(jq -r '[.[] | .label] | join(",")' "$NT_TMP/active.json")" "情人节-玫瑰预订"
+assert_eq "the folded SUMMARY unfolded" "$(psqlv "SELECT label FROM label_schedules WHERE number = '$x'")" "情人节-玫瑰预订"
+assert_eq "a campaign goes live 7 days before its start" \
+    "$(psqlv "SELECT lead FROM label_schedules WHERE number = '$x'")" "7 days"
+assert_eq "the Shanghai 09:00 start in UTC" \
+    "$(psqlv "SELECT to_char(event_start AT TIME ZONE 'UTC', 'HH24:MI') FROM label_schedules WHERE number = '$y'")" "01:00"
+assert_eq "the yearly campaign: one schedule a year, same day" \
+    "$(psqlv "SELECT count(DISTINCT to_char(event_start, 'MM-DD')) || ' ' || count(*) FROM label_schedules WHERE number = '$z'")" "1 3"
+active() { curl -fsS -H "Authorization: Bearer $tok" "http://127.0.0.1:$port/v1/schedules?active=true&number=%2B${x#+}" | jq length; }
 
-# the tag pass pushes the live campaign's label, and nothing of the spring one
-"$PRODUCER" enqueue tag --prefix "+86$pfx" --period "t-$$" | grep enqueue
+assert_eq "10 days ahead: the base label is wanted" "$(wanted "$x")" "$base_x"
+advance 2d23h $((71 * 3600))
+assert_eq "7 days 1 hour ahead: still the base label" "$(wanted "$x")" "$base_x"
+assert_eq "7 days 1 hour ahead: the API lists it as not active" "$(active)" 0
+"$PRODUCER" enqueue tag --number "$x" --period "t0-$$" | grep enqueue
+wait_sql "SELECT count(*) FROM tag_updates WHERE number = '$x'" 2 60
+assert_eq "no push of the campaign before its lead" \
+    "$(psqlv "SELECT count(*) FROM tag_updates WHERE number = '$x' AND label = '情人节-玫瑰预订'")" 0
+advance 2h 7200
+assert_eq "6 days 23 hours ahead: the campaign is wanted" "$(wanted "$x")" "情人节-玫瑰预订"
+assert_eq "6 days 23 hours ahead: the API lists it as active" "$(active)" 1
+"$PRODUCER" enqueue tag --number "$x" --period "t1-$$" | grep enqueue
 wait_sql "SELECT count(*) FROM tag_updates WHERE number = '$x' AND label = '情人节-玫瑰预订'" 2 60
-assert_eq "no push of the campaign that is not live yet" \
-    "$(psqlv "SELECT count(*) FROM tag_updates WHERE label LIKE '春季新品%'")" 0
+log "ok: the campaign label was pushed on both platforms"
+advance 9d $((9 * 86400))
+assert_eq "after the event: the base label again" "$(wanted "$x")" "$base_x"
+"$PRODUCER" clock set --offset 0 --force >/dev/null
 
 # CLI parity: the same import and listing through numtrust-producer
 printf '%s\r\n' "BEGIN:VCALENDAR" "BEGIN:VEVENT" "SUMMARY:展会接待-4月15日" "DTSTART:$(utc '+30 days')" \
