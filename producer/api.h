@@ -110,6 +110,7 @@ int api_schedules_delete(api_ctx_t *c);
 int api_schedules_import(api_ctx_t *c);
 int api_marks_list(api_ctx_t *c);
 int api_appeals_list(api_ctx_t *c);
+int api_actions_list(api_ctx_t *c);
 int api_feedback_post(api_ctx_t *c);
 int api_feedback_list(api_ctx_t *c);
 int api_reports_get(api_ctx_t *c);

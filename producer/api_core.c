@@ -44,6 +44,8 @@ const api_op_t api_ops[] = {
      "marks (filters: number, platform, state, type)"},
     {"GET", "/v1/appeals", "appeals list", 0, api_appeals_list,
      "appeals (filters: number, platform, state)"},
+    {"GET", "/v1/action-items", "action-items list", 0, api_actions_list,
+     "the manual queue: tag updates and appeals a person files on a platform's web form"},
     {"POST", "/v1/feedback", "feedback post", API_OP_FEEDBACK | API_OP_WRITE, api_feedback_post,
      "public intake: a callee's report on a number (feedback token)"},
     {"GET", "/v1/feedback", "feedback list", 0, api_feedback_list,

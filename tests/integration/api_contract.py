@@ -263,6 +263,7 @@ check(lst is not None and len(lst) == 2, "schedules list: both schedules of the 
 call("DELETE", "/v1/schedules/%d" % si["ids"][0], A, expect=200)
 call("GET", "/v1/marks?number=" + q(NUM_A), A, expect=200)
 call("GET", "/v1/appeals?number=" + q(NUM_A), A, expect=200)
+call("GET", "/v1/action-items?state=open", A, expect=200)
 st, acc = call("POST", "/v1/feedback", FB, {"number": NUM_A, "seen_mark": "harassment",
                                             "message": "我是他们的客户", "reporter": "203.0.113.7"}, expect=202)
 st, acc2 = call("POST", "/v1/feedback", FB, {"number": NUM_B, "seen_mark": "harassment",
@@ -307,7 +308,8 @@ st, ans = call("POST", "/v1/schedules", B, {"number": NUM_A, "kind": "campaign",
                                             "event_start": "2030-01-01T00:00:00Z"}, what="B schedules A's")
 check(st == 400 and err_field(ans) == "number", "isolation: B cannot schedule A's number")
 for path in ("/v1/schedules?number=" + q(NUM_A), "/v1/marks?number=" + q(NUM_A),
-             "/v1/appeals?number=" + q(NUM_A), "/v1/feedback?number=" + q(NUM_A)):
+             "/v1/appeals?number=" + q(NUM_A), "/v1/feedback?number=" + q(NUM_A),
+             "/v1/action-items?number=" + q(NUM_A)):
     st, ans = call("GET", path, B, expect=200, what="B reads A's")
     check(ans == [], "isolation: %s is empty for B" % path.split("?")[0])
 for name in ("mark_rate", "labels", "feedback", "operations"):
