@@ -63,9 +63,11 @@ typedef struct wjob_s {
     int claim_attempts; /* writer's scratch while matching claim rows */
     char claim_state[12];
     bool key_held;
-    bool solo;      /* write alone: a batch containing it failed */
-    bool abandoned; /* its partition was revoked before it finished */
-    char *raw;      /* the message bytes, for the dead-letter topic */
+    bool solo;          /* write alone: a batch containing it failed */
+    int write_fails;    /* writer's scratch: transient failures of its single-row writes */
+    uint64_t write_seq; /* ... and its kind's commits counted at the last one */
+    bool abandoned;     /* its partition was revoked before it finished */
+    char *raw;          /* the message bytes, for the dead-letter topic */
     size_t raw_len;
     size_t raw_cap; /* raw's allocation, kept when the job is reused */
     char trace[64];

@@ -42,6 +42,7 @@
 #define BREAKER_OPEN_MAX_MS  60000
 #define BATCH_LINGER_MS      5
 #define REPRODUCE_DELAY_MS   1000
+#define REWRITE_DELAY_MS     5000 /* a dead letter PostgreSQL refused: written again */
 #define AUTH_LOG_INTERVAL_MS 60000
 #define RATE_LIMIT_FACTOR    4    /* deliveries allowed = this x job.max_attempts */
 #define LEASE_SECONDS        0.2  /* tokens asked per lease: this many seconds of qps */
@@ -157,6 +158,8 @@ struct nt_worker_s {
     bool fatal;
 
     jlist_t reproduce; /* jobs whose produce must be retried */
+    jlist_t rewrite;   /* dead letters whose row must be written again */
+    nt_timer_t rewrite_timer;
     wjob_t *free_jobs; /* finished jobs kept for reuse (at most max_inflight) */
     size_t nfree_jobs;
     nt_timer_t reproduce_timer;
@@ -1039,6 +1042,27 @@ static void reproduce_later(nt_worker_t *w, wjob_t *job)
         NT_ERROR("cannot arm the re-produce timer");
 }
 
+static void on_rewrite_timer(nt_loop_t *loop, void *arg)
+{
+    (void)loop;
+    nt_worker_t *w = arg;
+    jlist_t l = w->rewrite;
+    memset(&w->rewrite, 0, sizeof(w->rewrite));
+    wjob_t *job;
+    while ((job = jl_pop(&l)) != NULL)
+        writer_result(w->writer, job);
+}
+
+static void rewrite_later(nt_worker_t *w, wjob_t *job)
+{
+    job->solo = true;
+    jl_push(&w->rewrite, job);
+    if (!nt_loop_timer_is_armed(&w->rewrite_timer) &&
+        nt_loop_timer_start(w->loop, &w->rewrite_timer, REWRITE_DELAY_MS, on_rewrite_timer, w) !=
+            NT_OK)
+        NT_ERROR("cannot arm the rewrite timer");
+}
+
 /* Produces job to its destination: the dead-letter topic (ledger_state
  * "dead"), a retry tier ("retrying"), or tier 1 for a deferral (no ledger
  * state). The delivery report continues the job. */
@@ -1179,7 +1203,14 @@ static void on_claimed(void *arg, wjob_t *job, int attempts, const char *state, 
 {
     nt_worker_t *w = arg;
     if (attempts < 0) {
-        dead_path(w, job, error);
+        /* the ledger refused this job's row for good (a transient fault of
+         * the database never gets here: the writer waits it out). Not a
+         * reason to kill the job: record it as failed, with why, so that
+         * `numtrust-producer retry` can run it again once fixed. */
+        char reason[300];
+        snprintf(reason, sizeof(reason), "claim not writable: %s", error);
+        job->solo = true;
+        fail_job(w, job, reason);
         return;
     }
     job->attempts = attempts;
@@ -1207,12 +1238,17 @@ static void on_written(void *arg, wjob_t *job, const char *error)
         return;
     }
     if (job->wkind == WR_DEAD) {
-        /* the message is on the dead-letter topic already; only its row in
-         * PostgreSQL is missing */
+        /* The message is on the dead-letter topic already; its row in
+         * PostgreSQL is what `dead replay` and the ledger need, so the offset
+         * is not committed past it: write it again later, as long as it
+         * takes (the partition's commits wait; the log says why). */
         nt_log_ctx_t ctx;
         job_ctx(job, &ctx);
-        NT_LOG(NT_LOG_ERROR, &ctx, "dead letter not recorded in PostgreSQL: %s", error);
-        finish(w, job);
+        NT_LOG(NT_LOG_ERROR, &ctx,
+               "dead letter not recorded in PostgreSQL: %s; writing it again in %d ms (its "
+               "partition's offsets are not committed past it until then)",
+               error, REWRITE_DELAY_MS);
+        rewrite_later(w, job);
         return;
     }
     if (job->wkind == WR_LEDGER && strcmp(job->ledger_state, "failed") == 0) {
@@ -1729,6 +1765,7 @@ nt_worker_t *nt_worker_new(const nt_config_t *cfg, const nt_platforms_t *platfor
     w->stop = stop;
     w->cq_pipe[0] = w->cq_pipe[1] = w->pq_pipe[0] = w->pq_pipe[1] = -1;
     nt_loop_timer_init(&w->reproduce_timer);
+    nt_loop_timer_init(&w->rewrite_timer);
     if (cfg->worker_id[0]) {
         snprintf(w->worker_id, sizeof(w->worker_id), "%s", cfg->worker_id);
     } else {
@@ -1932,8 +1969,19 @@ void nt_worker_free(nt_worker_t *w)
     if (w->plats != NULL && w->loop != NULL)
         for (size_t i = 0; i < w->nplats; i++)
             nt_loop_timer_stop(w->loop, &w->plats[i].timer);
+    if (w->loop != NULL) {
+        nt_loop_timer_stop(w->loop, &w->reproduce_timer);
+        nt_loop_timer_stop(w->loop, &w->rewrite_timer);
+    }
     free(w->plats);
     nt_strmap_free(w->keys);
+    /* jobs waiting for a produce or a write again: abandoned too */
+    jlist_t *waiting[] = {&w->reproduce, &w->rewrite};
+    for (size_t i = 0; i < NT_ARRAY_LEN(waiting); i++) {
+        wjob_t *job;
+        while ((job = jl_pop(waiting[i])) != NULL)
+            job_free(job);
+    }
     while (w->free_jobs != NULL) {
         wjob_t *job = w->free_jobs;
         w->free_jobs = job->next;
