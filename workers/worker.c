@@ -1676,13 +1676,22 @@ static void on_ops_request(nt_httpd_t *srv, nt_httpd_req_t *req, void *arg)
         /* answered from the event loop itself: if this answers, it turns */
         nt_httpd_respond(req, 200, text, NULL, "ok\n", 3);
     } else if (strcmp(path, "/readyz") == 0) {
-        char body[160];
+        char body[200];
+        int64_t stall_ms = writer_stalled_ms(w->writer);
+        int64_t cstall_ms = writer_stalled_ms(w->claimer);
+        if (cstall_ms > stall_ms)
+            stall_ms = cstall_ms;
         const char *why = w->draining ? "draining"
                           : !writer_is_connected(w->writer) || !writer_is_connected(w->claimer)
                               ? "PostgreSQL not connected"
+                          : stall_ms >= (int64_t)w->cfg->worker_ready_stall_s * 1000
+                              ? "PostgreSQL commits nothing"
                           : assigned_partitions(w) == 0 ? "no partitions assigned"
                                                         : NULL;
-        int n = snprintf(body, sizeof(body), "%s\n", why ? why : "ready");
+        int n = why != NULL && stall_ms > 0
+                    ? snprintf(body, sizeof(body), "%s (writes waiting for %lld ms)\n", why,
+                               (long long)stall_ms)
+                    : snprintf(body, sizeof(body), "%s\n", why ? why : "ready");
         nt_httpd_respond(req, why ? 503 : 200, text, NULL, body, (size_t)n);
     } else {
         nt_httpd_respond(req, 404, text, NULL, "not found\n", 10);
