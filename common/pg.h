@@ -2,10 +2,11 @@
  * pg.h — a PostgreSQL connection that comes back after failures.
  *
  * Wraps one libpq connection with its conninfo. Blocking helpers serve the
- * producer CLI; the worker's writer drives its own PGconn asynchronously on
- * its event loop (one statement at a time) and uses the SQLSTATE
- * classification below. Parameters are always passed as $n, never spliced
- * into SQL.
+ * producer CLI and the worker's start-up checks. The worker's writer
+ * (workers/writer.c) keeps its own non-blocking connections on the event
+ * loop, one statement in flight at a time (no pipeline mode), and acts on
+ * the SQLSTATE classification below. Parameters are always passed as $n,
+ * never spliced into SQL.
  */
 #ifndef NT_PG_H
 #define NT_PG_H

@@ -667,6 +667,9 @@ static void done_claim(writer_t *wr, PGresult *res, wlist_t *batch)
             NT_ERROR("writer: out of memory");
     }
     int rows = PQntuples(res);
+    /* numtrust time's offset, for the domain times this worker stamps */
+    if (rows > 0 && PQnfields(res) > 3)
+        nt_clock_set_offset_ms(strtoll(PQgetvalue(res, 0, 3), NULL, 10));
     for (int r = 0; r < rows; r++) {
         wjob_t *job = nt_strmap_del(wr->idmap, PQgetvalue(res, r, 0));
         if (job == NULL)

@@ -24,7 +24,7 @@ static const char wsql_claim[] =
     "             ELSE j.attempts + 1 END, "
     "  state = CASE WHEN j.state IN ('done','failed','dead') THEN j.state ELSE 'running' END, "
     "  updated_at = now() "
-    "RETURNING id::text, attempts, state";
+    "RETURNING id::text, attempts, state, (SELECT nt_clock_offset_ms())";
 
 /* check: result row, observed state, marks (opened, re-opened, cleared),
  * ledger done. $1 job ids, $2 numbers, $3 platforms, $4 checked_at,
@@ -159,11 +159,11 @@ static const char wsql_appeal_status[] =
     "                 ELSE a.decided_at END"
     "  FROM r WHERE a.platform = r.platform AND a.ticket = r.ticket"
     "    AND a.state NOT IN ('approved', 'rejected') AND a.updated_at <= r.checked_at"
-    "  RETURNING a.number, a.platform, a.mark_type, a.state, a.job_id"
+    "  RETURNING a.number, a.platform, a.mark_type, a.state, a.job_id, a.decided_at"
     "), mk AS ("
     "  UPDATE marks m SET state = CASE WHEN ap.state = 'approved' THEN 'cleared'"
     "                                  ELSE 'disputed' END,"
-    "    cleared_at = CASE WHEN ap.state = 'approved' THEN now() ELSE m.cleared_at END"
+    "    cleared_at = CASE WHEN ap.state = 'approved' THEN ap.decided_at ELSE m.cleared_at END"
     "  FROM ap WHERE ap.state IN ('approved', 'rejected') AND m.number = ap.number"
     "    AND m.platform = ap.platform AND m.type = ap.mark_type AND m.appeal_job = ap.job_id"
     ")"
