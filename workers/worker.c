@@ -171,8 +171,8 @@ struct nt_worker_s {
 static void dispatch(nt_worker_t *w, wjob_t *job);
 static void start_job(nt_worker_t *w, wjob_t *job);
 static void finish(nt_worker_t *w, wjob_t *job);
-static void fail_job(nt_worker_t *w, wjob_t *job, const char *reason);
-static void dead_path(nt_worker_t *w, wjob_t *job, const char *reason);
+static void fail_job(nt_worker_t *w, wjob_t *job, const char *eclass, const char *reason);
+static void dead_path(nt_worker_t *w, wjob_t *job, const char *eclass, const char *reason);
 static void plat_pump(nt_worker_t *w, plat_t *ps);
 static void produce_job(nt_worker_t *w, wjob_t *job);
 
@@ -503,12 +503,14 @@ static void finish(nt_worker_t *w, wjob_t *job)
     window_check(w);
 }
 
-static void fail_job(nt_worker_t *w, wjob_t *job, const char *reason)
+/* Records job as failed: eclass (WJ_EC_*) says why, for `retry --class`. */
+static void fail_job(nt_worker_t *w, wjob_t *job, const char *eclass, const char *reason)
 {
     nt_log_ctx_t ctx;
     job_ctx(job, &ctx);
     NT_LOG(NT_LOG_INFO, &ctx, "job failed: %s", reason);
     job->wkind = WR_LEDGER;
+    job->eclass = eclass;
     snprintf(job->ledger_state, sizeof(job->ledger_state), "failed");
     nt_buf_copy_str(job->error, sizeof(job->error), reason);
     count_outcome(w, job, NT_METRIC_FAILED);
@@ -566,11 +568,11 @@ static void dispatch(nt_worker_t *w, wjob_t *job)
     nt_err_t err;
     nt_err_clear(&err);
     if (job->verdict == NT_JOB_VERDICT_POISON) {
-        dead_path(w, job, job->error);
+        dead_path(w, job, WJ_EC_POISON, job->error);
         return;
     }
     if (job->verdict == NT_JOB_VERDICT_INVALID) {
-        fail_job(w, job, job->error);
+        fail_job(w, job, WJ_EC_INVALID, job->error);
         return;
     }
     job->platform = nt_platforms_find(w->platforms, job->job.platform);
@@ -578,7 +580,7 @@ static void dispatch(nt_worker_t *w, wjob_t *job)
         char reason[160];
         snprintf(reason, sizeof(reason), "field platform: \"%s\" is not a configured platform",
                  job->job.platform);
-        fail_job(w, job, reason);
+        fail_job(w, job, WJ_EC_CONFIG, reason);
         return;
     }
     static const nt_op_t ops[NT_JOB_NTYPES] = {NT_OP_CHECK, NT_OP_TAG_UPDATE, NT_OP_APPEAL_SUBMIT,
@@ -587,7 +589,7 @@ static void dispatch(nt_worker_t *w, wjob_t *job)
         char reason[160];
         snprintf(reason, sizeof(reason), "platform %s has no %s operation", job->job.platform,
                  nt_op_name(ops[job->job.type]));
-        fail_job(w, job, reason);
+        fail_job(w, job, WJ_EC_CONFIG, reason);
         return;
     }
     if (key_acquire(w, job))
@@ -663,7 +665,8 @@ static void on_answer(nt_worker_t *w, wjob_t *job, nt_op_t op, const nt_answer_t
         return;
     case NT_OUTCOME_AUTH:
     case NT_OUTCOME_PERMANENT:
-        fail_job(w, job, ans->reason);
+        fail_job(w, job, ans->outcome == NT_OUTCOME_AUTH ? WJ_EC_AUTH : WJ_EC_REJECTED,
+                 ans->reason);
         return;
     }
     int rc = NT_OK;
@@ -693,7 +696,7 @@ static void on_answer(nt_worker_t *w, wjob_t *job, nt_op_t op, const nt_answer_t
     if (rc != NT_OK) {
         char reason[300];
         snprintf(reason, sizeof(reason), "mapping: %s", err.msg);
-        fail_job(w, job, reason);
+        fail_job(w, job, WJ_EC_MAPPING, reason);
         return;
     }
     count_outcome(w, job, NT_METRIC_OK);
@@ -786,7 +789,7 @@ static void on_call_done(const nt_http_result_t *res, void *arg)
         if (sts == NULL ||
             nt_adapter_map_batch(ps->p, root, c->numbers, c->njobs, sts, &err) != NT_OK) {
             for (size_t i = 0; i < c->njobs; i++)
-                fail_job(w, c->jobs[i], sts == NULL ? "out of memory" : err.msg);
+                fail_job(w, c->jobs[i], WJ_EC_MAPPING, sts == NULL ? "out of memory" : err.msg);
         } else {
             for (size_t i = 0; i < c->njobs; i++) {
                 nt_answer_t item = ans;
@@ -838,6 +841,7 @@ static void start_call(nt_worker_t *w, plat_t *ps, nt_op_t op, wjob_t **jobs, si
     const nt_job_t *j = &jobs[0]->job;
     nt_adapter_req_t req = {
         .job_id = j->id,
+        .idempotency_key = nt_job_idempotency_key(j),
         .number = op == NT_OP_CHECK_BATCH ? NULL : j->number,
         .numbers = op == NT_OP_CHECK_BATCH ? c->numbers : NULL,
         .nnumbers = op == NT_OP_CHECK_BATCH ? n : 0,
@@ -849,7 +853,7 @@ static void start_call(nt_worker_t *w, plat_t *ps, nt_op_t op, wjob_t **jobs, si
     if (nt_adapter_build(ps->p, op, &req, nt_clock_wall_ms() / 1000, &hc, &c->url, &c->body,
                          &err) != NT_OK) {
         for (size_t i = 0; i < n; i++)
-            fail_job(w, jobs[i], err.msg);
+            fail_job(w, jobs[i], WJ_EC_REQUEST, err.msg);
         probe_abandoned(ps, c);
         call_put(w, c);
         return;
@@ -1097,7 +1101,7 @@ static void produce_job(nt_worker_t *w, wjob_t *job)
         topic = tier->topic;
         if (nt_job_encode(&next, &value) != NT_OK) {
             nt_buf_free(&value);
-            dead_path(w, job, "cannot encode the retry envelope");
+            dead_path(w, job, WJ_EC_REQUEST, "cannot encode the retry envelope");
             return;
         }
     }
@@ -1138,7 +1142,7 @@ static void retry_path(nt_worker_t *w, wjob_t *job, const char *reason, int64_t 
         snprintf(why, sizeof(why), "max attempts (%d) reached after %d deliveries; last error: %s",
                  w->cfg->job_max_attempts, job->job.attempt + 1, reason);
         job->refund = 0;
-        dead_path(w, job, why);
+        dead_path(w, job, WJ_EC_ATTEMPTS, why);
         return;
     }
     const nt_kafka_tier_t *tier = nt_kafka_tier_for(&w->topics, spent > 0 ? spent : 1);
@@ -1149,18 +1153,20 @@ static void retry_path(nt_worker_t *w, wjob_t *job, const char *reason, int64_t 
     NT_LOG(NT_LOG_DEBUG, &ctx, "retry in %lld ms via %s: %s", (long long)delay, tier->topic,
            reason);
     job->wkind = WR_LEDGER;
+    job->eclass = NULL;
     snprintf(job->ledger_state, sizeof(job->ledger_state), "retrying");
     nt_buf_copy_str(job->error, sizeof(job->error), reason);
     count_outcome(w, job, NT_METRIC_RETRIED);
     produce_job(w, job);
 }
 
-static void dead_path(nt_worker_t *w, wjob_t *job, const char *reason)
+static void dead_path(nt_worker_t *w, wjob_t *job, const char *eclass, const char *reason)
 {
     nt_log_ctx_t ctx;
     job_ctx(job, &ctx);
     NT_LOG(NT_LOG_WARN, &ctx, "dead letter: %s", reason);
     job->wkind = WR_DEAD;
+    job->eclass = eclass;
     snprintf(job->ledger_state, sizeof(job->ledger_state), "dead");
     nt_buf_copy_str(job->error, sizeof(job->error), reason);
     count_outcome(w, job, NT_METRIC_DEAD);
@@ -1210,7 +1216,7 @@ static void on_claimed(void *arg, wjob_t *job, int attempts, const char *state, 
         char reason[300];
         snprintf(reason, sizeof(reason), "claim not writable: %s", error);
         job->solo = true;
-        fail_job(w, job, reason);
+        fail_job(w, job, WJ_EC_UNWRITABLE, reason);
         return;
     }
     job->attempts = attempts;
@@ -1224,7 +1230,7 @@ static void on_claimed(void *arg, wjob_t *job, int attempts, const char *state, 
         char why[200];
         snprintf(why, sizeof(why), "max attempts (%d) reached before this call (attempt %d)",
                  w->cfg->job_max_attempts, attempts);
-        dead_path(w, job, why);
+        dead_path(w, job, WJ_EC_ATTEMPTS, why);
         return;
     }
     plat_enqueue(w, job);
@@ -1252,14 +1258,14 @@ static void on_written(void *arg, wjob_t *job, const char *error)
         return;
     }
     if (job->wkind == WR_LEDGER && strcmp(job->ledger_state, "failed") == 0) {
-        dead_path(w, job, error);
+        dead_path(w, job, WJ_EC_UNWRITABLE, error);
         return;
     }
     /* record the failure instead of the result */
     char reason[300];
     snprintf(reason, sizeof(reason), "result not writable: %s", error);
     job->solo = true;
-    fail_job(w, job, reason);
+    fail_job(w, job, WJ_EC_UNWRITABLE, reason);
 }
 
 static void on_new_mark(void *arg, const char *number, const char *platform, const char *type,

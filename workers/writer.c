@@ -22,7 +22,7 @@
 #include "strmap.h"
 #include "writer_sql.h"
 
-#define NARRAYS              12 /* the most columns of any kind (writer_new checks) */
+#define NARRAYS              13 /* the most columns of any kind (writer_new checks) */
 #define RECONNECT_MAX_MS     5000
 #define WRITE_BACKOFF_MS     200  /* first wait after a transient failure */
 #define WRITE_BACKOFF_MAX_MS 2000 /* ... doubling up to this */
@@ -447,6 +447,25 @@ static int row_appeal_status(nt_pg_array_t *a, const wjob_t *job)
     return rc;
 }
 
+/* A failed or dead job's envelope (for `numtrust-producer retry`), NULL when
+ * its message could not be decoded into a job or it only waits for a
+ * retry. */
+static int add_envelope(nt_pg_array_t *a, const wjob_t *job)
+{
+    if (job->eclass == NULL || job->verdict != NT_JOB_VERDICT_OK)
+        return nt_pg_array_add_null(a);
+    nt_buf_t env;
+    nt_buf_init(&env, 0);
+    nt_job_t j = job->job;
+    j.attempt = 0;
+    j.not_before_ms = 0;
+    int rc = nt_job_encode(&j, &env);
+    if (rc == NT_OK)
+        rc = nt_pg_array_add(a, env.data, env.len);
+    nt_buf_free(&env);
+    return rc;
+}
+
 static int row_ledger(nt_pg_array_t *a, const wjob_t *job)
 {
     const nt_job_t *j = &job->job;
@@ -459,6 +478,8 @@ static int row_ledger(nt_pg_array_t *a, const wjob_t *job)
     ADD(nt_pg_array_add_str(&a[5], job->ledger_state));
     ADD(nt_pg_array_add_str(&a[6], job->error));
     ADD(nt_pg_array_add_int(&a[7], job->refund));
+    ADD(nt_pg_array_add_str(&a[8], job->eclass));
+    ADD(add_envelope(&a[9], job));
     return rc;
 }
 
@@ -477,6 +498,8 @@ static int row_dead(nt_pg_array_t *a, const wjob_t *job)
     ADD(nt_pg_array_add_str(&a[8], j->number));
     ADD(nt_pg_array_add_str(&a[9], j->platform));
     ADD(nt_pg_array_add_str(&a[10], tenant_of(j)));
+    ADD(nt_pg_array_add_str(&a[11], job->eclass));
+    ADD(add_envelope(&a[12], job));
     return rc;
 }
 #undef ADD
