@@ -80,6 +80,9 @@ static const centry_t config_table[] = {
      "bound the real concurrency."},
     {"worker.metrics_listen", CT_STR, "", 0, 0, false, F(worker_metrics_listen),
      "host:port for /metrics, /healthz, /readyz; empty: off."},
+    {"worker.ready_stall_s", CT_INT, "10", 1, 3600, false, F(worker_ready_stall_s),
+     "/readyz answers 503 once results have waited this long without a write committing "
+     "(database frozen, locked, read-only or full)."},
     {"worker.appeal_fast_path", CT_BOOL, "true", 0, 0, false, F(worker_appeal_fast_path),
      "Enqueue an appeal as soon as a check finds a new mark of an appealed type."},
     {"worker.appeal_marks", CT_STR, "harassment,fraud,agency", 0, 0, false, F(worker_appeal_marks),

@@ -55,6 +55,7 @@ typedef struct nt_config_s {
     int worker_http_max_body;
     int worker_http_max_conns;
     char *worker_metrics_listen; /* "" = off */
+    int worker_ready_stall_s;    /* /readyz: writes stalled this long = not ready */
     bool worker_appeal_fast_path;
     char *worker_appeal_marks; /* mark types appealed automatically */
 

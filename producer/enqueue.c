@@ -115,8 +115,10 @@ static void enqueue_usage(FILE *fp)
           "Job ids are UUIDv5 of type, number, platform, subject and period; --period\n"
           "(default: today's UTC date; the current UTC hour for appeal-status) names the\n"
           "period, so the same selection in the same period never does work twice. Jobs\n"
-          "the ledger already knows (finished, or enqueued in the last hour) are skipped\n"
-          "unless --force.\n",
+          "the ledger already knows are skipped: finished ones always (`numtrust-producer\n"
+          "retry` re-runs failed and dead ones), ones enqueued in the last hour unless\n"
+          "--force. Jobs Kafka did not acknowledge are taken out of the ledger again, so\n"
+          "enqueuing again after a failure produces them at once.\n",
           fp);
 }
 
@@ -269,12 +271,17 @@ int enqueue_run(cli_t *cli, const char *kind_name, const enqueue_filter_t *f, bo
         *produced = st.produced;
     if (!quiet || st.produced > 0 || st.failed > 0)
         printf("enqueue %s: %llu selected, %llu produced, %llu delivered, %llu already known "
-               "(skipped), %llu failed; period %s; %.1f s\n",
+               "(skipped), %llu finished (skipped), %llu failed; period %s; %.1f s\n",
                kind->name, (unsigned long long)st.offered, (unsigned long long)st.produced,
                (unsigned long long)st.delivered, (unsigned long long)st.skipped,
-               (unsigned long long)st.failed,
+               (unsigned long long)st.finished, (unsigned long long)st.failed,
                strcmp(kind->name, "check-due") == 0 ? "per scenario cycle" : period,
                (double)(nt_clock_mono_ms() - t0) / 1000.0);
+    if (force && st.finished > 0)
+        printf("enqueue %s: %llu finished jobs not produced: --force never runs a finished job "
+               "again (a worker would drop it); `numtrust-producer retry` re-runs failed and "
+               "dead ones, a new --period checks again\n",
+               kind->name, (unsigned long long)st.finished);
     if (no_api > 0)
         printf("enqueue %s: %llu rows skipped: their platform has no API for it (manual)\n",
                kind->name, (unsigned long long)no_api);

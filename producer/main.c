@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "retry.h"
 #include "log.h"
 
 static volatile sig_atomic_t stop_flag;
@@ -34,6 +35,7 @@ static const command_t commands[] = {
     {"enqueue", cmd_enqueue, "put check, tag, appeal or appeal-status jobs on Kafka"},
     {"report", cmd_report, "print the fleet's state: checks, marks, tags, appeals, jobs"},
     {"dead", cmd_dead, "list or replay dead-lettered jobs"},
+    {"retry", cmd_retry, "run failed and dead jobs again as new attempts (after a fix)"},
     {"run", cmd_run, "the reconciler daemon: enqueue due work every producer.interval_s"},
     {"clock", cmd_clock, "show or move numtrust time (nt_now()), for tests and demos"},
     {"serve", cmd_serve, "the control plane: HTTP JSON API, feedback intake, /metrics"},
