@@ -79,9 +79,12 @@ typedef struct wjob_s {
     int write_fails;    /* writer's scratch: transient failures of its single-row writes */
     uint64_t write_seq; /* ... and its kind's commits counted at the last one */
     bool abandoned;     /* its partition was revoked before it finished */
-    char *raw;          /* the message bytes, for the dead-letter topic */
+    char *raw;          /* the message bytes for the dead-letter topic: at most the
+                         * worker's dead-letter cap of them */
     size_t raw_len;
-    size_t raw_cap; /* raw's allocation, kept when the job is reused */
+    size_t raw_size;     /* the message's full size */
+    char raw_sha256[65]; /* SHA-256 of all its bytes (hex); "" until needed */
+    size_t raw_cap;      /* raw's allocation, kept when the job is reused */
     char trace[64];
 
     /* what to write */

@@ -22,9 +22,11 @@
 #include <unistd.h>
 
 #include <librdkafka/rdkafka.h>
+#include <openssl/evp.h>
 
 #include "buf.h"
 #include "clock.h"
+#include "hex.h"
 #include "http.h"
 #include "httpd.h"
 #include "kafka.h"
@@ -36,13 +38,16 @@
 #include "wjob.h"
 #include "writer.h"
 
-#define MAX_TOPICS           (3 + NT_KAFKA_MAX_TIERS)
-#define BREAKER_THRESHOLD    10
-#define BREAKER_OPEN_MS      5000
-#define BREAKER_OPEN_MAX_MS  60000
-#define BATCH_LINGER_MS      5
-#define REPRODUCE_DELAY_MS   1000
-#define REWRITE_DELAY_MS     5000 /* a dead letter PostgreSQL refused: written again */
+#define MAX_TOPICS          (3 + NT_KAFKA_MAX_TIERS)
+#define BREAKER_THRESHOLD   10
+#define BREAKER_OPEN_MS     5000
+#define BREAKER_OPEN_MAX_MS 60000
+#define BATCH_LINGER_MS     5
+#define REPRODUCE_DELAY_MS  1000
+#define REWRITE_DELAY_MS    5000
+#define DEAD_HEADROOM                                                                              \
+    8192 /* bytes a dead letter's key and headers may take */ /* a dead letter PostgreSQL refused: \
+                                                                 written again */
 #define AUTH_LOG_INTERVAL_MS 60000
 #define RATE_LIMIT_FACTOR    4    /* deliveries allowed = this x job.max_attempts */
 #define LEASE_SECONDS        0.2  /* tokens asked per lease: this many seconds of qps */
@@ -149,6 +154,7 @@ struct nt_worker_s {
     size_t nplats;
     call_t *call_pool;
 
+    size_t dead_cap;    /* most bytes of a message a dead letter carries */
     size_t outstanding; /* jobs alive */
     bool window_full;   /* not taking messages from librdkafka's queue */
     int64_t full_since_ms;
@@ -1067,6 +1073,30 @@ static void rewrite_later(nt_worker_t *w, wjob_t *job)
         NT_ERROR("cannot arm the rewrite timer");
 }
 
+/* SHA-256 of len bytes at p, as 64 hex digits (out: 65 bytes). */
+static void sha256_hex(const void *p, size_t len, char out[65])
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen = 0;
+    if (EVP_Digest(p, len, md, &mdlen, EVP_sha256(), NULL) != 1 || mdlen != 32) {
+        out[0] = '\0';
+        return;
+    }
+    nt_hex_encode(md, mdlen, out);
+}
+
+/* A dead letter the producer or the broker refused as too large (a topic
+ * whose max.message.bytes is below the cap): keep half of its bytes, so
+ * that it fits eventually; size and hash still say what it was. */
+static void shrink_dead_letter(wjob_t *job, rd_kafka_resp_err_t err)
+{
+    if (err != RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE || job->raw_len == 0)
+        return;
+    if (job->raw_len == job->raw_size && job->raw_sha256[0] == '\0')
+        sha256_hex(job->raw ? job->raw : "", job->raw_len, job->raw_sha256);
+    job->raw_len /= 2;
+}
+
 /* Produces job to its destination: the dead-letter topic (ledger_state
  * "dead"), a retry tier ("retrying"), or tier 1 for a deferral (no ledger
  * state). The delivery report continues the job. */
@@ -1080,18 +1110,25 @@ static void produce_job(nt_worker_t *w, wjob_t *job)
     job->state = WJ_PRODUCE;
 
     if (dead) {
-        char part[16], off[24], att[16];
+        char part[16], off[24], att[16], size[24];
         topic = w->topics.dead;
+        if (job->raw_sha256[0] == '\0')
+            sha256_hex(job->raw ? job->raw : "", job->raw_len, job->raw_sha256);
         snprintf(part, sizeof(part), "%d", (int)job->partition);
         snprintf(off, sizeof(off), "%lld", (long long)job->offset);
         snprintf(att, sizeof(att), "%d", job->attempts);
-        hdrs = rd_kafka_headers_new(6);
+        snprintf(size, sizeof(size), "%zu", job->raw_size);
+        hdrs = rd_kafka_headers_new(9);
         rd_kafka_header_add(hdrs, "source_topic", -1, job->topic, -1);
         rd_kafka_header_add(hdrs, "source_partition", -1, part, -1);
         rd_kafka_header_add(hdrs, "source_offset", -1, off, -1);
         rd_kafka_header_add(hdrs, "attempts", -1, att, -1);
         rd_kafka_header_add(hdrs, "error", -1, job->error, -1);
         rd_kafka_header_add(hdrs, "trace_id", -1, job->job.trace_id, -1);
+        rd_kafka_header_add(hdrs, "raw_size", -1, size, -1);
+        rd_kafka_header_add(hdrs, "raw_sha256", -1, job->raw_sha256, -1);
+        if (job->raw_len < job->raw_size)
+            rd_kafka_header_add(hdrs, "raw_truncated", -1, "true", -1);
     } else {
         nt_job_t next = job->job;
         if (job->wkind != WR_NONE || job->ledger_state[0] != '\0')
@@ -1121,6 +1158,8 @@ static void produce_job(nt_worker_t *w, wjob_t *job)
         nt_log_ctx_t ctx;
         job_ctx(job, &ctx);
         NT_LOG(NT_LOG_WARN, &ctx, "produce to %s: %s; trying again", topic, rd_kafka_err2str(err));
+        if (dead)
+            shrink_dead_letter(job, err);
         reproduce_later(w, job);
     }
 }
@@ -1193,6 +1232,8 @@ static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *rkm, void *opaque)
         job_ctx(job, &ctx);
         NT_LOG(NT_LOG_WARN, &ctx, "delivery to %s failed: %s; trying again",
                rd_kafka_topic_name(rkm->rkt), rd_kafka_err2str(rkm->err));
+        if (strcmp(job->ledger_state, "dead") == 0)
+            shrink_dead_letter(job, rkm->err);
         reproduce_later(w, job);
         return;
     }
@@ -1404,19 +1445,25 @@ static void handle_message(nt_worker_t *w, rd_kafka_message_t *rkm)
     job->partition = rkm->partition;
     job->offset = rkm->offset;
     job->t0_us = nt_clock_mono_us();
-    if (job->raw_cap < rkm->len || job->raw == NULL) {
-        size_t cap = rkm->len > 512 ? rkm->len : 512;
+    /* the bytes a dead letter would carry: at most dead_cap of them, and
+     * the hash of all of them when that is fewer */
+    size_t keep = rkm->len <= w->dead_cap ? rkm->len : w->dead_cap;
+    if (job->raw_cap < keep || job->raw == NULL) {
+        size_t cap = keep > 512 ? keep : 512;
         char *raw = realloc(job->raw, cap);
         if (raw != NULL) {
             job->raw = raw;
             job->raw_cap = cap;
         }
     }
-    if (job->raw != NULL && job->raw_cap >= rkm->len) {
-        if (rkm->len > 0)
-            memcpy(job->raw, rkm->payload, rkm->len);
-        job->raw_len = rkm->len;
+    if (job->raw != NULL && job->raw_cap >= keep) {
+        if (keep > 0)
+            memcpy(job->raw, rkm->payload, keep);
+        job->raw_len = keep;
     }
+    job->raw_size = rkm->len;
+    if (keep < rkm->len)
+        sha256_hex(rkm->payload, rkm->len, job->raw_sha256);
     nt_err_t err;
     nt_err_clear(&err);
     job->verdict =
@@ -1771,6 +1818,21 @@ static int ensure_buckets(nt_worker_t *w, nt_err_t *err)
     return rc;
 }
 
+/* A dead letter always fits: at most job.max_bytes of the message (anything
+ * longer was poison for its size alone), and room for the headers under the
+ * producer's message.max.bytes (librdkafka's default 1,000,000). */
+static size_t dead_letter_cap(const nt_config_t *cfg)
+{
+    long max_msg = 1000000;
+    const char *v = nt_config_kafka_get(cfg, "message.max.bytes");
+    if (v != NULL && strtol(v, NULL, 10) > 0)
+        max_msg = strtol(v, NULL, 10);
+    long cap = max_msg - DEAD_HEADROOM;
+    if (cap > cfg->job_max_bytes)
+        cap = cfg->job_max_bytes;
+    return cap < 1024 ? 1024 : (size_t)cap;
+}
+
 nt_worker_t *nt_worker_new(const nt_config_t *cfg, const nt_platforms_t *platforms,
                            volatile sig_atomic_t *stop, nt_err_t *err)
 {
@@ -1795,6 +1857,7 @@ nt_worker_t *nt_worker_new(const nt_config_t *cfg, const nt_platforms_t *platfor
     }
     if (nt_kafka_topics_init(&w->topics, cfg, err) != NT_OK)
         goto fail;
+    w->dead_cap = dead_letter_cap(cfg);
     w->topic_names[w->ntopics++] = w->topics.check;
     w->topic_names[w->ntopics++] = w->topics.tag;
     w->topic_names[w->ntopics++] = w->topics.appeal;

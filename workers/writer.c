@@ -22,7 +22,7 @@
 #include "strmap.h"
 #include "writer_sql.h"
 
-#define NARRAYS              13 /* the most columns of any kind (writer_new checks) */
+#define NARRAYS              15 /* the most columns of any kind (writer_new checks) */
 #define RECONNECT_MAX_MS     5000
 #define WRITE_BACKOFF_MS     200  /* first wait after a transient failure */
 #define WRITE_BACKOFF_MAX_MS 2000 /* ... doubling up to this */
@@ -500,6 +500,8 @@ static int row_dead(nt_pg_array_t *a, const wjob_t *job)
     ADD(nt_pg_array_add_str(&a[10], tenant_of(j)));
     ADD(nt_pg_array_add_str(&a[11], job->eclass));
     ADD(add_envelope(&a[12], job));
+    ADD(nt_pg_array_add_int(&a[13], (long long)job->raw_size));
+    ADD(nt_pg_array_add_str(&a[14], job->raw_sha256[0] ? job->raw_sha256 : NULL));
     return rc;
 }
 #undef ADD

@@ -197,20 +197,22 @@ static const char wsql_ledger[] =
 
 /* dead: dead_letters row, ledger dead (with its error class and envelope, as
  * for a failed job). $1 source topics, $2 partitions, $3 offsets, $4 job ids
- * (NULL for poison), $5 reasons, $6 attempts, $7 raw bytes, $8 types,
- * $9 numbers, $10 platforms, $11 tenants, $12 error classes, $13 envelopes. */
-#define WSQL_DEAD_NPARAMS 13
+ * (NULL for poison), $5 reasons, $6 attempts, $7 raw bytes (at most
+ * job.max_bytes of them), $8 types, $9 numbers, $10 platforms, $11 tenants,
+ * $12 error classes, $13 envelopes, $14 the messages' full sizes, $15 their
+ * SHA-256 (hex). */
+#define WSQL_DEAD_NPARAMS 15
 static const char wsql_dead[] =
     "WITH r AS ("
     "  SELECT * FROM unnest($1::text[], $2::int[], $3::bigint[], $4::uuid[], $5::text[],"
     "                       $6::int[], $7::bytea[], $8::text[], $9::text[], $10::text[],"
-    "                       $11::text[], $12::text[], $13::jsonb[])"
+    "                       $11::text[], $12::text[], $13::jsonb[], $14::bigint[], $15::text[])"
     "  AS r(topic, part, off, job_id, reason, attempts, raw, type, number, platform, tenant,"
-    "       class, envelope)"
+    "       class, envelope, raw_size, raw_sha256)"
     "), ins AS ("
     "  INSERT INTO dead_letters (source_topic, source_partition, source_offset, job_id, reason,"
-    "                            attempts, raw)"
-    "  SELECT topic, part, off, job_id, reason, attempts, raw FROM r"
+    "                            attempts, raw, raw_size, raw_sha256)"
+    "  SELECT topic, part, off, job_id, reason, attempts, raw, raw_size, raw_sha256 FROM r"
     "  ON CONFLICT DO NOTHING RETURNING 1"
     "), led AS ("
     "  INSERT INTO jobs AS j (id, type, number, platform, tenant_id, state, attempts,"
