@@ -54,6 +54,7 @@ typedef enum {
 #define WJ_EC_CONFIG     "config"     /* platform or operation not configured here */
 #define WJ_EC_INVALID    "invalid"    /* the message is not a valid job */
 #define WJ_EC_UNWRITABLE "unwritable" /* PostgreSQL refused its row for good */
+#define WJ_EC_CONFLICT   "conflict"   /* the platform answered a ticket another job holds */
 #define WJ_EC_ATTEMPTS   "attempts"   /* max attempts reached (dead) */
 #define WJ_EC_POISON     "poison"     /* not a job at all (dead) */
 

@@ -120,6 +120,7 @@ typedef struct wstats_s {
     uint64_t outcome[NT_JOB_NTYPES + 1][NT_METRIC_OUTCOMES];
     uint64_t calls, call_retryable, call_rate_limited, call_permanent, call_auth, timeouts;
     uint64_t appeals_fast_path;
+    uint64_t conflicts; /* appeals whose ticket another job holds */
     uint64_t produce_errors;
 } wstats_t;
 
@@ -514,7 +515,9 @@ static void fail_job(nt_worker_t *w, wjob_t *job, const char *eclass, const char
 {
     nt_log_ctx_t ctx;
     job_ctx(job, &ctx);
-    NT_LOG(NT_LOG_INFO, &ctx, "job failed: %s", reason);
+    /* a platform refusing a job is routine; our side refusing its result is not */
+    bool ours = strcmp(eclass, WJ_EC_CONFLICT) == 0 || strcmp(eclass, WJ_EC_UNWRITABLE) == 0;
+    NT_LOG(ours ? NT_LOG_WARN : NT_LOG_INFO, &ctx, "job failed (%s): %s", eclass, reason);
     job->wkind = WR_LEDGER;
     job->eclass = eclass;
     snprintf(job->ledger_state, sizeof(job->ledger_state), "failed");
@@ -1277,7 +1280,7 @@ static void on_claimed(void *arg, wjob_t *job, int attempts, const char *state, 
     plat_enqueue(w, job);
 }
 
-static void on_written(void *arg, wjob_t *job, const char *error)
+static void on_written(void *arg, wjob_t *job, const char *eclass, const char *error)
 {
     nt_worker_t *w = arg;
     if (error == NULL) {
@@ -1300,6 +1303,12 @@ static void on_written(void *arg, wjob_t *job, const char *error)
     }
     if (job->wkind == WR_LEDGER && strcmp(job->ledger_state, "failed") == 0) {
         dead_path(w, job, WJ_EC_UNWRITABLE, error);
+        return;
+    }
+    if (eclass != NULL && strcmp(eclass, WJ_EC_CONFLICT) == 0) {
+        /* the platform's answer cannot be recorded as this job's: surface it */
+        w->st.conflicts++;
+        fail_job(w, job, WJ_EC_CONFLICT, error);
         return;
     }
     /* record the failure instead of the result */
@@ -1961,11 +1970,12 @@ static void log_progress(nt_worker_t *w, bool force)
         dup += w->st.outcome[t][NT_METRIC_DUPLICATE];
     }
     NT_INFO("progress: received=%llu ok=%llu failed=%llu retried=%llu dead=%llu duplicate=%llu "
-            "in_flight=%zu calls=%llu http_in_flight=%zu writes_pending=%zu",
+            "in_flight=%zu calls=%llu http_in_flight=%zu writes_pending=%zu ticket_conflicts=%llu",
             (unsigned long long)w->st.received, (unsigned long long)ok, (unsigned long long)failed,
             (unsigned long long)retried, (unsigned long long)dead, (unsigned long long)dup,
             w->outstanding, (unsigned long long)w->st.calls, nt_http_inflight(w->http),
-            writer_pending(w->writer) + writer_pending(w->claimer));
+            writer_pending(w->writer) + writer_pending(w->claimer),
+            (unsigned long long)w->st.conflicts);
 }
 
 int nt_worker_run(nt_worker_t *w)

@@ -114,20 +114,27 @@ static const char wsql_tag[] =
     ")"
     "SELECT count(*) FROM ins";
 
-/* appeal: appeals row, mark appealed, ledger done. $1 job ids, $2 numbers,
- * $3 platforms, $4 mark types, $5 tickets, $6 states, $7 evidence,
- * $8 filed_at, $9 tenants. */
+/* appeal: appeals row, mark appealed, ledger done. A ticket the platform
+ * already gave another appeal job (a reused ticket id) is not success: such
+ * a row is not written, its job not marked done, and it is returned (job id,
+ * the job holding the ticket, the ticket) for the worker to record as
+ * failed. $1 job ids, $2 numbers, $3 platforms, $4 mark types, $5 tickets,
+ * $6 states, $7 evidence, $8 filed_at, $9 tenants. */
 #define WSQL_APPEAL_NPARAMS 9
 static const char wsql_appeal[] =
     "WITH r AS ("
     "  SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[],"
     "                       $6::text[], $7::text[], $8::timestamptz[], $9::text[])"
     "  AS r(job_id, number, platform, mark_type, ticket, state, evidence, filed_at, tenant)"
+    "), clash AS ("
+    "  SELECT r.job_id, a.job_id AS holder, r.ticket FROM r JOIN appeals a"
+    "    ON a.platform = r.platform AND a.ticket = r.ticket AND a.job_id <> r.job_id"
     "), ins AS ("
     "  INSERT INTO appeals (job_id, number, platform, mark_type, ticket, state, evidence,"
     "                       filed_at, updated_at)"
     "  SELECT job_id, number, platform, mark_type, ticket, state, evidence, filed_at, filed_at"
-    "  FROM r ON CONFLICT DO NOTHING RETURNING job_id, number, platform, mark_type"
+    "  FROM r WHERE NOT EXISTS (SELECT 1 FROM clash c WHERE c.job_id = r.job_id)"
+    "  ON CONFLICT (job_id) DO NOTHING RETURNING job_id, number, platform, mark_type"
     "), mk AS ("
     "  UPDATE marks m SET state = 'appealed', appeal_job = ins.job_id FROM ins"
     "  WHERE m.number = ins.number AND m.platform = ins.platform AND m.type = ins.mark_type"
@@ -136,8 +143,9 @@ static const char wsql_appeal[] =
     "  UPDATE jobs j SET state = 'done', result = r.state, last_error = NULL,"
     "    updated_at = now(), finished_at = now()"
     "  FROM r WHERE j.id = r.job_id AND j.state <> 'done'"
+    "    AND NOT EXISTS (SELECT 1 FROM clash c WHERE c.job_id = r.job_id)"
     ")"
-    "SELECT count(*) FROM ins";
+    "SELECT job_id::text, holder::text, ticket FROM clash";
 
 /* appeal_status: ledger done, the appeal's state, its mark cleared or
  * disputed. $1 job ids, $2 numbers, $3 platforms, $4 tickets, $5 states,
