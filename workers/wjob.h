@@ -93,6 +93,8 @@ typedef struct wjob_s {
     char ledger_state[12]; /* WR_LEDGER / WR_DEAD: failed, retrying, dead */
     const char *eclass;    /* failed or dead: why (a static string, WJ_EC_*); NULL otherwise */
     int refund;            /* attempts given back (a 429 is pacing, not failure) */
+    bool no_bump;          /* to a retry tier without counting a delivery (never called) */
+    const struct nt_kafka_tier_s *tier; /* the retry tier chosen; NULL: by attempts */
     char error[256];
     int64_t result_ms; /* when the platform answered */
     nt_check_state_t check;

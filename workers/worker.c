@@ -44,10 +44,12 @@
 #define BREAKER_OPEN_MAX_MS 60000
 #define BATCH_LINGER_MS     5
 #define REPRODUCE_DELAY_MS  1000
-#define REWRITE_DELAY_MS    5000
-#define DEAD_HEADROOM                                                                              \
-    8192 /* bytes a dead letter's key and headers may take */ /* a dead letter PostgreSQL refused: \
-                                                                 written again */
+/* a dead letter PostgreSQL refused is written again after this */
+#define REWRITE_DELAY_MS 5000
+/* bytes a dead letter's key and headers may take */
+#define DEAD_HEADROOM 8192
+/* a platform held longer than this (Retry-After): its jobs leave the window */
+#define HELD_MS              2000
 #define AUTH_LOG_INTERVAL_MS 60000
 #define RATE_LIMIT_FACTOR    4    /* deliveries allowed = this x job.max_attempts */
 #define LEASE_SECONDS        0.2  /* tokens asked per lease: this many seconds of qps */
@@ -102,6 +104,7 @@ typedef struct plat_s {
     bool probe_sent; /* ... and it has been sent */
     int64_t open_ms;
     int64_t last_auth_log_ms;
+    int64_t last_cap_log_ms;
 } plat_t;
 
 typedef struct call_s {
@@ -155,9 +158,10 @@ struct nt_worker_s {
     size_t nplats;
     call_t *call_pool;
 
-    size_t dead_cap;    /* most bytes of a message a dead letter carries */
-    size_t outstanding; /* jobs alive */
-    bool window_full;   /* not taking messages from librdkafka's queue */
+    size_t dead_cap;            /* most bytes of a message a dead letter carries */
+    int64_t retry_after_cap_ms; /* the longest Retry-After obeyed */
+    size_t outstanding;         /* jobs alive */
+    bool window_full;           /* not taking messages from librdkafka's queue */
     int64_t full_since_ms;
     bool window_paused; /* ... and, full for long, partitions paused */
     bool in_rebalance;
@@ -545,11 +549,34 @@ static bool breaker_open(const plat_t *ps, int64_t now)
 }
 
 /* Sends job to the first retry tier without spending an attempt. */
+/* The retry tier for a job that spent `spent` attempts and must wait
+ * delay_ms: its attempt's tier, or the first later one whose delay covers
+ * the wait. A tier partition holds its messages in order, so a message that
+ * waited longer than its tier's delay would hold up every message behind it
+ * (other numbers, other platforms); the Retry-After cap keeps every wait
+ * within the last tier's delay. */
+static const nt_kafka_tier_t *tier_for(nt_worker_t *w, int spent, int64_t delay_ms)
+{
+    const nt_kafka_tier_t *t = nt_kafka_tier_for(&w->topics, spent > 0 ? spent : 1);
+    for (size_t i = 0; i < w->topics.ntiers && t->delay_ms < delay_ms; i++)
+        if (w->topics.tiers[i].delay_ms >= delay_ms || i + 1 == w->topics.ntiers)
+            t = &w->topics.tiers[i];
+    return t;
+}
+
+/* A platform that may not be called for more than HELD_MS (a Retry-After
+ * hold): milliseconds it is held, else 0. */
+static int64_t plat_held_ms(const plat_t *ps)
+{
+    int64_t ms = (ps->rl.hold_until_us - nt_clock_mono_us()) / 1000;
+    return ms > HELD_MS ? ms : 0;
+}
+
 static void defer_job(nt_worker_t *w, wjob_t *job, int64_t delay_ms)
 {
-    const nt_kafka_tier_t *tier = nt_kafka_tier_for(&w->topics, 1);
-    if (delay_ms < tier->delay_ms)
-        delay_ms = tier->delay_ms;
+    if (delay_ms < w->topics.tiers[0].delay_ms)
+        delay_ms = w->topics.tiers[0].delay_ms;
+    job->tier = tier_for(w, 1, delay_ms);
     job->job.not_before_ms = nt_clock_wall_ms() + delay_ms;
     job->wkind = WR_NONE; /* deferral writes nothing: no attempt was spent */
     job->ledger_state[0] = '\0';
@@ -557,13 +584,40 @@ static void defer_job(nt_worker_t *w, wjob_t *job, int64_t delay_ms)
     produce_job(w, job);
 }
 
-/* Job holds its number: claim it, unless its platform's breaker is open. */
+/* A claimed job of a held platform leaves the window: to the retry tier
+ * that covers the hold, its claim's attempt given back, its envelope's
+ * delivery count unchanged (it was never called), its number released. */
+static void release_claimed(nt_worker_t *w, wjob_t *job, int64_t delay_ms)
+{
+    char why[160];
+    snprintf(why, sizeof(why), "platform %s held for %lld ms (Retry-After)", job->job.platform,
+             (long long)delay_ms);
+    job->refund = 1;
+    job->no_bump = true;
+    job->wkind = WR_LEDGER;
+    job->eclass = NULL;
+    snprintf(job->ledger_state, sizeof(job->ledger_state), "retrying");
+    nt_buf_copy_str(job->error, sizeof(job->error), why);
+    job->tier = tier_for(w, job->attempts - job->refund, delay_ms);
+    job->job.not_before_ms = nt_clock_wall_ms() + delay_ms;
+    count_outcome(w, job, NT_METRIC_DEFERRED);
+    produce_job(w, job);
+}
+
+/* Job holds its number: claim it, unless its platform's breaker is open or
+ * the platform is held (Retry-After): then it waits in a retry tier, not in
+ * the window. */
 static void start_job(nt_worker_t *w, wjob_t *job)
 {
     plat_t *ps = plat_of(w, job);
     int64_t now = nt_loop_now(w->loop);
     if (breaker_open(ps, now)) {
         defer_job(w, job, ps->open_until_ms - now);
+        return;
+    }
+    int64_t held = plat_held_ms(ps);
+    if (held > 0) {
+        defer_job(w, job, held);
         return;
     }
     /* closed, or half-open: then this job may be the probe (a half-open
@@ -758,6 +812,16 @@ static void on_call_done(const nt_http_result_t *res, void *arg)
     int64_t now_us = nt_clock_mono_us();
 
     nt_adapter_answer(ps->p, res, &ans, &root);
+    if (ans.retry_after_ms > w->retry_after_cap_ms) {
+        if (nt_loop_now(w->loop) - ps->last_cap_log_ms > AUTH_LOG_INTERVAL_MS) {
+            ps->last_cap_log_ms = nt_loop_now(w->loop);
+            NT_WARN("platform %s asks to wait %lld s (Retry-After); waiting %lld s "
+                    "(worker.retry_after_max_s, at most the last retry tier's delay)",
+                    nt_platform_id(ps->p), (long long)(ans.retry_after_ms / 1000),
+                    (long long)(w->retry_after_cap_ms / 1000));
+        }
+        ans.retry_after_ms = w->retry_after_cap_ms;
+    }
     nt_metrics_call(w->metrics, nt_platform_index(ps->p), ans.outcome, res->elapsed_us);
     switch (ans.outcome) {
     case NT_OUTCOME_OK:
@@ -960,6 +1024,18 @@ static void on_leased(void *arg, size_t platform, double granted, const char *er
 static void plat_pump(nt_worker_t *w, plat_t *ps)
 {
     int64_t now = nt_loop_now(w->loop);
+    int64_t held = plat_held_ms(ps);
+    if (held > 0 && ps->q_other.n + ps->q_check.n > 0) {
+        /* held by a Retry-After: its claimed jobs leave the window and free
+         * their numbers, so that other platforms are not starved */
+        size_t n = ps->q_other.n + ps->q_check.n;
+        wjob_t *job;
+        while ((job = jl_pop(&ps->q_other)) != NULL || (job = jl_pop(&ps->q_check)) != NULL)
+            release_claimed(w, job, held);
+        NT_INFO("platform %s held for %lld ms (Retry-After): %zu claimed jobs to the retry tiers",
+                nt_platform_id(ps->p), (long long)held, n);
+        return;
+    }
     if (ps->leased && ps->q_other.n + ps->q_check.n > 0)
         lease_refill(w, ps, now);
     if (breaker_open(ps, now)) {
@@ -1134,10 +1210,11 @@ static void produce_job(nt_worker_t *w, wjob_t *job)
             rd_kafka_header_add(hdrs, "raw_truncated", -1, "true", -1);
     } else {
         nt_job_t next = job->job;
-        if (job->wkind != WR_NONE || job->ledger_state[0] != '\0')
+        if ((job->wkind != WR_NONE || job->ledger_state[0] != '\0') && !job->no_bump)
             next.attempt = job->job.attempt + 1;
         int spent = job->attempts - job->refund;
-        const nt_kafka_tier_t *tier = nt_kafka_tier_for(&w->topics, spent > 0 ? spent : 1);
+        const nt_kafka_tier_t *tier =
+            job->tier != NULL ? job->tier : nt_kafka_tier_for(&w->topics, spent > 0 ? spent : 1);
         topic = tier->topic;
         if (nt_job_encode(&next, &value) != NT_OK) {
             nt_buf_free(&value);
@@ -1187,10 +1264,11 @@ static void retry_path(nt_worker_t *w, wjob_t *job, const char *reason, int64_t 
         dead_path(w, job, WJ_EC_ATTEMPTS, why);
         return;
     }
-    const nt_kafka_tier_t *tier = nt_kafka_tier_for(&w->topics, spent > 0 ? spent : 1);
-    int64_t delay = tier->delay_ms;
+    int64_t delay = nt_kafka_tier_for(&w->topics, spent > 0 ? spent : 1)->delay_ms;
     if (retry_after_ms > delay)
         delay = retry_after_ms;
+    const nt_kafka_tier_t *tier = tier_for(w, spent, delay);
+    job->tier = tier;
     job->job.not_before_ms = nt_clock_wall_ms() + delay;
     NT_LOG(NT_LOG_DEBUG, &ctx, "retry in %lld ms via %s: %s", (long long)delay, tier->topic,
            reason);
@@ -1867,6 +1945,9 @@ nt_worker_t *nt_worker_new(const nt_config_t *cfg, const nt_platforms_t *platfor
     if (nt_kafka_topics_init(&w->topics, cfg, err) != NT_OK)
         goto fail;
     w->dead_cap = dead_letter_cap(cfg);
+    w->retry_after_cap_ms = (int64_t)cfg->worker_retry_after_max_s * 1000;
+    if (w->retry_after_cap_ms > w->topics.tiers[w->topics.ntiers - 1].delay_ms)
+        w->retry_after_cap_ms = w->topics.tiers[w->topics.ntiers - 1].delay_ms;
     w->topic_names[w->ntopics++] = w->topics.check;
     w->topic_names[w->ntopics++] = w->topics.tag;
     w->topic_names[w->ntopics++] = w->topics.appeal;
