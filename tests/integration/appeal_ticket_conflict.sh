@@ -8,7 +8,7 @@
 . "$(dirname "$0")/lib.sh"
 nt_setup ticketconflict
 sim_reset
-export NUMTRUST_WORKER_APPEAL_FAST_PATH=false
+export NUMTRUST_WORKER_APPEAL_FAST_PATH=false NUMTRUST_WORKER_APPEAL_MARKS=harassment
 fleet=$(gen_fleet 15 216 tencent)
 "$PRODUCER" import --numbers "$fleet" >/dev/null
 tail -n +2 "$fleet" | cut -d, -f2 | while read -r n; do
