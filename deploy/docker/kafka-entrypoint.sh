@@ -13,7 +13,7 @@ fi
 conf=/opt/kafka/config/server.properties
 {
     echo "# written by nt-kafka from KAFKA_* variables at $(date -u +%FT%TZ)"
-    while IFS='=' read -r name value; do
+    while IFS='=' read -r name _; do
         case "$name" in
         KAFKA_HEAP_OPTS | KAFKA_JVM_OPTS | KAFKA_LOG4J_OPTS) continue ;;
         KAFKA_*) ;;
