@@ -1,10 +1,10 @@
 /*
- * adapter.c — platforms.json loading, request building and answer mapping
- * (see adapter.h and docs/platforms.md).
+ * adapter.c — request building and answer mapping for the platforms the
+ * registry (platforms.c) loaded from platforms.json (see adapter.h and
+ * docs/platforms.md).
  *
- * The file is parsed once into plain structs (strings, pointer tables, value
- * maps); request building and answer mapping then walk those tables. Nothing
- * here knows a dialect by name: every difference between platforms is data.
+ * Both walk the registry's parsed tables; nothing here knows a dialect by
+ * name: every difference between platforms is data.
  */
 #include "adapter.h"
 
@@ -13,7 +13,6 @@
 #include <math.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,876 +20,8 @@
 
 #include "json.h"
 #include "phone.h"
-
-/* ---- tables ---- */
-
-static const char *const op_names[NT_OP_N] = {"check", "check_batch", "tag_update", "appeal_submit",
-                                              "appeal_status"};
-static const char *const outcome_names[NT_OUTCOME_N] = {"ok", "retryable", "rate_limited",
-                                                        "permanent", "auth"};
-
-enum {
-    F_CERT,
-    F_SCORE,
-    F_LABEL_ANDROID,
-    F_LABEL_IOS,
-    F_LABEL_SEARCH,
-    F_MARKS,
-    F_MARK_TYPE,
-    F_MARK_COUNT,
-    F_TICKET,
-    F_STATE,
-    F_N
-};
-
-static const char *const field_names[F_N] = {
-    "cert_status", "trust_score", "label_android", "label_ios", "label_search",
-    "marks",       "mark_type",   "mark_count",    "ticket",    "state"};
-
-/* Which result fields each operation may map. */
-static const unsigned op_fields[NT_OP_N] = {
-    [NT_OP_CHECK] = (1u << F_CERT) | (1u << F_SCORE) | (1u << F_LABEL_ANDROID) |
-                    (1u << F_LABEL_IOS) | (1u << F_LABEL_SEARCH) | (1u << F_MARKS) |
-                    (1u << F_MARK_TYPE) | (1u << F_MARK_COUNT),
-    [NT_OP_CHECK_BATCH] = (1u << F_CERT) | (1u << F_SCORE) | (1u << F_LABEL_ANDROID) |
-                          (1u << F_LABEL_IOS) | (1u << F_LABEL_SEARCH) | (1u << F_MARKS) |
-                          (1u << F_MARK_TYPE) | (1u << F_MARK_COUNT),
-    [NT_OP_TAG_UPDATE] = (1u << F_TICKET) | (1u << F_STATE),
-    [NT_OP_APPEAL_SUBMIT] = (1u << F_TICKET) | (1u << F_STATE),
-    [NT_OP_APPEAL_STATUS] = (1u << F_STATE),
-};
-
-enum { V_CERT, V_MARK, V_TAG_STATE, V_APPEAL_STATE, V_N };
-static const char *const vmap_names[V_N] = {"cert_status", "mark", "tag_state", "appeal_state"};
-
-/* The normalised vocabulary each value map must map into. */
-static const char *const cert_values[] = {"certified", "pending", "expired", "revoked", "none"};
-static const char *const mark_values[] = {"harassment",  "fraud",    "agency", "finance",
-                                          "advertising", "delivery", "taxi",   "other"};
-static const char *const tag_state_values[] = {"pending_review", "applied", "rejected"};
-static const char *const appeal_state_values[] = {"submitted", "in_review", "approved", "rejected"};
-
-typedef struct vocab_s {
-    const char *const *values;
-    size_t n;
-} vocab_t;
-
-static const vocab_t vocabs[V_N] = {
-    {cert_values, NT_ARRAY_LEN(cert_values)},
-    {mark_values, NT_ARRAY_LEN(mark_values)},
-    {tag_state_values, NT_ARRAY_LEN(tag_state_values)},
-    {appeal_state_values, NT_ARRAY_LEN(appeal_state_values)},
-};
-
-typedef enum { AUTH_NONE, AUTH_BEARER, AUTH_HMAC } auth_type_t;
-
-typedef struct field_s {
-    char *pointer; /* NULL: not mapped */
-    double scale;
-    bool optional;
-} field_t;
-
-typedef struct opdef_s {
-    bool present;
-    char *method;
-    char *path;
-    cJSON *body; /* template, owned */
-    field_t fields[F_N];
-    int max_numbers;
-    char *items;
-    char *item_number;
-    char *item_error;
-} opdef_t;
-
-typedef struct kv_s {
-    char *key;
-    char *value;
-} kv_t;
-
-typedef struct kvlist_s {
-    kv_t *items;
-    size_t n;
-} kvlist_t;
-
-struct nt_platform_s {
-    size_t index;
-    char *id;
-    char *name;
-    char *dialect;
-    char *base_url;
-    const char *base_path; /* points into base_url: the path part, "" if none */
-    auth_type_t auth;
-    char *auth_key;    /* hmac key (from env) */
-    char *auth_secret; /* hmac secret or bearer token (from env); never logged */
-    char *hdr_key, *hdr_ts, *hdr_nonce, *hdr_sig;
-    long timeout_ms;
-    long connect_timeout_ms;
-    double qps;
-    int burst;
-    kvlist_t vars;
-    kvlist_t values[V_N];
-    kvlist_t err_status; /* "429" / "4xx" -> class name */
-    char *err_code;      /* pointer */
-    kvlist_t err_codes;
-    nt_outcome_t err_default;
-    char *err_message; /* pointer */
-    opdef_t ops[NT_OP_N];
-};
-
-struct nt_platforms_s {
-    nt_platform_t *items;
-    size_t n;
-};
-
-const char *nt_op_name(nt_op_t op)
-{
-    return (unsigned)op < NT_OP_N ? op_names[op] : "unknown";
-}
-
-const char *nt_outcome_name(nt_outcome_t outcome)
-{
-    return (unsigned)outcome < NT_OUTCOME_N ? outcome_names[outcome] : "unknown";
-}
-
-static int outcome_parse(const char *s, nt_outcome_t *out)
-{
-    for (int i = 0; i < NT_OUTCOME_N; i++) {
-        if (strcmp(s, outcome_names[i]) == 0) {
-            *out = (nt_outcome_t)i;
-            return NT_OK;
-        }
-    }
-    return NT_EINVAL;
-}
-
-/* ---- loading ---- */
-
-typedef struct loadctx_s {
-    const char *origin;
-    const char *pid; /* platform id being loaded, for messages */
-    nt_err_t *err;
-} loadctx_t;
-
-static int lerr(loadctx_t *lc, const char *key, const char *fmt, ...) NT_PRINTF(3, 4);
-
-static int lerr(loadctx_t *lc, const char *key, const char *fmt, ...)
-{
-    char what[200];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(what, sizeof(what), fmt, ap);
-    va_end(ap);
-    return nt_err_set(lc->err, NT_EINVAL, false, "%s: platform %s: key %s: %s", lc->origin,
-                      lc->pid ? lc->pid : "?", key, what);
-}
-
-/* Replaces ${NAME} with the environment's value. */
-static int expand_env(loadctx_t *lc, const char *key, const char *in, char **out)
-{
-    nt_buf_t b;
-    nt_buf_init(&b, 64 * 1024);
-    const char *p = in;
-    while (*p) {
-        if (p[0] == '$' && p[1] == '{') {
-            const char *end = strchr(p + 2, '}');
-            if (end == NULL) {
-                nt_buf_free(&b);
-                return lerr(lc, key, "unterminated ${ in \"%s\"", in);
-            }
-            char name[128];
-            size_t n = (size_t)(end - p - 2);
-            if (n == 0 || n >= sizeof(name)) {
-                nt_buf_free(&b);
-                return lerr(lc, key, "bad variable name in \"%s\"", in);
-            }
-            memcpy(name, p + 2, n);
-            name[n] = '\0';
-            const char *v = getenv(name);
-            if (v == NULL) {
-                nt_buf_free(&b);
-                return lerr(lc, key, "environment variable %s is not set", name);
-            }
-            if (nt_buf_puts(&b, v) != NT_OK) {
-                nt_buf_free(&b);
-                return lerr(lc, key, "value too long%s", "");
-            }
-            p = end + 1;
-            continue;
-        }
-        if (nt_buf_putc(&b, *p) != NT_OK) {
-            nt_buf_free(&b);
-            return lerr(lc, key, "value too long%s", "");
-        }
-        p++;
-    }
-    *out = b.data ? b.data : strdup("");
-    if (*out == NULL)
-        return nt_err_set(lc->err, NT_ENOMEM, false, "out of memory");
-    return NT_OK;
-}
-
-static int get_string(loadctx_t *lc, const cJSON *obj, const char *name, bool required, char **out)
-{
-    const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, name);
-    *out = NULL;
-    if (it == NULL) {
-        if (required)
-            return lerr(lc, name, "missing%s", "");
-        return NT_OK;
-    }
-    if (!cJSON_IsString(it))
-        return lerr(lc, name, "must be a string%s", "");
-    return expand_env(lc, name, it->valuestring, out);
-}
-
-static int get_long(loadctx_t *lc, const cJSON *obj, const char *name, long def, long min, long max,
-                    long *out)
-{
-    const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, name);
-    *out = def;
-    if (it == NULL)
-        return NT_OK;
-    if (!cJSON_IsNumber(it) || it->valuedouble != floor(it->valuedouble) ||
-        it->valuedouble < (double)min || it->valuedouble > (double)max) {
-        char v[64];
-        if (nt_json_scalar_text(it, v, sizeof(v)) != NT_OK)
-            snprintf(v, sizeof(v), "(not a number)");
-        return lerr(lc, name, "%s is not an integer in [%ld, %ld]", v, min, max);
-    }
-    *out = (long)it->valuedouble;
-    return NT_OK;
-}
-
-static void kvlist_free(kvlist_t *l)
-{
-    for (size_t i = 0; i < l->n; i++) {
-        free(l->items[i].key);
-        free(l->items[i].value);
-    }
-    free(l->items);
-    l->items = NULL;
-    l->n = 0;
-}
-
-static const char *kvlist_get(const kvlist_t *l, const char *key)
-{
-    for (size_t i = 0; i < l->n; i++)
-        if (strcmp(l->items[i].key, key) == 0)
-            return l->items[i].value;
-    return NULL;
-}
-
-/* Reads an object of scalars into a list of text pairs. */
-static int load_kvlist(loadctx_t *lc, const cJSON *obj, const char *name, kvlist_t *l)
-{
-    if (obj == NULL)
-        return NT_OK;
-    if (!cJSON_IsObject(obj))
-        return lerr(lc, name, "must be an object%s", "");
-    size_t n = (size_t)cJSON_GetArraySize(obj);
-    l->items = calloc(n ? n : 1, sizeof(*l->items));
-    if (l->items == NULL)
-        return nt_err_set(lc->err, NT_ENOMEM, false, "out of memory");
-    for (const cJSON *c = obj->child; c != NULL; c = c->next) {
-        char v[512];
-        if (nt_json_scalar_text(c, v, sizeof(v)) != NT_OK || cJSON_IsNull(c))
-            return lerr(lc, name, "value of \"%s\" must be a string, number or boolean", c->string);
-        l->items[l->n].key = strdup(c->string);
-        l->items[l->n].value = NULL;
-        if (l->items[l->n].key == NULL)
-            return nt_err_set(lc->err, NT_ENOMEM, false, "out of memory");
-        l->n++;
-        int rc = expand_env(lc, name, v, &l->items[l->n - 1].value);
-        if (rc != NT_OK)
-            return rc;
-    }
-    return NT_OK;
-}
-
-static bool in_vocab(const vocab_t *v, const char *s)
-{
-    for (size_t i = 0; i < v->n; i++)
-        if (strcmp(v->values[i], s) == 0)
-            return true;
-    return false;
-}
-
-static int load_pointer(loadctx_t *lc, const char *key, const char *s, char **out)
-{
-    if (!nt_json_pointer_is_valid(s))
-        return lerr(lc, key, "\"%s\" is not a JSON pointer (RFC 6901)", s);
-    *out = strdup(s);
-    return *out ? NT_OK : nt_err_set(lc->err, NT_ENOMEM, false, "out of memory");
-}
-
-/* Expands {platform} and {var} placeholders in a pointer at load time. */
-static int expand_pointer_vars(loadctx_t *lc, const nt_platform_t *p, const char *key,
-                               const char *in, char **out)
-{
-    nt_buf_t b;
-    nt_buf_init(&b, 4096);
-    for (const char *s = in; *s;) {
-        if (*s == '{') {
-            const char *end = strchr(s, '}');
-            if (end == NULL)
-                goto bad;
-            char name[64];
-            size_t n = (size_t)(end - s - 1);
-            if (n == 0 || n >= sizeof(name))
-                goto bad;
-            memcpy(name, s + 1, n);
-            name[n] = '\0';
-            const char *v = strcmp(name, "platform") == 0 ? p->id : kvlist_get(&p->vars, name);
-            if (v == NULL) {
-                nt_buf_free(&b);
-                return lerr(lc, key, "unknown variable {%s} in pointer", name);
-            }
-            /* escape for a pointer token */
-            for (const char *c = v; *c; c++) {
-                int rc = *c == '~'   ? nt_buf_puts(&b, "~0")
-                         : *c == '/' ? nt_buf_puts(&b, "~1")
-                                     : nt_buf_putc(&b, *c);
-                if (rc != NT_OK)
-                    goto bad;
-            }
-            s = end + 1;
-            continue;
-        }
-        if (nt_buf_putc(&b, *s++) != NT_OK)
-            goto bad;
-    }
-    {
-        int rc = load_pointer(lc, key, b.data ? b.data : "", out);
-        nt_buf_free(&b);
-        return rc;
-    }
-bad:
-    nt_buf_free(&b);
-    return lerr(lc, key, "bad placeholder in \"%s\"", in);
-}
-
-static int load_field(loadctx_t *lc, const nt_platform_t *p, const cJSON *it, const char *fname,
-                      field_t *f)
-{
-    f->scale = 1.0;
-    f->optional = false;
-    const char *ptr = NULL;
-    if (cJSON_IsString(it)) {
-        ptr = it->valuestring;
-    } else if (cJSON_IsObject(it)) {
-        const cJSON *pp = cJSON_GetObjectItemCaseSensitive(it, "pointer");
-        const cJSON *sc = cJSON_GetObjectItemCaseSensitive(it, "scale");
-        const cJSON *op = cJSON_GetObjectItemCaseSensitive(it, "optional");
-        if (!cJSON_IsString(pp))
-            return lerr(lc, fname, "needs a \"pointer\" string%s", "");
-        ptr = pp->valuestring;
-        if (sc != NULL) {
-            if (!cJSON_IsNumber(sc) || !(sc->valuedouble > 0))
-                return lerr(lc, fname, "scale must be a positive number%s", "");
-            f->scale = sc->valuedouble;
-        }
-        if (op != NULL) {
-            if (!cJSON_IsBool(op))
-                return lerr(lc, fname, "optional must be true or false%s", "");
-            f->optional = cJSON_IsTrue(op);
-        }
-        for (const cJSON *c = it->child; c != NULL; c = c->next)
-            if (strcmp(c->string, "pointer") && strcmp(c->string, "scale") &&
-                strcmp(c->string, "optional"))
-                return lerr(lc, fname, "unknown key \"%s\"", c->string);
-    } else {
-        return lerr(lc, fname, "must be a pointer string or an object%s", "");
-    }
-    return expand_pointer_vars(lc, p, fname, ptr, &f->pointer);
-}
-
-static int load_op(loadctx_t *lc, nt_platform_t *p, nt_op_t op, const cJSON *obj)
-{
-    opdef_t *d = &p->ops[op];
-    char key[64];
-    int rc;
-    snprintf(key, sizeof(key), "ops.%s", op_names[op]);
-    if (!cJSON_IsObject(obj))
-        return lerr(lc, key, "must be an object%s", "");
-    static const char *const allowed[] = {"method",      "path",  "body",        "result",
-                                          "max_numbers", "items", "item_number", "item_error"};
-    for (const cJSON *c = obj->child; c != NULL; c = c->next) {
-        bool ok = false;
-        for (size_t i = 0; i < NT_ARRAY_LEN(allowed); i++)
-            ok = ok || strcmp(c->string, allowed[i]) == 0;
-        if (!ok ||
-            (op != NT_OP_CHECK_BATCH &&
-             (strcmp(c->string, "max_numbers") == 0 || strcmp(c->string, "items") == 0 ||
-              strcmp(c->string, "item_number") == 0 || strcmp(c->string, "item_error") == 0)))
-            return lerr(lc, key, "unknown key \"%s\"", c->string);
-    }
-    if ((rc = get_string(lc, obj, "method", true, &d->method)) != NT_OK ||
-        (rc = get_string(lc, obj, "path", true, &d->path)) != NT_OK)
-        return rc;
-    for (const char *m = d->method; *m; m++)
-        if (!isupper((unsigned char)*m))
-            return lerr(lc, key, "method \"%s\" must be an upper-case HTTP verb", d->method);
-    if (d->path[0] != '/')
-        return lerr(lc, key, "path \"%s\" must start with /", d->path);
-    const cJSON *body = cJSON_GetObjectItemCaseSensitive(obj, "body");
-    if (body != NULL && !cJSON_IsNull(body)) {
-        d->body = cJSON_Duplicate(body, true);
-        if (d->body == NULL)
-            return nt_err_set(lc->err, NT_ENOMEM, false, "out of memory");
-    }
-    const cJSON *result = cJSON_GetObjectItemCaseSensitive(obj, "result");
-    if (!cJSON_IsObject(result))
-        return lerr(lc, key, "needs a \"result\" object of pointers%s", "");
-    for (const cJSON *c = result->child; c != NULL; c = c->next) {
-        int fi = -1;
-        for (int i = 0; i < F_N; i++)
-            if (strcmp(c->string, field_names[i]) == 0)
-                fi = i;
-        if (fi < 0 || !(op_fields[op] & (1u << fi)))
-            return lerr(lc, key, "result field \"%s\" is not one this operation maps", c->string);
-        if ((rc = load_field(lc, p, c, c->string, &d->fields[fi])) != NT_OK)
-            return rc;
-    }
-    if (op == NT_OP_CHECK || op == NT_OP_CHECK_BATCH) {
-        if (d->fields[F_MARKS].pointer != NULL &&
-            (d->fields[F_MARK_TYPE].pointer == NULL || d->fields[F_MARK_COUNT].pointer == NULL))
-            return lerr(lc, key, "marks needs mark_type and mark_count%s", "");
-    } else if (op == NT_OP_APPEAL_STATUS) {
-        if (d->fields[F_STATE].pointer == NULL)
-            return lerr(lc, key, "result needs \"state\"%s", "");
-    } else if (d->fields[F_TICKET].pointer == NULL || d->fields[F_STATE].pointer == NULL) {
-        return lerr(lc, key, "result needs \"ticket\" and \"state\"%s", "");
-    }
-    if (op == NT_OP_CHECK_BATCH) {
-        long maxn;
-        if ((rc = get_long(lc, obj, "max_numbers", 0, 1, 10000, &maxn)) != NT_OK)
-            return rc;
-        if (maxn == 0)
-            return lerr(lc, key, "needs max_numbers (1-10000)%s", "");
-        d->max_numbers = (int)maxn;
-        char *s = NULL;
-        if ((rc = get_string(lc, obj, "items", true, &s)) != NT_OK)
-            return rc;
-        rc = load_pointer(lc, "items", s, &d->items);
-        free(s);
-        if (rc != NT_OK)
-            return rc;
-        if ((rc = get_string(lc, obj, "item_number", false, &s)) != NT_OK)
-            return rc;
-        if (s != NULL) {
-            rc = load_pointer(lc, "item_number", s, &d->item_number);
-            free(s);
-            if (rc != NT_OK)
-                return rc;
-        }
-        if ((rc = get_string(lc, obj, "item_error", false, &s)) != NT_OK)
-            return rc;
-        if (s != NULL) {
-            rc = load_pointer(lc, "item_error", s, &d->item_error);
-            free(s);
-            if (rc != NT_OK)
-                return rc;
-        }
-    }
-    d->present = true;
-    return NT_OK;
-}
-
-static int load_auth(loadctx_t *lc, nt_platform_t *p, const cJSON *obj)
-{
-    char *type = NULL;
-    int rc = NT_OK;
-    if (!cJSON_IsObject(obj))
-        return lerr(lc, "auth", "must be an object with a \"type\"%s", "");
-    if ((rc = get_string(lc, obj, "type", true, &type)) != NT_OK)
-        return rc;
-    if (strcmp(type, "none") == 0) {
-        p->auth = AUTH_NONE;
-    } else if (strcmp(type, "bearer") == 0) {
-        char *env = NULL;
-        p->auth = AUTH_BEARER;
-        if ((rc = get_string(lc, obj, "token_env", true, &env)) == NT_OK) {
-            const char *v = getenv(env);
-            if (v == NULL || v[0] == '\0')
-                rc = lerr(lc, "auth.token_env", "environment variable %s is not set", env);
-            else if ((p->auth_secret = strdup(v)) == NULL)
-                rc = nt_err_set(lc->err, NT_ENOMEM, false, "out of memory");
-        }
-        free(env);
-    } else if (strcmp(type, "hmac-sha256") == 0) {
-        char *kenv = NULL, *senv = NULL;
-        p->auth = AUTH_HMAC;
-        if ((rc = get_string(lc, obj, "key_env", true, &kenv)) == NT_OK &&
-            (rc = get_string(lc, obj, "secret_env", true, &senv)) == NT_OK) {
-            const char *k = getenv(kenv), *s = getenv(senv);
-            if (k == NULL || k[0] == '\0')
-                rc = lerr(lc, "auth.key_env", "environment variable %s is not set", kenv);
-            else if (s == NULL || s[0] == '\0')
-                rc = lerr(lc, "auth.secret_env", "environment variable %s is not set", senv);
-            else if ((p->auth_key = strdup(k)) == NULL || (p->auth_secret = strdup(s)) == NULL)
-                rc = nt_err_set(lc->err, NT_ENOMEM, false, "out of memory");
-        }
-        free(kenv);
-        free(senv);
-        const cJSON *h = cJSON_GetObjectItemCaseSensitive(obj, "headers");
-        static const char *const names[4] = {"key", "timestamp", "nonce", "signature"};
-        static const char *const defs[4] = {"X-Nt-Key", "X-Nt-Timestamp", "X-Nt-Nonce",
-                                            "X-Nt-Signature"};
-        char **dst[4] = {&p->hdr_key, &p->hdr_ts, &p->hdr_nonce, &p->hdr_sig};
-        for (int i = 0; rc == NT_OK && i < 4; i++) {
-            const cJSON *v = h ? cJSON_GetObjectItemCaseSensitive(h, names[i]) : NULL;
-            if (v != NULL && !cJSON_IsString(v))
-                rc = lerr(lc, "auth.headers", "%s must be a header name", names[i]);
-            else if ((*dst[i] = strdup(v ? v->valuestring : defs[i])) == NULL)
-                rc = nt_err_set(lc->err, NT_ENOMEM, false, "out of memory");
-        }
-    } else {
-        rc = lerr(lc, "auth.type", "\"%s\" is not none, bearer or hmac-sha256", type);
-    }
-    free(type);
-    return rc;
-}
-
-static int load_errors(loadctx_t *lc, nt_platform_t *p, const cJSON *obj)
-{
-    int rc;
-    p->err_default = NT_OUTCOME_PERMANENT;
-    if (obj == NULL)
-        return NT_OK;
-    if (!cJSON_IsObject(obj))
-        return lerr(lc, "errors", "must be an object%s", "");
-    for (const cJSON *c = obj->child; c != NULL; c = c->next)
-        if (strcmp(c->string, "status") && strcmp(c->string, "code") &&
-            strcmp(c->string, "codes") && strcmp(c->string, "default") &&
-            strcmp(c->string, "message"))
-            return lerr(lc, "errors", "unknown key \"%s\"", c->string);
-    if ((rc = load_kvlist(lc, cJSON_GetObjectItemCaseSensitive(obj, "status"), "errors.status",
-                          &p->err_status)) != NT_OK ||
-        (rc = load_kvlist(lc, cJSON_GetObjectItemCaseSensitive(obj, "codes"), "errors.codes",
-                          &p->err_codes)) != NT_OK)
-        return rc;
-    nt_outcome_t o;
-    for (size_t i = 0; i < p->err_status.n; i++) {
-        const char *k = p->err_status.items[i].key;
-        bool key_ok = strlen(k) == 3 && k[0] >= '1' && k[0] <= '5' &&
-                      ((isdigit((unsigned char)k[1]) && isdigit((unsigned char)k[2])) ||
-                       (k[1] == 'x' && k[2] == 'x'));
-        if (!key_ok)
-            return lerr(lc, "errors.status", "\"%s\" is not a status like 429 or 5xx", k);
-        if (outcome_parse(p->err_status.items[i].value, &o) != NT_OK)
-            return lerr(lc, "errors.status", "class \"%s\" is not a known class",
-                        p->err_status.items[i].value);
-    }
-    for (size_t i = 0; i < p->err_codes.n; i++)
-        if (outcome_parse(p->err_codes.items[i].value, &o) != NT_OK)
-            return lerr(lc, "errors.codes", "class \"%s\" is not a known class",
-                        p->err_codes.items[i].value);
-    char *s = NULL;
-    if ((rc = get_string(lc, obj, "code", false, &s)) != NT_OK)
-        return rc;
-    if (s != NULL) {
-        rc = load_pointer(lc, "errors.code", s, &p->err_code);
-        free(s);
-        if (rc != NT_OK)
-            return rc;
-    }
-    if ((rc = get_string(lc, obj, "message", false, &s)) != NT_OK)
-        return rc;
-    if (s != NULL) {
-        rc = load_pointer(lc, "errors.message", s, &p->err_message);
-        free(s);
-        if (rc != NT_OK)
-            return rc;
-    }
-    if ((rc = get_string(lc, obj, "default", false, &s)) != NT_OK)
-        return rc;
-    if (s != NULL) {
-        rc = outcome_parse(s, &p->err_default);
-        if (rc != NT_OK)
-            rc = lerr(lc, "errors.default", "\"%s\" is not a known class", s);
-        free(s);
-    }
-    return rc;
-}
-
-static bool is_platform_id(const char *s)
-{
-    size_t n = strlen(s);
-    if (n == 0 || n > 63 || !(islower((unsigned char)s[0]) || isdigit((unsigned char)s[0])))
-        return false;
-    for (size_t i = 0; i < n; i++)
-        if (!islower((unsigned char)s[i]) && !isdigit((unsigned char)s[i]) && s[i] != '_' &&
-            s[i] != '-')
-            return false;
-    return true;
-}
-
-static int load_platform(loadctx_t *lc, nt_platform_t *p, const cJSON *obj)
-{
-    int rc;
-    static const char *const allowed[] = {
-        "id",         "name", "dialect", "base_url", "auth", "timeout_ms", "connect_timeout_ms",
-        "rate_limit", "vars", "values",  "errors",   "ops"};
-    if (!cJSON_IsObject(obj))
-        return nt_err_set(lc->err, NT_EINVAL, false, "%s: each platform must be an object",
-                          lc->origin);
-    if ((rc = get_string(lc, obj, "id", true, &p->id)) != NT_OK)
-        return rc;
-    lc->pid = p->id;
-    if (!is_platform_id(p->id))
-        return lerr(lc, "id", "\"%s\" is not [a-z0-9][a-z0-9_-]{0,62}", p->id);
-    for (const cJSON *c = obj->child; c != NULL; c = c->next) {
-        bool ok = false;
-        for (size_t i = 0; i < NT_ARRAY_LEN(allowed); i++)
-            ok = ok || strcmp(c->string, allowed[i]) == 0;
-        if (!ok)
-            return lerr(lc, c->string, "unknown key%s", "");
-    }
-    if ((rc = get_string(lc, obj, "name", false, &p->name)) != NT_OK ||
-        (rc = get_string(lc, obj, "dialect", false, &p->dialect)) != NT_OK ||
-        (rc = get_string(lc, obj, "base_url", true, &p->base_url)) != NT_OK)
-        return rc;
-    if (p->name == NULL && (p->name = strdup(p->id)) == NULL)
-        return nt_err_set(lc->err, NT_ENOMEM, false, "out of memory");
-    if (p->dialect == NULL && (p->dialect = strdup("")) == NULL)
-        return nt_err_set(lc->err, NT_ENOMEM, false, "out of memory");
-    size_t bl = strlen(p->base_url);
-    if (strncmp(p->base_url, "http://", 7) != 0 && strncmp(p->base_url, "https://", 8) != 0)
-        return lerr(lc, "base_url", "\"%s\" is not an http:// or https:// URL", p->base_url);
-    while (bl > 0 && p->base_url[bl - 1] == '/')
-        p->base_url[--bl] = '\0';
-    const char *host = strstr(p->base_url, "://") + 3;
-    const char *slash = strchr(host, '/');
-    p->base_path = slash ? slash : "";
-
-    if ((rc = load_auth(lc, p, cJSON_GetObjectItemCaseSensitive(obj, "auth"))) != NT_OK)
-        return rc;
-    if ((rc = get_long(lc, obj, "timeout_ms", 5000, 10, 600000, &p->timeout_ms)) != NT_OK ||
-        (rc = get_long(lc, obj, "connect_timeout_ms", 1000, 10, 600000, &p->connect_timeout_ms)) !=
-            NT_OK)
-        return rc;
-    const cJSON *rl = cJSON_GetObjectItemCaseSensitive(obj, "rate_limit");
-    if (rl != NULL) {
-        long qps, burst;
-        if (!cJSON_IsObject(rl))
-            return lerr(lc, "rate_limit", "must be {\"qps\":N,\"burst\":N}%s", "");
-        if ((rc = get_long(lc, rl, "qps", 0, 0, 10000000, &qps)) != NT_OK ||
-            (rc = get_long(lc, rl, "burst", 0, 0, 10000000, &burst)) != NT_OK)
-            return rc;
-        p->qps = (double)qps;
-        p->burst = (int)(burst > 0 ? burst : qps);
-    }
-    if ((rc = load_kvlist(lc, cJSON_GetObjectItemCaseSensitive(obj, "vars"), "vars", &p->vars)) !=
-        NT_OK)
-        return rc;
-    const cJSON *values = cJSON_GetObjectItemCaseSensitive(obj, "values");
-    if (values != NULL && !cJSON_IsObject(values))
-        return lerr(lc, "values", "must be an object%s", "");
-    for (const cJSON *c = values ? values->child : NULL; c != NULL; c = c->next) {
-        int vi = -1;
-        for (int i = 0; i < V_N; i++)
-            if (strcmp(c->string, vmap_names[i]) == 0)
-                vi = i;
-        if (vi < 0)
-            return lerr(lc, "values", "unknown map \"%s\"", c->string);
-        char key[64];
-        snprintf(key, sizeof(key), "values.%s", vmap_names[vi]);
-        if ((rc = load_kvlist(lc, c, key, &p->values[vi])) != NT_OK)
-            return rc;
-        for (size_t i = 0; i < p->values[vi].n; i++)
-            if (!in_vocab(&vocabs[vi], p->values[vi].items[i].value))
-                return lerr(lc, key, "\"%s\" is not a normalised value",
-                            p->values[vi].items[i].value);
-    }
-    if ((rc = load_errors(lc, p, cJSON_GetObjectItemCaseSensitive(obj, "errors"))) != NT_OK)
-        return rc;
-    const cJSON *ops = cJSON_GetObjectItemCaseSensitive(obj, "ops");
-    if (!cJSON_IsObject(ops))
-        return lerr(lc, "ops", "missing or not an object%s", "");
-    for (const cJSON *c = ops->child; c != NULL; c = c->next) {
-        int oi = -1;
-        for (int i = 0; i < NT_OP_N; i++)
-            if (strcmp(c->string, op_names[i]) == 0)
-                oi = i;
-        if (oi < 0)
-            return lerr(lc, "ops", "unknown operation \"%s\"", c->string);
-        if ((rc = load_op(lc, p, (nt_op_t)oi, c)) != NT_OK)
-            return rc;
-    }
-    if (!p->ops[NT_OP_CHECK].present)
-        return lerr(lc, "ops.check", "missing (every platform needs a check)%s", "");
-    return NT_OK;
-}
-
-static void platform_free(nt_platform_t *p)
-{
-    free(p->id);
-    free(p->name);
-    free(p->dialect);
-    free(p->base_url);
-    free(p->auth_key);
-    if (p->auth_secret != NULL) {
-        memset(p->auth_secret, 0, strlen(p->auth_secret));
-        free(p->auth_secret);
-    }
-    free(p->hdr_key);
-    free(p->hdr_ts);
-    free(p->hdr_nonce);
-    free(p->hdr_sig);
-    kvlist_free(&p->vars);
-    for (int i = 0; i < V_N; i++)
-        kvlist_free(&p->values[i]);
-    kvlist_free(&p->err_status);
-    kvlist_free(&p->err_codes);
-    free(p->err_code);
-    free(p->err_message);
-    for (int i = 0; i < NT_OP_N; i++) {
-        opdef_t *d = &p->ops[i];
-        free(d->method);
-        free(d->path);
-        cJSON_Delete(d->body);
-        for (int f = 0; f < F_N; f++)
-            free(d->fields[f].pointer);
-        free(d->items);
-        free(d->item_number);
-        free(d->item_error);
-    }
-}
-
-void nt_platforms_free(nt_platforms_t *ps)
-{
-    if (ps == NULL)
-        return;
-    for (size_t i = 0; i < ps->n; i++)
-        platform_free(&ps->items[i]);
-    free(ps->items);
-    free(ps);
-}
-
-nt_platforms_t *nt_platforms_parse(const char *text, size_t len, const char *origin, nt_err_t *err)
-{
-    cJSON *root = cJSON_ParseWithLength(text, len);
-    nt_platforms_t *ps = NULL;
-    loadctx_t lc = {origin, NULL, err};
-    if (root == NULL || !cJSON_IsObject(root)) {
-        nt_err_set(err, NT_EINVAL, false, "%s: not a JSON object", origin);
-        goto fail;
-    }
-    for (const cJSON *c = root->child; c != NULL; c = c->next) {
-        if (strcmp(c->string, "platforms") != 0) {
-            nt_err_set(err, NT_EINVAL, false, "%s: unknown top-level key \"%s\"", origin,
-                       c->string);
-            goto fail;
-        }
-    }
-    const cJSON *arr = cJSON_GetObjectItemCaseSensitive(root, "platforms");
-    if (!cJSON_IsArray(arr) || cJSON_GetArraySize(arr) == 0) {
-        nt_err_set(err, NT_EINVAL, false, "%s: \"platforms\" must be a non-empty array", origin);
-        goto fail;
-    }
-    ps = calloc(1, sizeof(*ps));
-    size_t n = (size_t)cJSON_GetArraySize(arr);
-    if (ps == NULL || (ps->items = calloc(n, sizeof(*ps->items))) == NULL) {
-        nt_err_set(err, NT_ENOMEM, false, "out of memory");
-        goto fail;
-    }
-    for (const cJSON *c = arr->child; c != NULL; c = c->next) {
-        nt_platform_t *p = &ps->items[ps->n];
-        p->index = ps->n;
-        ps->n++;
-        lc.pid = NULL;
-        if (load_platform(&lc, p, c) != NT_OK)
-            goto fail;
-        for (size_t j = 0; j + 1 < ps->n; j++) {
-            if (strcmp(ps->items[j].id, p->id) == 0) {
-                lerr(&lc, "id", "\"%s\" appears twice", p->id);
-                goto fail;
-            }
-        }
-    }
-    cJSON_Delete(root);
-    return ps;
-fail:
-    cJSON_Delete(root);
-    nt_platforms_free(ps);
-    return NULL;
-}
-
-nt_platforms_t *nt_platforms_load(const char *file, nt_err_t *err)
-{
-    nt_buf_t b;
-    char chunk[8192];
-    size_t n;
-    nt_platforms_t *ps = NULL;
-    FILE *fp = fopen(file, "rb");
-    if (fp == NULL) {
-        nt_err_set(err, NT_EINVAL, false, "platforms file %s: %s", file, strerror(errno));
-        return NULL;
-    }
-    nt_buf_init(&b, 16 * 1024 * 1024);
-    while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0) {
-        if (nt_buf_append(&b, chunk, n) != NT_OK) {
-            nt_err_set(err, NT_EINVAL, false, "platforms file %s: larger than 16 MiB", file);
-            goto out;
-        }
-    }
-    ps = nt_platforms_parse(b.data ? b.data : "", b.len, file, err);
-out:
-    fclose(fp);
-    nt_buf_free(&b);
-    return ps;
-}
-
-size_t nt_platforms_count(const nt_platforms_t *ps)
-{
-    return ps->n;
-}
-
-const nt_platform_t *nt_platforms_at(const nt_platforms_t *ps, size_t i)
-{
-    return i < ps->n ? &ps->items[i] : NULL;
-}
-
-const nt_platform_t *nt_platforms_find(const nt_platforms_t *ps, const char *id)
-{
-    for (size_t i = 0; i < ps->n; i++)
-        if (strcmp(ps->items[i].id, id) == 0)
-            return &ps->items[i];
-    return NULL;
-}
-
-const char *nt_platform_id(const nt_platform_t *p)
-{
-    return p->id;
-}
-const char *nt_platform_name(const nt_platform_t *p)
-{
-    return p->name;
-}
-const char *nt_platform_dialect(const nt_platform_t *p)
-{
-    return p->dialect;
-}
-bool nt_platform_has_op(const nt_platform_t *p, nt_op_t op)
-{
-    return (unsigned)op < NT_OP_N && p->ops[op].present;
-}
-int nt_platform_batch_max(const nt_platform_t *p)
-{
-    return p->ops[NT_OP_CHECK_BATCH].present ? p->ops[NT_OP_CHECK_BATCH].max_numbers : 0;
-}
-double nt_platform_qps(const nt_platform_t *p)
-{
-    return p->qps;
-}
-int nt_platform_burst(const nt_platform_t *p)
-{
-    return p->burst;
-}
-size_t nt_platform_index(const nt_platform_t *p)
-{
-    return p->index;
-}
+#include "platforms_int.h"
+#include "xml.h"
 
 /* ---- request building ---- */
 
@@ -1077,6 +208,45 @@ static int render_json(const vars_t *v, const cJSON *t, nt_buf_t *out, nt_err_t 
     return nt_buf_json_str(out, text, strlen(text));
 }
 
+/* Turns the rendered JSON body in body into the XML it describes
+ * (common/xml.h: one root member, "@x" attributes, arrays repeat). */
+static int json_to_xml(nt_buf_t *body, nt_err_t *err)
+{
+    cJSON *root = cJSON_ParseWithLength(body->data ? body->data : "", body->len);
+    if (root == NULL)
+        return nt_err_set(err, NT_EINVAL, false, "XML body template is not a JSON object");
+    nt_buf_reset(body);
+    int rc = nt_xml_render(root, body, err);
+    cJSON_Delete(root);
+    return rc;
+}
+
+int nt_adapter_render_form(const nt_platform_t *p, nt_op_t op, const nt_adapter_req_t *req,
+                           nt_buf_t *out, nt_err_t *err)
+{
+    vars_t v = {.p = p, .req = req};
+    const cJSON *form = nt_platform_manual_form(p, op);
+    nt_buf_reset(out);
+    if (form == NULL)
+        return nt_err_set(err, NT_EINVAL, false, "platform %s has no manual %s form", p->id,
+                          nt_op_name(op));
+    if (req->number != NULL)
+        snprintf(v.number_digits, sizeof(v.number_digits), "%s",
+                 req->number[0] == '+' ? req->number + 1 : req->number);
+    if (req->mark_type != NULL) {
+        const kvlist_t *m = &p->values[V_MARK];
+        for (size_t i = 0; i < m->n && v.mark == NULL; i++)
+            if (strcmp(m->items[i].value, req->mark_type) == 0)
+                v.mark = m->items[i].key;
+        if (v.mark == NULL)
+            v.mark = req->mark_type;
+    }
+    int rc = render_json(&v, form, out, err);
+    if (rc != NT_OK && err != NULL && err->msg[0] == '\0')
+        nt_err_set(err, rc, false, "platform %s: form too large", p->id);
+    return rc;
+}
+
 static void hex_encode(const unsigned char *in, size_t n, char *out)
 {
     static const char hex[] = "0123456789abcdef";
@@ -1133,7 +303,7 @@ int nt_adapter_build(const nt_platform_t *p, nt_op_t op, const nt_adapter_req_t 
     nt_buf_reset(body);
     if (!d->present)
         return nt_err_set(err, NT_EINVAL, false, "platform %s has no %s operation", p->id,
-                          op_names[op]);
+                          nt_op_name(op));
     if (req->number != NULL) {
         snprintf(v.number_digits, sizeof(v.number_digits), "%s",
                  req->number[0] == '+' ? req->number + 1 : req->number);
@@ -1161,7 +331,10 @@ int nt_adapter_build(const nt_platform_t *p, nt_op_t op, const nt_adapter_req_t 
                 nt_err_set(err, rc, false, "request body too large");
             goto fail;
         }
-        if ((rc = add_header(&headers, "Content-Type", "application/json")) != NT_OK)
+        if (p->xml && (rc = json_to_xml(body, err)) != NT_OK)
+            goto fail;
+        if ((rc = add_header(&headers, "Content-Type",
+                             p->xml ? "application/xml" : "application/json")) != NT_OK)
             goto fail;
     }
     if (req->job_id != NULL && (rc = add_header(&headers, "X-Request-Id", req->job_id)) != NT_OK)
@@ -1219,7 +392,7 @@ int nt_adapter_build(const nt_platform_t *p, nt_op_t op, const nt_adapter_req_t 
 fail:
     curl_slist_free_all(headers);
     if (err != NULL && err->msg[0] == '\0')
-        nt_err_set(err, rc, false, "platform %s: cannot build %s request", p->id, op_names[op]);
+        nt_err_set(err, rc, false, "platform %s: cannot build %s request", p->id, nt_op_name(op));
     return rc < 0 ? rc : NT_EINVAL;
 }
 
@@ -1273,7 +446,12 @@ void nt_adapter_answer(const nt_platform_t *p, const nt_http_result_t *res, nt_a
                     : res->status >= 500 || res->status == 408 ? NT_OUTCOME_RETRYABLE
                                                                : NT_OUTCOME_PERMANENT;
     }
-    body = cJSON_ParseWithLength(res->body, res->body_len);
+    if (p->xml) {
+        nt_err_t xerr;
+        body = nt_xml_parse(res->body, res->body_len, &xerr);
+    } else {
+        body = cJSON_ParseWithLength(res->body, res->body_len);
+    }
     if (by_status != NT_OUTCOME_OK) {
         ans->outcome = by_status;
         set_reason(ans, p, nt_outcome_name(by_status), body);
@@ -1282,8 +460,8 @@ void nt_adapter_answer(const nt_platform_t *p, const nt_http_result_t *res, nt_a
     }
     if (body == NULL) {
         ans->outcome = NT_OUTCOME_RETRYABLE;
-        snprintf(ans->reason, sizeof(ans->reason), "%s: HTTP %ld with a body that is not JSON",
-                 p->id, res->status);
+        snprintf(ans->reason, sizeof(ans->reason), "%s: HTTP %ld with a body that is not %s", p->id,
+                 res->status, p->xml ? "XML" : "JSON");
         return;
     }
     if (p->err_code != NULL) {
@@ -1325,10 +503,10 @@ static int map_value(const nt_platform_t *p, int vi, const cJSON *item, const ch
                 mapped = "other";
             } else {
                 return nt_err_set(err, NT_EINVAL, false, "%s: %s value \"%s\" is not in values.%s",
-                                  p->id, fname, text, vmap_names[vi]);
+                                  p->id, fname, text, nt_platforms_vmap_names[vi]);
             }
         }
-    } else if (!in_vocab(&vocabs[vi], mapped)) {
+    } else if (!in_vocab(&nt_platforms_vocabs[vi], mapped)) {
         if (vi == V_MARK)
             mapped = "other";
         else
@@ -1357,10 +535,34 @@ static int field_get(const nt_platform_t *p, const field_t *f, const char *fname
 
 static int mark_rank(const char *type)
 {
-    for (size_t i = 0; i < NT_ARRAY_LEN(mark_values); i++)
-        if (strcmp(mark_values[i], type) == 0)
+    const vocab_t *marks = &nt_platforms_vocabs[V_MARK];
+    for (size_t i = 0; i < marks->n; i++)
+        if (strcmp(marks->values[i], type) == 0)
             return (int)i;
-    return (int)NT_ARRAY_LEN(mark_values);
+    return (int)marks->n;
+}
+
+/* A number in an answer: a JSON number, or for an XML platform (whose
+ * values are all text) a string holding exactly one decimal number. */
+static bool answer_number(const nt_platform_t *p, const cJSON *it, double *out)
+{
+    if (cJSON_IsNumber(it)) {
+        *out = it->valuedouble;
+        return true;
+    }
+    if (!p->xml || !cJSON_IsString(it) || it->valuestring[0] == '\0')
+        return false;
+    const char *s = it->valuestring;
+    for (const char *c = s; *c; c++)
+        if (!((*c >= '0' && *c <= '9') || *c == '-' || *c == '.'))
+            return false; /* no spaces, exponents, hex, inf or nan */
+    char *end = NULL;
+    errno = 0;
+    double d = strtod(s, &end);
+    if (errno != 0 || end == s || *end != '\0' || !isfinite(d))
+        return false;
+    *out = d;
+    return true;
 }
 
 static int add_mark(const nt_platform_t *p, const opdef_t *d, const cJSON *m, nt_check_state_t *st,
@@ -1371,12 +573,12 @@ static int add_mark(const nt_platform_t *p, const opdef_t *d, const cJSON *m, nt
     char type[NT_JOB_MARK_TYPE_MAX];
     if (t == NULL || c == NULL || cJSON_IsNull(t))
         return nt_err_set(err, NT_EINVAL, false, "%s: a mark lacks its type or count", p->id);
-    if (!cJSON_IsNumber(c))
+    double cv;
+    if (!answer_number(p, c, &cv))
         return nt_err_set(err, NT_EINVAL, false, "%s: mark count is not a number", p->id);
-    double scaled = c->valuedouble * d->fields[F_MARK_COUNT].scale;
+    double scaled = cv * d->fields[F_MARK_COUNT].scale;
     if (!(scaled > -0.5 && scaled <= NT_MARK_COUNT_MAX)) /* also NaN */
-        return nt_err_set(err, NT_EINVAL, false, "%s: mark count %g out of range", p->id,
-                          c->valuedouble);
+        return nt_err_set(err, NT_EINVAL, false, "%s: mark count %g out of range", p->id, cv);
     int count = (int)(scaled + 0.5);
     if (count <= 0 || (cJSON_IsString(t) && t->valuestring[0] == '\0'))
         return NT_OK; /* "no mark" */
@@ -1424,9 +626,10 @@ static int map_state(const nt_platform_t *p, const opdef_t *d, const cJSON *base
     if ((rc = field_get(p, &d->fields[F_SCORE], "trust_score", base, &it, err)) != NT_OK)
         return rc;
     if (it != NULL) {
-        if (!cJSON_IsNumber(it))
+        double sv;
+        if (!answer_number(p, it, &sv))
             return nt_err_set(err, NT_EINVAL, false, "%s: trust_score is not a number", p->id);
-        double s = it->valuedouble * d->fields[F_SCORE].scale;
+        double s = sv * d->fields[F_SCORE].scale;
         if (!(s >= 0 && s <= 100.0000001))
             return nt_err_set(err, NT_EINVAL, false, "%s: trust_score %.2f outside 0-100", p->id,
                               s);
@@ -1546,7 +749,7 @@ int nt_adapter_map_ticket(const nt_platform_t *p, nt_op_t op, const cJSON *root,
     int rc;
     memset(t, 0, sizeof(*t));
     if (op != NT_OP_TAG_UPDATE && op != NT_OP_APPEAL_SUBMIT && op != NT_OP_APPEAL_STATUS)
-        return nt_err_set(err, NT_EINVAL, false, "%s: %s has no ticket", p->id, op_names[op]);
+        return nt_err_set(err, NT_EINVAL, false, "%s: %s has no ticket", p->id, nt_op_name(op));
     if ((rc = field_get(p, &d->fields[F_TICKET], "ticket", root, &it, err)) != NT_OK)
         return rc;
     if (it != NULL) {

@@ -1,11 +1,9 @@
 /*
  * adapter.h — declarative platform adapters (docs/platforms.md).
  *
- * A platform is data: base URL, auth, one request template and one response
- * mapping per operation, value maps into numtrust's vocabulary, error
- * classes, rate limit and timeouts, all loaded from platforms.json. This
- * module builds the HTTP call for an operation and turns the answer into an
- * outcome class and a normalised result. It does no I/O of its own.
+ * For a platform of the registry (platforms.h, loaded from platforms.json)
+ * this module builds the HTTP call of an operation and turns the answer into
+ * an outcome class and a normalised result. It does no I/O of its own.
  */
 #ifndef NT_ADAPTER_H
 #define NT_ADAPTER_H
@@ -19,26 +17,7 @@
 #include "err.h"
 #include "http.h"
 #include "job.h"
-
-typedef enum {
-    NT_OP_CHECK = 0,
-    NT_OP_CHECK_BATCH,
-    NT_OP_TAG_UPDATE,
-    NT_OP_APPEAL_SUBMIT,
-    NT_OP_APPEAL_STATUS,
-} nt_op_t;
-
-#define NT_OP_N 5
-
-typedef enum {
-    NT_OUTCOME_OK = 0,
-    NT_OUTCOME_RETRYABLE,
-    NT_OUTCOME_RATE_LIMITED, /* retryable, and the platform wants us slower */
-    NT_OUTCOME_PERMANENT,
-    NT_OUTCOME_AUTH, /* permanent: credentials are wrong */
-} nt_outcome_t;
-
-#define NT_OUTCOME_N 5
+#include "platforms.h"
 
 /* Surfaces a label is displayed on. */
 enum { NT_SURFACE_ANDROID = 0, NT_SURFACE_IOS = 1, NT_SURFACE_SEARCH = 2 };
@@ -46,8 +25,8 @@ enum { NT_SURFACE_ANDROID = 0, NT_SURFACE_IOS = 1, NT_SURFACE_SEARCH = 2 };
 
 #define NT_MAX_MARKS      8          /* one per taxonomy type */
 #define NT_MARK_COUNT_MAX 1000000000 /* larger counts are a mapping error */
-#define NT_CERT_MAX  16
-#define NT_STATE_MAX 16
+#define NT_CERT_MAX       16
+#define NT_STATE_MAX      16
 
 typedef struct nt_mark_s {
     char type[NT_JOB_MARK_TYPE_MAX]; /* taxonomy type */
@@ -97,39 +76,6 @@ typedef struct nt_adapter_req_s {
     const char *ticket;    /* appeal_status */
 } nt_adapter_req_t;
 
-typedef struct nt_platforms_s nt_platforms_t;
-typedef struct nt_platform_s nt_platform_t;
-
-/* Loads and validates a platforms file; ${NAME} in strings is replaced from
- * the environment and the auth variables must be set.
- * @returns a new set; free with nt_platforms_free(). NULL on failure with err
- * naming the file, platform, key and value. */
-nt_platforms_t *nt_platforms_load(const char *file, nt_err_t *err);
-
-/* The same from text in memory; origin names it in messages. */
-nt_platforms_t *nt_platforms_parse(const char *text, size_t len, const char *origin, nt_err_t *err);
-
-void nt_platforms_free(nt_platforms_t *ps);
-
-size_t nt_platforms_count(const nt_platforms_t *ps);
-const nt_platform_t *nt_platforms_at(const nt_platforms_t *ps, size_t i);
-/* NULL when no platform has this id. */
-const nt_platform_t *nt_platforms_find(const nt_platforms_t *ps, const char *id);
-
-const char *nt_platform_id(const nt_platform_t *p);
-const char *nt_platform_name(const nt_platform_t *p);
-const char *nt_platform_dialect(const nt_platform_t *p);
-bool nt_platform_has_op(const nt_platform_t *p, nt_op_t op);
-/* Numbers per batched check call, 0 without a check_batch operation. */
-int nt_platform_batch_max(const nt_platform_t *p);
-double nt_platform_qps(const nt_platform_t *p); /* 0: unlimited */
-int nt_platform_burst(const nt_platform_t *p);
-/* Index of p in its set (stable; for per-platform arrays). */
-size_t nt_platform_index(const nt_platform_t *p);
-
-const char *nt_op_name(nt_op_t op);
-const char *nt_outcome_name(nt_outcome_t outcome);
-
 /* Builds the HTTP call for op: URL into url, body into body (both caller-
  * owned and reset here; the call points into them), headers (auth,
  * Content-Type, X-Request-Id, Idempotency-Key) into call->headers, owned by
@@ -159,6 +105,13 @@ int nt_adapter_map_batch(const nt_platform_t *p, const cJSON *root, const char *
 /* Maps a tag_update, appeal_submit or appeal_status answer. */
 int nt_adapter_map_ticket(const nt_platform_t *p, nt_op_t op, const cJSON *root, nt_ticket_t *t,
                           nt_err_t *err) NT_MUSTCHECK;
+
+/* Renders a manual platform's form for op (NT_OP_TAG_UPDATE or
+ * NT_OP_APPEAL_SUBMIT) with req's variables into out (reset first) as a JSON
+ * object of field -> value: what a person types into the platform's web
+ * form. 0 or NT_EINVAL (no form, a variable without a value). */
+int nt_adapter_render_form(const nt_platform_t *p, nt_op_t op, const nt_adapter_req_t *req,
+                           nt_buf_t *out, nt_err_t *err) NT_MUSTCHECK;
 
 /* HMAC-SHA256 request signature as docs/platforms.md defines it, written as
  * 64 lowercase hex characters plus NUL. Exposed for tests. */

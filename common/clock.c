@@ -4,9 +4,15 @@
  */
 #include "clock.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+
+/* The domain clock's offset: process-wide by contract (clock.h), like the run
+ * flag, because every domain timestamp of the process must agree. Written by
+ * whoever last read it from the database, read by anyone. */
+static _Atomic int_least64_t domain_offset_ms;
 
 int64_t nt_clock_mono_ms(void)
 {
@@ -27,6 +33,94 @@ int64_t nt_clock_wall_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t nt_clock_domain_ms(void)
+{
+    return nt_clock_wall_ms() + (int64_t)atomic_load(&domain_offset_ms);
+}
+
+void nt_clock_set_offset_ms(int64_t offset_ms)
+{
+    atomic_store(&domain_offset_ms, (int_least64_t)offset_ms);
+}
+
+int64_t nt_clock_offset_ms(void)
+{
+    return (int64_t)atomic_load(&domain_offset_ms);
+}
+
+typedef struct unit_s {
+    const char *name;
+    int64_t ms;
+} unit_t;
+
+/* Longest names first, so "ms" is not read as "m" then "s". */
+static const unit_t units[] = {
+    {"ms", 1},        {"w", 7 * 86400000LL}, {"d", 86400000LL},
+    {"h", 3600000LL}, {"m", 60000LL},        {"s", 1000LL},
+};
+
+#define DURATION_MAX_MS (100LL * 366 * 86400000LL)
+
+int nt_clock_parse_duration(const char *s, bool allow_negative, int64_t *ms)
+{
+    int64_t total = 0;
+    int sign = 1;
+    if (s == NULL || *s == '\0')
+        return NT_EINVAL;
+    if (*s == '+' || *s == '-') {
+        if (*s == '-' && !allow_negative)
+            return NT_EINVAL;
+        sign = *s == '-' ? -1 : 1;
+        s++;
+    }
+    if (strcmp(s, "0") == 0) {
+        *ms = 0;
+        return NT_OK;
+    }
+    if (*s == '\0')
+        return NT_EINVAL;
+    while (*s != '\0') {
+        int64_t n = 0;
+        int nd = 0;
+        while (*s >= '0' && *s <= '9') {
+            n = n * 10 + (*s++ - '0');
+            if (++nd > 12)
+                return NT_EINVAL;
+        }
+        if (nd == 0)
+            return NT_EINVAL;
+        const unit_t *u = NULL;
+        for (size_t i = 0; i < sizeof(units) / sizeof(units[0]) && u == NULL; i++) {
+            size_t len = strlen(units[i].name);
+            if (strncmp(s, units[i].name, len) == 0)
+                u = &units[i];
+        }
+        if (u == NULL || n > DURATION_MAX_MS / u->ms)
+            return NT_EINVAL;
+        total += n * u->ms;
+        if (total > DURATION_MAX_MS)
+            return NT_EINVAL;
+        s += strlen(u->name);
+    }
+    *ms = sign * total;
+    return NT_OK;
+}
+
+void nt_clock_format_duration(int64_t ms, char out[NT_RFC3339_LEN])
+{
+    char sign = ms < 0 ? '-' : '+';
+    uint64_t a = ms < 0 ? (uint64_t)0 - (uint64_t)ms : (uint64_t)ms;
+    uint64_t days = a / 86400000u, rest = a % 86400000u;
+    unsigned h = (unsigned)(rest / 3600000u), mi = (unsigned)(rest / 60000u % 60u),
+             sec = (unsigned)(rest / 1000u % 60u), msec = (unsigned)(rest % 1000u);
+    if (msec != 0)
+        snprintf(out, NT_RFC3339_LEN, "%c%llud%02u:%02u:%02u.%03u", sign, (unsigned long long)days,
+                 h, mi, sec, msec);
+    else
+        snprintf(out, NT_RFC3339_LEN, "%c%llud%02u:%02u:%02u", sign, (unsigned long long)days, h,
+                 mi, sec);
 }
 
 /* Howard Hinnant's civil-date algorithms. */

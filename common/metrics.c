@@ -5,6 +5,7 @@
 #include "metrics.h"
 
 #include <cjson/cJSON.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 

@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "adapter.h"
+#include "platforms.h"
 #include "buf.h"
 #include "err.h"
 

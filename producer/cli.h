@@ -10,10 +10,10 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "adapter.h"
 #include "config.h"
 #include "err.h"
 #include "pg.h"
+#include "platforms.h"
 
 typedef struct cli_s {
     nt_config_t cfg;
@@ -61,5 +61,6 @@ int cmd_enqueue(cli_t *cli, int argc, char **argv);
 int cmd_report(cli_t *cli, int argc, char **argv);
 int cmd_dead(cli_t *cli, int argc, char **argv);
 int cmd_run(cli_t *cli, int argc, char **argv);
+int cmd_clock(cli_t *cli, int argc, char **argv);
 
 #endif

@@ -37,11 +37,12 @@ static const kind_t kinds[] = {
      "every registered (number, platform): read its state"},
     {"check-due", NT_JOB_CHECK,
      "SELECT np.number, np.platform, n.tenant_id,"
-     "       'c' || floor(extract(epoch FROM now()) / extract(epoch FROM s.check_interval))::bigint"
+     "       'c' || floor(extract(epoch FROM t.now) / extract(epoch FROM s.check_interval))::bigint"
      " FROM number_platforms np JOIN numbers n ON n.number = np.number"
      " JOIN scenarios s ON s.id = n.scenario_id JOIN platforms p ON p.id = np.platform"
+     " CROSS JOIN (SELECT nt_now() AS now) t"
      " WHERE p.enabled AND (np.last_checked_at IS NULL"
-     "                      OR np.last_checked_at < now() - s.check_interval)"
+     "                      OR np.last_checked_at < t.now - s.check_interval)"
      "   AND ($1::text IS NULL OR np.number = $1)"
      "   AND ($2::text IS NULL OR np.platform = $2) AND ($3::text IS NULL OR n.tenant_id = $3)"
      "   AND ($5::text IS NULL OR np.number LIKE $5 || '%')"
@@ -52,12 +53,12 @@ static const kind_t kinds[] = {
      "SELECT w.number, w.platform, n.tenant_id, w.label FROM wanted_labels w"
      " JOIN numbers n ON n.number = w.number"
      " JOIN number_platforms np ON np.number = w.number AND np.platform = w.platform"
-     " JOIN platforms p ON p.id = w.platform"
+     " JOIN platforms p ON p.id = w.platform CROSS JOIN (SELECT nt_now() AS now) t"
      " WHERE p.enabled AND np.last_checked_at IS NOT NULL"
      "   AND EXISTS (SELECT 1 FROM unnest(ARRAY[np.label_android, np.label_ios,"
      "               np.label_search]) s WHERE s IS NOT NULL AND s <> w.label)"
      "   AND NOT (np.last_tag_label IS NOT DISTINCT FROM w.label"
-     "            AND np.last_tag_at > now() - interval '3 days')"
+     "            AND np.last_tag_at > t.now - interval '3 days')"
      "   AND ($1::text IS NULL OR w.number = $1) AND ($2::text IS NULL OR w.platform = $2)"
      "   AND ($3::text IS NULL OR n.tenant_id = $3)"
      "   AND ($5::text IS NULL OR w.number LIKE $5 || '%')"
@@ -108,13 +109,26 @@ static void enqueue_usage(FILE *fp)
           fp);
 }
 
+/* The period of a job id: numtrust time's UTC date (or date and hour), so a
+ * clock moved forward by tests or the demo opens new periods. */
 static void default_period(nt_job_type_t type, char *out, size_t outsz)
 {
     char ts[NT_RFC3339_LEN];
-    nt_clock_format(nt_clock_wall_ms(), ts);
+    nt_clock_format(nt_clock_domain_ms(), ts);
     /* "2026-11-28T13:..." -> date, or date and hour */
     size_t n = type == NT_JOB_APPEAL_STATUS ? 13 : 10;
     snprintf(out, outsz, "%.*s", (int)n, ts);
+}
+
+/* Learns numtrust time's offset (nt_clock_domain_ms) from the database. */
+static int learn_clock(nt_pg_t *pg, nt_err_t *err)
+{
+    PGresult *res = nt_pg_exec(pg, "SELECT nt_clock_offset_ms()", 0, NULL, err);
+    if (res == NULL)
+        return err->code != 0 ? err->code : NT_EIO;
+    nt_clock_set_offset_ms(strtoll(PQgetvalue(res, 0, 0), NULL, 10));
+    PQclear(res);
+    return NT_OK;
 }
 
 int enqueue_run(cli_t *cli, const char *kind_name, const enqueue_filter_t *f, bool force,
@@ -136,12 +150,16 @@ int enqueue_run(cli_t *cli, const char *kind_name, const enqueue_filter_t *f, bo
             kind = &kinds[k];
     if (kind == NULL)
         return 2;
+    if ((pg = cli_pg(cli)) == NULL || (ledger = cli_pg(cli)) == NULL)
+        goto out;
+    if (learn_clock(pg, &err) != NT_OK) {
+        fprintf(stderr, "numtrust-producer enqueue: %s\n", err.msg);
+        goto out;
+    }
     if (period == NULL) {
         default_period(kind->type, period_buf, sizeof(period_buf));
         period = period_buf;
     }
-    if ((pg = cli_pg(cli)) == NULL || (ledger = cli_pg(cli)) == NULL)
-        goto out;
     sink = sink_new(&cli->cfg, ledger, force, quiet ? 0 : 100000, &err);
     if (sink == NULL) {
         fprintf(stderr, "numtrust-producer enqueue: %s\n", err.msg);
@@ -157,6 +175,7 @@ int enqueue_run(cli_t *cli, const char *kind_name, const enqueue_filter_t *f, bo
         goto out;
     }
     int64_t now = nt_clock_wall_ms();
+    uint64_t no_api = 0;
     for (;;) {
         if (*cli->stop) {
             fprintf(stderr, "numtrust-producer enqueue: interrupted\n");
@@ -205,6 +224,16 @@ int enqueue_run(cli_t *cli, const char *kind_name, const enqueue_filter_t *f, bo
                 extra = job.ticket;
                 break;
             }
+            /* no API for this operation (a manual platform): skip, counted */
+            static const nt_op_t ops[] = {NT_OP_CHECK, NT_OP_TAG_UPDATE, NT_OP_APPEAL_SUBMIT,
+                                          NT_OP_APPEAL_STATUS};
+            const nt_platforms_t *ps = cli_platforms(cli);
+            const nt_platform_t *pl = ps ? nt_platforms_find(ps, job.platform) : NULL;
+            if (pl != NULL && (unsigned)job.type < NT_ARRAY_LEN(ops) &&
+                !nt_platform_has_op(pl, ops[job.type])) {
+                no_api++;
+                continue;
+            }
             nt_job_make_id(&job, extra, job_period);
             if (nt_job_validate(&job, &err) != NT_OK) {
                 fprintf(stderr, "numtrust-producer enqueue: skipping a row: %s\n", err.msg);
@@ -235,6 +264,9 @@ int enqueue_run(cli_t *cli, const char *kind_name, const enqueue_filter_t *f, bo
                (unsigned long long)st.failed,
                strcmp(kind->name, "check-due") == 0 ? "per scenario cycle" : period,
                (double)(nt_clock_mono_ms() - t0) / 1000.0);
+    if (no_api > 0)
+        printf("enqueue %s: %llu rows skipped: their platform has no API for it (manual)\n",
+               kind->name, (unsigned long long)no_api);
     if (frc != NT_OK) {
         fprintf(stderr, "numtrust-producer enqueue: %s\n", err.msg);
         goto out;

@@ -34,6 +34,7 @@ static const command_t commands[] = {
     {"report", cmd_report, "print the fleet's state: checks, marks, tags, appeals, jobs"},
     {"dead", cmd_dead, "list or replay dead-lettered jobs"},
     {"run", cmd_run, "the reconciler daemon: enqueue due work every producer.interval_s"},
+    {"clock", cmd_clock, "show or move numtrust time (nt_now()), for tests and demos"},
 };
 
 static void usage(FILE *fp)

@@ -5,6 +5,11 @@
  * its own transaction together with its row in schema_migrations, while a
  * session advisory lock keeps concurrent migrators out. An applied file whose
  * checksum changed is an error: history is never rewritten in place.
+ *
+ * A number reserved for one piece of work may hold several files, lettered
+ * NNNa_name.sql, NNNb_name.sql: they apply after NNN_ and before NNN+1, and
+ * are recorded as version 100000 + 26 * NNN + letter (a = 0), so plain
+ * versions (1 to 99999) keep the numbers they always had.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -12,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "buf.h"
 #include "cli.h"
@@ -21,14 +27,35 @@
 #define MAX_MIGRATIONS   1000
 
 typedef struct mfile_s {
-    int version;
+    int version; /* as recorded in schema_migrations */
+    int order;   /* NNN * 27 + (letter: 1 + letter index, else 0) */
     char name[256];
 } mfile_t;
+
+/* The migrations' directory: sql_dir, or share/numtrust/sql beside the
+ * program's bin/ directory (the install layout, which the build tree copies). */
+static const char *sql_dir(const cli_t *cli, char *buf, size_t bufsz)
+{
+    if (cli->cfg.sql_dir[0] != '\0')
+        return cli->cfg.sql_dir;
+    char exe[4096];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    if (n <= 0) {
+        snprintf(buf, bufsz, "share/numtrust/sql");
+        return buf;
+    }
+    exe[n] = '\0';
+    char *slash = strrchr(exe, '/');
+    if (slash != NULL)
+        *slash = '\0';
+    snprintf(buf, bufsz, "%s/../share/numtrust/sql", exe);
+    return buf;
+}
 
 static int mfile_cmp(const void *a, const void *b)
 {
     const mfile_t *x = a, *y = b;
-    return x->version - y->version;
+    return x->order - y->order;
 }
 
 static int read_file(const char *path, nt_buf_t *b)
@@ -60,7 +87,8 @@ static void sha256_hex(const char *data, size_t len, char out[65])
 
 int cmd_migrate(cli_t *cli, int argc, char **argv)
 {
-    const char *dir = cli->cfg.sql_dir;
+    char dirbuf[4200];
+    const char *dir = sql_dir(cli, dirbuf, sizeof(dirbuf));
     mfile_t *files = NULL;
     size_t nfiles = 0;
     nt_pg_t *pg = NULL;
@@ -76,8 +104,9 @@ int cmd_migrate(cli_t *cli, int argc, char **argv)
             printf("usage: numtrust-producer migrate [--dir DIR]\n\n"
                    "Applies the migrations NNN_name.sql found in DIR (default: sql_dir, now %s)\n"
                    "that are not yet recorded in schema_migrations, in order, each in one\n"
-                   "transaction, under an advisory lock. Safe to run from several places.\n",
-                   cli->cfg.sql_dir);
+                   "transaction, under an advisory lock. Safe to run from several places.\n"
+                   "Lettered files (005a_x.sql, 005b_y.sql) apply after 005_ and before 006_.\n",
+                   dir);
             return 0;
         }
         if (cli_opt(argc, argv, &i, "--dir", &dir)) {
@@ -102,20 +131,26 @@ int cmd_migrate(cli_t *cli, int argc, char **argv)
             continue;
         char *end = NULL;
         long v = strtol(de->d_name, &end, 10);
+        int letter = -1;
+        if (end != de->d_name && *end >= 'a' && *end <= 'z')
+            letter = *end++ - 'a';
         if (end == de->d_name || *end != '_' || v <= 0 || v > 99999) {
-            fprintf(stderr, "numtrust-producer migrate: %s/%s: name must be NNN_name.sql\n", dir,
-                    de->d_name);
+            fprintf(stderr,
+                    "numtrust-producer migrate: %s/%s: name must be NNN_name.sql or "
+                    "NNNa_name.sql\n",
+                    dir, de->d_name);
             goto out;
         }
         if (nfiles == MAX_MIGRATIONS || len >= sizeof(files[0].name))
             goto out;
-        files[nfiles].version = (int)v;
+        files[nfiles].version = letter < 0 ? (int)v : 100000 + 26 * (int)v + letter;
+        files[nfiles].order = (int)v * 27 + letter + 1;
         memcpy(files[nfiles].name, de->d_name, len + 1);
         nfiles++;
     }
     qsort(files, nfiles, sizeof(*files), mfile_cmp);
     for (size_t i = 1; i < nfiles; i++) {
-        if (files[i].version == files[i - 1].version) {
+        if (files[i].order == files[i - 1].order) {
             fprintf(stderr, "numtrust-producer migrate: %s and %s share version %d\n",
                     files[i - 1].name, files[i].name, files[i].version);
             goto out;

@@ -649,7 +649,7 @@ static void on_answer(nt_worker_t *w, wjob_t *job, nt_op_t op, const nt_answer_t
 {
     nt_err_t err;
     nt_err_clear(&err);
-    job->result_ms = nt_clock_wall_ms();
+    job->result_ms = nt_clock_domain_ms(); /* numtrust time: checked_at, pushed_at, filed_at */
     switch (ans->outcome) {
     case NT_OUTCOME_OK:
         break;
@@ -1243,6 +1243,10 @@ static void on_new_mark(void *arg, const char *number, const char *platform, con
         p += n + (p[n] == ',');
     }
     if (!wanted)
+        return;
+    /* a platform without an appeal API (a manual one) gets no appeal job */
+    const nt_platform_t *p = nt_platforms_find(w->platforms, platform);
+    if (p == NULL || !nt_platform_has_op(p, NT_OP_APPEAL_SUBMIT))
         return;
     nt_job_t job;
     nt_buf_t value;

@@ -6,7 +6,8 @@
 # programs read the variables themselves: libpq reads PGPASSWORD (so NUMTRUST_PG_CONNINFO need
 # not hold a password), platforms.json names the credential variables (*_env keys).
 set -euo pipefail
-vars=(PGPASSWORD NUMTRUST_PG_CONNINFO NT_SIM_HMAC_KEY NT_SIM_HMAC_SECRET NT_SIM_BEARER_TOKEN)
+vars=(PGPASSWORD NUMTRUST_PG_CONNINFO NT_SIM_HMAC_KEY NT_SIM_HMAC_SECRET NT_SIM_BEARER_TOKEN
+    NT_SIM_CALLBACK_SECRET)
 # more credential variables for a production platforms.json: NT_SECRET_FILE_VARS="A B"
 read -ra extra <<<"${NT_SECRET_FILE_VARS:-}"
 for v in "${vars[@]}" "${extra[@]}"; do

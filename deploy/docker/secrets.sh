@@ -15,7 +15,7 @@ case "${1:-}" in
 esac
 dir="${1:-${NT_SECRETS_DIR:-$NT_REPO/.secrets}}"
 names=(pg_superuser_password db_password worker_db_password sim_hmac_key sim_hmac_secret
-    sim_bearer_token grafana_admin_password)
+    sim_bearer_token sim_callback_secret grafana_admin_password)
 mkdir -p "$dir"
 chmod 0700 "$dir"
 made=0

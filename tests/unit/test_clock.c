@@ -1,10 +1,12 @@
 /*
  * test_clock.c — RFC 3339 formatting and parsing (clock.h): format and parse
  * tables, invalid dates and garbage, round trips, civil-date arithmetic and
- * the clocks' monotonicity. Expected epoch milliseconds were computed
+ * the clocks' monotonicity; durations ("1d12h") and numtrust time (the
+ * domain clock's offset). Expected epoch milliseconds were computed
  * independently with Python's datetime (e.g.
  * datetime.fromisoformat('2026-11-28T00:00:00+00:00').timestamp()).
  */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -209,8 +211,72 @@ static void test_year_bounds(void)
     }
 }
 
+static void test_durations(void)
+{
+    static const struct {
+        const char *in;
+        bool neg;
+        int rc;
+        int64_t ms;
+        const char *fmt; /* nt_clock_format_duration of ms */
+    } rows[] = {
+        {"0", false, NT_OK, 0, "+0d00:00:00"},
+        {"90d", false, NT_OK, 90 * 86400000LL, "+90d00:00:00"},
+        {"1d12h", false, NT_OK, 36 * 3600000LL, "+1d12:00:00"},
+        {"2w", false, NT_OK, 14 * 86400000LL, "+14d00:00:00"},
+        {"500ms", false, NT_OK, 500, "+0d00:00:00.500"},
+        {"1m30s", false, NT_OK, 90000, "+0d00:01:30"},
+        {"+7d", false, NT_OK, 7 * 86400000LL, "+7d00:00:00"},
+        {"-2h", true, NT_OK, -2 * 3600000LL, "-0d02:00:00"},
+        {"-2h", false, NT_EINVAL, 0, NULL},
+        {"", false, NT_EINVAL, 0, NULL},
+        {"-", true, NT_EINVAL, 0, NULL},
+        {"d", false, NT_EINVAL, 0, NULL},
+        {"10", false, NT_EINVAL, 0, NULL}, /* a unit is required */
+        {"10y", false, NT_EINVAL, 0, NULL},
+        {"1d 2h", false, NT_EINVAL, 0, NULL},
+        {"36601d", false, NT_EINVAL, 0, NULL}, /* past 100 years */
+        {"9999999999999d", false, NT_EINVAL, 0, NULL},
+    };
+    for (size_t i = 0; i < NT_ARRAY_LEN(rows); i++, ncases++) {
+        int64_t ms = -12345;
+        int rc = nt_clock_parse_duration(rows[i].in, rows[i].neg, &ms);
+        CHECKF(rc == rows[i].rc, "parse_duration(\"%s\") = %d, want %d", rows[i].in, rc,
+               rows[i].rc);
+        if (rc != NT_OK || rows[i].rc != NT_OK)
+            continue;
+        CHECKF(ms == rows[i].ms, "parse_duration(\"%s\") = %lld ms, want %lld", rows[i].in,
+               (long long)ms, (long long)rows[i].ms);
+        char out[NT_RFC3339_LEN];
+        nt_clock_format_duration(ms, out);
+        CHECKF(strcmp(out, rows[i].fmt) == 0, "format_duration(%lld) = \"%s\", want \"%s\"",
+               (long long)ms, out, rows[i].fmt);
+    }
+}
+
+/* Numtrust time is real time plus the offset last learned. */
+static void test_domain_clock(void)
+{
+    ncases += 4;
+    CHECK_INT(nt_clock_offset_ms(), 0);
+    int64_t w0 = nt_clock_wall_ms(), d0 = nt_clock_domain_ms(), w1 = nt_clock_wall_ms();
+    CHECKF(d0 >= w0 && d0 <= w1, "domain %lld outside wall [%lld, %lld] at offset 0", (long long)d0,
+           (long long)w0, (long long)w1);
+    const int64_t off = 400LL * 86400000LL;
+    nt_clock_set_offset_ms(off);
+    CHECK_INT(nt_clock_offset_ms(), off);
+    w0 = nt_clock_wall_ms();
+    d0 = nt_clock_domain_ms();
+    w1 = nt_clock_wall_ms();
+    CHECKF(d0 >= w0 + off && d0 <= w1 + off, "domain %lld outside wall+offset [%lld, %lld]",
+           (long long)d0, (long long)(w0 + off), (long long)(w1 + off));
+    nt_clock_set_offset_ms(0);
+}
+
 int main(void)
 {
+    test_durations();
+    test_domain_clock();
     test_year_bounds();
     test_format();
     test_parse();
