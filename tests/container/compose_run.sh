@@ -53,9 +53,13 @@ BUGS=()
 
 eval "$(bash deploy/docker/engine.sh env)"
 ENGINE=$NT_CONTAINER_ENGINE
+# docker-compose.yml takes settings from the environment: not those of the local test stack
+# that tests/run.sh exports (NT_SIM_URL would point the containers at the host's simulator)
+COMPOSE_UNSET=(NT_SIM_URL NT_PLATFORMS_FILE NT_PARTITIONS NT_PG_MAX_CONNECTIONS NT_IMAGE_TAG
+    NT_BASE_IMAGE NT_GRAFANA_IMAGE NT_GRAFANA_PORT)
 compose() {
-    docker-compose -p "$PROJECT" -f docker-compose.yml -f tests/container/compose.test.yml \
-        --profile test "$@"
+    env "${COMPOSE_UNSET[@]/#/-u}" docker-compose -p "$PROJECT" -f docker-compose.yml \
+        -f tests/container/compose.test.yml --profile test "$@"
 }
 
 # what the project has: containers (any state), volumes, networks
@@ -135,7 +139,7 @@ export PGPASSWORD
 PGPASSWORD=$(cat "$NT_SECRETS_DIR/db_password")
 export NUMTRUST_PG_CONNINFO="host=127.0.0.1 port=$NT_CT_PG_PORT dbname=numtrust user=numtrust"
 export NUMTRUST_KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:$NT_CT_KAFKA_PORT
-export NT_SIM_URL=http://127.0.0.1:$NT_CT_SIM_PORT
+export NT_SIM_URL=http://127.0.0.1:$NT_CT_SIM_PORT # for the checker, not for compose
 psqlv() { psql "$NUMTRUST_PG_CONNINFO" -X -A -t -q -v ON_ERROR_STOP=1 -c "$1"; }
 MINE="number LIKE '+86$PREFIX_DIGITS%'"
 
