@@ -88,6 +88,26 @@ static const centry_t config_table[] = {
      "host:port for the producer daemon's /metrics, /healthz, /readyz; empty: off."},
     {"producer.interval_s", CT_INT, "60", 1, 86400, false, F(producer_interval_s),
      "Seconds between reconciler passes of `numtrust-producer run`."},
+    {"sla.lookback_days", CT_INT, "30", 1, 3650, false, F(sla_lookback_days),
+     "Days of numtrust time a reconciler pass looks back for new service-level clocks "
+     "(marks, appeals, labels) and for quarantine evidence."},
+    {"sla.trend_days", CT_INT, "180", 7, 3650, false, F(sla_trend_days),
+     "Days of trust scores each registration's trend line is fitted through."},
+    {"sla.trend_batch", CT_INT, "20000", 100, 10000000, false, F(sla_trend_batch),
+     "Most registrations whose trust trend one pass fits (those checked since their last fit)."},
+    {"alerts.poll_ms", CT_INT, "1000", 100, 600000, false, F(alerts_poll_ms),
+     "How often the reconciler daemon drains the alert outbox between passes."},
+    {"alerts.batch", CT_INT, "100", 1, 10000, false, F(alerts_batch),
+     "Most webhook deliveries sent in one round, in parallel."},
+    {"alerts.timeout_ms", CT_INT, "5000", 100, 120000, false, F(alerts_timeout_ms),
+     "Time a webhook receiver has to answer one delivery."},
+    {"alerts.backoff_base_ms", CT_INT, "1000", 10, 3600000, false, F(alerts_backoff_base_ms),
+     "Wait before the first retry of a failed delivery; doubled on every further attempt."},
+    {"alerts.backoff_max_ms", CT_INT, "3600000", 10, 86400000, false, F(alerts_backoff_max_ms),
+     "Longest wait between two attempts of a delivery."},
+    {"alerts.max_attempts", CT_INT, "100", 1, 100000, false, F(alerts_max_attempts),
+     "Attempts before a delivery is marked dead (listed by `alerts list --dead`, re-queued by "
+     "`alerts retry`)."},
 };
 
 #undef F

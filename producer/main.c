@@ -11,6 +11,7 @@
 
 #include "cli.h"
 #include "log.h"
+#include "sla.h"
 
 static volatile sig_atomic_t stop_flag;
 
@@ -35,6 +36,11 @@ static const command_t commands[] = {
     {"dead", cmd_dead, "list or replay dead-lettered jobs"},
     {"run", cmd_run, "the reconciler daemon: enqueue due work every producer.interval_s"},
     {"clock", cmd_clock, "show or move numtrust time (nt_now()), for tests and demos"},
+    {"policy", cmd_policy, "show, set or apply the policies per tenant (targets, budget, ...)"},
+    {"sla", cmd_sla, "service levels: a pass by hand, per-tenant summary, breaches, trends"},
+    {"alerts", cmd_alerts, "alerts and their webhook endpoints, deliveries and retries"},
+    {"quarantine", cmd_quarantine, "burned numbers put to rest: list, add, release"},
+    {"costs", cmd_costs, "monthly cost per tenant, scenario and platform against the budget"},
 };
 
 static void usage(FILE *fp)
@@ -43,7 +49,7 @@ static void usage(FILE *fp)
           "Admin CLI and scheduler of numtrust.\n\ncommands:\n",
           fp);
     for (size_t i = 0; i < NT_ARRAY_LEN(commands); i++)
-        fprintf(fp, "  %-9s %s\n", commands[i].name, commands[i].summary);
+        fprintf(fp, "  %-10s %s\n", commands[i].name, commands[i].summary);
     fputs("\n`numtrust-producer COMMAND --help` describes a command.\n"
           "  --config FILE    JSON config file (default: $NUMTRUST_CONFIG, else none)\n"
           "  --print-config   print the effective configuration (secrets masked)\n"
