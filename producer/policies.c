@@ -41,7 +41,7 @@ static const char *param_value(int f, int n, char *buf, size_t bufsz)
     switch (nt_policy_fields()[f].kind) {
     case NT_PF_DURATION:
     case NT_PF_PERIOD:
-        snprintf(buf, bufsz, "($%d::bigint * interval '1 second')", n);
+        snprintf(buf, bufsz, "justify_hours($%d::bigint * interval '1 second')", n);
         break;
     case NT_PF_MARKS:
         snprintf(buf, bufsz, "string_to_array($%d::text, ',')", n);

@@ -35,9 +35,15 @@ const char *sla_step_name(sla_step_t step)
 #define NOW_CTE "WITH t AS (SELECT nt_now() AS now) "
 /* $1 = sla.lookback_days */
 #define LOOKBACK "($1::int * interval '1 day')"
-#define POLICY(n)                                                                                  \
-    " JOIN numbers n ON n.number = " n " JOIN effective_policies ep"                               \
+/* the policy of a row's number: n (numbers) and ep (effective_policies) */
+#define EP_OF(num)                                                                                 \
+    " JOIN numbers n ON n.number = " num " JOIN effective_policies ep"                             \
     " ON ep.tenant_id = n.tenant_id AND ep.scenario_id = n.scenario_id"
+#define EP_M  EP_OF("m.number")
+#define EP_A  EP_OF("a.number")
+#define EP_NP EP_OF("np.number")
+#define EP_TT EP_OF("tt.number")
+#define EP_Q  EP_OF("q.number")
 
 /* The mark rate of every checked registration's tenant, per tenant,
  * platform, scenario and group, into the hour of numtrust time. */
@@ -121,94 +127,49 @@ static const char sql_open_clocks[] = NOW_CTE
     "         m.opened_at + ep.appeal_file_within AS due_at,"
     "         jsonb_build_object('mark', jsonb_build_object('type', m.type, 'count', m.count,"
     "             'opened_at', m.opened_at, 'detected_by', m.detected_by)) AS evidence"
-    "  FROM marks m" POLICY(
-        "m.number") " CROSS JOIN t"
-                    "  WHERE m.opened_at > t.now - " LOOKBACK " AND m.type = ANY(ep.appeal_marks)"
-                    "  UNION ALL"
-                    "  SELECT 'appeal_decision', a.job_id::text, n.tenant_id, n.scenario_id, "
-                    "n.number_group,"
-                    "         a.number, a.platform, a.ticket, a.filed_at, ep.appeal_decide_within,"
-                    "         ep.near_breach, a.filed_at + ep.appeal_decide_within,"
-                    "         jsonb_build_object('appeal', jsonb_build_object('job', a.job_id,"
-                    "             'mark_type', a.mark_type, 'ticket', a.ticket, 'filed_at', "
-                    "a.filed_at))"
-                    "  FROM appeals a" POLICY(
-                        "a.number") " CROSS JOIN t"
-                                    "  WHERE a.filed_at > t.now - " LOOKBACK "  UNION ALL"
-                                    "  SELECT 'qualification_label', ls.id || '|' || np.platform, "
-                                    "n.tenant_id, n.scenario_id,"
-                                    "         n.number_group, np.number, np.platform, ls.label, "
-                                    "s.at, ep.qualification_within,"
-                                    "         ep.near_breach, s.at + ep.qualification_within,"
-                                    "         jsonb_build_object('schedule', "
-                                    "jsonb_build_object('id', ls.id, 'kind', ls.kind,"
-                                    "             'label', ls.label, 'event_start', "
-                                    "ls.event_start, 'event_end', ls.event_end))"
-                                    "  FROM label_schedules ls"
-                                    "  JOIN number_platforms np ON np.number = ls.number"
-                                    "       AND (ls.platform IS NULL OR ls.platform = "
-                                    "np.platform)" POLICY(
-                                        "np.number") "  CROSS JOIN t CROSS JOIN LATERAL (SELECT "
-                                                     "greatest(ls.event_start, ls.created_at) AS "
-                                                     "at) s"
-                                                     "  WHERE ls.kind = 'qualification' AND s.at "
-                                                     "<= t.now AND s.at > t.now - " LOOKBACK
-                                                     "    AND (ls.event_end IS NULL OR "
-                                                     "ls.event_end > s.at)"
-                                                     "  UNION ALL"
-                                                     "  SELECT 'campaign_label', ls.id || '|' || "
-                                                     "np.platform, n.tenant_id, n.scenario_id,"
-                                                     "         n.number_group, np.number, "
-                                                     "np.platform, ls.label, s.at,"
-                                                     "         greatest(ls.event_start - s.at, "
-                                                     "ep.qualification_within), ep.near_breach,"
-                                                     "         s.at + greatest(ls.event_start - "
-                                                     "s.at, ep.qualification_within),"
-                                                     "         jsonb_build_object('schedule', "
-                                                     "jsonb_build_object('id', ls.id, 'kind', "
-                                                     "ls.kind,"
-                                                     "             'label', ls.label, "
-                                                     "'event_start', ls.event_start, 'event_end', "
-                                                     "ls.event_end,"
-                                                     "             'lead', ls.event_start - s.at))"
-                                                     "  FROM label_schedules ls"
-                                                     "  JOIN number_platforms np ON np.number = "
-                                                     "ls.number"
-                                                     "       AND (ls.platform IS NULL OR "
-                                                     "ls.platform = np.platform)" POLICY(
-                                                         "np.number") "  CROSS JOIN t CROSS JOIN "
-                                                                      "LATERAL"
-                                                                      "       (SELECT "
-                                                                      "ls.event_start - "
-                                                                      "COALESCE(ls.lead, "
-                                                                      "ep.campaign_lead) AS at) s"
-                                                                      "  WHERE ls.kind = "
-                                                                      "'campaign' AND s.at <= "
-                                                                      "t.now AND s.at > t.now "
-                                                                      "- " LOOKBACK
-                                                                      "    AND (ls.event_end IS "
-                                                                      "NULL OR ls.event_end > s.at)"
-                                                                      ") "
-                                                                      "INSERT INTO sla_clocks "
-                                                                      "(kind, subject, tenant_id, "
-                                                                      "scenario_id, number_group, "
-                                                                      "number,"
-                                                                      "                        "
-                                                                      "platform, detail, "
-                                                                      "started_at, near_at, "
-                                                                      "due_at, evidence) "
-                                                                      "SELECT kind, subject, "
-                                                                      "tenant_id, scenario_id, "
-                                                                      "number_group, number, "
-                                                                      "platform, detail,"
-                                                                      "       started_at, "
-                                                                      "started_at + target * "
-                                                                      "near_breach, due_at,"
-                                                                      "       evidence || "
-                                                                      "jsonb_build_object('target',"
-                                                                      " target)"
-                                                                      " FROM nc ON CONFLICT (kind, "
-                                                                      "subject) DO NOTHING";
+    "  FROM marks m" EP_M " CROSS JOIN t"
+    "  WHERE m.opened_at > t.now - " LOOKBACK " AND m.type = ANY(ep.appeal_marks)"
+    "  UNION ALL"
+    "  SELECT 'appeal_decision', a.job_id::text, n.tenant_id, n.scenario_id, n.number_group,"
+    "         a.number, a.platform, a.ticket, a.filed_at, ep.appeal_decide_within,"
+    "         ep.near_breach, a.filed_at + ep.appeal_decide_within,"
+    "         jsonb_build_object('appeal', jsonb_build_object('job', a.job_id,"
+    "             'mark_type', a.mark_type, 'ticket', a.ticket, 'filed_at', a.filed_at))"
+    "  FROM appeals a" EP_A " CROSS JOIN t"
+    "  WHERE a.filed_at > t.now - " LOOKBACK "  UNION ALL"
+    "  SELECT 'qualification_label', ls.id || '|' || np.platform, n.tenant_id, n.scenario_id,"
+    "         n.number_group, np.number, np.platform, ls.label, s.at, ep.qualification_within,"
+    "         ep.near_breach, s.at + ep.qualification_within,"
+    "         jsonb_build_object('schedule', jsonb_build_object('id', ls.id, 'kind', ls.kind,"
+    "             'label', ls.label, 'event_start', ls.event_start, 'event_end', ls.event_end))"
+    "  FROM label_schedules ls"
+    "  JOIN number_platforms np ON np.number = ls.number"
+    "       AND (ls.platform IS NULL OR ls.platform = np.platform)" EP_NP
+    "  CROSS JOIN t CROSS JOIN LATERAL (SELECT greatest(ls.event_start, ls.created_at) AS at) s"
+    "  WHERE ls.kind = 'qualification' AND s.at <= t.now AND s.at > t.now - " LOOKBACK
+    "    AND (ls.event_end IS NULL OR ls.event_end > s.at)"
+    "  UNION ALL"
+    "  SELECT 'campaign_label', ls.id || '|' || np.platform, n.tenant_id, n.scenario_id,"
+    "         n.number_group, np.number, np.platform, ls.label, s.at,"
+    "         greatest(ls.event_start - s.at, ep.qualification_within), ep.near_breach,"
+    "         s.at + greatest(ls.event_start - s.at, ep.qualification_within),"
+    "         jsonb_build_object('schedule', jsonb_build_object('id', ls.id, 'kind', ls.kind,"
+    "             'label', ls.label, 'event_start', ls.event_start, 'event_end', ls.event_end,"
+    "             'lead', ls.event_start - s.at))"
+    "  FROM label_schedules ls"
+    "  JOIN number_platforms np ON np.number = ls.number"
+    "       AND (ls.platform IS NULL OR ls.platform = np.platform)" EP_NP
+    "  CROSS JOIN t CROSS JOIN LATERAL"
+    "       (SELECT ls.event_start - COALESCE(ls.lead, ep.campaign_lead) AS at) s"
+    "  WHERE ls.kind = 'campaign' AND s.at <= t.now AND s.at > t.now - " LOOKBACK
+    "    AND (ls.event_end IS NULL OR ls.event_end > s.at)"
+    ") "
+    "INSERT INTO sla_clocks (kind, subject, tenant_id, scenario_id, number_group, number,"
+    "                        platform, detail, started_at, near_at, due_at, evidence) "
+    "SELECT kind, subject, tenant_id, scenario_id, number_group, number, platform, detail,"
+    "       started_at, started_at + target * near_breach, due_at,"
+    "       evidence || jsonb_build_object('target', target)"
+    " FROM nc ON CONFLICT (kind, subject) DO NOTHING";
 
 /* The live clocks (not finished, or breached and still not done) whose
  * work is now done: the first appeal filed for the mark's opening, the
@@ -247,7 +208,10 @@ static const char sql_done_clocks[] = NOW_CTE
     "      AND (m.state = 'cleared' OR m.opened_at > l.started_at)"
     "    ORDER BY 3, 1 LIMIT 1) f"
     ") "
-    "UPDATE sla_clocks c SET done_at = d.at, evidence = c.evidence || d.evidence,"
+    "UPDATE sla_clocks c SET done_at = d.at, evidence = c.evidence || d.evidence"
+    "  || CASE WHEN c.status = 'breached' AND NOT d.cancel"
+    "          THEN jsonb_build_object('done_at', d.at, 'late_by', d.at - c.due_at)"
+    "          ELSE '{}'::jsonb END,"
     "  status = CASE WHEN d.cancel THEN 'cancelled' ELSE c.status END, updated_at = now()"
     " FROM d WHERE c.id = d.id";
 
@@ -286,16 +250,16 @@ static const char sql_status_clocks[] = NOW_CTE
     "               'started_at', up.started_at, 'due_at', up.due_at)))"
     " FROM up";
 
-/* Registrations checked since their last fit, with the sums of their trust
- * scores over sla.trend_days (x: days before numtrust now). $1 batch,
- * $2 days. */
+/* Registrations checked since their last fit (or whose data changed
+ * under it), with the sums of their trust scores over sla.trend_days (x:
+ * days before numtrust now). $1 batch, $2 days. */
 static const char sql_trend_sums[] = NOW_CTE
     ", todo AS ("
     "  SELECT np.number, np.platform, n.tenant_id, n.scenario_id"
     "  FROM number_platforms np JOIN numbers n ON n.number = np.number"
     "  LEFT JOIN trust_trends tt ON tt.number = np.number AND tt.platform = np.platform"
     "  WHERE np.last_checked_at IS NOT NULL"
-    "    AND (tt.number IS NULL OR np.last_checked_at > tt.last_at)"
+    "    AND (tt.number IS NULL OR np.last_checked_at IS DISTINCT FROM tt.last_at)"
     "  LIMIT $1"
     ") "
     "SELECT d.number, d.platform, ep.trust_threshold, count(*), sum(x.x), sum(cr.trust_score),"
@@ -323,36 +287,31 @@ static const char sql_trend_write[] =
     "  decay_pct_quarter = EXCLUDED.decay_pct_quarter, threshold = EXCLUDED.threshold,"
     "  crosses_at = EXCLUDED.crosses_at, computed_at = EXCLUDED.computed_at";
 
-/* Numbers to check more often: a recent mark not cleared, or a falling
- * trust score. */
+/* Numbers to check more often: a recent mark not cleared, or a trust score
+ * falling (a trend of 3 points or more over a week or more). */
 static const char sql_risk[] = NOW_CTE
     ", r AS ("
     "  SELECT number, max(reason) AS reason, max(since) AS since FROM ("
     "    SELECT m.number, 'recent_mark' AS reason, max(m.opened_at) AS since"
-    "    FROM marks m" POLICY(
-        "m.number") " CROSS JOIN t"
-                    "    WHERE m.state <> 'cleared' AND m.opened_at > t.now - ep.risk_mark_window"
-                    "    GROUP BY m.number"
-                    "    UNION ALL"
-                    "    SELECT tt.number, 'falling_trust', max(tt.computed_at)"
-                    "    FROM trust_trends tt" POLICY(
-                        "tt.number") "    WHERE ep.risk_trust_decay > 0 AND tt.decay_pct_quarter "
-                                     ">= ep.risk_trust_decay"
-                                     "    GROUP BY tt.number) x"
-                                     "  GROUP BY number"
-                                     "), del AS ("
-                                     "  DELETE FROM number_risk nr WHERE NOT EXISTS (SELECT 1 FROM "
-                                     "r WHERE r.number = nr.number)"
-                                     "), ins AS ("
-                                     "  INSERT INTO number_risk (number, reason, since, "
-                                     "computed_at)"
-                                     "  SELECT r.number, r.reason, r.since, t.now FROM r CROSS "
-                                     "JOIN t"
-                                     "  ON CONFLICT (number) DO UPDATE SET reason = "
-                                     "EXCLUDED.reason, since = EXCLUDED.since,"
-                                     "    computed_at = EXCLUDED.computed_at"
-                                     "  RETURNING 1"
-                                     ") SELECT count(*) FROM ins";
+    "    FROM marks m" EP_M " CROSS JOIN t"
+    "    WHERE m.state <> 'cleared' AND m.opened_at > t.now - ep.risk_mark_window"
+    "    GROUP BY m.number"
+    "    UNION ALL"
+    "    SELECT tt.number, 'falling_trust', max(tt.computed_at)"
+    "    FROM trust_trends tt" EP_TT
+    "    WHERE ep.risk_trust_decay > 0 AND tt.decay_pct_quarter >= ep.risk_trust_decay"
+    "      AND tt.points >= 3 AND tt.last_at - tt.first_at >= interval '7 days'"
+    "    GROUP BY tt.number) x"
+    "  GROUP BY number"
+    "), del AS ("
+    "  DELETE FROM number_risk nr WHERE NOT EXISTS (SELECT 1 FROM r WHERE r.number = nr.number)"
+    "), ins AS ("
+    "  INSERT INTO number_risk (number, reason, since, computed_at)"
+    "  SELECT r.number, r.reason, r.since, t.now FROM r CROSS JOIN t"
+    "  ON CONFLICT (number) DO UPDATE SET reason = EXCLUDED.reason, since = EXCLUDED.since,"
+    "    computed_at = EXCLUDED.computed_at"
+    "  RETURNING 1"
+    ") SELECT count(*) FROM ins";
 
 /* Burned numbers into quarantine: fraud marks on quarantine_fraud_platforms
  * platforms or more, or a mark seen again after its appeal was approved;
@@ -364,49 +323,35 @@ static const char sql_quarantine[] = NOW_CTE
     "             'platform', m.platform, 'count', m.count, 'opened_at', m.opened_at)"
     "             ORDER BY m.platform), 'threshold', ep.quarantine_fraud_platforms) AS evidence,"
     "         max(m.opened_at) AS newest"
-    "  FROM marks m" POLICY(
-        "m.number") "  WHERE m.type = 'fraud' AND m.state <> 'cleared' AND "
-                    "ep.quarantine_fraud_platforms > 0"
-                    "  GROUP BY m.number, n.tenant_id, ep.quarantine_fraud_platforms"
-                    "  HAVING count(DISTINCT m.platform) >= ep.quarantine_fraud_platforms"
-                    "  UNION ALL"
-                    "  SELECT m.number, n.tenant_id, 'mark_back_after_appeal',"
-                    "         jsonb_build_object('platform', m.platform, 'type', m.type, 'count', "
-                    "m.count,"
-                    "             'opened_at', m.opened_at, 'appeal', jsonb_build_object('job', "
-                    "a.job_id,"
-                    "             'ticket', a.ticket, 'decided_at', a.decided_at)),"
-                    "         m.opened_at"
-                    "  FROM marks m JOIN appeals a ON a.number = m.number AND a.platform = "
-                    "m.platform"
-                    "       AND a.mark_type = m.type" POLICY(
-                        "m.number") " CROSS JOIN t"
-                                    "  WHERE a.state = 'approved' AND m.state <> 'cleared' AND "
-                                    "m.opened_at > a.decided_at"
-                                    "    AND m.opened_at > t.now - " LOOKBACK
-                                    " AND m.type = ANY(ep.appeal_marks)"
-                                    "), pick AS ("
-                                    "  SELECT DISTINCT ON (c.number) c.* FROM cand c"
-                                    "  WHERE NOT EXISTS (SELECT 1 FROM quarantine q WHERE q.number "
-                                    "= c.number"
-                                    "                    AND (q.released_at IS NULL OR "
-                                    "q.released_at >= c.newest))"
-                                    "  ORDER BY c.number, c.reason"
-                                    "), ins AS ("
-                                    "  INSERT INTO quarantine (number, tenant_id, reason, "
-                                    "evidence, since)"
-                                    "  SELECT p.number, p.tenant_id, p.reason, p.evidence, t.now "
-                                    "FROM pick p CROSS JOIN t"
-                                    "  ON CONFLICT (number) WHERE released_at IS NULL DO NOTHING"
-                                    "  RETURNING *"
-                                    ") "
-                                    "SELECT count(*) FILTER (WHERE nt_alert('number_quarantined', "
-                                    "ins.tenant_id, ins.number,"
-                                    "    NULL, 'quarantined:' || ins.id, format('%s quarantined: "
-                                    "%s', ins.number, ins.reason),"
-                                    "    ins.evidence || jsonb_build_object('reason', ins.reason, "
-                                    "'since', ins.since)))"
-                                    " FROM ins";
+    "  FROM marks m" EP_M
+    "  WHERE m.type = 'fraud' AND m.state <> 'cleared' AND ep.quarantine_fraud_platforms > 0"
+    "  GROUP BY m.number, n.tenant_id, ep.quarantine_fraud_platforms"
+    "  HAVING count(DISTINCT m.platform) >= ep.quarantine_fraud_platforms"
+    "  UNION ALL"
+    "  SELECT m.number, n.tenant_id, 'mark_back_after_appeal',"
+    "         jsonb_build_object('platform', m.platform, 'type', m.type, 'count', m.count,"
+    "             'opened_at', m.opened_at, 'appeal', jsonb_build_object('job', a.job_id,"
+    "             'ticket', a.ticket, 'decided_at', a.decided_at)),"
+    "         m.opened_at"
+    "  FROM marks m JOIN appeals a ON a.number = m.number AND a.platform = m.platform"
+    "       AND a.mark_type = m.type" EP_M " CROSS JOIN t"
+    "  WHERE a.state = 'approved' AND m.state <> 'cleared' AND m.opened_at > a.decided_at"
+    "    AND m.opened_at > t.now - " LOOKBACK " AND m.type = ANY(ep.appeal_marks)"
+    "), pick AS ("
+    "  SELECT DISTINCT ON (c.number) c.* FROM cand c"
+    "  WHERE NOT EXISTS (SELECT 1 FROM quarantine q WHERE q.number = c.number"
+    "                    AND (q.released_at IS NULL OR q.released_at >= c.newest))"
+    "  ORDER BY c.number, c.reason"
+    "), ins AS ("
+    "  INSERT INTO quarantine (number, tenant_id, reason, evidence, since)"
+    "  SELECT p.number, p.tenant_id, p.reason, p.evidence, t.now FROM pick p CROSS JOIN t"
+    "  ON CONFLICT (number) WHERE released_at IS NULL DO NOTHING"
+    "  RETURNING *"
+    ") "
+    "SELECT count(*) FILTER (WHERE nt_alert('number_quarantined', ins.tenant_id, ins.number,"
+    "    NULL, 'quarantined:' || ins.id, format('%s quarantined: %s', ins.number, ins.reason),"
+    "    ins.evidence || jsonb_build_object('reason', ins.reason, 'since', ins.since)))"
+    " FROM ins";
 
 /* Quarantined numbers whose appealed and fraud marks are all cleared
  * return after the cool-down, counted from the last clearing. */
@@ -416,57 +361,44 @@ static const char sql_release[] = NOW_CTE
     "         NOT EXISTS (SELECT 1 FROM marks m WHERE m.number = q.number"
     "                     AND m.state <> 'cleared'"
     "                     AND (m.type = ANY(ep.appeal_marks) OR m.type = 'fraud')) AS clean,"
-    "         (SELECT max(m.cleared_at) FROM marks m WHERE m.number = q.number) AS cleared"
-    "  FROM quarantine q" POLICY(
-        "q.number") "  WHERE q.released_at IS NULL AND q.reason <> 'manual'"
-                    "), up AS ("
-                    "  UPDATE quarantine q SET"
-                    "    clean_since = CASE WHEN st.clean THEN greatest(q.since, "
-                    "COALESCE(st.cleared, q.since))"
-                    "                  END,"
-                    "    release_after = CASE WHEN st.clean THEN greatest(q.since, "
-                    "COALESCE(st.cleared, q.since))"
-                    "                        + st.cooldown END,"
-                    "    released_at = CASE WHEN st.clean AND greatest(q.since, "
-                    "COALESCE(st.cleared, q.since))"
-                    "                            + st.cooldown <= t.now THEN t.now END,"
-                    "    release_reason = CASE WHEN st.clean AND greatest(q.since, "
-                    "COALESCE(st.cleared, q.since))"
-                    "                               + st.cooldown <= t.now THEN 'cleared' END"
-                    "  FROM st CROSS JOIN t WHERE q.id = st.id"
-                    "    AND (q.clean_since IS DISTINCT FROM CASE WHEN st.clean THEN"
-                    "             greatest(q.since, COALESCE(st.cleared, q.since)) END"
-                    "         OR (st.clean AND greatest(q.since, COALESCE(st.cleared, q.since)) + "
-                    "st.cooldown"
-                    "             <= t.now))"
-                    "  RETURNING q.*"
-                    ") "
-                    "SELECT count(*) FILTER (WHERE nt_alert('number_released', up.tenant_id, "
-                    "up.number, NULL,"
-                    "    'released:' || up.id, format('%s released from quarantine: marks cleared "
-                    "since %s',"
-                    "    up.number, to_char(up.clean_since AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI "
-                    "UTC')),"
-                    "    jsonb_build_object('reason', up.reason, 'since', up.since,"
-                    "                       'clean_since', up.clean_since, 'released_at', "
-                    "up.released_at)))"
-                    " FROM up WHERE up.released_at IS NOT NULL";
+    "         greatest(q.since, (SELECT max(m.cleared_at) FROM marks m"
+    "                            WHERE m.number = q.number)) AS clean_from"
+    "  FROM quarantine q" EP_Q "  WHERE q.released_at IS NULL AND q.reason <> 'manual'"
+    "), up AS ("
+    "  UPDATE quarantine q SET"
+    "    clean_since = CASE WHEN st.clean THEN st.clean_from END,"
+    "    release_after = CASE WHEN st.clean THEN st.clean_from + st.cooldown END,"
+    "    released_at = CASE WHEN st.clean AND st.clean_from + st.cooldown <= t.now"
+    "                  THEN t.now END,"
+    "    release_reason = CASE WHEN st.clean AND st.clean_from + st.cooldown <= t.now"
+    "                     THEN 'cleared' END"
+    "  FROM st CROSS JOIN t WHERE q.id = st.id"
+    "    AND (q.clean_since IS DISTINCT FROM CASE WHEN st.clean THEN st.clean_from END"
+    "         OR (st.clean AND st.clean_from + st.cooldown <= t.now))"
+    "  RETURNING q.*"
+    ") "
+    "SELECT count(*) FILTER (WHERE nt_alert('number_released', up.tenant_id, up.number, NULL,"
+    "    'released:' || up.id, format('%s released from quarantine: marks cleared since %s',"
+    "    up.number, to_char(up.clean_since AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI UTC')),"
+    "    jsonb_build_object('reason', up.reason, 'since', up.since,"
+    "                       'clean_since', up.clean_since, 'released_at', up.released_at)))"
+    " FROM up WHERE up.released_at IS NOT NULL";
 
 /* Certifications expiring within cert_warn_ahead (when registrations carry
  * an expiry: migration 005b). */
-static const char sql_cert_expiring[] = NOW_CTE
-    "SELECT count(*) FILTER (WHERE nt_alert('cert_expiring', n.tenant_id, np.number,"
-    "    np.platform, x.dedupe, format('certification on %s expires %s', np.platform,"
-    "    to_char(np.cert_expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD')),"
-    "    jsonb_build_object('expires_at', np.cert_expires_at, 'cert_status', np.cert_status)))"
-    " FROM number_platforms np" POLICY(
-        "np.number") " CROSS JOIN t"
-                     " CROSS JOIN LATERAL (SELECT 'cert_expiring:' || np.number || ':' || "
-                     "np.platform || ':'"
-                     "     || (extract(epoch FROM np.cert_expires_at) * 1000)::bigint AS dedupe) x"
-                     " WHERE np.cert_status = 'certified' AND np.cert_expires_at > t.now"
-                     "   AND np.cert_expires_at <= t.now + ep.cert_warn_ahead"
-                     "   AND NOT EXISTS (SELECT 1 FROM alerts al WHERE al.dedupe = x.dedupe)";
+static const char sql_cert_expiring[] =
+    NOW_CTE "SELECT count(*) FILTER (WHERE nt_alert('cert_expiring', n.tenant_id, np.number,"
+            "    np.platform, x.dedupe, format('certification on %s expires %s', np.platform,"
+            "    to_char(np.cert_expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD')),"
+            "    jsonb_build_object('expires_at', np.cert_expires_at, 'cert_status', "
+            "np.cert_status)))"
+            " FROM number_platforms np" EP_NP " CROSS JOIN t"
+            " CROSS JOIN LATERAL (SELECT 'cert_expiring:' || np.number || ':' || np.platform "
+            "|| ':'"
+            "     || (extract(epoch FROM np.cert_expires_at) * 1000)::bigint AS dedupe) x"
+            " WHERE np.cert_status = 'certified' AND np.cert_expires_at > t.now"
+            "   AND np.cert_expires_at <= t.now + ep.cert_warn_ahead"
+            "   AND NOT EXISTS (SELECT 1 FROM alerts al WHERE al.dedupe = x.dedupe)";
 
 static int count_of(PGresult *res, int col)
 {
