@@ -455,6 +455,9 @@ static int step_trends(cli_t *cli, nt_pg_t *pg, sla_stats_t *st, nt_err_t *err)
         char slope[32], decay[32], crosses[NT_RFC3339_LEN];
         snprintf(slope, sizeof(slope), "%.9g", t.slope_per_day);
         snprintf(decay, sizeof(decay), "%.9g", t.decay_pct_quarter);
+        /* a forecast beyond a century is no forecast */
+        if (t.days_to_threshold > 36525)
+            t.days_to_threshold = -1;
         if (t.days_to_threshold >= 0)
             nt_clock_format(now_ms + (int64_t)llround(t.days_to_threshold * 86400000.0), crosses);
         rc = nt_pg_array_add_str(&a[0], PQgetvalue(res, r, 0));
