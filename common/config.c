@@ -83,7 +83,8 @@ static const centry_t config_table[] = {
     {"worker.appeal_fast_path", CT_BOOL, "true", 0, 0, false, F(worker_appeal_fast_path),
      "Enqueue an appeal as soon as a check finds a new mark of an appealed type."},
     {"worker.appeal_marks", CT_STR, "harassment,fraud,agency", 0, 0, false, F(worker_appeal_marks),
-     "Mark types that are appealed automatically."},
+     "Mark types the workers' fast path appeals as soon as a check finds them; the reconciler's "
+     "appeals follow each tenant's policy (appeal_marks, docs/policies.md)."},
     {"producer.metrics_listen", CT_STR, "", 0, 0, false, F(producer_metrics_listen),
      "host:port for the producer daemon's /metrics, /healthz, /readyz; empty: off."},
     {"producer.interval_s", CT_INT, "60", 1, 86400, false, F(producer_interval_s),
@@ -106,8 +107,8 @@ static const centry_t config_table[] = {
     {"alerts.backoff_max_ms", CT_INT, "3600000", 10, 86400000, false, F(alerts_backoff_max_ms),
      "Longest wait between two attempts of a delivery."},
     {"alerts.max_attempts", CT_INT, "100", 1, 100000, false, F(alerts_max_attempts),
-     "Attempts before a delivery is marked dead (listed by `alerts list --dead`, re-queued by "
-     "`alerts retry`)."},
+     "Attempts before a delivery is marked dead (listed by `alerts deliveries --state dead`, "
+     "re-queued by `alerts retry`)."},
 };
 
 #undef F
