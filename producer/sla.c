@@ -287,8 +287,9 @@ static const char sql_trend_write[] =
     "  decay_pct_quarter = EXCLUDED.decay_pct_quarter, threshold = EXCLUDED.threshold,"
     "  crosses_at = EXCLUDED.crosses_at, computed_at = EXCLUDED.computed_at";
 
-/* Numbers to check more often: a recent mark not cleared, or a trust score
- * falling (a trend of 3 points or more over a week or more). */
+/* Numbers to check more often: a recent mark not cleared, a trust score
+ * falling (a trend of 3 points or more over a week or more), or callees
+ * reporting a mark in the last 30 days. */
 static const char sql_risk[] = NOW_CTE
     ", r AS ("
     "  SELECT number, max(reason) AS reason, max(since) AS since FROM ("
@@ -301,7 +302,11 @@ static const char sql_risk[] = NOW_CTE
     "    FROM trust_trends tt" EP_TT
     "    WHERE ep.risk_trust_decay > 0 AND tt.decay_pct_quarter >= ep.risk_trust_decay"
     "      AND tt.points >= 3 AND tt.last_at - tt.first_at >= interval '7 days'"
-    "    GROUP BY tt.number) x"
+    "    GROUP BY tt.number"
+    "    UNION ALL"
+    /* callees who reported a mark on their phone (the feedback intake, 007) */
+    "    SELECT f.number, 'callee_reports', f.last_report_at FROM number_feedback_risk f"
+    "    WHERE f.mark_reports_30d > 0) x"
     "  GROUP BY number"
     "), del AS ("
     "  DELETE FROM number_risk nr WHERE NOT EXISTS (SELECT 1 FROM r WHERE r.number = nr.number)"

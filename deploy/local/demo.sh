@@ -174,6 +174,9 @@ done
 worker_pids=()
 
 $P report
+# the same state as one self-contained page with charts (no network needed to view it)
+$P report --format html --output build/demo-report.html
+echo "  HTML report: $repo/build/demo-report.html"
 
 step "per tenant: mark rate against its target, service levels met and breached, the month's cost"
 $P sla pass >/dev/null

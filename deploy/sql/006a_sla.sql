@@ -124,11 +124,13 @@ WINDOW w AS (PARTITION BY number, platform ORDER BY quarter);
 
 -- Numbers to check more often, and why (refreshed every pass): a mark opened
 -- within the policy's risk_mark_window and not cleared, or a trust score
--- falling by risk_trust_decay percent a quarter or more on some platform.
--- (A tenant over its mark-rate target is in tenant_status.)
+-- falling by risk_trust_decay percent a quarter or more on some platform, or
+-- callees reporting a mark through the feedback intake in the last 30 days
+-- (view number_feedback_risk, migration 007). (A tenant over its mark-rate
+-- target is in tenant_status.)
 CREATE TABLE number_risk (
     number       e164 PRIMARY KEY,
-    reason       text NOT NULL CHECK (reason IN ('recent_mark', 'falling_trust')),
+    reason       text NOT NULL CHECK (reason IN ('recent_mark', 'falling_trust', 'callee_reports')),
     since        timestamptz NOT NULL,
     computed_at  timestamptz NOT NULL
 );
