@@ -16,7 +16,7 @@ start_worker
 start_worker
 out=$("$PRODUCER" enqueue check --prefix +86201 --period "$NT_TEST_NAME-$$" 2>&1 | grep -v GETPID)
 echo "$out"
-echo "$out" | grep -q "3000 selected, 3000 produced, 3000 delivered" || fail "enqueue: $out"
+grep -q "3000 selected, 3000 produced, 3000 delivered" <<<"$out" || fail "enqueue: $out"
 
 wait_sql "SELECT count(*) FROM check_results WHERE $mine" 3000 120
 wait_sql "SELECT count(*) FROM jobs WHERE type = 'check' AND $mine AND state <> 'done'" 0 60
@@ -28,12 +28,12 @@ assert_eq "registrations with an observed state" \
 # (b) the same ids again: the ledger skips them ...
 out=$("$PRODUCER" enqueue check --prefix +86201 --period "$NT_TEST_NAME-$$" 2>&1 | grep -v GETPID)
 echo "$out"
-echo "$out" | grep -q "0 produced, 0 delivered, 0 already known (skipped), 3000 finished" ||
+grep -q "0 produced, 0 delivered, 0 already known (skipped), 3000 finished" <<<"$out" ||
     fail "re-enqueue: $out"
 # ... --force does not pretend to run finished jobs again ...
 out=$("$PRODUCER" enqueue check --prefix +86201 --force --period "$NT_TEST_NAME-$$" 2>&1 | grep -v GETPID)
 echo "$out"
-echo "$out" | grep -q "0 produced, 0 delivered, 0 already known (skipped), 3000 finished" ||
+grep -q "0 produced, 0 delivered, 0 already known (skipped), 3000 finished" <<<"$out" ||
     fail "forced enqueue: $out"
 # ... and the same messages delivered again are recognised by the workers as duplicates
 topic=$NUMTRUST_TOPICS_PREFIX.check

@@ -19,7 +19,7 @@ assert_eq "ledger rows of the undelivered jobs" \
     "$(psqlv "SELECT count(*) FROM jobs WHERE number LIKE '+86214%'")" 0
 out=$("$PRODUCER" enqueue check --prefix +86214 --period "$P" 2>&1 | grep -v GETPID)
 echo "$out"
-echo "$out" | grep -q "40 selected, 40 produced, 40 delivered, 0 already known" ||
+grep -q "40 selected, 40 produced, 40 delivered, 0 already known" <<<"$out" ||
     fail "the re-run after the failure: $out"
 assert_eq "queued in the ledger after the re-run" \
     "$(psqlv "SELECT count(*) FROM jobs WHERE number LIKE '+86214%' AND state = 'queued'")" 40

@@ -43,9 +43,9 @@ wait_sql "SELECT count(*) FROM jobs WHERE number LIKE '+86212%' AND type = 'appe
 # --force never reports work that will be dropped
 out=$("$PRODUCER" enqueue appeal --prefix +86212 --force 2>&1 | grep -v GETPID)
 echo "$out"
-echo "$out" | grep -q "0 produced, 0 delivered, 0 already known (skipped), $marks finished (skipped)" ||
+grep -q "0 produced, 0 delivered, 0 already known (skipped), $marks finished (skipped)" <<<"$out" ||
     fail "enqueue --force: $out"
-echo "$out" | grep -q "numtrust-producer retry" || fail "enqueue --force does not point to retry: $out"
+grep -q "numtrust-producer retry" <<<"$out" || fail "enqueue --force does not point to retry: $out"
 stop_all_workers
 assert_eq "appeals filed with the wrong token" \
     "$(psqlv "SELECT count(*) FROM appeals WHERE number LIKE '+86212%'")" 0
@@ -54,15 +54,15 @@ assert_eq "appeals filed with the wrong token" \
 start_worker
 out=$("$PRODUCER" retry --prefix +86212 --class auth --dry-run | grep -v GETPID)
 echo "$out" | tail -n 3
-echo "$out" | grep -q "^retry: $marks selected, 0 produced" || fail "retry --dry-run: $out"
+grep -q "^retry: $marks selected, 0 produced" <<<"$out" || fail "retry --dry-run: $out"
 out=$("$PRODUCER" retry --prefix +86212 --class auth | grep -v GETPID)
 echo "$out" | tail -n 3
-echo "$out" | grep -q "^retry: $marks selected, $marks produced, $marks delivered, 0 already re-run" ||
+grep -q "^retry: $marks selected, $marks produced, $marks delivered, 0 already re-run" <<<"$out" ||
     fail "retry: $out"
-echo "$out" | grep -q "^  re-run .* appeal +86212" || fail "retry lists no re-run job: $out"
+grep -q "^  re-run .* appeal +86212" <<<"$out" || fail "retry lists no re-run job: $out"
 out=$("$PRODUCER" retry --prefix +86213 --state dead | grep -v GETPID)
 echo "$out" | tail -n 1
-echo "$out" | grep -q "^retry: 5 selected, 5 produced, 5 delivered" || fail "retry --state dead: $out"
+grep -q "^retry: 5 selected, 5 produced, 5 delivered" <<<"$out" || fail "retry --state dead: $out"
 wait_sql "SELECT count(*) FROM jobs WHERE (number LIKE '+86212%' OR number LIKE '+86213%')
           AND retry_of IS NOT NULL AND state = 'done'" $((marks + 5)) 60
 stop_all_workers
@@ -96,9 +96,9 @@ assert_eq "duplicate side effects at the simulator" \
 
 # 4. nothing to retry twice
 out=$("$PRODUCER" retry --prefix +86212 | grep -v GETPID)
-echo "$out" | grep -q "^retry: 0 selected" || fail "second retry: $out"
+grep -q "^retry: 0 selected" <<<"$out" || fail "second retry: $out"
 out=$("$PRODUCER" dead replay --all --prefix +86213 | grep -v GETPID)
-echo "$out" | grep -q "replayed 0" || fail "dead replay after retry: $out"
+grep -q "replayed 0" <<<"$out" || fail "dead replay after retry: $out"
 # bad input names the option and the value
 rc=0
 "$PRODUCER" retry --class nope 2>"$NT_TMP/err" || rc=$?
