@@ -102,6 +102,13 @@ static const centry_t config_table[] = {
      "Days of trust scores each registration's trend line is fitted through."},
     {"sla.trend_batch", CT_INT, "20000", 100, 10000000, false, F(sla_trend_batch),
      "Most registrations whose trust trend one pass fits (those checked since their last fit)."},
+    {"history.keep_months", CT_INT, "25", 2, 1200, false, F(history_keep_months),
+     "Months of check history (the monthly partitions of check_results) and of trust quarters "
+     "kept; older months are dropped by the reconciler. The daily rollups behind the reports "
+     "are kept."},
+    {"history.trust_delta", CT_INT, "10", 1, 100, false, F(history_trust_delta),
+     "Points a trust score must move from the last history row's before a check counts as a "
+     "change (and writes a history row); the trend and decay reports read every score anyway."},
     {"alerts.poll_ms", CT_INT, "1000", 100, 600000, false, F(alerts_poll_ms),
      "How often the reconciler daemon drains the alert outbox between passes."},
     {"alerts.batch", CT_INT, "100", 1, 10000, false, F(alerts_batch),

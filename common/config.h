@@ -67,6 +67,9 @@ typedef struct nt_config_s {
     int sla_lookback_days;
     int sla_trend_days;
     int sla_trend_batch;
+    /* history (migration 009): synced into history_settings by the reconciler */
+    int history_keep_months;
+    int history_trust_delta;
     int alerts_poll_ms;
     int alerts_batch;
     int alerts_timeout_ms;

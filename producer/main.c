@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "history.h"
 #include "retry.h"
 #include "log.h"
 #include "sla.h"
@@ -54,6 +55,8 @@ static const command_t commands[] = {
     {"alerts", cmd_alerts, "alerts and their webhook endpoints, deliveries and retries"},
     {"quarantine", cmd_quarantine, "burned numbers put to rest: list, add, release"},
     {"costs", cmd_costs, "monthly cost per tenant, scenario and platform against the budget"},
+    {"history", cmd_history,
+     "check history: monthly partitions, retention, rollups (show, maintain)"},
 };
 
 static void usage(FILE *fp)

@@ -16,6 +16,7 @@
 #include "buf.h"
 #include "cli.h"
 #include "clock.h"
+#include "history.h"
 #include "httpd.h"
 #include "log.h"
 #include "loop.h"
@@ -201,6 +202,17 @@ int cmd_run(cli_t *cli, int argc, char **argv)
                         (unsigned long long)sst.counts[SLA_BREACHED],
                         (unsigned long long)sst.counts[SLA_QUARANTINED],
                         (unsigned long long)sst.counts[SLA_RELEASED]);
+            }
+            /* the history's monthly partitions around numtrust now (migration 009) */
+            history_stats_t hst;
+            if (history_maintain(cli, lock, &hst, &err) != NT_OK) {
+                NT_WARN("reconciler: history: %s", err.msg);
+                ok = false;
+            } else if (hst.created + hst.moved + hst.dropped > 0) {
+                NT_INFO("reconciler: history: %llu partitions created, %llu rows moved, %llu "
+                        "partitions dropped",
+                        (unsigned long long)hst.created, (unsigned long long)hst.moved,
+                        (unsigned long long)hst.dropped);
             }
             for (size_t p = 0; p < NT_ARRAY_LEN(passes) && !*cli->stop; p++) {
                 uint64_t n = 0;

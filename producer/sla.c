@@ -200,6 +200,16 @@ static const char sql_done_clocks[] = NOW_CTE
     "      AND cr.platform = l.platform AND cr.checked_at >= l.started_at"
     "      AND nt_sla_shows(cr.label_android, cr.label_ios, cr.label_search, l.detail)"
     "    UNION ALL"
+    /* a label that showed before the clock started and still shows writes
+     * no history row (009_history.sql): the latest check (a pass runs far
+     * more often than a registration is checked) */
+    "    SELECT np.last_checked_at, jsonb_build_object('shown', jsonb_build_object("
+    "               'check_job', np.last_check_job, 'checked_at', np.last_checked_at)), false"
+    "    FROM number_platforms np"
+    "    WHERE l.kind IN ('qualification_label', 'campaign_label') AND np.number = l.number"
+    "      AND np.platform = l.platform AND np.last_checked_at >= l.started_at"
+    "      AND nt_sla_shows(np.label_android, np.label_ios, np.label_search, l.detail)"
+    "    UNION ALL"
     "    SELECT COALESCE(m.cleared_at, m.opened_at), jsonb_build_object('cancelled', "
     "               CASE WHEN m.state = 'cleared' THEN 'mark cleared before an appeal'"
     "                    ELSE 'mark opened again' END), true"
@@ -252,28 +262,40 @@ static const char sql_status_clocks[] = NOW_CTE
 
 /* Registrations checked since their last fit (or whose data changed
  * under it), with the sums of their trust scores over sla.trend_days (x:
- * days before numtrust now). $1 batch, $2 days. */
+ * days before numtrust now). Every check's score is in the quarter sums
+ * (009_history.sql: trust_quarters, closed, and number_platforms.q_*, the
+ * open quarter), kept with t in days from the quarter's start; shifted
+ * here to x = t + (quarter start - now). The window is whole quarters: the
+ * open one and those ending within the last $2 days. $1 batch, $2 days. */
 static const char sql_trend_sums[] = NOW_CTE
     ", todo AS ("
-    "  SELECT np.number, np.platform, n.tenant_id, n.scenario_id"
+    "  SELECT np.number, np.platform, n.tenant_id, n.scenario_id, np.last_checked_at,"
+    "         np.trust_score, np.q_start, np.q_n, np.q_first, np.q_t, np.q_y, np.q_tt, np.q_ty"
     "  FROM number_platforms np JOIN numbers n ON n.number = np.number"
     "  LEFT JOIN trust_trends tt ON tt.number = np.number AND tt.platform = np.platform"
     "  WHERE np.last_checked_at IS NOT NULL"
     "    AND (tt.number IS NULL OR np.last_checked_at IS DISTINCT FROM tt.last_at)"
     "  LIMIT $1"
+    "), b AS ("
+    "  SELECT d.number, d.platform, d.tenant_id, d.scenario_id, d.last_checked_at,"
+    "         d.trust_score AS last_score, q.*,"
+    "         extract(epoch FROM (q.qs::timestamp AT TIME ZONE 'UTC') - t.now) / 86400.0 AS o"
+    "  FROM todo d CROSS JOIN t CROSS JOIN LATERAL ("
+    "    SELECT tq.quarter AS qs, tq.checks AS n, tq.first_at, tq.sum_t AS st, tq.sum_y AS sy,"
+    "           tq.sum_tt AS stt, tq.sum_ty AS sty FROM trust_quarters tq"
+    "    WHERE tq.number = d.number AND tq.platform = d.platform"
+    "      AND tq.quarter + interval '3 months' > t.now - $2::int * interval '1 day'"
+    "    UNION ALL"
+    "    SELECT d.q_start, d.q_n, d.q_first, d.q_t, d.q_y, d.q_tt, d.q_ty WHERE d.q_n > 0) q"
     ") "
-    "SELECT d.number, d.platform, ep.trust_threshold, count(*), sum(x.x), sum(cr.trust_score),"
-    "       sum(x.x * x.x), sum(x.x * cr.trust_score), min(cr.checked_at)::text,"
-    "       max(cr.checked_at)::text,"
-    "       (array_agg(cr.trust_score ORDER BY cr.checked_at DESC))[1], min(t.now)::text,"
-    "       (extract(epoch FROM min(t.now)) * 1000)::bigint"
-    " FROM todo d JOIN effective_policies ep ON ep.tenant_id = d.tenant_id"
-    "      AND ep.scenario_id = d.scenario_id CROSS JOIN t"
-    " JOIN check_results cr ON cr.number = d.number AND cr.platform = d.platform"
-    "      AND cr.checked_at > t.now - $2::int * interval '1 day'"
-    "      AND cr.trust_score IS NOT NULL"
-    " CROSS JOIN LATERAL (SELECT extract(epoch FROM cr.checked_at - t.now) / 86400.0 AS x) x"
-    " GROUP BY d.number, d.platform, ep.trust_threshold";
+    "SELECT b.number, b.platform, ep.trust_threshold, sum(b.n), sum(b.st + b.n * b.o), sum(b.sy),"
+    "       sum(b.stt + 2 * b.o * b.st + b.n * b.o * b.o), sum(b.sty + b.o * b.sy),"
+    "       min(b.first_at)::text, max(b.last_checked_at)::text, max(b.last_score),"
+    "       min(t.now)::text, (extract(epoch FROM min(t.now)) * 1000)::bigint"
+    " FROM b JOIN effective_policies ep ON ep.tenant_id = b.tenant_id"
+    "      AND ep.scenario_id = b.scenario_id CROSS JOIN t"
+    " WHERE b.last_score IS NOT NULL"
+    " GROUP BY b.number, b.platform, ep.trust_threshold";
 
 static const char sql_trend_write[] =
     "INSERT INTO trust_trends AS tt (number, platform, points, first_at, last_at, last_score,"

@@ -731,15 +731,16 @@ static void done_written(writer_t *wr, PGresult *res, wlist_t *batch)
 }
 
 /* check: the marks the batch opened first (follow-up appeals), then the
- * jobs */
+ * jobs; the row without a number is the statement's cost count */
 static void done_check(writer_t *wr, PGresult *res, wlist_t *batch)
 {
     if (wr->cbs.on_new_mark != NULL) {
         int rows = PQntuples(res);
         for (int r = 0; r < rows; r++)
-            wr->cbs.on_new_mark(wr->cbs.arg, PQgetvalue(res, r, 0), PQgetvalue(res, r, 1),
-                                PQgetvalue(res, r, 2), strtoll(PQgetvalue(res, r, 3), NULL, 10),
-                                PQgetisnull(res, r, 4) ? "" : PQgetvalue(res, r, 4));
+            if (!PQgetisnull(res, r, 0))
+                wr->cbs.on_new_mark(wr->cbs.arg, PQgetvalue(res, r, 0), PQgetvalue(res, r, 1),
+                                    PQgetvalue(res, r, 2), strtoll(PQgetvalue(res, r, 3), NULL, 10),
+                                    PQgetisnull(res, r, 4) ? "" : PQgetvalue(res, r, 4));
     }
     done_written(wr, res, batch);
 }

@@ -26,13 +26,26 @@ static const char wsql_claim[] =
     "  updated_at = now() "
     "RETURNING id::text, attempts, state, (SELECT nt_clock_offset_ms())";
 
-/* check: result row, observed state, marks (opened, re-opened, cleared),
- * ledger done. $1 job ids, $2 numbers, $3 platforms, $4 checked_at,
- * $5 cert_status, $6 trust_score, $7-$9 labels (android, ios, search),
- * $10 marks (jsonb), $11 tenants (arrays); $12 the worker id (scalar).
- * Returns the marks it opened: number, platform, type, opened (ms), tenant. */
+/* check: the ledger done (`changed` or `same`), a history row when the check
+ * observed a change, the observed state, marks (opened, re-opened, cleared)
+ * when they differ from the marks table, the day's rollup and the cost.
+ * Everything but the ledger is written only for the jobs whose ledger row
+ * this statement moved to done, so a redelivered job writes nothing twice.
+ * A change (009_history.sql): the registration's first check, or another
+ * certification status, label or set of marks (types and counts) than the
+ * last observation, or a trust score history_settings.trust_delta points or
+ * more from the last history row's. $1 job ids, $2 numbers, $3 platforms,
+ * $4 checked_at, $5 cert_status, $6 trust_score, $7-$9 labels (android, ios,
+ * search), $10 marks (jsonb), $11 tenants (arrays); $12 the worker id
+ * (scalar: the rollup's shard). Returns the marks it opened: number,
+ * platform, type, opened (ms), tenant; and one row with a NULL number
+ * (the priced checks it costed). */
 #define WSQL_CHECK_NARRAYS 11
 #define WSQL_CHECK_NPARAMS 12
+/* longer than the 4,095 characters ISO C asks every compiler to take in a
+ * literal; GCC and Clang, which build this, take any length */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Woverlength-strings"
 static const char wsql_check[] =
     "WITH r AS ("
     "  SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::timestamptz[], $5::text[],"
@@ -40,27 +53,77 @@ static const char wsql_check[] =
     "$11::text[])"
     "  AS r(job_id, number, platform, checked_at, cert_status, trust_score, la, li, ls, marks, "
     "       tenant)"
+    "), c AS ("
+    "  SELECT r.*, date_trunc('quarter', r.checked_at AT TIME ZONE 'UTC')::date AS q,"
+    "    np.q_start, np.q_n, np.q_first, np.q_t, np.q_y, np.q_tt, np.q_ty,"
+    "    r.checked_at >= COALESCE(np.last_checked_at, '-infinity') AS newest,"
+    "    (np.last_checked_at IS NULL OR np.marks IS NULL"
+    "     OR np.cert_status IS DISTINCT FROM r.cert_status"
+    "     OR np.label_android IS DISTINCT FROM r.la OR np.label_ios IS DISTINCT FROM r.li"
+    "     OR np.label_search IS DISTINCT FROM r.ls"
+    "     OR NOT (np.marks @> r.marks AND r.marks @> np.marks)"
+    "     OR (np.hist_score IS NULL) <> (r.trust_score IS NULL)"
+    "     OR abs(np.hist_score - r.trust_score)"
+    "        >= (SELECT hs.trust_delta FROM history_settings hs)) AS changed,"
+    "    CASE WHEN r.marks = '[]' AND np.open_marks = 0 THEN false"
+    "         ELSE (SELECT NOT (k.m @> r.marks AND r.marks @> k.m) FROM ("
+    "                 SELECT COALESCE(jsonb_agg(jsonb_build_object('type', m.type::text,"
+    "                                                              'count', m.count)), '[]') AS m"
+    "                 FROM marks m WHERE m.number = r.number AND m.platform = r.platform"
+    "                   AND m.state <> 'cleared') k) END AS marks_dirty"
+    "  FROM r LEFT JOIN number_platforms np ON np.number = r.number"
+    "       AND np.platform = r.platform"
+    "), led AS ("
+    "  UPDATE jobs j SET state = 'done', result = CASE WHEN c.changed THEN 'changed'"
+    "                                                  ELSE 'same' END,"
+    "    last_error = NULL, updated_at = now(), finished_at = now()"
+    "  FROM c WHERE j.id = c.job_id AND j.state <> 'done'"
+    "  RETURNING j.id"
+    "), f AS ("
+    "  SELECT c.* FROM c JOIN led ON led.id = c.job_id"
     "), ins AS ("
     "  INSERT INTO check_results (job_id, number, platform, checked_at, cert_status, trust_score,"
-    "                             label_android, label_ios, label_search, marks, worker)"
-    "  SELECT job_id, number, platform, checked_at, cert_status, trust_score, la, li, ls, marks, "
-    "$12"
-    "  FROM r ON CONFLICT (job_id) DO NOTHING"
-    "  RETURNING job_id, number, platform, checked_at, cert_status, trust_score, label_android,"
-    "            label_ios, label_search, marks"
+    "                             label_android, label_ios, label_search, marks)"
+    "  SELECT job_id, number, platform, checked_at, cert_status, trust_score, la, li, ls, marks"
+    "  FROM f WHERE f.changed"
     "), st AS ("
-    "  UPDATE number_platforms np SET cert_status = ins.cert_status,"
-    "    trust_score = ins.trust_score, label_android = ins.label_android,"
-    "    label_ios = ins.label_ios, label_search = ins.label_search,"
-    "    open_marks = jsonb_array_length(ins.marks), last_checked_at = ins.checked_at,"
-    "    last_check_job = ins.job_id"
-    "  FROM ins WHERE np.number = ins.number AND np.platform = ins.platform"
-    "    AND (np.last_checked_at IS NULL OR np.last_checked_at <= ins.checked_at)"
+    "  UPDATE number_platforms np SET cert_status = f.cert_status,"
+    "    trust_score = f.trust_score, label_android = f.la, label_ios = f.li,"
+    "    label_search = f.ls, marks = f.marks, open_marks = jsonb_array_length(f.marks),"
+    "    last_checked_at = f.checked_at, last_check_job = f.job_id,"
+    "    hist_score = CASE WHEN f.changed THEN f.trust_score ELSE np.hist_score END,"
+    "    q_start = CASE WHEN f.trust_score IS NULL THEN np.q_start ELSE f.q END,"
+    "    q_n = CASE WHEN f.trust_score IS NULL THEN np.q_n"
+    "               ELSE CASE WHEN np.q_start = f.q THEN np.q_n ELSE 0 END + 1 END,"
+    "    q_first = CASE WHEN f.trust_score IS NULL THEN np.q_first"
+    "                   WHEN np.q_start = f.q THEN np.q_first ELSE f.checked_at END,"
+    "    q_t = CASE WHEN f.trust_score IS NULL THEN np.q_t"
+    "               ELSE CASE WHEN np.q_start = f.q THEN np.q_t ELSE 0 END + x.t END,"
+    "    q_y = CASE WHEN f.trust_score IS NULL THEN np.q_y"
+    "               ELSE CASE WHEN np.q_start = f.q THEN np.q_y ELSE 0 END + f.trust_score END,"
+    "    q_tt = CASE WHEN f.trust_score IS NULL THEN np.q_tt"
+    "                ELSE CASE WHEN np.q_start = f.q THEN np.q_tt ELSE 0 END + x.t * x.t END,"
+    "    q_ty = CASE WHEN f.trust_score IS NULL THEN np.q_ty"
+    "                ELSE CASE WHEN np.q_start = f.q THEN np.q_ty ELSE 0 END"
+    "                     + x.t * f.trust_score END"
+    "  FROM f CROSS JOIN LATERAL (SELECT extract(epoch FROM f.checked_at"
+    "           - (f.q::timestamp AT TIME ZONE 'UTC'))::float8 / 86400 AS t) x"
+    "  WHERE np.number = f.number AND np.platform = f.platform AND f.newest"
+    "    AND (np.last_checked_at IS NULL OR np.last_checked_at <= f.checked_at)"
     "  RETURNING np.number, np.platform"
+    "), tq AS ("
+    /* the first score of a new quarter closes the one before */
+    "  INSERT INTO trust_quarters (number, platform, quarter, checks, first_at, sum_t, sum_y,"
+    "                              sum_tt, sum_ty)"
+    "  SELECT f.number, f.platform, f.q_start, f.q_n, f.q_first, f.q_t, f.q_y, f.q_tt, f.q_ty"
+    "  FROM f JOIN st ON st.number = f.number AND st.platform = f.platform"
+    "  WHERE f.trust_score IS NOT NULL AND f.q_n > 0 AND f.q_start < f.q"
+    "  ON CONFLICT DO NOTHING"
     "), seen AS ("
-    "  SELECT ins.job_id, ins.number, ins.platform, ins.checked_at, m.type, m.count"
-    "  FROM ins JOIN st ON st.number = ins.number AND st.platform = ins.platform"
-    "  CROSS JOIN LATERAL jsonb_to_recordset(ins.marks) AS m(type text, count int)"
+    "  SELECT f.job_id, f.number, f.platform, f.checked_at, m.type, m.count"
+    "  FROM f JOIN st ON st.number = f.number AND st.platform = f.platform"
+    "  CROSS JOIN LATERAL jsonb_to_recordset(f.marks) AS m(type text, count int)"
+    "  WHERE f.marks_dirty"
     "), up AS ("
     "  INSERT INTO marks AS mk (number, platform, type, count, state, opened_at, last_seen_at,"
     "                           detected_by)"
@@ -76,19 +139,37 @@ static const char wsql_check[] =
     "  WHERE mk.last_seen_at <= EXCLUDED.last_seen_at"
     "  RETURNING mk.number, mk.platform, mk.type, mk.state, mk.opened_at, mk.detected_by"
     "), clr AS ("
-    "  UPDATE marks mk SET state = 'cleared', cleared_at = ins.checked_at"
-    "  FROM ins JOIN st ON st.number = ins.number AND st.platform = ins.platform"
-    "  WHERE mk.number = ins.number AND mk.platform = ins.platform AND mk.state <> 'cleared'"
-    "    AND mk.last_seen_at <= ins.checked_at"
-    "    AND NOT (ins.marks @> jsonb_build_array(jsonb_build_object('type', mk.type::text)))"
-    "), led AS ("
-    "  UPDATE jobs j SET state = 'done', result = 'ok', last_error = NULL,"
-    "    updated_at = now(), finished_at = now()"
-    "  FROM r WHERE j.id = r.job_id AND j.state <> 'done'"
+    "  UPDATE marks mk SET state = 'cleared', cleared_at = f.checked_at"
+    "  FROM f JOIN st ON st.number = f.number AND st.platform = f.platform"
+    "  WHERE f.marks_dirty AND mk.number = f.number AND mk.platform = f.platform"
+    "    AND mk.state <> 'cleared' AND mk.last_seen_at <= f.checked_at"
+    "    AND NOT (f.marks @> jsonb_build_array(jsonb_build_object('type', mk.type::text)))"
+    "), roll AS ("
+    /* in key order: two writers of one shard lock its rows in the same order */
+    "  INSERT INTO check_daily AS d (day, tenant_id, scenario_id, platform, shard, checks,"
+    "                                marked, scored, score_sum, changes)"
+    "  SELECT (f.checked_at AT TIME ZONE 'UTC')::date, COALESCE(n.tenant_id, ''),"
+    "         COALESCE(n.scenario_id, ''), f.platform, abs(hashtext($12::text)) % 8, count(*),"
+    "         count(*) FILTER (WHERE f.marks @> '[{\"type\":\"harassment\"}]'"
+    "                             OR f.marks @> '[{\"type\":\"fraud\"}]'"
+    "                             OR f.marks @> '[{\"type\":\"agency\"}]'),"
+    "         count(f.trust_score), COALESCE(sum(f.trust_score), 0),"
+    "         count(*) FILTER (WHERE f.changed)"
+    "  FROM f LEFT JOIN numbers n ON n.number = f.number"
+    "  GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5"
+    "  ON CONFLICT (day, tenant_id, scenario_id, platform, shard) DO UPDATE SET"
+    "    checks = d.checks + EXCLUDED.checks, marked = d.marked + EXCLUDED.marked,"
+    "    scored = d.scored + EXCLUDED.scored, score_sum = d.score_sum + EXCLUDED.score_sum,"
+    "    changes = d.changes + EXCLUDED.changes"
+    "), cost AS ("
+    "  SELECT nt_cost_checks(array_agg(f.job_id), array_agg(f.number), array_agg(f.platform),"
+    "                        array_agg(f.checked_at)) AS n FROM f"
     ")"
     "SELECT up.number::text, up.platform::text, up.type::text,"
     "       (extract(epoch FROM up.opened_at) * 1000)::bigint, r.tenant"
-    "  FROM up JOIN r ON r.job_id = up.detected_by WHERE up.state = 'open'";
+    "  FROM up JOIN r ON r.job_id = up.detected_by WHERE up.state = 'open' "
+    "UNION ALL SELECT NULL, NULL, NULL, cost.n, NULL FROM cost";
+#pragma GCC diagnostic pop
 
 /* tag_update: tag_updates row, last pushed label, ledger done.
  * $1 job ids, $2 numbers, $3 platforms, $4 labels, $5 tickets, $6 states,
