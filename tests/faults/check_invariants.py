@@ -4,18 +4,22 @@
 Every job of the run (ledger rows whose number starts with --prefix, plus the ids of --ids) must
 end exactly once: `done` with exactly one result row in its table (check_results, tag_updates,
 appeals), or `failed` with none, or `dead` with one dead_letters row and its message on the
-dead-letter topic. Nothing may stay queued/running/retrying, and the simulator must have seen no
+dead-letter topic. A check's history row exists only when it observed a change (migration 009):
+a `done` check says which in its ledger row (`changed` or `same`), and has exactly one
+check_results row when `changed` and none when `same`. Nothing may stay queued/running/retrying, and the simulator must have seen no
 side effect twice (its duplicate_side_effects counter, its side-effect totals against the keys
 that called it, and one Idempotency-Key per tag/appeal job — shared with its re-runs, which keep
 the first attempt's key: jobs.origin).
 
   lost     a job the producer acknowledged (--expect TYPE=N, --ids) without a final state; a
-           `done` job without its result row; a `dead` job without its dead_letters row or
+           `done` job without its result row (a check: `changed` without its history row, or
+           neither `changed` nor `same`); a `dead` job without its dead_letters row or
            without its message on the dead-letter topic; a poison message (--poison N)
            missing from dead_letters or from the topic
   doubled  more than one result row for a job id (in one table or across tables); a result row
-           of a job that is not `done` (it ended twice) or that has no ledger row; more than one
-           check result per (number, platform), tag update per (number, platform) or appeal per
+           of a job that is not `done` (it ended twice), of a check that observed no change
+           (`same`), or that has no ledger row; more than one check result per (number,
+           platform) observing the same state, tag update per (number, platform) or appeal per
            (number, platform, mark type) — one enqueue period per run; more than one
            dead_letters row per job id; a dead letter of a job that is not `dead`
   stuck    ledger rows left queued, running or retrying
@@ -67,11 +71,16 @@ def psql_json(conninfo, sql, variables):
 # One session: the run's jobs in a temporary table, then one JSON document per question.
 SQL = r"""
 CREATE TEMP TABLE u AS
-  SELECT id, type, state, attempts, number, platform FROM jobs
+  SELECT id, type, state, attempts, number, platform, result FROM jobs
   WHERE number LIKE :'like' OR id = ANY(:'ids'::uuid[]);
 CREATE UNIQUE INDEX ON u (id);
 CREATE TEMP TABLE res AS
-  SELECT job_id, 'check'::text AS t, number, platform, NULL::text AS sub FROM check_results
+  SELECT job_id, 'check'::text AS t, number, platform,
+         -- what a check observed: two history rows of one registration observing the same
+         -- state are one change written twice
+         md5(concat_ws('|', cert_status, trust_score, label_android, label_ios, label_search,
+                       (SELECT string_agg(m::text, ',' ORDER BY m::text)
+                        FROM jsonb_array_elements(marks) m))) AS sub FROM check_results
     WHERE number LIKE :'like' OR job_id IN (SELECT id FROM u)
   UNION ALL
   SELECT job_id, 'tag_update', number, platform, NULL FROM tag_updates
@@ -90,19 +99,27 @@ SELECT coalesce(json_object_agg(k, n), '{}') FROM
 -- 2: ids given with --ids that the ledger does not hold
 SELECT coalesce(json_agg(i), '[]') FROM unnest(:'ids'::uuid[]) i
   WHERE NOT EXISTS (SELECT 1 FROM jobs j WHERE j.id = i);
--- 3: done jobs of a type with a result table but without a result row of that type
-SELECT json_build_object('n', count(*), 'sample', (array_agg(u.id::text))[1:5]) FROM u
+-- 3: done jobs of a type with a result table but without a result row of that type (a check
+--    only when it observed a change), and done checks that recorded neither a change nor none
+SELECT json_build_object('n', count(*), 'sample', (array_agg(u.id::text || ':' ||
+         coalesce(u.result, 'NULL')))[1:5]) FROM u
   WHERE u.state = 'done' AND u.type IN ('check', 'tag_update', 'appeal')
-    AND NOT EXISTS (SELECT 1 FROM res WHERE res.job_id = u.id AND res.t = u.type);
+    AND ((u.type = 'check' AND u.result IS DISTINCT FROM 'changed'
+          AND u.result IS DISTINCT FROM 'same')
+         OR ((u.type <> 'check' OR u.result = 'changed')
+             AND NOT EXISTS (SELECT 1 FROM res WHERE res.job_id = u.id AND res.t = u.type)));
 -- 4: job ids with more than one result row (any tables)
 SELECT json_build_object('n', coalesce(sum(c - 1), 0), 'sample', (array_agg(job_id::text))[1:5])
   FROM (SELECT job_id, count(*) AS c FROM res GROUP BY 1 HAVING count(*) > 1) s;
--- 5: result rows of a job that is not done, of another type, or not in the ledger at all
+-- 5: result rows of a job that is not done, of another type, of a check that observed no
+--    change, or not in the ledger at all
 SELECT json_build_object('n', count(*), 'sample', (array_agg(res.job_id::text || ':' ||
-         coalesce(j.type || '/' || j.state, 'no ledger row')))[1:5])
+         coalesce(j.type || '/' || j.state || '/' || coalesce(j.result, 'NULL'),
+                  'no ledger row')))[1:5])
   FROM res LEFT JOIN jobs j ON j.id = res.job_id
-  WHERE j.id IS NULL OR j.state <> 'done' OR j.type <> res.t;
--- 6: more than one result per registration (one period per run)
+  WHERE j.id IS NULL OR j.state <> 'done' OR j.type <> res.t
+     OR (j.type = 'check' AND j.result IS DISTINCT FROM 'changed');
+-- 6: more than one result per registration (one period per run; checks: per observed state)
 SELECT json_build_object('n', coalesce(sum(c - 1), 0), 'sample', (array_agg(k))[1:5]) FROM
   (SELECT t || ' ' || number || ' ' || platform || coalesce(' ' || sub, '') AS k, count(*) AS c
    FROM res GROUP BY t, number, platform, sub HAVING count(*) > 1) s;
@@ -123,9 +140,13 @@ SELECT coalesce(json_agg(json_build_array(source_topic, source_partition, source
 SELECT coalesce(json_agg(json_build_array(u.id::text, u.type, u.state,
                                           coalesce(j.origin, u.id)::text)), '[]')
   FROM u JOIN jobs j ON j.id = u.id WHERE u.type IN ('tag_update', 'appeal');
--- 12: attempts (how often jobs were claimed)
+-- 12: attempts (how often jobs were claimed); done checks by what they observed
 SELECT json_build_object('max', coalesce(max(attempts), 0),
-                         'over1', count(*) FILTER (WHERE attempts > 1)) FROM u;
+                         'over1', count(*) FILTER (WHERE attempts > 1),
+                         'changed', count(*) FILTER (WHERE type = 'check' AND state = 'done'
+                                                     AND result = 'changed'),
+                         'same', count(*) FILTER (WHERE type = 'check' AND state = 'done'
+                                                  AND result = 'same')) FROM u;
 """
 
 
@@ -244,15 +265,17 @@ def main():
     add("lost", len(ids_missing), "acknowledged job ids (--ids) not in the ledger", ids_missing[:5])
     not_final = sum(n for s, n in by_state.items() if s not in FINAL)
     add("lost", not_final, "jobs without a final state")
-    add("lost", done_nores["n"], "done jobs without their result row", done_nores["sample"])
+    add("lost", done_nores["n"], "done jobs without their result row (checks: a change without "
+        "its history row, or no observation recorded)", done_nores["sample"])
     add("lost", dead_nodl["n"], "dead jobs without a dead_letters row", dead_nodl["sample"])
     stuck = not_final
 
     # doubled
     add("doubled", multi_res["n"], "extra result rows for one job id", multi_res["sample"])
     add("doubled", conflict["n"], "result rows of a job that is not done (or of another type, "
-        "or not in the ledger)", conflict["sample"])
-    add("doubled", per_reg["n"], "extra results for one registration (number, platform[, mark])",
+        "of a check that observed no change, or not in the ledger)", conflict["sample"])
+    add("doubled", per_reg["n"], "extra results for one registration (number, platform[, mark "
+        "type; a check: observing the same state])",
         per_reg["sample"])
     add("doubled", multi_dl["n"], "extra dead_letters rows for one job id", multi_dl["sample"])
     add("doubled", dl_notdead["n"], "dead letters of a job that is not dead", dl_notdead["sample"])
@@ -319,9 +342,11 @@ def main():
 
     # report
     print("ledger: " + " ".join("%s=%d" % (k, by_ts[k]) for k in sorted(by_ts)))
-    print("results: attempts_max=%d jobs_claimed_more_than_once=%d dead_letters=%d (poison %d) "
+    print("results: attempts_max=%d jobs_claimed_more_than_once=%d checks_changed=%d "
+          "checks_same=%d dead_letters=%d (poison %d) "
           "dead_topic_messages=%d dead_topic_repeats=%d dead_topic_other=%d" % (
-              attempts["max"], attempts["over1"], len(dls), poison_rows, topic_msgs,
+              attempts["max"], attempts["over1"], attempts["changed"], attempts["same"],
+              len(dls), poison_rows, topic_msgs,
               topic_repeats, foreign))
     print(sim_line)
     for cat, n, what, sample in problems:
@@ -334,6 +359,7 @@ def main():
                "done": by_state.get("done", 0), "failed": by_state.get("failed", 0),
                "side_effects_doubled": tot["side_effects_doubled"], "unbacked": tot["unbacked"],
                "jobs": sum(by_state.values()) + poison_rows, "poison": poison_rows,
+               "checks_changed": attempts["changed"], "checks_same": attempts["same"],
                "max_calls_per_key": max_calls}
     print("invariants lost=%(lost)d doubled=%(doubled)d stuck=%(stuck)d dead=%(dead)d "
           "done=%(done)d failed=%(failed)d side_effects_doubled=%(side_effects_doubled)d "
