@@ -185,8 +185,9 @@ $P sla summary
 jobs=$(q "SELECT count(*) FROM jobs WHERE created_at >= '$t_run' AND state IN ('done','failed','dead')")
 printf '\n==> summary of run %s\n' "$run"
 q "SELECT
-     '  numbers checked      ' || (SELECT count(DISTINCT cr.number) FROM check_results cr JOIN jobs j ON j.id = cr.job_id WHERE j.created_at >= '$t_run') ||
-     ' (' || (SELECT count(*) FROM check_results cr JOIN jobs j ON j.id = cr.job_id WHERE j.created_at >= '$t_run') || ' platform checks)' || chr(10) ||
+     '  numbers checked      ' || (SELECT count(DISTINCT j.number) FROM jobs j WHERE j.type = 'check' AND j.state = 'done' AND j.created_at >= '$t_run') ||
+     ' (' || (SELECT count(*) FROM jobs j WHERE j.type = 'check' AND j.state = 'done' AND j.created_at >= '$t_run') || ' platform checks, ' ||
+     (SELECT count(*) FROM check_results cr JOIN jobs j ON j.id = cr.job_id WHERE j.created_at >= '$t_run') || ' saw a change)' || chr(10) ||
      '  marks found          ' || (SELECT count(*) FROM marks WHERE last_seen_at >= '$t_run') ||
      coalesce(' (' || (SELECT string_agg(type || ' ' || n, ', ' ORDER BY n DESC) FROM
         (SELECT type, count(*) AS n FROM marks WHERE last_seen_at >= '$t_run' GROUP BY type) m) || ')', '') || chr(10) ||
@@ -198,8 +199,8 @@ q "SELECT
      ' / ' || (SELECT count(*) FROM jobs WHERE created_at >= '$t_run' AND state = 'dead')"
 echo "  per platform         checks / open marks / tags pushed / appeals (approved) / dialect:"
 q "SELECT format('    %-9s %6s / %5s / %5s / %5s (%s) / %s', p.id,
-        (SELECT count(*) FROM check_results cr JOIN jobs j ON j.id = cr.job_id
-          WHERE j.created_at >= '$t_run' AND cr.platform = p.id),
+        (SELECT count(*) FROM jobs j WHERE j.type = 'check' AND j.state = 'done'
+          AND j.created_at >= '$t_run' AND j.platform = p.id),
         (SELECT count(*) FROM marks m WHERE m.platform = p.id AND m.state = 'open'),
         (SELECT count(*) FROM tag_updates t WHERE t.platform = p.id AND t.pushed_at >= '$t_run'),
         (SELECT count(*) FROM appeals a WHERE a.platform = p.id AND a.filed_at >= '$t_run'),

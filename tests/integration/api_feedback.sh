@@ -31,14 +31,14 @@ done
 
 # the callee saw a harassment mark on x; the platform shows it too
 sim POST /admin/marks "{\"platform\":\"tencent\",\"number\":\"$x\",\"type\":\"harassment\",\"count\":4}" >/dev/null
-before=$(psqlv "SELECT count(*) FROM check_results WHERE number = '$x'")
+before=$(psqlv "SELECT count(*) FROM jobs WHERE type = 'check' AND state = 'done' AND number = '$x'")
 ans=$(curl -sS -w ' %{http_code}' -X POST -H "Authorization: Bearer $tok" -H 'Content-Type: application/json' \
     -d "{\"number\":\"$x\",\"seen_mark\":\"harassment\",\"platform\":\"tencent\",\"message\":\"我是他们的老客户，这不是骚扰电话\"}" \
     "http://127.0.0.1:$port/v1/feedback")
 assert_eq "intake answer" "$ans" '{"accepted":true} 202'
 assert_eq "report stored" "$(psqlv "SELECT count(*) FROM feedback WHERE number = '$x'")" 1
 # at once: a check of x on the reported platform, without any reconciler
-wait_sql "SELECT count(*) FROM check_results WHERE number = '$x'" "$((before + 1))" 30
+wait_sql "SELECT count(*) FROM jobs WHERE type = 'check' AND state = 'done' AND number = '$x'" "$((before + 1))" 30
 assert_eq "the check's job came from the report" \
     "$(psqlv "SELECT count(*) FROM jobs WHERE number = '$x' AND type = 'check' AND state = 'done'
               AND created_at > (SELECT received_at FROM feedback WHERE number = '$x')")" 1
@@ -47,13 +47,13 @@ assert_eq "the check found the reported mark" \
 
 # a report stored while the API could not enqueue: the next reconciler pass checks it
 psqlv "INSERT INTO feedback (tenant_id, number, seen_label) VALUES ('it-fb', '$y', '推销')"
-before_y=$(psqlv "SELECT count(*) FROM check_results WHERE number = '$y'")
+before_y=$(psqlv "SELECT count(*) FROM jobs WHERE type = 'check' AND state = 'done' AND number = '$y'")
 "$PRODUCER" run --once >"$NT_TMP/run.log" 2>&1 || { cat "$NT_TMP/run.log"; fail "run --once failed"; }
 grep -o 'enqueue check-feedback[^;]*' "$NT_TMP/run.log" || true
-wait_sql "SELECT count(*) FROM check_results WHERE number = '$y'" "$((before_y + 2))" 30
+wait_sql "SELECT count(*) FROM jobs WHERE type = 'check' AND state = 'done' AND number = '$y'" "$((before_y + 2))" 30
 log "ok: one reconciler pass checked the reported number on both platforms"
 "$PRODUCER" run --once >"$NT_TMP/run2.log" 2>&1
-assert_eq "the next pass does not check it again" "$(psqlv "SELECT count(*) FROM check_results WHERE number = '$y'")" "$((before_y + 2))"
+assert_eq "the next pass does not check it again" "$(psqlv "SELECT count(*) FROM jobs WHERE type = 'check' AND state = 'done' AND number = '$y'")" "$((before_y + 2))"
 
 # the appeal of the reported mark cites the report
 "$PRODUCER" enqueue appeal --number "$x" | grep enqueue

@@ -54,7 +54,7 @@ weekly=$(psqlv "SELECT count(*) FROM number_platforms np WHERE np.$mine")
 assert_eq "checks due right after checking" "$(due)" 0
 clk advance 8d >/dev/null
 assert_eq "checks due 8 days later (every registration: the weekly mark check)" "$(due)" "$weekly"
-wait_sql "SELECT count(*) FROM check_results WHERE $mine" $((90 + weekly)) 60
+wait_sql "SELECT count(*) FROM jobs WHERE type = 'check' AND state = 'done' AND $mine" $((90 + weekly)) 60
 
 # a campaign 10 days ahead: wanted from its 7-day lead until it ends
 victim=$(sed -n 2p "$fleet" | cut -d, -f2)

@@ -82,7 +82,7 @@ assert_eq "routine checks due, by platform and decision" \
 "$PRODUCER" enqueue check --due --tenant "$tenant" | tee "$NT_TMP/due.out"
 grep -q ": 45 selected, 45 produced" "$NT_TMP/due.out" || fail "check-due did not take 45"
 grep -q "15 routine checks deferred" "$NT_TMP/due.out" || fail "check-due did not defer 15"
-wait_sql "SELECT count(*) FROM check_results WHERE $mine" 105 60
+wait_sql "SELECT count(*) FROM jobs WHERE type = 'check' AND state = 'done' AND $mine" 105 60
 assert_eq "spent against the budget after the checks" \
     "$(psqlv "SELECT spent = budget FROM tenant_budgets WHERE tenant_id = '$tenant'")" t
 

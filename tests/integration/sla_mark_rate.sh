@@ -97,7 +97,7 @@ assert_eq "checks due 2 days later over the target (reason, cycle, registrations
               WHERE tenant_id = '$tenant' GROUP BY reason, every")" "risk_over_target 1 day 40"
 "$PRODUCER" enqueue check --due --tenant "$tenant" | tee "$NT_TMP/due.out"
 grep -q ": 40 selected, 40 produced" "$NT_TMP/due.out" || fail "check-due did not enqueue the 40"
-wait_sql "SELECT count(*) FROM check_results WHERE $mine" 82 60
+wait_sql "SELECT count(*) FROM jobs WHERE type = 'check' AND state = 'done' AND $mine" 82 60
 "$PRODUCER" sla rates --tenant "$tenant" --dim tenant
 stop_all_workers
 log "PASS"

@@ -44,7 +44,7 @@ sim POST /admin/clock '{"advance_s":7200}' >/dev/null       # past the 1 h revie
 after=$(sim GET "/admin/truth?platform=$splat&number=$enc" | python3 -c "import json,sys; print(json.load(sys.stdin)['labels']['android'])")
 assert_eq "simulator shows the pushed label after review" "$after" "$slabel"
 "$PRODUCER" enqueue check --prefix $pfx --period "c2-$$" | grep enqueue
-wait_sql "SELECT count(*) FROM check_results WHERE $mine" 601 60
+wait_sql "SELECT count(*) FROM jobs WHERE type = 'check' AND state = 'done' AND $mine" 601 60
 assert_eq "registrations still showing a stale label in PostgreSQL" \
     "$(psqlv "SELECT count(*) FROM number_platforms np JOIN numbers n USING (number)
               WHERE np.$mine AND np.label_android <> n.base_label")" 0

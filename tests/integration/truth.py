@@ -2,7 +2,7 @@
 """truth.py — compare numtrust's observed state in PostgreSQL with the simulator's ground truth.
 
 For every registration (number, platform) whose number starts with --prefix, reads the
-latest observed state from number_platforms and open marks from the latest check result,
+latest observed state from number_platforms (with the marks of the last observation),
 asks the simulator's /admin/truth for the same (platform, number), and compares
 cert_status, trust_score, the label on each surface and the marks (type and count).
 Prints one line per mismatch and a summary line `mismatches=N compared=M`; exits 1 when
@@ -28,9 +28,10 @@ def main():
                'cert_status', np.cert_status, 'trust_score', np.trust_score,
                'labels', json_build_object('android', np.label_android, 'ios', np.label_ios,
                                            'search', np.label_search),
-               'marks', cr.marks)
-        FROM number_platforms np JOIN check_results cr ON cr.job_id = np.last_check_job
-        WHERE np.number LIKE %s ORDER BY np.number, np.platform
+               'marks', np.marks)
+        FROM number_platforms np
+        WHERE np.number LIKE %s AND np.last_checked_at IS NOT NULL
+        ORDER BY np.number, np.platform
     """ % ("'" + args.prefix.replace("'", "") + "%'")
     out = subprocess.run(["psql", os.environ["NUMTRUST_PG_CONNINFO"], "-X", "-A", "-t", "-q",
                           "-v", "ON_ERROR_STOP=1", "-c", sql],
