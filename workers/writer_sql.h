@@ -12,19 +12,37 @@
 
 /* claim: the ledger's attempt counter, bumped before each platform call.
  * $1 ids, $2 types, $3 numbers, $4 platforms, $5 tenants (arrays).
- * Returns per job: id, attempts, state (a final state: finished before). */
+ * Returns per job: id, attempts, state (a final state: finished before), and
+ * numtrust time's offset. The rows the producer recorded are updated in
+ * place; a job it did not record (a retry tier's, a hand-produced message)
+ * is inserted. (An INSERT ... ON CONFLICT DO UPDATE for all of them would
+ * lock each existing row first: one more WAL record per claim.) */
 #define WSQL_CLAIM_NPARAMS 5
 static const char wsql_claim[] =
-    "INSERT INTO jobs AS j (id, type, number, platform, tenant_id, state, attempts, updated_at) "
-    "SELECT r.id, r.type, r.number, r.platform, r.tenant, 'running', 1, now() "
-    "FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[]) "
-    "  AS r(id, type, number, platform, tenant) "
-    "ON CONFLICT (id) DO UPDATE SET "
-    "  attempts = CASE WHEN j.state IN ('done','failed','dead') THEN j.attempts "
-    "             ELSE j.attempts + 1 END, "
-    "  state = CASE WHEN j.state IN ('done','failed','dead') THEN j.state ELSE 'running' END, "
-    "  updated_at = now() "
-    "RETURNING id::text, attempts, state, (SELECT nt_clock_offset_ms())";
+    "WITH r AS ("
+    "  SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[])"
+    "  AS r(id, type, number, platform, tenant)"
+    "), up AS ("
+    "  UPDATE jobs j SET"
+    "    attempts = CASE WHEN j.state IN ('done','failed','dead') THEN j.attempts"
+    "               ELSE j.attempts + 1 END,"
+    "    state = CASE WHEN j.state IN ('done','failed','dead') THEN j.state ELSE 'running' END,"
+    "    updated_at = now()"
+    "  FROM r WHERE j.id = r.id"
+    "  RETURNING j.id, j.attempts, j.state"
+    "), ins AS ("
+    "  INSERT INTO jobs AS j (id, type, number, platform, tenant_id, state, attempts, updated_at)"
+    "  SELECT r.id, r.type, r.number, r.platform, r.tenant, 'running', 1, now() FROM r"
+    "  WHERE NOT EXISTS (SELECT 1 FROM up WHERE up.id = r.id)"
+    "  ON CONFLICT (id) DO UPDATE SET"
+    "    attempts = CASE WHEN j.state IN ('done','failed','dead') THEN j.attempts"
+    "               ELSE j.attempts + 1 END,"
+    "    state = CASE WHEN j.state IN ('done','failed','dead') THEN j.state ELSE 'running' END,"
+    "    updated_at = now()"
+    "  RETURNING j.id, j.attempts, j.state"
+    ") "
+    "SELECT id::text, attempts, state, (SELECT nt_clock_offset_ms()) FROM up "
+    "UNION ALL SELECT id::text, attempts, state, (SELECT nt_clock_offset_ms()) FROM ins";
 
 /* check: the ledger done (`changed` or `same`), a history row when the check
  * observed a change, the observed state, marks (opened, re-opened, cleared)
