@@ -43,19 +43,19 @@ summarize() {
         if (n == 0) return "NA"
         return (n % 2) ? a[(n + 1) / 2] : sprintf("%.1f", (a[n / 2] + a[n / 2 + 1]) / 2)
     }
-    $1 == "bench" && $2 == "e2e" {
+    $1 == "bench" && ($2 == "e2e" || $2 == "repeat") {
         key = ""; delete kv
         for (i = 3; i <= NF; i++) { split($i, p, "="); kv[p[1]] = p[2] }
-        key = "workers=" kv["workers"] " latency_ms=" kv["latency_ms"] " jobs=" kv["jobs"]
+        key = ($2 == "repeat" ? "phase=repeat " : "") "workers=" kv["workers"] " latency_ms=" kv["latency_ms"] " jobs=" kv["jobs"]
         if (!(key in runs)) order[++nkeys] = key
         runs[key]++
-        nf = split("jobs_per_s p50_ms p99_ms cpu_us_per_job rss_mib", fields, " ")
+        nf = split("jobs_per_s p50_ms p99_ms cpu_us_per_job rss_mib wal_bytes_per_job rows_per_job history_rows_per_job", fields, " ")
         for (f = 1; f <= nf; f++) if (kv[fields[f]] != "NA" && kv[fields[f]] != "") vals[key, fields[f]] = vals[key, fields[f]] " " kv[fields[f]]
     }
     END {
         for (k = 1; k <= nkeys; k++) {
             key = order[k]; line = "bench median runs=" runs[key] " " key
-            for (f = 1; f <= nf; f++) line = line " " fields[f] "=" median(vals[key, fields[f]])
+            for (f = 1; f <= nf; f++) if (f <= 5 || vals[key, fields[f]] != "") line = line " " fields[f] "=" median(vals[key, fields[f]])
             print line
         }
     }' "$1"

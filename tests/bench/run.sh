@@ -4,6 +4,7 @@
 # passes or fails CI. Each run ends with one line that scripts compare:
 #
 #   bench e2e workers=W latency_ms=L jobs=N jobs_per_s=… p50_ms=… p99_ms=… cpu_us_per_job=… rss_mib=…
+#             wal_bytes_per_job=… rows_per_job=…
 #
 # preceded by "bench context …" lines (fleet, mix, lag, window, simulator calls, worker
 # counters, the latency definition used). Progress goes to stderr.
@@ -46,6 +47,18 @@
 #   rss_mib      the largest VmHWM (peak RSS, /proc/PID/status) of the workers at the end of
 #                the throughput phase, where each worker held up to worker.max_inflight
 #                (default 1000) jobs.
+#   wal_bytes_per_job, rows_per_job  what PostgreSQL wrote from the workers' start until
+#                1.5 s after the phase's last result (an idle backend flushes its statistics
+#                within a second), divided by N: the WAL position before and after
+#                (pg_current_wal_lsn: the rows, index entries, full-page images after a
+#                checkpoint, commits and autovacuum of those seconds), and the tuples
+#                inserted, updated and deleted (pg_stat_database). The claim's and the
+#                result's; not the enqueue's (context line: enqueue_wal_bytes_per_job).
+#   --repeat     the same N checks again, with new workers and a new period, after the
+#                throughput phase: on an unchanged simulator they observe what the first
+#                checks did, so they write no history row (migration 009). Its figures, the
+#                same definitions, are the line "bench repeat …" (history_rows_per_job: rows
+#                added to check_results per job).
 #
 # The worker's follow-up appeal fast path is off by default (a check that finds a new mark
 # would otherwise enqueue an appeal, which the same workers then run inside the window);
@@ -77,6 +90,9 @@ Options:
                        (default 0.5)
   --latency-secs S     open mode: duration of the paced phase (default 10)
   --appeals            leave the worker's appeal fast path on (default off)
+  --repeat             after the throughput phase, the same N checks again with new workers
+                       (a new period): checks that observe nothing new, which write no
+                       history row; one "bench repeat …" line with their figures
   --stack              start a private stack (own NT_STATE_DIR and ports, see below) and stop
                        it afterwards; otherwise use the stack in the environment
                        (eval "$(deploy/local/stack.sh env)")
@@ -109,6 +125,7 @@ LAT_MODE=open
 LAT_LOAD=0.5
 LAT_SECS=10
 APPEALS=false
+REPEAT=false
 OWN_STACK=false
 KEEP=false
 while [ $# -gt 0 ]; do
@@ -122,6 +139,7 @@ while [ $# -gt 0 ]; do
     --latency-load) LAT_LOAD=${2:-}; shift ;;
     --latency-secs) LAT_SECS=${2:-}; shift ;;
     --appeals) APPEALS=true ;;
+    --repeat) REPEAT=true ;;
     --stack) OWN_STACK=true ;;
     --keep) KEEP=true ;;
     --help | -h) usage; exit 0 ;;
@@ -247,7 +265,7 @@ hwm_kib() { # PIDS... -> largest VmHWM in KiB
     done
     echo "$max"
 }
-assign_lines() { grep -h '"msg":"rebalance: [0-9]* partitions assigned' "$NT_TMP"/worker-*.log 2>/dev/null || true; }
+assign_lines() { grep -h '"msg":"rebalance: [0-9]* partitions assigned' "$NT_TMP"/worker-"$PHASE"-*.log 2>/dev/null || true; }
 ts_ms() { date -d "$1" +%s%3N; } # RFC 3339 -> epoch ms
 workers_alive() {
     local pid
@@ -256,13 +274,14 @@ workers_alive() {
     done
 }
 
-# wait_results WANT: polls count(*) every 200 ms until WANT results; fails after 60 s
-# without progress or when a worker dies.
+# wait_results WANT: polls the ledger's done check jobs of the run every 200 ms until WANT
+# (a check that observes nothing new writes no history row, so check_results cannot tell);
+# fails after 60 s without progress or when a worker dies.
 wait_results() {
     local want=$1 got=0 last=-1 last_change
     last_change=$(now_ms)
     while :; do
-        got=$(pq "SELECT count(*) FROM check_results WHERE number LIKE '$LIKE'")
+        got=$(pq "SELECT count(*) FROM jobs WHERE number LIKE '$LIKE' AND type = 'check' AND state = 'done'")
         ((got >= want)) && return 0
         if ((got != last)); then
             last=$got
@@ -273,6 +292,20 @@ wait_results() {
         workers_alive || bench_fail "a worker exited ($got of $want results)"
         sleep 0.2
     done
+}
+
+# What PostgreSQL wrote: "LSN tuples checkpoints history_rows" (tuples inserted, updated and
+# deleted in this database; checkpoints timed and requested; the run's history rows).
+pg_marks() {
+    pq "SELECT pg_current_wal_lsn() || ' ' || (SELECT tup_inserted + tup_updated + tup_deleted FROM pg_stat_database WHERE datname = current_database()) || ' ' || (SELECT checkpoints_timed + checkpoints_req FROM pg_stat_bgwriter) || ' ' || (SELECT count(*) FROM check_results WHERE number LIKE '$LIKE')"
+}
+# pg_written BEFORE AFTER JOBS -> "wal_bytes_per_job rows_per_job checkpoints history_rows_per_job"
+pg_written() {
+    local l0 t0 c0 h0 l1 t1 c1 h1 wal
+    read -r l0 t0 c0 h0 <<<"$1"
+    read -r l1 t1 c1 h1 <<<"$2"
+    wal=$(pq "SELECT pg_wal_lsn_diff('$l1', '$l0')::bigint")
+    echo "$((wal / $3)) $(echo "scale=2; ($t1 - $t0) / $3" | bc) $((c1 - c0)) $(echo "scale=3; ($h1 - $h0) / $3" | bc)"
 }
 
 # ---- 1-3: topics, fleet, simulator ----------------------------------------------------
@@ -303,9 +336,12 @@ sim POST /admin/config "{\"latency\":{\"base_ms\":$LAT_MS,\"jitter_ms\":0,\"tail
 # ---- 4: enqueue, no worker running ------------------------------------------------------
 
 t0=$(now_ms)
+enqueued_ms=$t0
+lsn0=$(pq "SELECT pg_current_wal_lsn()")
 "$PRODUCER" enqueue check --prefix "+86$DIGITS" --period "$PERIOD" --limit "$JOBS" \
     >"$NT_TMP/enqueue.log" 2>&1 || { cat "$NT_TMP/enqueue.log" >&2; bench_fail "enqueue"; }
 enqueue_s=$(echo "scale=1; ($(now_ms) - $t0) / 1000" | bc)
+enqueue_wal=$(pq "SELECT (pg_wal_lsn_diff(pg_current_wal_lsn(), '$lsn0') / $JOBS)::bigint")
 grep -q "$JOBS produced, $JOBS delivered" "$NT_TMP/enqueue.log" ||
     { cat "$NT_TMP/enqueue.log" >&2; bench_fail "enqueue did not deliver $JOBS jobs"; }
 lag=0
@@ -319,38 +355,82 @@ mix=$(pq "SELECT string_agg(platform || '=' || n, ' ' ORDER BY platform) FROM (S
 
 # ---- 5: workers, throughput window ------------------------------------------------------
 
-launch_ms=$(now_ms)
-for ((i = 0; i < WORKERS; i++)); do
-    env NUMTRUST_WORKER_ID="bench-$RUN_ID-w$i" "$WORKER" >"$NT_TMP/worker-$i.log" 2>&1 &
-    WPIDS+=("$!")
-done
-say "started $WORKERS worker(s): ${WPIDS[*]}"
-# CPU from the first assignment: sampled as soon as it is logged (20 ms polls)
-for ((i = 0; i < 1500; i++)); do
-    [ -n "$(assign_lines)" ] && break
-    workers_alive || bench_fail "a worker exited during start-up"
-    sleep 0.02
-done
-cpu0=$(cpu_ticks "${WPIDS[@]}")
-[ -n "$(assign_lines)" ] || bench_fail "no partition assignment within 30 s"
+# phase NAME SINCE_MS: W workers started (logs worker-NAME-I.log), the N jobs enqueued since
+# SINCE_MS consumed; sets the phase's figures (start_ms, window_ms, jobs_per_s, cpu, hwm, what
+# PostgreSQL wrote). The workers keep running.
+phase() {
+    local name=$1 since_ms=$2 i m0 m1
+    PHASE=$name
+    m0=$(pg_marks)
+    launch_ms=$(now_ms)
+    for ((i = 0; i < WORKERS; i++)); do
+        env NUMTRUST_WORKER_ID="bench-$RUN_ID-$name-w$i" "$WORKER" >"$NT_TMP/worker-$name-$i.log" 2>&1 &
+        WPIDS+=("$!")
+    done
+    say "$name: started $WORKERS worker(s): ${WPIDS[*]}"
+    # CPU from the first assignment: sampled as soon as it is logged (20 ms polls)
+    for ((i = 0; i < 1500; i++)); do
+        [ -n "$(assign_lines)" ] && break
+        workers_alive || bench_fail "a worker exited during start-up"
+        sleep 0.02
+    done
+    cpu0=$(cpu_ticks "${WPIDS[@]}")
+    [ -n "$(assign_lines)" ] || bench_fail "no partition assignment within 30 s"
 
-wait_results "$JOBS"
-seen_ms=$(now_ms)
-cpu1=$(cpu_ticks "${WPIDS[@]}")
-hwm=$(hwm_kib "${WPIDS[@]}")
+    wait_results "$((JOBS * $3))"
+    seen_ms=$(now_ms)
+    cpu1=$(cpu_ticks "${WPIDS[@]}")
+    hwm=$(hwm_kib "${WPIDS[@]}")
+    first_assign=$(assign_lines | sed -n 's/^{"ts":"\([^"]*\)".*/\1/p' | sort | head -n1)
+    start_ms=$(ts_ms "$first_assign")
+    end_ms=$(pq "SELECT (extract(epoch FROM max(finished_at)) * 1000)::bigint FROM jobs WHERE number LIKE '$LIKE' AND type = 'check' AND state = 'done' AND created_at >= to_timestamp($since_ms / 1000.0)")
+    not_done=$(pq "SELECT count(*) FROM jobs WHERE number LIKE '$LIKE' AND type = 'check' AND state <> 'done'")
+    window_ms=$((end_ms - start_ms))
+    ((window_ms > 0)) || bench_fail "window of ${window_ms} ms (first assignment $first_assign)"
+    jobs_per_s=$(echo "scale=0; $JOBS * 1000 / $window_ms" | bc)
+    cpu_us_per_job=$(echo "scale=1; ($cpu1 - $cpu0) * 1000000 / $ticks_per_s / $JOBS" | bc)
+    rss_mib=$(echo "scale=1; $hwm / 1024" | bc)
+    assigns=$(assign_lines | wc -l)
+    # an idle backend flushes its statistics within a second: then count what was written
+    sleep 1.5
+    m1=$(pg_marks)
+    read -r wal_per_job rows_per_job checkpoints history_per_job <<<"$(pg_written "$m0" "$m1" "$JOBS")"
+    wal_range="${m0%% *}..${m1%% *}" # for pg_waldump --stats -s … -e …
+    say "$name phase: $JOBS results in $((window_ms)) ms = $jobs_per_s jobs/s; $wal_per_job WAL bytes, $rows_per_job rows, $history_per_job history rows per job; $checkpoints checkpoints"
+}
+
+stop_workers() {
+    local pid
+    for pid in "${WPIDS[@]}"; do
+        kill -TERM "$pid" 2>/dev/null || true
+    done
+    for pid in "${WPIDS[@]}"; do
+        wait "$pid" || say "worker $pid exited with $?"
+    done
+    WPIDS=()
+}
+
+phase first "$enqueued_ms" 1
 counters=$(sim GET /admin/counters)
+first_ctx="bench context window_ms=$window_ms from=first-partition-assignment($first_assign) to=max(jobs.finished_at) startup_ms=$((start_ms - launch_ms)) detected_after_ms=$((seen_ms - end_ms)) assignments=$assigns not_done=$not_done checkpoints=$checkpoints history_rows_per_job=$history_per_job wal=$wal_range"
+first_cpu_s=$(echo "scale=2; ($cpu1 - $cpu0) / $ticks_per_s" | bc)
+e2e=(jobs_per_s="$jobs_per_s" cpu_us_per_job="$cpu_us_per_job" rss_mib="$rss_mib" wal_bytes_per_job="$wal_per_job" rows_per_job="$rows_per_job")
 
-first_assign=$(assign_lines | sed -n 's/^{"ts":"\([^"]*\)".*/\1/p' | sort | head -n1)
-start_ms=$(ts_ms "$first_assign")
-end_ms=$(pq "SELECT (extract(epoch FROM max(finished_at)) * 1000)::bigint FROM jobs WHERE number LIKE '$LIKE' AND type = 'check' AND state = 'done'")
-not_done=$(pq "SELECT count(*) FROM jobs WHERE number LIKE '$LIKE' AND type = 'check' AND state <> 'done'")
-window_ms=$((end_ms - start_ms))
-((window_ms > 0)) || bench_fail "window of ${window_ms} ms (first assignment $first_assign)"
-jobs_per_s=$(echo "scale=0; $JOBS * 1000 / $window_ms" | bc)
-cpu_us_per_job=$(echo "scale=1; ($cpu1 - $cpu0) * 1000000 / $ticks_per_s / $JOBS" | bc)
-rss_mib=$(echo "scale=1; $hwm / 1024" | bc)
-assigns=$(assign_lines | wc -l)
-say "throughput phase: $JOBS results in $((window_ms)) ms = $jobs_per_s jobs/s"
+# ---- 5b: the same checks again: nothing changed (--repeat) ----------------------------
+
+repeat_line=""
+if $REPEAT; then
+    stop_workers
+    t0=$(now_ms)
+    "$PRODUCER" enqueue check --prefix "+86$DIGITS" --period "$PERIOD-again" --limit "$JOBS" \
+        >"$NT_TMP/enqueue-again.log" 2>&1 || { cat "$NT_TMP/enqueue-again.log" >&2; bench_fail "enqueue again"; }
+    grep -q "$JOBS produced, $JOBS delivered" "$NT_TMP/enqueue-again.log" ||
+        { cat "$NT_TMP/enqueue-again.log" >&2; bench_fail "enqueue again did not deliver $JOBS jobs"; }
+    phase again "$t0" 2
+    same=$(pq "SELECT count(*) FROM jobs WHERE number LIKE '$LIKE' AND type = 'check' AND result = 'same' AND created_at >= to_timestamp($t0 / 1000.0)")
+    again_ctx="bench context again: window_ms=$window_ms startup_ms=$((start_ms - launch_ms)) checkpoints=$checkpoints wal=$wal_range unchanged=$same of $JOBS cpu_s=$(echo "scale=2; ($cpu1 - $cpu0) / $ticks_per_s" | bc)"
+    repeat_line="bench repeat workers=$WORKERS latency_ms=$LAT_MS jobs=$JOBS jobs_per_s=$jobs_per_s cpu_us_per_job=$cpu_us_per_job rss_mib=$rss_mib wal_bytes_per_job=$wal_per_job rows_per_job=$rows_per_job history_rows_per_job=$history_per_job"
+fi
 
 # ---- 6: latency -------------------------------------------------------------------------
 
@@ -359,7 +439,7 @@ p99=NA
 lat_ctx=""
 case $LAT_MODE in
 completion)
-    out=$(pq "SELECT round(percentile_cont(0.5) WITHIN GROUP (ORDER BY d)::numeric, 1), round(percentile_cont(0.99) WITHIN GROUP (ORDER BY d)::numeric, 1) FROM (SELECT extract(epoch FROM finished_at) * 1000 - $start_ms AS d FROM jobs WHERE number LIKE '$LIKE' AND type = 'check') s")
+    out=$(pq "SELECT round(percentile_cont(0.5) WITHIN GROUP (ORDER BY d)::numeric, 1), round(percentile_cont(0.99) WITHIN GROUP (ORDER BY d)::numeric, 1) FROM (SELECT extract(epoch FROM finished_at) * 1000 - $start_ms AS d FROM jobs WHERE number LIKE '$LIKE' AND type = 'check' AND finished_at >= to_timestamp($start_ms / 1000.0)) s")
     read -r p50 p99 <<<"${out//|/ }"
     lat_ctx="latency_def=completion: p50/p99 of (jobs.finished_at - window start) over the pre-enqueued jobs; a completion-time distribution, not a per-job latency"
     ;;
@@ -376,14 +456,18 @@ open)
     "$LOADGEN" --rate "$rate" --ids "$NT_TMP/lat-ids.csv" <"$NT_TMP/lat-input.csv" \
         2>"$NT_TMP/loadgen.log" || { cat "$NT_TMP/loadgen.log" >&2; bench_fail "loadgen"; }
     achieved=$(sed -n 's/.*produced in [0-9.]* s (\([0-9]*\)\/s.*/\1/p' "$NT_TMP/loadgen.log")
-    wait_results $((JOBS + m))
+    rounds=1
+    ! $REPEAT || rounds=2
+    wait_results $((JOBS * rounds + m))
     out=$(pq "CREATE TEMP TABLE IF NOT EXISTS lat (id uuid, produced_ms bigint); TRUNCATE lat; \\copy lat FROM '$NT_TMP/lat-ids.csv' CSV
 SELECT round(percentile_cont(0.5) WITHIN GROUP (ORDER BY d)::numeric, 1), round(percentile_cont(0.99) WITHIN GROUP (ORDER BY d)::numeric, 1), count(*) FROM (SELECT extract(epoch FROM j.finished_at) * 1000 - l.produced_ms AS d FROM lat l JOIN jobs j ON j.id = l.id WHERE j.state = 'done') s")
     read -r p50 p99 n_lat <<<"${out//|/ }"
     ((n_lat == m)) || bench_fail "latency phase: $n_lat of $m jobs done"
     # where the time goes: the claim created each ledger row (the load generator writes none),
-    # so jobs.created_at is the claim statement's start
-    segs=$(pq "SELECT string_agg(format('%s=%s/%s', k, p50, p99), ' ' ORDER BY o) FROM (SELECT o, k, round(percentile_cont(0.5) WITHIN GROUP (ORDER BY v)::numeric, 1) p50, round(percentile_cont(0.99) WITHIN GROUP (ORDER BY v)::numeric, 1) p99 FROM lat l JOIN jobs j ON j.id = l.id JOIN check_results c ON c.job_id = l.id CROSS JOIN LATERAL (VALUES (1, 'produced_to_claim', extract(epoch FROM j.created_at) * 1000 - l.produced_ms), (2, 'claim_to_answer', extract(epoch FROM c.checked_at - j.created_at) * 1000), (3, 'answer_to_write', extract(epoch FROM j.finished_at - c.checked_at) * 1000)) x(o, k, v) GROUP BY o, k) s")
+    # so jobs.created_at is the claim statement's start (these checks repeat the fleet's: most
+    # observe no change and leave no history row with the platform's answer time, so the
+    # split is at the claim)
+    segs=$(pq "SELECT string_agg(format('%s=%s/%s', k, p50, p99), ' ' ORDER BY o) FROM (SELECT o, k, round(percentile_cont(0.5) WITHIN GROUP (ORDER BY v)::numeric, 1) p50, round(percentile_cont(0.99) WITHIN GROUP (ORDER BY v)::numeric, 1) p99 FROM lat l JOIN jobs j ON j.id = l.id CROSS JOIN LATERAL (VALUES (1, 'produced_to_claim', extract(epoch FROM j.created_at) * 1000 - l.produced_ms), (2, 'claim_to_written', extract(epoch FROM j.finished_at - j.created_at) * 1000)) x(o, k, v) GROUP BY o, k) s")
     lat_ctx="latency_def=open-loop: p50/p99 of (jobs.finished_at - time produced) for $m jobs offered at $rate/s (${LAT_LOAD} x jobs_per_s, achieved ${achieved:-?}/s) for ${LAT_SECS}s"
     ;;
 none)
@@ -393,13 +477,7 @@ esac
 
 # ---- stop, report -----------------------------------------------------------------------
 
-for pid in "${WPIDS[@]}"; do
-    kill -TERM "$pid" 2>/dev/null || true
-done
-for pid in "${WPIDS[@]}"; do
-    wait "$pid" || say "worker $pid exited with $?"
-done
-WPIDS=()
+stop_workers
 # the workers' final progress lines, summed
 totals=$(for f in "$NT_TMP"/worker-*.log; do grep -o '"msg":"progress: [^"]*' "$f" | tail -n1; done |
     awk '{ for (i = 2; i <= NF; i++) { split($i, kv, "="); s[kv[1]] += kv[2]; if (!(kv[1] in o)) { o[kv[1]] = ++n; k[n] = kv[1] } } }
@@ -414,13 +492,15 @@ non200=$(echo "$counters" | jq -r '[.by_status | to_entries[] | select(.key != "
 dialects=$(for p in "${PLATS[@]}"; do jq -r --arg p "$p" '.platforms[] | select(.id == $p) | "\(.id):\(.dialect)"' "$NUMTRUST_PLATFORMS_FILE"; done | paste -sd' ')
 
 echo "bench context run=$RUN_ID host_cpus=$(nproc) load1=$(cut -d' ' -f1 /proc/loadavg) stack=$($OWN_STACK && echo private || echo env) appeal_fast_path=$APPEALS max_inflight=${NUMTRUST_WORKER_MAX_INFLIGHT:-1000}"
-echo "bench context fleet numbers=$NUMBERS platforms=$PLATFORMS dialects=[$dialects] import_s=$import_s enqueue_s=$enqueue_s"
+echo "bench context fleet numbers=$NUMBERS platforms=$PLATFORMS dialects=[$dialects] import_s=$import_s enqueue_s=$enqueue_s enqueue_wal_bytes_per_job=$enqueue_wal"
 echo "bench context mix $mix (dialect c: up to 100 numbers per call; a, b: one call per job)"
 echo "bench context lag_at_start=$lag topic=$CHECK_TOPIC partitions=$PARTITIONS"
-echo "bench context window_ms=$window_ms from=first-partition-assignment($first_assign) to=max(jobs.finished_at) startup_ms=$((start_ms - launch_ms)) detected_after_ms=$((seen_ms - end_ms)) assignments=$assigns not_done=$not_done"
+echo "$first_ctx"
 echo "bench context sim_calls $by_ep c.batch_numbers=$batch_numbers avg_batch=$avg_batch non_200=$non200"
-echo "bench context workers ${totals}cpu_s=$(echo "scale=2; ($cpu1 - $cpu0) / $ticks_per_s" | bc) clk_tck=$ticks_per_s"
+echo "bench context workers ${totals}cpu_s=$first_cpu_s clk_tck=$ticks_per_s"
+[ -n "${again_ctx:-}" ] && echo "$again_ctx"
 echo "bench context $lat_ctx"
 [ -n "${segs:-}" ] && echo "bench context latency_parts_ms(p50/p99) $segs"
-echo "bench e2e workers=$WORKERS latency_ms=$LAT_MS jobs=$JOBS jobs_per_s=$jobs_per_s p50_ms=$p50 p99_ms=$p99 cpu_us_per_job=$cpu_us_per_job rss_mib=$rss_mib"
+[ -n "$repeat_line" ] && echo "$repeat_line"
+echo "bench e2e workers=$WORKERS latency_ms=$LAT_MS jobs=$JOBS ${e2e[0]} p50_ms=$p50 p99_ms=$p99 ${e2e[*]:1}"
 DONE_OK=true
