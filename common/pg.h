@@ -3,9 +3,9 @@
  *
  * Wraps one libpq connection with its conninfo. Blocking helpers serve the
  * producer CLI and the worker's start-up checks. The worker's writer
- * (workers/writer.c) keeps its own non-blocking connections on the event
- * loop, one statement in flight at a time (no pipeline mode), and acts on
- * the SQLSTATE classification below. Parameters are always passed as $n,
+ * (workers/writer.c) keeps its own non-blocking connection on the event
+ * loop, in pipeline mode (up to four statements in flight, each with its own
+ * sync), and acts on the SQLSTATE classification below. Parameters are always passed as $n,
  * never spliced into SQL.
  */
 #ifndef NT_PG_H

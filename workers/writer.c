@@ -2,11 +2,16 @@
  * writer.c — batched asynchronous PostgreSQL writes for the worker (see
  * writer.h).
  *
- * One connection, one statement in flight at a time, driven from the event
- * loop: connect (PQconnectStart/PQconnectPoll), send (PQsendQueryParams +
- * PQflush), read (PQconsumeInput + PQgetResult). Each statement is one
- * job kind's batch and commits on its own: a job's result and its ledger
- * row are written by the same statement, so they commit together.
+ * One connection in libpq's pipeline mode, driven from the event loop:
+ * connect (PQconnectStart/PQconnectPoll), prepare the statements, then send
+ * (PQsendQueryPrepared + PQpipelineSync + PQflush) up to PIPE_MAX statements
+ * without waiting for the ones before, and read (PQconsumeInput +
+ * PQgetResult) their answers in order. Each statement is one job kind's
+ * batch followed by its own sync, so it still commits on its own (at the
+ * sync, which is when its jobs are handed back) and one failing aborts no
+ * other: a claim batch no longer waits for the result batch before it to
+ * come back before it is sent. A job's result and its ledger row are written
+ * by the same statement, so they commit together.
  */
 #include "writer.h"
 
@@ -31,6 +36,7 @@
     3                          /* transient failures of one row, while others of its               \
                                 * kind are written, before it is failed */
 #define WARN_INTERVAL_MS 10000 /* one warning per kind and interval while failing */
+#define PIPE_MAX         4     /* statements in flight at once (pipeline mode) */
 
 /* ---- batch kinds ---- */
 
@@ -41,7 +47,6 @@
 #define K_CLAIM   0
 #define NK        WR_NKINDS
 #define K_LEASE   NK       /* not a job list: the lease table */
-#define K_PREPARE (NK + 1) /* preparing the statements after a connect */
 #define NPREPARED (NK + 1) /* the kinds' statements and the lease */
 
 typedef struct lease_s {
@@ -58,6 +63,16 @@ typedef struct wlist_s {
     int64_t hold_until_ms; /* after a transient failure: nothing sent before */
     int fails;             /* transient failures in a row of what it sent */
 } wlist_t;
+
+/* A statement sent and not yet answered: its batch (or the leases). */
+typedef struct stmt_s {
+    int kind;         /* a batch kind, or K_LEASE */
+    bool solo;        /* its jobs came from the kind's solo list */
+    bool ended;       /* its results are in; its sync (the commit) is next */
+    wlist_t jobs;     /* a batch's jobs (the writer's until answered) */
+    int64_t since_us; /* sent */
+    PGresult *res;    /* its last result so far */
+} stmt_t;
 
 typedef struct kind_s {
     const char *name; /* in logs */
@@ -93,14 +108,12 @@ struct writer_s {
     wlist_t lists[NK];
     wlist_t solo[NK];
 
-    bool busy;
-    int busy_kind;
-    bool preparing; /* after a connect: statements being prepared */
+    bool preparing; /* after a connect: statements being prepared, one at a time */
+    bool prep_busy; /* ... and one of them sent */
     int prep_idx;
-    int64_t busy_since_us;
-    wlist_t inflight;
-    bool inflight_solo;
-    PGresult *last_res;
+    PGresult *prep_res;
+    stmt_t pipe[PIPE_MAX]; /* statements in flight, oldest first from pipe_head */
+    int pipe_head, pipe_n;
     bool want_write;
 
     nt_timer_t linger_timer; /* the next batch due or hold over */
@@ -165,6 +178,43 @@ static wjob_t *list_pop(wlist_t *l)
     return job;
 }
 
+/* ---- the pipeline: statements in flight, in the order they were sent ---- */
+
+static stmt_t *pipe_at(writer_t *wr, int i)
+{
+    return &wr->pipe[(wr->pipe_head + i) % PIPE_MAX];
+}
+
+/* A new statement at the end of the pipeline (the caller checked pipe_n). */
+static stmt_t *pipe_push(writer_t *wr, int kind, bool solo)
+{
+    stmt_t *st = pipe_at(wr, wr->pipe_n++);
+    memset(st, 0, sizeof(*st));
+    st->kind = kind;
+    st->solo = solo;
+    st->since_us = nt_clock_mono_us();
+    return st;
+}
+
+/* Forgets the oldest statement (its jobs were moved out by the caller). */
+static void pipe_pop(writer_t *wr)
+{
+    stmt_t *st = pipe_at(wr, 0);
+    if (st->res != NULL)
+        PQclear(st->res);
+    memset(st, 0, sizeof(*st));
+    wr->pipe_head = (wr->pipe_head + 1) % PIPE_MAX;
+    wr->pipe_n--;
+}
+
+static bool lease_in_pipe(writer_t *wr)
+{
+    for (int i = 0; i < wr->pipe_n; i++)
+        if (pipe_at(wr, i)->kind == K_LEASE)
+            return true;
+    return false;
+}
+
 /* ---- connection ---- */
 
 static void on_socket(nt_loop_t *loop, int fd, unsigned events, void *arg);
@@ -207,23 +257,29 @@ static void drop_connection(writer_t *wr, const char *why)
     wr->connected = false;
     wr->connecting = false;
     wr->want_write = false;
-    if (wr->last_res != NULL) {
-        PQclear(wr->last_res);
-        wr->last_res = NULL;
+    if (wr->prep_res != NULL) {
+        PQclear(wr->prep_res);
+        wr->prep_res = NULL;
     }
-    /* the statement in flight, if any, is sent again after reconnecting;
-     * leases are answered with an error (the worker falls back to its
-     * partition share) */
     wr->preparing = false;
-    if (wr->busy && wr->busy_kind == K_LEASE) {
-        finish_leases(wr, NULL, why);
-    } else if (wr->busy && wr->busy_kind == K_PREPARE) {
-        wr->busy = false;
-    } else if (wr->busy) {
-        wlist_t *dst = wr->inflight_solo ? &wr->solo[wr->busy_kind] : &wr->lists[wr->busy_kind];
-        list_prepend_all(dst, &wr->inflight);
-        wr->busy = false;
+    wr->prep_busy = false;
+    /* the batches in flight are sent again after reconnecting, in the order
+     * they had (the newest goes back to the front of its list first); leases
+     * are answered with an error (the worker falls back to its partition
+     * share). Whether a batch committed before the connection broke is not
+     * known: its statement is idempotent, so it is simply written again. */
+    for (int i = wr->pipe_n - 1; i >= 0; i--) {
+        stmt_t *st = pipe_at(wr, i);
+        if (st->kind == K_LEASE)
+            finish_leases(wr, NULL, why);
+        else
+            list_prepend_all(st->solo ? &wr->solo[st->kind] : &wr->lists[st->kind], &st->jobs);
+        if (st->res != NULL)
+            PQclear(st->res);
+        memset(st, 0, sizeof(*st));
     }
+    wr->pipe_n = 0;
+    wr->pipe_head = 0;
     if (was_connected)
         NT_WARN("writer: PostgreSQL connection lost (%s); reconnecting", why);
     if (nt_loop_timer_start(wr->loop, &wr->reconnect_timer, wr->backoff_ms, on_reconnect_timer,
@@ -267,12 +323,15 @@ static void send_prepare(writer_t *wr)
 {
     if (wr->prep_idx == NPREPARED) {
         wr->preparing = false;
+        if (PQenterPipelineMode(wr->conn) != 1) {
+            drop_connection(wr, "cannot enter pipeline mode");
+            return;
+        }
         maybe_send(wr);
         return;
     }
     int i = wr->prep_idx;
-    wr->busy = true;
-    wr->busy_kind = K_PREPARE;
+    wr->prep_busy = true;
     int sent;
     if (i < 0)
         sent = PQsendQuery(wr->conn, sql_session);
@@ -536,6 +595,8 @@ static void on_linger(nt_loop_t *loop, void *arg)
     maybe_send(arg);
 }
 
+/* Sends the next batch of a kind as the last statement of the pipeline, and
+ * its sync: it commits on its own. */
 static void send_batch(writer_t *wr, int kind, bool solo)
 {
     const kind_t *kd = &kinds[kind];
@@ -546,8 +607,8 @@ static void send_batch(writer_t *wr, int kind, bool solo)
 
     for (int i = 0; i < NARRAYS; i++)
         nt_pg_array_reset(&wr->arrs[i]);
-    memset(&wr->inflight, 0, sizeof(wr->inflight));
-    while (wr->inflight.n < max && src->n > 0) {
+    stmt_t *st = pipe_push(wr, kind, solo);
+    while (st->jobs.n < max && src->n > 0) {
         wjob_t *job = list_pop(src);
         if (kd->add_row(wr->arrs, job) != NT_OK) {
             /* cannot happen short of memory exhaustion: give the job back
@@ -556,21 +617,22 @@ static void send_batch(writer_t *wr, int kind, bool solo)
             kd->fail(wr, job, "cannot encode the row");
             continue;
         }
-        list_push(&wr->inflight, job, nt_loop_now(wr->loop));
+        list_push(&st->jobs, job, nt_loop_now(wr->loop));
     }
     if (src->n > 0)
         src->since_ms = nt_loop_now(wr->loop);
-    if (wr->inflight.n == 0)
+    if (st->jobs.n == 0) {
+        wr->pipe_n--; /* nothing to send after all */
         return;
+    }
     for (int i = 0; i < kd->narrays; i++)
         params[i] = nt_pg_array_text(&wr->arrs[i]);
     if (kd->worker_arg)
         params[kd->narrays] = wr->worker_id;
-    wr->busy = true;
-    wr->busy_kind = kind;
-    wr->busy_since_us = nt_clock_mono_us();
-    wr->inflight_solo = solo;
-    if (!PQsendQueryPrepared(wr->conn, kd->stmt, np, params, NULL, NULL, 0)) {
+    /* libpq copies the parameters into its output buffer: the arrays are
+     * free for the next statement at once */
+    if (!PQsendQueryPrepared(wr->conn, kd->stmt, np, params, NULL, NULL, 0) ||
+        PQpipelineSync(wr->conn) != 1) {
         char msg[200];
         snprintf(msg, sizeof(msg), "%s", PQerrorMessage(wr->conn));
         msg[strcspn(msg, "\n")] = '\0';
@@ -604,11 +666,10 @@ static void send_leases(writer_t *wr)
     }
     for (int i = 0; i < 4; i++)
         params[i] = nt_pg_array_text(&wr->arrs[i]);
-    wr->busy = true;
-    wr->busy_kind = K_LEASE;
-    memset(&wr->inflight, 0, sizeof(wr->inflight));
+    pipe_push(wr, K_LEASE, false);
     if (rc != NT_OK ||
-        !PQsendQueryPrepared(wr->conn, "nt_lease", WSQL_LEASE_NPARAMS, params, NULL, NULL, 0)) {
+        !PQsendQueryPrepared(wr->conn, "nt_lease", WSQL_LEASE_NPARAMS, params, NULL, NULL, 0) ||
+        PQpipelineSync(wr->conn) != 1) {
         drop_connection(wr, "cannot send a lease");
         return;
     }
@@ -619,7 +680,6 @@ static void send_leases(writer_t *wr)
 /* Answers every lease in flight: from the result rows, or with an error. */
 static void finish_leases(writer_t *wr, PGresult *res, const char *error)
 {
-    wr->busy = false;
     for (int r = 0; res != NULL && r < PQntuples(res); r++) {
         for (size_t i = 0; i < wr->nleases; i++) {
             lease_t *l = &wr->leases[i];
@@ -637,44 +697,55 @@ static void finish_leases(writer_t *wr, PGresult *res, const char *error)
     }
 }
 
+/* Sends what is due, one statement after another, while the pipeline has
+ * room: leases first, then solo retries, then claims (they gate platform
+ * calls), then results in kind order; a list held after a transient failure
+ * waits. What is not due yet arms the linger timer. */
 static void maybe_send(writer_t *wr)
 {
-    if (wr->busy || !wr->connected || wr->preparing)
-        return;
-    int64_t now = nt_loop_now(wr->loop);
-    for (size_t i = 0; i < wr->nleases; i++) {
-        if (wr->leases[i].pending) {
+    while (wr->connected && !wr->preparing && wr->conn != NULL && wr->pipe_n < PIPE_MAX) {
+        int64_t now = nt_loop_now(wr->loop);
+        bool leases = false;
+        for (size_t i = 0; i < wr->nleases && !lease_in_pipe(wr); i++)
+            leases = leases || wr->leases[i].pending;
+        if (leases) {
             send_leases(wr);
-            return;
+            continue;
         }
-    }
-    /* solo retries first, then claims (they gate platform calls), then
-     * results in kind order; a list held after a transient failure waits */
-    for (int k = 0; k < NK; k++) {
-        if (wr->solo[k].n > 0 && !list_held(&wr->solo[k], now)) {
-            send_batch(wr, k, true);
-            return;
+        int solo = -1;
+        for (int k = 0; k < NK && solo < 0; k++)
+            if (wr->solo[k].n > 0 && !list_held(&wr->solo[k], now))
+                solo = k;
+        if (solo >= 0) {
+            send_batch(wr, solo, true);
+            continue;
         }
-    }
-    int64_t next_due = -1;
-    for (int k = 0; k < NK; k++) {
-        if (list_due(wr, &wr->lists[k], now)) {
-            send_batch(wr, k, false);
-            return;
+        int due = -1;
+        int64_t next_due = -1;
+        for (int k = 0; k < NK && due < 0; k++) {
+            if (list_due(wr, &wr->lists[k], now)) {
+                due = k;
+                break;
+            }
+            int64_t d = list_wait(wr, &wr->lists[k], now, false);
+            if (d >= 0 && (next_due < 0 || d < next_due))
+                next_due = d;
+            d = list_wait(wr, &wr->solo[k], now, true);
+            if (d >= 0 && (next_due < 0 || d < next_due))
+                next_due = d;
         }
-        int64_t d = list_wait(wr, &wr->lists[k], now, false);
-        if (d >= 0 && (next_due < 0 || d < next_due))
-            next_due = d;
-        d = list_wait(wr, &wr->solo[k], now, true);
-        if (d >= 0 && (next_due < 0 || d < next_due))
-            next_due = d;
-    }
-    if (next_due < 0)
+        if (due >= 0) {
+            send_batch(wr, due, false);
+            continue;
+        }
+        if (next_due < 0)
+            return;
+        if (nt_loop_timer_is_armed(&wr->linger_timer) && wr->linger_timer.due_ms <= now + next_due)
+            return;
+        if (nt_loop_timer_start(wr->loop, &wr->linger_timer, next_due, on_linger, wr) != NT_OK)
+            NT_ERROR("writer: cannot arm the linger timer");
         return;
-    if (nt_loop_timer_is_armed(&wr->linger_timer) && wr->linger_timer.due_ms <= now + next_due)
-        return;
-    if (nt_loop_timer_start(wr->loop, &wr->linger_timer, next_due, on_linger, wr) != NT_OK)
-        NT_ERROR("writer: cannot arm the linger timer");
+    }
 }
 
 /* ---- results ---- */
@@ -810,15 +881,13 @@ static const kind_t kinds[NK] = {
                  fail_written},
 };
 
-static void finish_ok(writer_t *wr, PGresult *res)
+/* A batch committed: its jobs (done, the caller's list) are handed back. */
+static void finish_ok(writer_t *wr, int kind, bool solo, wlist_t *done, int64_t since_us,
+                      PGresult *res)
 {
-    int kind = wr->busy_kind;
     const kind_t *kd = &kinds[kind];
-    wlist_t *src = wr->inflight_solo ? &wr->solo[kind] : &wr->lists[kind];
-    wlist_t done = wr->inflight;
-    memset(&wr->inflight, 0, sizeof(wr->inflight));
-    wr->busy = false;
-    wr->stat_rows += done.n;
+    wlist_t *src = solo ? &wr->solo[kind] : &wr->lists[kind];
+    wr->stat_rows += done->n;
     wr->ok_seq[kind]++;
     wr->last_ok_ms = nt_loop_now(wr->loop);
     wr->backoff_ms = 100;
@@ -830,9 +899,9 @@ static void finish_ok(writer_t *wr, PGresult *res)
         wr->quiet_fails[kind] = 0;
         wr->warned_ms[kind] = 0;
     }
-    NT_DEBUG("writer: %s batch of %zu in %lld us", kd->name, done.n,
-             (long long)(nt_clock_mono_us() - wr->busy_since_us));
-    kd->done(wr, res, &done);
+    NT_DEBUG("writer: %s batch of %zu in %lld us", kd->name, done->n,
+             (long long)(nt_clock_mono_us() - since_us));
+    kd->done(wr, res, done);
 }
 
 /* One warning per kind and WARN_INTERVAL_MS while its statements fail; the
@@ -876,9 +945,8 @@ static void hold_list(writer_t *wr, wlist_t *l)
  * other rows of its kind commit is the guilty one: it is handed back as
  * failed with its reason. When nothing of its kind commits, nothing is
  * failed: the database, not the row, is what fails. */
-static void finish_error(writer_t *wr, PGresult *res)
+static void finish_error(writer_t *wr, int kind, bool solo, wlist_t *batch, PGresult *res)
 {
-    int kind = wr->busy_kind;
     const kind_t *kd = &kinds[kind];
     const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
     const char *msg = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
@@ -890,17 +958,20 @@ static void finish_error(writer_t *wr, PGresult *res)
     text[strcspn(text, "\n")] = '\0';
     wr->stat_failures++;
 
-    wlist_t *src = wr->inflight_solo ? &wr->solo[kind] : &wr->lists[kind];
+    wlist_t *src = solo ? &wr->solo[kind] : &wr->lists[kind];
     if (PQstatus(wr->conn) != CONNECTION_OK || (cls != NT_PG_DATA && reconnect)) {
         src->fails++;
+        warn_failure(wr, kind, cls, batch->n, text, "reconnecting");
+        /* the statements sent after it go back to their lists first, then
+         * this batch in front of them: all are sent again, in their order,
+         * on the new connection */
+        drop_connection(wr, text);
+        list_prepend_all(src, batch);
         hold_list(wr, src);
-        warn_failure(wr, kind, cls, wr->inflight.n, text, "reconnecting");
-        drop_connection(wr, text); /* the batch is sent again on the new connection */
         return;
     }
-    wlist_t failed = wr->inflight;
-    memset(&wr->inflight, 0, sizeof(wr->inflight));
-    wr->busy = false;
+    wlist_t failed = *batch;
+    memset(batch, 0, sizeof(*batch));
     if (failed.n == 0)
         return;
     if (cls == NT_PG_DATA && failed.n > 1) {
@@ -958,6 +1029,61 @@ static void finish_error(writer_t *wr, PGresult *res)
     hold_list(wr, src);
 }
 
+/* The oldest statement's sync came back: it committed (or failed). Its jobs
+ * are handed back only now, after the commit. */
+static void finish_stmt(writer_t *wr)
+{
+    stmt_t *st = pipe_at(wr, 0);
+    PGresult *res = st->res;
+    int kind = st->kind;
+    bool solo = st->solo;
+    int64_t since_us = st->since_us;
+    wlist_t jobs = st->jobs;
+    st->res = NULL;
+    memset(&st->jobs, 0, sizeof(st->jobs));
+    pipe_pop(wr); /* before the callbacks: they may queue more */
+    ExecStatusType status = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+    bool ok = status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK;
+    if (kind == K_LEASE)
+        finish_leases(wr, ok ? res : NULL,
+                      ok    ? NULL
+                      : res ? PQresultErrorMessage(res)
+                            : "no result");
+    else if (ok)
+        finish_ok(wr, kind, solo, &jobs, since_us, res);
+    else
+        finish_error(wr, kind, solo, &jobs, res);
+    PQclear(res);
+}
+
+/* A statement of the preparation (one at a time, before pipeline mode) is
+ * complete: the next one, or the end of it. */
+static void finish_prepare(writer_t *wr)
+{
+    PGresult *last = wr->prep_res;
+    wr->prep_res = NULL;
+    wr->prep_busy = false;
+    ExecStatusType st = last ? PQresultStatus(last) : PGRES_FATAL_ERROR;
+    if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
+        /* a statement that does not prepare is a schema mismatch: say so
+         * loudly, and keep trying (migrations may be running) */
+        NT_ERROR("writer: cannot prepare %s: %s",
+                 wr->prep_idx < 0          ? sql_session
+                 : wr->prep_idx == K_LEASE ? "nt_lease"
+                                           : kinds[wr->prep_idx].stmt,
+                 last ? PQresultErrorMessage(last) : "no result");
+        PQclear(last);
+        drop_connection(wr, "statement preparation failed");
+        return;
+    }
+    PQclear(last);
+    wr->prep_idx++;
+    send_prepare(wr);
+}
+
+/* Reads what the server answered. In pipeline mode each statement gives its
+ * results, then NULL (no more results for it), then PGRES_PIPELINE_SYNC for
+ * its sync, which is its commit. */
 static void read_results(writer_t *wr)
 {
     if (!PQconsumeInput(wr->conn)) {
@@ -968,50 +1094,37 @@ static void read_results(writer_t *wr)
         return;
     }
     while (wr->conn != NULL && !PQisBusy(wr->conn)) {
-        PGresult *res = PQgetResult(wr->conn);
-        if (res != NULL) {
-            /* keep the last result of the statement */
-            if (wr->last_res != NULL)
-                PQclear(wr->last_res);
-            wr->last_res = res;
-            continue;
-        }
-        /* NULL: the statement is complete */
-        PGresult *last = wr->last_res;
-        wr->last_res = NULL;
-        if (!wr->busy) {
-            PQclear(last);
-            break;
-        }
-        ExecStatusType st = last ? PQresultStatus(last) : PGRES_FATAL_ERROR;
-        bool ok = st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK;
-        if (wr->busy_kind == K_PREPARE) {
-            wr->busy = false;
-            if (!ok) {
-                /* a statement that does not prepare is a schema mismatch:
-                 * say so loudly, and keep trying (migrations may be running) */
-                NT_ERROR("writer: cannot prepare %s: %s",
-                         wr->prep_idx < 0          ? sql_session
-                         : wr->prep_idx == K_LEASE ? "nt_lease"
-                                                   : kinds[wr->prep_idx].stmt,
-                         last ? PQresultErrorMessage(last) : "no result");
-                PQclear(last);
-                drop_connection(wr, "statement preparation failed");
-                return;
+        if (wr->preparing) {
+            PGresult *res = PQgetResult(wr->conn);
+            if (res != NULL) {
+                if (wr->prep_res != NULL)
+                    PQclear(wr->prep_res);
+                wr->prep_res = res;
+                continue;
             }
-            PQclear(last);
-            wr->prep_idx++;
-            send_prepare(wr);
+            if (wr->prep_busy)
+                finish_prepare(wr);
             return;
         }
-        if (wr->busy_kind == K_LEASE)
-            finish_leases(wr, ok ? last : NULL, ok ? NULL : PQresultErrorMessage(last));
-        else if (ok)
-            finish_ok(wr, last);
-        else
-            finish_error(wr, last);
-        PQclear(last);
-        break;
+        if (wr->pipe_n == 0)
+            break;
+        stmt_t *st = pipe_at(wr, 0);
+        PGresult *res = PQgetResult(wr->conn);
+        if (res == NULL) {
+            if (st->ended)
+                break; /* its sync is not here yet */
+            st->ended = true;
+            continue;
+        }
+        if (PQresultStatus(res) == PGRES_PIPELINE_SYNC) {
+            PQclear(res);
+            finish_stmt(wr);
+            continue;
+        }
+        /* keep the last result of the statement */
+        if (st->res != NULL)
+            PQclear(st->res);
+        st->res = res;
     }
     if (wr->conn != NULL && PQstatus(wr->conn) == CONNECTION_BAD) {
         drop_connection(wr, "connection closed");
@@ -1103,8 +1216,11 @@ void writer_free(writer_t *wr)
     nt_loop_timer_stop(wr->loop, &wr->reconnect_timer);
     if (wr->sock >= 0)
         nt_loop_io_del(wr->loop, wr->sock);
-    if (wr->last_res != NULL)
-        PQclear(wr->last_res);
+    if (wr->prep_res != NULL)
+        PQclear(wr->prep_res);
+    for (int i = 0; i < wr->pipe_n; i++)
+        if (pipe_at(wr, i)->res != NULL)
+            PQclear(pipe_at(wr, i)->res);
     if (wr->conn != NULL)
         PQfinish(wr->conn);
     for (int i = 0; i < NARRAYS; i++)
@@ -1168,7 +1284,9 @@ void writer_lease(writer_t *wr, size_t platform, const char *id, double qps, dou
 
 size_t writer_pending(const writer_t *wr)
 {
-    size_t n = wr->inflight.n;
+    size_t n = 0;
+    for (int i = 0; i < wr->pipe_n; i++)
+        n += wr->pipe[(wr->pipe_head + i) % PIPE_MAX].jobs.n;
     for (int k = 0; k < NK; k++)
         n += wr->lists[k].n + wr->solo[k].n;
     return n;
