@@ -102,7 +102,7 @@ static void enqueue_usage(FILE *fp)
 {
     fputs("usage: numtrust-producer enqueue KIND [--all] [--number N] [--prefix +86138]\n"
           "                   [--platform P] [--tenant T] [--period P] [--limit N] [--force]\n"
-          "                   [--due]\n\n"
+          "                   [--due] [--explain]\n\n"
           "KIND:\n",
           fp);
     for (size_t i = 0; i < NT_ARRAY_LEN(kinds); i++)
@@ -118,7 +118,9 @@ static void enqueue_usage(FILE *fp)
           "the ledger already knows are skipped: finished ones always (`numtrust-producer\n"
           "retry` re-runs failed and dead ones), ones enqueued in the last hour unless\n"
           "--force. Jobs Kafka did not acknowledge are taken out of the ledger again, so\n"
-          "enqueuing again after a failure produces them at once.\n",
+          "enqueuing again after a failure produces them at once.\n"
+          "--explain prints PostgreSQL's plan of the selection (as its cursor is planned:\n"
+          "for every row) and enqueues nothing.\n",
           fp);
 }
 
@@ -142,6 +144,36 @@ static int learn_clock(nt_pg_t *pg, nt_err_t *err)
     nt_clock_set_offset_ms(strtoll(PQgetvalue(res, 0, 0), NULL, 10));
     PQclear(res);
     return NT_OK;
+}
+
+/* `enqueue KIND --explain`: the plan PostgreSQL makes for the kind's
+ * selection with these filters, as the cursor is planned (for all its rows);
+ * nothing is enqueued. 0 or 1. */
+static int enqueue_explain(cli_t *cli, const kind_t *kind, const enqueue_filter_t *f)
+{
+    nt_err_t err;
+    char sql[4096];
+    int rc = 1;
+    nt_err_clear(&err);
+    nt_pg_t *pg = cli_pg(cli);
+    if (pg == NULL)
+        return 1;
+    const char *params[5] = {f->number, f->platform, f->tenant, f->limit, f->prefix};
+    snprintf(sql, sizeof(sql), "EXPLAIN %s", kind->select);
+    PGresult *res = NULL;
+    if (nt_pg_run(pg, "BEGIN", 0, NULL, &err) != NT_OK ||
+        nt_pg_run(pg, "SET LOCAL cursor_tuple_fraction = 1.0", 0, NULL, &err) != NT_OK ||
+        (res = nt_pg_exec(pg, sql, 5, params, &err)) == NULL) {
+        fprintf(stderr, "numtrust-producer enqueue: %s\n", err.msg);
+        goto out;
+    }
+    for (int r = 0; r < PQntuples(res); r++)
+        printf("%s\n", PQgetvalue(res, r, 0));
+    rc = 0;
+out:
+    PQclear(res);
+    nt_pg_free(pg);
+    return rc;
 }
 
 int enqueue_run(cli_t *cli, const char *kind_name, const enqueue_filter_t *f, bool force,
@@ -182,7 +214,11 @@ int enqueue_run(cli_t *cli, const char *kind_name, const enqueue_filter_t *f, bo
     int nparams = 5;
     char sql[4096];
     snprintf(sql, sizeof(sql), "DECLARE sel NO SCROLL CURSOR FOR %s", kind->select);
+    /* A cursor is planned for its first 10% of rows (cursor_tuple_fraction): index
+     * scans and nested loops that are quick to start and slow to finish. Every row
+     * of this one is read, so it is planned for all of them (hash joins, one sort). */
     if (nt_pg_run(pg, "BEGIN", 0, NULL, &err) != NT_OK ||
+        nt_pg_run(pg, "SET LOCAL cursor_tuple_fraction = 1.0", 0, NULL, &err) != NT_OK ||
         nt_pg_run(pg, sql, nparams, params, &err) != NT_OK) {
         fprintf(stderr, "numtrust-producer enqueue: %s\n", err.msg);
         goto out;
@@ -312,7 +348,7 @@ int cmd_enqueue(cli_t *cli, int argc, char **argv)
 {
     const char *number = NULL, *platform = NULL, *tenant = NULL, *period = NULL, *limit = NULL;
     const char *prefix = NULL;
-    bool all = false, force = false, due = false;
+    bool all = false, force = false, due = false, explain = false;
     const kind_t *kind = NULL;
 
     for (int i = 1; i < argc; i++) {
@@ -326,6 +362,8 @@ int cmd_enqueue(cli_t *cli, int argc, char **argv)
             force = true;
         } else if (strcmp(argv[i], "--due") == 0) {
             due = true;
+        } else if (strcmp(argv[i], "--explain") == 0) {
+            explain = true;
         } else if (cli_opt(argc, argv, &i, "--number", &v)) {
             if ((number = v) == NULL)
                 return 2;
@@ -388,5 +426,10 @@ int cmd_enqueue(cli_t *cli, int argc, char **argv)
         name = "check-due";
     }
     enqueue_filter_t f = {number, platform, tenant, prefix, period, limit};
+    if (explain) {
+        for (size_t k = 0; k < NT_ARRAY_LEN(kinds); k++)
+            if (strcmp(kinds[k].name, name) == 0)
+                return enqueue_explain(cli, &kinds[k], &f);
+    }
     return enqueue_run(cli, name, &f, force, false, NULL);
 }
