@@ -49,7 +49,8 @@ static void history_usage(FILE *fp)
     fputs("usage: numtrust-producer history [show|maintain]\n\n"
           "Check history (docs/architecture.md, \"History\"): one check_results row per\n"
           "check that observed a change, in monthly partitions of numtrust time; daily\n"
-          "rollups (check_daily) and trust-score quarters (trust_quarters) for the reports.\n"
+          "rollups (check_daily) and trust-score sums per quarter (number_platforms.q_*)\n"
+          "for the reports.\n"
           "The reconciler maintains it every pass; this command does it by hand.\n\n"
           "  show      (default) settings, the partitions with their rows and size, rollups\n"
           "  maintain  sync history.* settings, create partitions around numtrust now,\n"
@@ -73,8 +74,10 @@ static const char sql_show[] =
     "       count(*), count(DISTINCT day), COALESCE(sum(checks), 0), COALESCE(sum(changes), 0))"
     "  FROM check_daily "
     "UNION ALL "
-    "SELECT 'quarters', format('trust_quarters rows=%s bytes=%s', count(*),"
-    "       pg_total_relation_size('trust_quarters')) FROM trust_quarters";
+    "SELECT 'quarters', format('closed quarters kept=%s (%s bytes in number_platforms.q_hist)',"
+    "       COALESCE(sum(array_length(q_hist, 1)) / 7, 0), COALESCE(sum(pg_column_size(q_hist)), "
+    "0))"
+    "  FROM number_platforms WHERE q_hist IS NOT NULL";
 
 int cmd_history(cli_t *cli, int argc, char **argv)
 {

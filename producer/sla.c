@@ -263,14 +263,16 @@ static const char sql_status_clocks[] = NOW_CTE
 /* Registrations checked since their last fit (or whose data changed
  * under it), with the sums of their trust scores over sla.trend_days (x:
  * days before numtrust now). Every check's score is in the quarter sums
- * (009_history.sql: trust_quarters, closed, and number_platforms.q_*, the
- * open quarter), kept with t in days from the quarter's start; shifted
- * here to x = t + (quarter start - now). The window is whole quarters: the
- * open one and those ending within the last $2 days. $1 batch, $2 days. */
+ * (009_history.sql: number_platforms.q_*, the open quarter, and q_hist, the
+ * closed ones, seven numbers each), kept with t in days from the quarter's
+ * start; shifted here to x = t + (quarter start - now). The window is whole
+ * quarters: the open one and those ending within the last $2 days. $1 batch,
+ * $2 days. */
 static const char sql_trend_sums[] = NOW_CTE
     ", todo AS ("
     "  SELECT np.number, np.platform, n.tenant_id, n.scenario_id, np.last_checked_at,"
-    "         np.trust_score, np.q_start, np.q_n, np.q_first, np.q_t, np.q_y, np.q_tt, np.q_ty"
+    "         np.trust_score, np.q_start, np.q_n, np.q_first, np.q_t, np.q_y, np.q_tt, np.q_ty,"
+    "         np.q_hist"
     "  FROM number_platforms np JOIN numbers n ON n.number = np.number"
     "  LEFT JOIN trust_trends tt ON tt.number = np.number AND tt.platform = np.platform"
     "  WHERE np.last_checked_at IS NOT NULL"
@@ -281,10 +283,12 @@ static const char sql_trend_sums[] = NOW_CTE
     "         d.trust_score AS last_score, q.*,"
     "         extract(epoch FROM (q.qs::timestamp AT TIME ZONE 'UTC') - t.now) / 86400.0 AS o"
     "  FROM todo d CROSS JOIN t CROSS JOIN LATERAL ("
-    "    SELECT tq.quarter AS qs, tq.checks AS n, tq.first_at, tq.sum_t AS st, tq.sum_y AS sy,"
-    "           tq.sum_tt AS stt, tq.sum_ty AS sty FROM trust_quarters tq"
-    "    WHERE tq.number = d.number AND tq.platform = d.platform"
-    "      AND tq.quarter + interval '3 months' > t.now - $2::int * interval '1 day'"
+    "    SELECT DATE '1970-01-01' + d.q_hist[7 * i + 1]::int AS qs, d.q_hist[7 * i + 2] AS n,"
+    "           to_timestamp(d.q_hist[7 * i + 3]) AS first_at, d.q_hist[7 * i + 4] AS st,"
+    "           d.q_hist[7 * i + 5] AS sy, d.q_hist[7 * i + 6] AS stt, d.q_hist[7 * i + 7] AS sty"
+    "    FROM generate_series(0, COALESCE(array_length(d.q_hist, 1), 0) / 7 - 1) i"
+    "    WHERE DATE '1970-01-01' + d.q_hist[7 * i + 1]::int + interval '3 months'"
+    "          > t.now - $2::int * interval '1 day'"
     "    UNION ALL"
     "    SELECT d.q_start, d.q_n, d.q_first, d.q_t, d.q_y, d.q_tt, d.q_ty WHERE d.q_n > 0) q"
     ") "

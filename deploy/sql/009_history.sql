@@ -11,8 +11,7 @@
 -- history_settings.trust_delta points (10) or more from the score of the last
 -- history row. A trust score drifting by a point or two is not a change: the
 -- trend and the decay reports read every check's score from the running sums
--- instead (trust_quarters and number_platforms.q_*), so they are as exact as
--- before.
+-- instead (number_platforms.q_* and q_hist), so they are as exact as before.
 --
 -- * check_results: one row per change, partitioned by month of checked_at
 --   (numtrust time, UTC). Rows are written only by a check whose ledger row
@@ -27,11 +26,17 @@
 --   so that two workers never wait for each other's row lock. The reports'
 --   daily mark rate and trust views read it: their cost follows days, not
 --   checks.
--- * trust_quarters: each registration's trust-score sums per quarter (count,
---   Σt, Σy, Σt², Σty with t in days from the quarter's start), closed by the
---   first check of the next quarter; the open quarter lives in
---   number_platforms. The trust trend (least squares) and trust_quarterly
---   (average per quarter) are computed from them.
+-- * each registration's trust-score sums per quarter (count, Σt, Σy, Σt²,
+--   Σty, t in days from the quarter's start): the open quarter in
+--   number_platforms.q_*, the closed ones (the first check of a quarter
+--   closes the one before) in number_platforms.q_hist, seven numbers a
+--   quarter, the last keep_months / 3. The trust trend (least squares) and
+--   trust_quarterly (average per quarter) are computed from them. An array
+--   in the row the check rewrites anyway, not a table: a row of its own
+--   would cost a quarter some 150 bytes of tuple and index (measured), as
+--   much as the rest of a registration's history together; and, last in the
+--   row and unchanged between quarters, it adds nothing to a check's WAL
+--   (a HOT update logs the changed bytes only).
 -- * Check costs (006) are written by nt_cost_checks() for every finished
 --   check, changed or not, instead of the trigger on check_results.
 
@@ -48,7 +53,9 @@ INSERT INTO history_settings DEFAULT VALUES;
 
 -- marks: the marks of the last observation (what a change is compared with);
 -- hist_score: the trust score of the last history row; q_*: the running
--- trust sums of the quarter q_start (numtrust time), t in days from q_start.
+-- trust sums of the quarter q_start (numtrust time), t in days from q_start;
+-- q_hist: the closed quarters, oldest first, each [start (days since
+-- 1970-01-01), checks, first check (epoch s), Σt, Σy, Σt², Σty].
 ALTER TABLE number_platforms
     ADD COLUMN marks       jsonb,
     ADD COLUMN hist_score  smallint,
@@ -58,20 +65,8 @@ ALTER TABLE number_platforms
     ADD COLUMN q_t         double precision NOT NULL DEFAULT 0,
     ADD COLUMN q_y         bigint NOT NULL DEFAULT 0,
     ADD COLUMN q_tt        double precision NOT NULL DEFAULT 0,
-    ADD COLUMN q_ty        double precision NOT NULL DEFAULT 0;
-
-CREATE TABLE trust_quarters (
-    number    e164 NOT NULL,
-    platform  platform_id NOT NULL,
-    quarter   date NOT NULL,
-    checks    integer NOT NULL CHECK (checks > 0),  -- checks with a trust score
-    first_at  timestamptz NOT NULL,
-    sum_t     double precision NOT NULL,
-    sum_y     bigint NOT NULL,
-    sum_tt    double precision NOT NULL,
-    sum_ty    double precision NOT NULL,
-    PRIMARY KEY (number, platform, quarter)
-);
+    ADD COLUMN q_ty        double precision NOT NULL DEFAULT 0,
+    ADD COLUMN q_hist      double precision[];
 
 -- ---------------------------------------------------------------- history
 
@@ -242,8 +237,6 @@ BEGIN
             dropped := dropped + 1;
         END IF;
     END LOOP;
-    DELETE FROM trust_quarters
-    WHERE quarter + interval '3 months' <= cur - s.keep_months * interval '1 month';
 END
 $$;
 
@@ -262,25 +255,33 @@ SELECT (o.checked_at AT TIME ZONE 'UTC')::date, n.tenant_id, n.scenario_id, o.pl
        count(o.trust_score), COALESCE(sum(o.trust_score), 0), count(*)
 FROM check_results_old o JOIN numbers n ON n.number = o.number
 GROUP BY 1, 2, 3, 4;
-INSERT INTO trust_quarters (number, platform, quarter, checks, first_at, sum_t, sum_y, sum_tt,
-                            sum_ty)
-SELECT o.number, o.platform, q.q, count(*), min(o.checked_at), sum(q.t), sum(o.trust_score),
-       sum(q.t * q.t), sum(q.t * o.trust_score)
+CREATE TEMP TABLE nt_old_quarters ON COMMIT DROP AS
+SELECT o.number, o.platform, q.q AS quarter, count(*) AS checks, min(o.checked_at) AS first_at,
+       sum(q.t) AS sum_t, sum(o.trust_score) AS sum_y, sum(q.t * q.t) AS sum_tt,
+       sum(q.t * o.trust_score) AS sum_ty,
+       rank() OVER (PARTITION BY o.number, o.platform ORDER BY q.q DESC) AS age
 FROM check_results_old o
 CROSS JOIN LATERAL (SELECT date_trunc('quarter', o.checked_at AT TIME ZONE 'UTC')::date AS q) q0
 CROSS JOIN LATERAL (SELECT q0.q, extract(epoch FROM o.checked_at
                                          - (q0.q::timestamp AT TIME ZONE 'UTC')) / 86400.0 AS t) q
 WHERE o.trust_score IS NOT NULL
 GROUP BY o.number, o.platform, q.q;
--- a registration's latest quarter is its open one
+-- a registration's latest quarter is its open one, the others closed
 UPDATE number_platforms np SET q_start = tq.quarter, q_n = tq.checks, q_first = tq.first_at,
     q_t = tq.sum_t, q_y = tq.sum_y, q_tt = tq.sum_tt, q_ty = tq.sum_ty
-FROM trust_quarters tq
-WHERE tq.number = np.number AND tq.platform = np.platform
-  AND tq.quarter = (SELECT max(t2.quarter) FROM trust_quarters t2
-                    WHERE t2.number = np.number AND t2.platform = np.platform);
-DELETE FROM trust_quarters tq USING number_platforms np
-WHERE np.number = tq.number AND np.platform = tq.platform AND np.q_start = tq.quarter;
+FROM nt_old_quarters tq
+WHERE tq.number = np.number AND tq.platform = np.platform AND tq.age = 1;
+UPDATE number_platforms np SET q_hist = h.arr
+FROM (SELECT tq.number, tq.platform,
+             array_agg(v.x ORDER BY tq.quarter, v.k) AS arr
+      FROM nt_old_quarters tq
+      CROSS JOIN LATERAL unnest(ARRAY[(tq.quarter - DATE '1970-01-01')::float8,
+                                      tq.checks::float8, extract(epoch FROM tq.first_at)::float8,
+                                      tq.sum_t, tq.sum_y::float8, tq.sum_tt, tq.sum_ty])
+                 WITH ORDINALITY AS v(x, k)
+      WHERE tq.age > 1 AND tq.age <= 1 + 9  -- the last 9 closed quarters (25 months)
+      GROUP BY tq.number, tq.platform) h
+WHERE h.number = np.number AND h.platform = np.platform;
 DO $$
 DECLARE
     r record;
@@ -330,23 +331,25 @@ CREATE VIEW trust_quarterly AS
 SELECT number, platform, quarter, checks, avg_score,
        round(100 * (lag(avg_score) OVER w - avg_score) / NULLIF(lag(avg_score) OVER w, 0), 2)
            AS decay_pct
-FROM (SELECT number, platform, quarter::timestamp AS quarter, checks::bigint AS checks,
-             round(sum_y::numeric / checks, 2) AS avg_score
-      FROM trust_quarters
+FROM (SELECT np.number, np.platform,
+             (DATE '1970-01-01' + np.q_hist[7 * i + 1]::int)::timestamp AS quarter,
+             np.q_hist[7 * i + 2]::bigint AS checks,
+             round((np.q_hist[7 * i + 5] / np.q_hist[7 * i + 2])::numeric, 2) AS avg_score
+      FROM number_platforms np
+      CROSS JOIN LATERAL generate_series(0, COALESCE(array_length(np.q_hist, 1), 0) / 7 - 1) i
       UNION ALL
       SELECT number, platform, q_start::timestamp, q_n::bigint, round(q_y::numeric / q_n, 2)
       FROM number_platforms WHERE q_n > 0) q
 WINDOW w AS (PARTITION BY number, platform ORDER BY quarter);
 
--- Workers write history rows, rollups and trust quarters, read the settings
--- and the tenant and scenario of a number (the rollup's keys); exactly that.
+-- Workers write history rows and rollups, read the settings and the tenant
+-- and scenario of a number (the rollup's keys); exactly that.
 DO $$
 BEGIN
     IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'numtrust_worker') THEN
         GRANT INSERT ON check_results TO numtrust_worker;
         GRANT SELECT (number, tenant_id, scenario_id) ON numbers TO numtrust_worker;
         GRANT SELECT, INSERT, UPDATE ON check_daily TO numtrust_worker;
-        GRANT INSERT ON trust_quarters TO numtrust_worker;
         GRANT SELECT ON history_settings TO numtrust_worker;
         GRANT EXECUTE ON FUNCTION nt_cost_checks(uuid[], text[], text[], timestamptz[])
             TO numtrust_worker;

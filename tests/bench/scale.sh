@@ -112,7 +112,6 @@ purge_scale() {
 DELETE FROM jobs WHERE number LIKE :'like';
 DELETE FROM check_results WHERE number LIKE :'like';
 DELETE FROM marks WHERE number LIKE :'like';
-DELETE FROM trust_quarters WHERE number LIKE :'like';
 DELETE FROM trust_trends WHERE number LIKE :'like';
 DELETE FROM number_platforms WHERE number LIKE :'like';
 DELETE FROM numbers WHERE number LIKE :'like';
@@ -215,7 +214,7 @@ line due "due=$want selected=${selected:-?} delivered=${delivered:-?} jobs_per_s
 # ---- year: the fleet's rollups for DAYS days, numtrust time a year on ------------------
 
 t0=$(date +%s.%N)
-CLOCK0=$("$PRODUCER" clock show | sed -n 's/^offset=//p')
+CLOCK0="$(($("$PRODUCER" clock show | sed -n 's/^offset_ms=//p') / 1000))s"
 psqlv "INSERT INTO check_daily (day, tenant_id, scenario_id, platform, shard, checks, marked,
                                 scored, score_sum, changes)
        SELECT (nt_now() AT TIME ZONE 'UTC')::date + d, g.tenant_id, g.scenario_id, g.platform, s,

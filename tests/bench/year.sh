@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # tests/bench/year.sh — what a year of weekly maintenance writes into the history (issue 14):
-# a fleet checked, tagged and appealed by the reconciler and the workers for 52 simulated
-# weeks (numtrust time and the simulator's clock moved a week before each reconciler pass),
+# a fleet checked, tagged and appealed by the reconciler's passes and the workers for 52
+# simulated weeks (numtrust time and the simulator's clock moved a week before each pass; the
+# passes of `run --once`, for this fleet only),
 # with the simulator's default change rates (marks appearing, trust decaying, reviews
 # deciding). Not a test. Prints, with the commands' context lines,
 #
@@ -13,12 +14,14 @@
 #                 checks the workers raise themselves)
 #   changes       checks that wrote a history row (ledger result 'changed')
 #   history_bytes_per_reg_year  history rows per registration and year x the bytes of a
-#                 history row (heap and index of check_results, averaged over the table), plus
-#                 the trust quarters' rows x theirs: what the history costs a registration a
-#                 year
-#   row_per_check_bytes_per_reg_year  checks per registration and year x the same bytes of a
-#                 row: what one row per check cost (the old table's rows were larger still: a
-#                 second index on the job id and the worker's name)
+#                 history row at scale (its tuple and line pointer in pages 97% full, its index
+#                 entry in leaves 90% full: row_bytes; row_bytes_measured_small is the table's
+#                 size over its rows here, mostly page and index overhead of small partitions),
+#                 plus the year's closed quarters of trust sums (number_platforms.q_hist):
+#                 what the history costs a registration a year
+#   row_per_check_bytes_per_reg_year  checks per registration and year x the bytes of the
+#                 one-row-per-check table's row: the same plus its primary-key entry on the
+#                 job id (it also held the worker's name, not counted)
 #   ratio         the second over the first
 #   report_secs   numtrust-producer report --since the year's start, every section
 #
@@ -94,7 +97,15 @@ for ((w = 1; w <= WEEKS; w++)); do
         "$PRODUCER" clock advance 7d >/dev/null
         sim POST /admin/clock '{"advance_s":604800}' >/dev/null
     fi
-    "$PRODUCER" run --once >>"$NT_TMP/run.log" 2>&1 || say "week $w: the pass reported a failure"
+    # a reconciler pass (run --once) for this fleet only: others in the database keep theirs
+    {
+        "$PRODUCER" sla pass
+        "$PRODUCER" history maintain
+        for kind in "check --due" tag appeal appeal-status; do
+            # shellcheck disable=SC2086 # the kind and its flag
+            "$PRODUCER" enqueue $kind --prefix "+86$PFX"
+        done
+    } >>"$NT_TMP/run.log" 2>&1 || say "week $w: a pass step failed (see $NT_TMP/run.log)"
     quiet "$w"
     if ((w % 4 == 0 || w == WEEKS)); then
         say "week $w: $(psqlv "SELECT count(*) || ' checks, ' || count(*) FILTER (WHERE result = 'changed') || ' changes' FROM jobs WHERE $mine AND type = 'check' AND state = 'done'")"
@@ -104,21 +115,32 @@ stop_all_workers
 
 read -r checks changes <<<"$(psqlv "SELECT count(*) || ' ' || count(*) FILTER (WHERE result = 'changed') FROM jobs WHERE $mine AND type = 'check' AND state = 'done'" | tr '|' ' ')"
 rows=$(psqlv "SELECT count(*) FROM check_results WHERE $mine")
-tq=$(psqlv "SELECT count(*) FROM trust_quarters WHERE $mine")
-# bytes of a history row and of a trust quarter: heap and indexes over rows, whole tables
-row_bytes=$(psqlv "SELECT round(sum(pg_total_relation_size(i.inhrelid)) / greatest((SELECT count(*) FROM check_results), 1))
-                   FROM pg_inherits i WHERE i.inhparent = 'check_results'::regclass")
-tq_bytes=$(psqlv "SELECT round(pg_total_relation_size('trust_quarters') / greatest((SELECT count(*) FROM trust_quarters), 1))")
+# What a history row costs at scale (a small fleet's partitions are mostly page and index
+# overhead): the tuple as stored (pg_column_size of the row: data and its 24-byte header) and
+# its line pointer, in pages about 97% full; its index entry (8-byte header, number,
+# platform, checked_at, aligned, and its line pointer) in leaves about 90% full. One row per
+# check cost the same plus its primary-key entry on the job id (16 + 8, aligned, + 4).
+read -r heap_b index_b <<<"$(psqlv "SELECT round(avg(pg_column_size(cr.*) + 4) / 0.97),
+           round(avg(8 * ceil((8 + pg_column_size(cr.number) + pg_column_size(cr.platform) + 8) / 8.0) + 4) / 0.9)
+           FROM check_results cr WHERE cr.$mine" | tr '|' ' ')"
+row_bytes=$((heap_b + index_b))
+old_row_bytes=$((row_bytes + 31))
+# the closed quarters' trust sums, in the registrations' rows
+q_bytes=$(psqlv "SELECT round(COALESCE(avg(pg_column_size(q_hist)), 0)) FROM number_platforms WHERE $mine")
+measured=$(psqlv "SELECT round((SELECT sum(pg_total_relation_size(i.inhrelid)) FROM pg_inherits i
+                                WHERE i.inhparent = 'check_results'::regclass)
+                               / greatest((SELECT count(*) FROM check_results), 1))")
 since=$(psqlv "SELECT to_char('$t_start'::timestamptz, 'YYYY-MM-DD')")
 t0=$(date +%s.%N)
 "$PRODUCER" report --since "$since" >"$NT_TMP/report.txt"
 report_secs=$(echo "$(date +%s.%N) - $t0" | bc | awk '{printf "%.2f", $1}')
 "$PRODUCER" clock set --offset 0 --force >/dev/null
 awk -v regs="$REGS" -v weeks="$WEEKS" -v checks="$checks" -v changes="$changes" -v rows="$rows" \
-    -v tq="$tq" -v rb="$row_bytes" -v tb="$tq_bytes" -v rs="$report_secs" -v n="$NUMBERS" 'BEGIN {
+    -v rb="$row_bytes" -v ob="$old_row_bytes" -v qb="$q_bytes" -v mb="$measured" \
+    -v rs="$report_secs" -v n="$NUMBERS" 'BEGIN {
     y = 52 / weeks
     cpr = checks / regs * y; hpr = rows / regs * y
-    hb = hpr * rb + tq / regs * y * tb; ob = cpr * rb
-    printf "bench year numbers=%d registrations=%d weeks=%d checks=%d changes=%d history_rows=%d trust_quarters=%d row_bytes=%d quarter_bytes=%d checks_per_reg_year=%.1f history_rows_per_reg_year=%.2f history_bytes_per_reg_year=%.0f row_per_check_bytes_per_reg_year=%.0f ratio=%.1f report_secs=%s\n",
-        n, regs, weeks, checks, changes, rows, tq, rb, tb, cpr, hpr, hb, ob, (hb > 0 ? ob / hb : 0), rs
+    hb = hpr * rb + qb * y; ob2 = cpr * ob
+    printf "bench year numbers=%d registrations=%d weeks=%d checks=%d changes=%d history_rows=%d row_bytes=%d row_bytes_measured_small=%d quarters_bytes_per_reg=%d checks_per_reg_year=%.1f history_rows_per_reg_year=%.2f history_bytes_per_reg_year=%.0f row_per_check_bytes_per_reg_year=%.0f ratio=%.1f report_secs=%s\n",
+        n, regs, weeks, checks, changes, rows, rb, mb, qb, cpr, hpr, hb, ob2, (hb > 0 ? ob2 / hb : 0), rs
 }'

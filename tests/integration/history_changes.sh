@@ -8,6 +8,8 @@
 #   3. a mark injected on one registration, and trust scores moved away from two others'
 #      last history rows (by less than history.trust_delta, and by more): two changes
 #   4. the mark cleared: one change, the mark cleared in the marks table
+#   5. a quarter later: nothing changed, the quarter of rounds 1-4 closed into the registrations'
+#      trust sums (q_hist), trust_quarterly and the trend read all five scores
 # and the partitions' upkeep: a row of a month far in the past and one of a month beyond the
 # partitions made ahead land in the default partition; `history maintain` moves the future
 # one into a new partition and drops the old month. The worker connects as the workers' role.
@@ -94,6 +96,26 @@ assert_eq "exactly one history row per changed check, none for the others" \
               AND (SELECT count(*) FROM check_results cr WHERE cr.job_id = j.id)
                   <> CASE j.result WHEN 'changed' THEN 1 ELSE 0 END")" 0
 assert_eq "rollup after 4 rounds (checks changes)" "$(psqlv "$rollup")" "320 83"
+
+# round 5, a quarter later (numtrust time; the simulator's state unchanged): its first score
+# closes the quarter of rounds 1-4 into q_hist, and the trend is fitted through all five
+offset="$(($("$PRODUCER" clock show | sed -n 's/^offset_ms=//p') / 1000))s"
+"$PRODUCER" clock advance 100d >/dev/null
+t5=$(psqlv "SELECT now()")
+round 5
+"$PRODUCER" clock set --offset "$offset" --force >/dev/null
+assert_eq "round 5: ledger results (changed same)" "$(results "$t5")" "0 80"
+assert_eq "round 5: one closed quarter of four scores, the new one open with one" \
+    "$(psqlv "SELECT count(*) FROM number_platforms WHERE $mine AND array_length(q_hist, 1) = 7
+              AND q_hist[2] = 4 AND q_n = 1 AND q_start > (DATE '1970-01-01' + q_hist[1]::int)")" 80
+assert_eq "trust_quarterly: both quarters of a registration" \
+    "$(psqlv "SELECT string_agg(checks::text, ' ' ORDER BY quarter) FROM trust_quarterly
+              WHERE number = '${nums[3]}' AND platform = 'baidu'")" "4 1"
+"$PRODUCER" clock advance 100d >/dev/null
+"$PRODUCER" sla pass >/dev/null
+"$PRODUCER" clock set --offset "$offset" --force >/dev/null
+assert_eq "the trend fitted through all five scores" \
+    "$(psqlv "SELECT points FROM trust_trends WHERE number = '${nums[3]}' AND platform = 'baidu'")" 5
 stop_all_workers
 
 # partitions: a month long past and one a century ahead (beyond the months made ahead; only

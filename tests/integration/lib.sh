@@ -92,7 +92,6 @@ DELETE FROM jobs WHERE number LIKE :'like';
 DELETE FROM label_schedules WHERE number LIKE :'like';
 DELETE FROM number_platforms WHERE number LIKE :'like';
 DELETE FROM trust_trends WHERE number LIKE :'like';
-DELETE FROM trust_quarters WHERE number LIKE :'like';
 DELETE FROM number_risk WHERE number LIKE :'like';
 DELETE FROM sla_clocks WHERE number LIKE :'like';
 DELETE FROM cost_ledger WHERE number LIKE :'like';
