@@ -1852,7 +1852,14 @@ static int start_ops(nt_worker_t *w, nt_err_t *err)
     if (nt_httpd_parse_listen(listen, host, sizeof(host), &port) != NT_OK)
         return nt_err_set(err, NT_EINVAL, false,
                           "key worker.metrics_listen: \"%s\" is not host:port", listen);
-    nt_httpd_opts_t o = {.host = host, .port = port, .max_conns = 64};
+    /* probes must get through idle sockets and slowloris clients: the
+     * longest-waiting connection makes room, and a request must arrive
+     * whole within 5 s of its first byte */
+    nt_httpd_opts_t o = {.host = host,
+                         .port = port,
+                         .max_conns = 64,
+                         .idle_timeout_ms = 10000,
+                         .request_timeout_ms = 5000};
     w->ops = nt_httpd_new(w->loop, &o, on_ops_request, w, err);
     if (w->ops == NULL)
         return err ? err->code : NT_ERR;
