@@ -34,6 +34,7 @@
 #include "metrics.h"
 #include "pg.h"
 #include "ratelimit.h"
+#include "redact.h"
 #include "strmap.h"
 #include "wjob.h"
 #include "writer.h"
@@ -514,18 +515,30 @@ static void finish(nt_worker_t *w, wjob_t *job)
     window_check(w);
 }
 
+/* The reason a job failed, retries or died, as it is stored and logged:
+ * whatever a platform said passes through nt_redact (our credentials out,
+ * numbers masked, printable UTF-8). reason may be job->error itself. */
+static void set_error(wjob_t *job, const char *reason)
+{
+    char clean[sizeof(job->error)];
+    const char *secrets[4];
+    size_t n = job->platform != NULL ? nt_platform_secrets(job->platform, secrets, 4) : 0;
+    nt_redact(reason, secrets, n, clean, sizeof(clean));
+    memcpy(job->error, clean, sizeof(job->error));
+}
+
 /* Records job as failed: eclass (WJ_EC_*) says why, for `retry --class`. */
 static void fail_job(nt_worker_t *w, wjob_t *job, const char *eclass, const char *reason)
 {
     nt_log_ctx_t ctx;
     job_ctx(job, &ctx);
+    set_error(job, reason);
     /* a platform refusing a job is routine; our side refusing its result is not */
     bool ours = strcmp(eclass, WJ_EC_CONFLICT) == 0 || strcmp(eclass, WJ_EC_UNWRITABLE) == 0;
-    NT_LOG(ours ? NT_LOG_WARN : NT_LOG_INFO, &ctx, "job failed (%s): %s", eclass, reason);
+    NT_LOG(ours ? NT_LOG_WARN : NT_LOG_INFO, &ctx, "job failed (%s): %s", eclass, job->error);
     job->wkind = WR_LEDGER;
     job->eclass = eclass;
     snprintf(job->ledger_state, sizeof(job->ledger_state), "failed");
-    nt_buf_copy_str(job->error, sizeof(job->error), reason);
     count_outcome(w, job, NT_METRIC_FAILED);
     writer_result(w->writer, job);
 }
@@ -812,6 +825,14 @@ static void on_call_done(const nt_http_result_t *res, void *arg)
     int64_t now_us = nt_clock_mono_us();
 
     nt_adapter_answer(ps->p, res, &ans, &root);
+    {
+        /* the platform's words, before any log line or record sees them */
+        const char *secrets[4];
+        size_t ns = nt_platform_secrets(ps->p, secrets, 4);
+        char clean[sizeof(ans.reason)];
+        nt_redact(ans.reason, secrets, ns, clean, sizeof(clean));
+        memcpy(ans.reason, clean, sizeof(ans.reason));
+    }
     if (ans.retry_after_ms > w->retry_after_cap_ms) {
         if (nt_loop_now(w->loop) - ps->last_cap_log_ms > AUTH_LOG_INTERVAL_MS) {
             ps->last_cap_log_ms = nt_loop_now(w->loop);
@@ -1270,12 +1291,12 @@ static void retry_path(nt_worker_t *w, wjob_t *job, const char *reason, int64_t 
     const nt_kafka_tier_t *tier = tier_for(w, spent, delay);
     job->tier = tier;
     job->job.not_before_ms = nt_clock_wall_ms() + delay;
+    set_error(job, reason);
     NT_LOG(NT_LOG_DEBUG, &ctx, "retry in %lld ms via %s: %s", (long long)delay, tier->topic,
-           reason);
+           job->error);
     job->wkind = WR_LEDGER;
     job->eclass = NULL;
     snprintf(job->ledger_state, sizeof(job->ledger_state), "retrying");
-    nt_buf_copy_str(job->error, sizeof(job->error), reason);
     count_outcome(w, job, NT_METRIC_RETRIED);
     produce_job(w, job);
 }
@@ -1284,11 +1305,11 @@ static void dead_path(nt_worker_t *w, wjob_t *job, const char *eclass, const cha
 {
     nt_log_ctx_t ctx;
     job_ctx(job, &ctx);
-    NT_LOG(NT_LOG_WARN, &ctx, "dead letter: %s", reason);
+    set_error(job, reason);
+    NT_LOG(NT_LOG_WARN, &ctx, "dead letter: %s", job->error);
     job->wkind = WR_DEAD;
     job->eclass = eclass;
     snprintf(job->ledger_state, sizeof(job->ledger_state), "dead");
-    nt_buf_copy_str(job->error, sizeof(job->error), reason);
     count_outcome(w, job, NT_METRIC_DEAD);
     produce_job(w, job);
 }
