@@ -33,6 +33,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "pg.h"
+#include "phone.h"
 #include "ratelimit.h"
 #include "redact.h"
 #include "strmap.h"
@@ -125,6 +126,7 @@ typedef struct wstats_s {
     uint64_t calls, call_retryable, call_rate_limited, call_permanent, call_auth, timeouts;
     uint64_t appeals_fast_path;
     uint64_t conflicts; /* appeals whose ticket another job holds */
+    uint64_t keyless;   /* messages without a key */
     uint64_t produce_errors;
 } wstats_t;
 
@@ -178,6 +180,7 @@ struct nt_worker_s {
 
     wstats_t st;
     int64_t last_progress_ms;
+    int64_t keyless_log_ms;
 };
 
 static void dispatch(nt_worker_t *w, wjob_t *job);
@@ -648,7 +651,25 @@ static void dispatch(nt_worker_t *w, wjob_t *job)
         return;
     }
     if (job->verdict == NT_JOB_VERDICT_INVALID) {
-        fail_job(w, job, WJ_EC_INVALID, job->error);
+        /* Not a job we can trust, so not the job whose id it claims: it is
+         * recorded under an id of its own (its place on Kafka), and a valid
+         * job with that id is not suppressed by it. */
+        char claimed[NT_UUID_STRLEN], part[16], off[24], reason[400];
+        snprintf(claimed, sizeof(claimed), "%s", job->job.id);
+        snprintf(part, sizeof(part), "%d", (int)job->partition);
+        snprintf(off, sizeof(off), "%lld", (long long)job->offset);
+        const char *fields[] = {"invalid", job->topic, part, off};
+        nt_uuid_v5_fields(job->job.id, fields, NT_ARRAY_LEN(fields));
+        snprintf(reason, sizeof(reason), "%s (the message claimed job id %s)", job->error, claimed);
+        fail_job(w, job, WJ_EC_INVALID, reason);
+        return;
+    }
+    if (job->key_mismatch) {
+        /* a message keyed with another number sits in another number's
+         * partition: processing it would break that number's order.
+         * `numtrust-producer dead replay` produces it again keyed by its
+         * number. */
+        dead_path(w, job, WJ_EC_INVALID, job->error);
         return;
     }
     job->platform = nt_platforms_find(w->platforms, job->job.platform);
@@ -1521,6 +1542,40 @@ static void on_hold_timer(nt_loop_t *loop, void *arg)
     }
 }
 
+/* Every message is keyed by its job's number (one partition per number,
+ * the order of its jobs kept). A key that names another number marks the
+ * job for the dead-letter topic; a message without a key is counted and
+ * logged (once a minute), and processed. */
+static void check_key(nt_worker_t *w, wjob_t *job, const rd_kafka_message_t *rkm)
+{
+    size_t n = strlen(job->job.number);
+    if (rkm->key_len == 0 || rkm->key == NULL) {
+        w->st.keyless++;
+        int64_t now = nt_loop_now(w->loop);
+        if (now - w->keyless_log_ms > AUTH_LOG_INTERVAL_MS) {
+            w->keyless_log_ms = now;
+            nt_log_ctx_t ctx;
+            job_ctx(job, &ctx);
+            NT_LOG(NT_LOG_WARN, &ctx,
+                   "message without a key (%llu so far): its number's jobs may run out of order",
+                   (unsigned long long)w->st.keyless);
+        }
+        return;
+    }
+    if (rkm->key_len == n && memcmp(rkm->key, job->job.number, n) == 0)
+        return;
+    char key[NT_JOB_NUMBER_MAX], masked[64];
+    size_t kl = rkm->key_len < sizeof(key) - 1 ? rkm->key_len : sizeof(key) - 1;
+    memcpy(key, rkm->key, kl);
+    key[kl] = '\0';
+    nt_phone_mask_text(key, masked, sizeof(masked));
+    job->key_mismatch = true;
+    snprintf(job->error, sizeof(job->error),
+             "message key \"%s\" is not the job's number: it would break that number's order "
+             "(dead replay produces it keyed by its number)",
+             masked);
+}
+
 static void handle_message(nt_worker_t *w, rd_kafka_message_t *rkm)
 {
     const char *tname = rd_kafka_topic_name(rkm->rkt);
@@ -1585,6 +1640,8 @@ static void handle_message(nt_worker_t *w, rd_kafka_message_t *rkm)
         if (!nt_buf_is_utf8(job->job.number, rkm->key_len))
             job->job.number[0] = '\0';
     }
+    if (job->verdict == NT_JOB_VERDICT_OK)
+        check_key(w, job, rkm);
     window_check(w);
 
     if (is_tier(tidx) && job->verdict == NT_JOB_VERDICT_OK &&

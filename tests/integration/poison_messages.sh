@@ -43,13 +43,15 @@ log "produced 4 poison messages, 1 invalid job, 1 valid check and 1 tag update w
 start_worker
 wait_sql "SELECT count(*) FROM check_results WHERE job_id = '$good_id'" 1 60
 wait_sql "SELECT count(*) FROM dead_letters WHERE source_topic = '$topic'" 4 30
-wait_sql "SELECT state FROM jobs WHERE id = '$bad_id'" failed 30
+# an invalid message is recorded under an id of its own, naming the id it claimed
+wait_sql "SELECT state FROM jobs WHERE last_error LIKE '%claimed job id $bad_id%'" failed 30
 wait_sql "SELECT count(*) FROM jobs WHERE id = '$sql_id' AND state IN ('done', 'failed')" 1 30
 for _ in $(seq 1 30); do [ "$(group_lag)" = 0 ] && break; sleep 1; done
 stop_all_workers
 
 assert_eq "invalid job's reason names the field" \
-    "$(psqlv "SELECT last_error LIKE 'field number:%' FROM jobs WHERE id = '$bad_id'")" t
+    "$(psqlv "SELECT last_error LIKE 'field number:%' FROM jobs
+              WHERE last_error LIKE '%claimed job id $bad_id%'")" t
 psqlv "SELECT source_offset, reason FROM dead_letters WHERE source_topic = '$topic' ORDER BY 1"
 assert_eq "dead letters with a reason" \
     "$(psqlv "SELECT count(*) FROM dead_letters WHERE source_topic = '$topic' AND reason <> ''")" 4
