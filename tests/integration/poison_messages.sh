@@ -21,7 +21,7 @@ printf '{"v":1,"id":"not json' >"$NT_TMP/m1"
 printf '{"v":1,"id":"6f1c1c1e-0000-5000-8000-00000000000\xff","type":"check"}' >"$NT_TMP/m2"
 python3 -c "print('{\"v\":1,\"pad\":\"' + 'x' * 70000 + '\"}', end='')" >"$NT_TMP/m3"
 printf '{"v":2,"id":"6f1c1c1e-0000-5000-8000-000000000002","type":"check"}' >"$NT_TMP/m4"
-bad_id=6f1c1c1e-0000-5000-8000-000000000005
+bad_id=$(python3 -c "import uuid; print(uuid.uuid4())") # its own per run: invalid rows are not purged
 printf '{"v":1,"id":"%s","type":"check","number":"13800138000","platform":"baidu","tenant":"t","attempt":0,"created_at":"%s","payload":{}}' \
     "$bad_id" "$now" >"$NT_TMP/m5"
 good_id=6f1c1c1e-0000-5000-8000-000000000006
