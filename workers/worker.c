@@ -1971,7 +1971,8 @@ static int ensure_buckets(nt_worker_t *w, nt_err_t *err)
         double qps = nt_platform_qps(ps->p);
         if (qps <= 0)
             continue;
-        if (pg == NULL && (pg = nt_pg_connect(w->cfg->pg_conninfo, 30, err)) == NULL)
+        if (pg == NULL &&
+            (pg = nt_pg_connect(w->cfg->pg_conninfo, w->cfg->pg_connect_timeout_s, err)) == NULL)
             return NT_EIO;
         char q[32], b[32];
         snprintf(q, sizeof(q), "%.3f", qps);
@@ -2070,7 +2071,8 @@ nt_worker_t *nt_worker_new(const nt_config_t *cfg, const nt_platforms_t *platfor
                            .worker_id = w->worker_id,
                            .batch_max = cfg->worker_batch_max,
                            .linger_ms = cfg->worker_batch_linger_ms,
-                           .max_platforms = w->nplats};
+                           .max_platforms = w->nplats,
+                           .connect_timeout_s = cfg->pg_connect_timeout_s};
     writer_cbs_t wcbs = {.arg = w,
                          .on_claimed = on_claimed,
                          .on_written = on_written,

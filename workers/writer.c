@@ -1084,7 +1084,7 @@ writer_t *writer_new(nt_loop_t *loop, const writer_opts_t *opts, const writer_cb
     }
     /* The first connection is made synchronously so that a wrong conninfo
      * stops the worker at start-up with a clear message. */
-    nt_pg_t *probe = nt_pg_connect(opts->conninfo, 30, err);
+    nt_pg_t *probe = nt_pg_connect(opts->conninfo, opts->connect_timeout_s, err);
     if (probe == NULL) {
         writer_free(wr);
         return NULL;

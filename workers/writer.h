@@ -50,7 +50,8 @@ typedef struct writer_opts_s {
     const char *worker_id;
     int batch_max;
     int linger_ms;
-    size_t max_platforms; /* size of the lease table */
+    size_t max_platforms;  /* size of the lease table */
+    int connect_timeout_s; /* the first connection: give up after (pg.connect_timeout_s) */
 } writer_opts_t;
 
 /* @returns a new writer connected to PostgreSQL; free with writer_free().
