@@ -28,7 +28,7 @@ produce_raw "$topic" "$a" "$NT_TMP/invalid"
 produce_raw "$topic" "$a" "$NT_TMP/valid"
 produce_raw "$topic" "$b" "$NT_TMP/miskeyed"
 start_worker
-wait_sql "SELECT state FROM jobs WHERE id = '$id'" done 60
+wait_sql "SELECT state FROM jobs WHERE id = '$id'" 'done' 60
 assert_eq "the invalid message, under an id of its own" \
     "$(psqlv "SELECT state || ' ' || error_class || ' ' || (id <> '$id') FROM jobs
               WHERE last_error LIKE 'field number:%claimed job id $id%'")" "failed invalid true"
@@ -40,7 +40,7 @@ grep -q "is not the job's number" "$NT_TMP/reason" || fail "the dead letter does
 assert_eq "check results of the miskeyed job before the replay" \
     "$(psqlv "SELECT count(*) FROM check_results WHERE job_id = '$other'")" 0
 "$PRODUCER" dead replay --job "$other" | grep replayed
-wait_sql "SELECT state FROM jobs WHERE id = '$other'" done 60
+wait_sql "SELECT state FROM jobs WHERE id = '$other'" 'done' 60
 kcat -b "$NUMTRUST_KAFKA_BOOTSTRAP_SERVERS" -C -t "$topic" -o beginning -e -q -f '%k %s\n' |
     grep "$other" | awk '{print $1}' >"$NT_TMP/keys"
 assert_eq "keys of the miskeyed job's messages (as sent, then as replayed)" \
