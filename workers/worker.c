@@ -190,6 +190,7 @@ static void fail_job(nt_worker_t *w, wjob_t *job, const char *eclass, const char
 static void dead_path(nt_worker_t *w, wjob_t *job, const char *eclass, const char *reason);
 static void plat_pump(nt_worker_t *w, plat_t *ps);
 static void produce_job(nt_worker_t *w, wjob_t *job);
+static bool kafka_fatal(nt_worker_t *w);
 
 static void jl_push(jlist_t *l, wjob_t *job)
 {
@@ -1903,7 +1904,8 @@ static void on_ops_request(nt_httpd_t *srv, nt_httpd_req_t *req, void *arg)
         int64_t cstall_ms = writer_stalled_ms(w->claimer);
         if (cstall_ms > stall_ms)
             stall_ms = cstall_ms;
-        const char *why = w->draining ? "draining"
+        const char *why = kafka_fatal(w) ? "Kafka fatal error: restarting"
+                          : w->draining  ? "draining"
                           : !writer_is_connected(w->writer) || !writer_is_connected(w->claimer)
                               ? "PostgreSQL not connected"
                           : stall_ms >= (int64_t)w->cfg->worker_ready_stall_s * 1000
@@ -2146,6 +2148,15 @@ static void log_progress(nt_worker_t *w, bool force)
             (unsigned long long)w->st.conflicts);
 }
 
+/* True once librdkafka raised a fatal error on either client: the worker
+ * stops (readiness fails meanwhile) and exits non-zero. */
+static bool kafka_fatal(nt_worker_t *w)
+{
+    if (!w->fatal && (nt_kafka_fatal(w->producer, NULL, 0) || nt_kafka_fatal(w->consumer, NULL, 0)))
+        w->fatal = true;
+    return w->fatal;
+}
+
 int nt_worker_run(nt_worker_t *w)
 {
     while (!*w->stop && !w->fatal) {
@@ -2156,24 +2167,40 @@ int nt_worker_run(nt_worker_t *w)
         }
         poll_consumer(w);
         rd_kafka_poll(w->producer, 0);
+        if (kafka_fatal(w)) /* logged once by the error callback */
+            break;
         store_offsets(w);
         nt_metrics_set_gauges(w->metrics, w->outstanding, nt_http_inflight(w->http),
                               writer_pending(w->writer) + writer_pending(w->claimer),
                               writer_is_connected(w->writer) && writer_is_connected(w->claimer));
         log_progress(w, false);
     }
-    NT_INFO("stopping: %zu jobs in flight, draining for up to %d ms", w->outstanding,
-            w->cfg->worker_drain_timeout_ms);
+    if (w->fatal)
+        NT_ERROR("stopping after a fatal error: %zu jobs in flight are abandoned (redelivered "
+                 "to the next owner of their partitions)",
+                 w->outstanding);
+    else
+        NT_INFO("stopping: %zu jobs in flight, draining for up to %d ms", w->outstanding,
+                w->cfg->worker_drain_timeout_ms);
     w->draining = true;
     alarm((unsigned)(w->cfg->worker_drain_timeout_ms / 1000 + 30)); /* the watchdog */
+    /* The shutdown order librdkafka requires (rdkafka.h): the consumer queue
+     * handle taken with rd_kafka_queue_get_consumer() is destroyed before
+     * rd_kafka_consumer_close(). Its wake-up pipe goes first. */
+    nt_loop_io_del(w->loop, w->cq_pipe[0]);
+    rd_kafka_queue_io_event_enable(w->cq, -1, NULL, 0);
+    rd_kafka_queue_destroy(w->cq);
+    w->cq = NULL;
     /* Closing the consumer revokes every partition: the rebalance callback
-     * finishes in-flight jobs (or abandons them at the deadline), stores and
-     * commits offsets, and the member leaves the group. */
+     * finishes in-flight jobs (or abandons them at the deadline; at once
+     * after a fatal error), stores and commits offsets, and the member
+     * leaves the group. */
     rd_kafka_resp_err_t err = rd_kafka_consumer_close(w->consumer);
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
         NT_WARN("kafka: consumer close: %s", rd_kafka_err2str(err));
-    /* follow-up appeals and anything else still being produced */
-    int64_t deadline = nt_clock_mono_ms() + 5000;
+    /* follow-up appeals and anything else still being produced (not after
+     * a fatal error: a fatal producer delivers nothing more) */
+    int64_t deadline = nt_clock_mono_ms() + (w->fatal ? 0 : 5000);
     while (rd_kafka_outq_len(w->producer) > 0 && nt_clock_mono_ms() < deadline) {
         rd_kafka_poll(w->producer, 50);
         nt_loop_run_once(w->loop, 0);
