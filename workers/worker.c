@@ -1440,7 +1440,7 @@ static void on_written(void *arg, wjob_t *job, const char *eclass, const char *e
 }
 
 static void on_new_mark(void *arg, const char *number, const char *platform, const char *type,
-                        int64_t opened_ms, const char *tenant)
+                        int64_t opened_ms, const char *tenant, const char *extra_evidence)
 {
     nt_worker_t *w = arg;
     if (!w->cfg->worker_appeal_fast_path)
@@ -1463,21 +1463,12 @@ static void on_new_mark(void *arg, const char *number, const char *platform, con
         return;
     nt_job_t job;
     nt_buf_t value;
-    char period[32];
-    nt_job_init(&job);
-    job.type = NT_JOB_APPEAL;
-    snprintf(job.number, sizeof(job.number), "%s", number);
-    snprintf(job.platform, sizeof(job.platform), "%s", platform);
-    snprintf(job.tenant, sizeof(job.tenant), "%s", tenant[0] ? tenant : "unknown");
-    snprintf(job.mark_type, sizeof(job.mark_type), "%s", type);
-    snprintf(job.evidence, sizeof(job.evidence),
-             "Number verified for enterprise %s; the %s mark is disputed, qualification on file.",
-             job.tenant, type);
-    job.created_at_ms = nt_clock_wall_ms();
-    snprintf(period, sizeof(period), "%lld", (long long)opened_ms);
-    nt_job_make_id(&job, type, period);
+    nt_appeal_spec_t spec = {number,         platform,          tenant, type, opened_ms,
+                             extra_evidence, nt_clock_wall_ms()};
+    if (nt_job_build_appeal(&job, &spec, NULL) != NT_OK)
+        return;
     nt_buf_init(&value, 0);
-    if (nt_job_validate(&job, NULL) != NT_OK || nt_job_encode(&job, &value) != NT_OK) {
+    if (nt_job_encode(&job, &value) != NT_OK) {
         nt_buf_free(&value);
         return;
     }

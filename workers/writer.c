@@ -739,7 +739,8 @@ static void done_check(writer_t *wr, PGresult *res, wlist_t *batch)
         for (int r = 0; r < rows; r++)
             wr->cbs.on_new_mark(wr->cbs.arg, PQgetvalue(res, r, 0), PQgetvalue(res, r, 1),
                                 PQgetvalue(res, r, 2), strtoll(PQgetvalue(res, r, 3), NULL, 10),
-                                PQgetisnull(res, r, 4) ? "" : PQgetvalue(res, r, 4));
+                                PQgetisnull(res, r, 4) ? "" : PQgetvalue(res, r, 4),
+                                PQgetisnull(res, r, 5) ? "" : PQgetvalue(res, r, 5));
     }
     done_written(wr, res, batch);
 }
