@@ -746,6 +746,11 @@ static void test_build_appeal(void)
         CHECK_INT(job.type, NT_JOB_APPEAL);
         CHECK_CONTAINS("build_appeal evidence", job.evidence, rows[i].evidence_has);
         CHECK_INT(job.created_at_ms, T_2026);
+        /* spec pointing into the job being built (as enqueue does) */
+        nt_appeal_spec_t inplace = {job.number,        job.platform,  job.tenant, job.mark_type,
+                                    rows[i].opened_ms, rows[i].extra, T_2026};
+        CHECK_INT(nt_job_build_appeal(&job, &inplace, NULL), NT_OK);
+        CHECK_STR(job.id, want);
         /* the same mark later (another extra, another time of building): the same id */
         nt_appeal_spec_t later = spec;
         later.extra_evidence = " other";
