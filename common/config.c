@@ -448,10 +448,25 @@ const char *nt_config_kafka_get(const nt_config_t *cfg, const char *key)
     return NULL;
 }
 
+/* librdkafka properties shown as ****: any whose name holds one of these
+ * (sasl.password, ssl.key.password, sasl.oauthbearer.client.secret,
+ * ssl.key.pem, sasl.oauthbearer.config: "principal=… extension_…=<token>"). */
 static bool kafka_is_secret(const char *key)
 {
-    return strstr(key, "password") != NULL || strstr(key, "secret") != NULL ||
-           strstr(key, "key") != NULL || strstr(key, "token") != NULL;
+    static const char *const parts[] = {"password", "secret",      "key",
+                                        "token",    "credentials", "oauthbearer.config"};
+    for (size_t i = 0; i < NT_ARRAY_LEN(parts); i++)
+        if (strstr(key, parts[i]) != NULL)
+            return true;
+    return false;
+}
+
+/* libpq keywords whose value is a secret: password, and sslpassword (the
+ * passphrase of the client key). */
+static bool pg_key_is_secret(const char *k, size_t len)
+{
+    return (len == 8 && strncmp(k, "password", 8) == 0) ||
+           (len == 11 && strncmp(k, "sslpassword", 11) == 0);
 }
 
 static void put_line(int fd, nt_buf_t *b)
@@ -489,8 +504,9 @@ static void mask_uri(const char *ci, nt_buf_t *b, int *rc)
     while (*rc == NT_OK && q != NULL && *q) {
         const char *next = strchr(q + 1, '&');
         size_t len = next ? (size_t)(next - q) : strlen(q);
-        if (strncmp(q + 1, "password=", 9) == 0) {
-            *rc = nt_buf_append(b, q, 10);
+        size_t klen = strcspn(q + 1, "=&");
+        if (q[1 + klen] == '=' && pg_key_is_secret(q + 1, klen)) {
+            *rc = nt_buf_append(b, q, klen + 2);
             if (*rc == NT_OK)
                 *rc = nt_buf_puts(b, "****");
         } else {
@@ -529,7 +545,7 @@ static void mask_conninfo(const char *ci, char *out, size_t outsz)
                 continue;
             }
             size_t klen = strcspn(p, " \t\n\r\f=");
-            bool secret = klen == 8 && strncmp(p, "password", 8) == 0;
+            bool secret = pg_key_is_secret(p, klen);
             rc = nt_buf_append(&b, p, klen);
             p += klen;
             size_t sep = strspn(p, " \t\n\r\f=");

@@ -27,6 +27,28 @@ static void notice_cb(void *arg, const char *message)
     NT_DEBUG("postgres notice: %s", line);
 }
 
+/* Connection failures that waiting cannot fix (libpq reports no SQLSTATE
+ * for a failed connection; these are its server's and its own words). */
+static const char *const permanent_connect[] = {
+    "does not exist",                 /* role, database */
+    "password authentication failed", /* wrong password */
+    "authentication failed",          /* any method */
+    "no pg_hba.conf entry",           /* not allowed from here */
+    "invalid connection option",      /* a typo in the conninfo */
+    "invalid integer value",          /* port=abc */
+    "invalid sslmode value",          /* sslmode=typo */
+    "is not permitted to log in",     /* NOLOGIN role */
+    "missing \"=\" after",            /* conninfo syntax */
+};
+
+static bool connect_error_is_permanent(const char *msg)
+{
+    for (size_t i = 0; i < NT_ARRAY_LEN(permanent_connect); i++)
+        if (strstr(msg, permanent_connect[i]) != NULL)
+            return true;
+    return false;
+}
+
 static PGconn *connect_once(const char *conninfo, nt_err_t *err)
 {
     PGconn *conn = PQconnectdb(conninfo);
@@ -38,8 +60,9 @@ static PGconn *connect_once(const char *conninfo, nt_err_t *err)
         char msg[200];
         snprintf(msg, sizeof(msg), "%s", PQerrorMessage(conn));
         msg[strcspn(msg, "\n")] = '\0';
-        nt_err_set(err, NT_EIO, true, "postgres: cannot connect to %s:%s: %s",
-                   PQhost(conn) ? PQhost(conn) : "?", PQport(conn) ? PQport(conn) : "?", msg);
+        nt_err_set(err, NT_EIO, !connect_error_is_permanent(msg),
+                   "postgres: cannot connect to %s:%s: %s", PQhost(conn) ? PQhost(conn) : "?",
+                   PQport(conn) ? PQport(conn) : "?", msg);
         PQfinish(conn);
         return NULL;
     }
@@ -58,11 +81,15 @@ nt_pg_t *nt_pg_connect(const char *conninfo, int timeout_s, nt_err_t *err)
     int64_t deadline = nt_clock_mono_ms() + (int64_t)timeout_s * 1000;
     int64_t backoff = 100;
     for (;;) {
-        pg->conn = connect_once(conninfo, err);
+        nt_err_t e;
+        nt_err_clear(&e);
+        pg->conn = connect_once(conninfo, &e);
         if (pg->conn != NULL)
             return pg;
-        if (nt_clock_mono_ms() + backoff > deadline)
-            break;
+        if (err != NULL)
+            *err = e;
+        if (!e.retriable || nt_clock_mono_ms() + backoff > deadline)
+            break; /* a wrong role or password does not get better by waiting */
         struct timespec ts = {backoff / 1000, (backoff % 1000) * 1000000};
         nanosleep(&ts, NULL);
         backoff = backoff * 2 > 2000 ? 2000 : backoff * 2;

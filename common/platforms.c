@@ -1002,6 +1002,16 @@ const char *nt_platform_id(const nt_platform_t *p)
 {
     return p->id;
 }
+
+size_t nt_platform_secrets(const nt_platform_t *p, const char **out, size_t max)
+{
+    const char *all[] = {p->auth_secret, p->auth_key, p->cb.secret};
+    size_t n = 0;
+    for (size_t i = 0; i < NT_ARRAY_LEN(all) && n < max; i++)
+        if (all[i] != NULL && all[i][0] != '\0')
+            out[n++] = all[i];
+    return n;
+}
 const char *nt_platform_name(const nt_platform_t *p)
 {
     return p->name;

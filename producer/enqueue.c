@@ -227,16 +227,21 @@ int enqueue_run(cli_t *cli, const char *kind_name, const enqueue_filter_t *f, bo
                 nt_buf_copy_str(job.label, sizeof(job.label), PQgetvalue(res, r, 3));
                 extra = job.label;
                 break;
-            case NT_JOB_APPEAL:
-                /* the same id the worker's fast path gives this mark */
-                snprintf(job.mark_type, sizeof(job.mark_type), "%s", PQgetvalue(res, r, 3));
-                snprintf(job.evidence, sizeof(job.evidence),
-                         "Number verified for enterprise %s; the %s mark is disputed, "
-                         "qualification on file.%s",
-                         job.tenant, job.mark_type, PQgetvalue(res, r, 5));
-                extra = job.mark_type;
-                job_period = PQgetvalue(res, r, 4);
+            case NT_JOB_APPEAL: {
+                /* the one builder the worker's fast path uses too: same id, same envelope */
+                nt_appeal_spec_t spec = {job.number,
+                                         job.platform,
+                                         job.tenant,
+                                         PQgetvalue(res, r, 3),
+                                         strtoll(PQgetvalue(res, r, 4), NULL, 10),
+                                         PQgetvalue(res, r, 5),
+                                         now};
+                if (nt_job_build_appeal(&job, &spec, &err) != NT_OK) {
+                    fprintf(stderr, "numtrust-producer enqueue: skipping a row: %s\n", err.msg);
+                    continue;
+                }
                 break;
+            }
             case NT_JOB_APPEAL_STATUS:
                 nt_buf_copy_str(job.ticket, sizeof(job.ticket), PQgetvalue(res, r, 3));
                 snprintf(job.mark_type, sizeof(job.mark_type), "%s", PQgetvalue(res, r, 4));
@@ -254,7 +259,8 @@ int enqueue_run(cli_t *cli, const char *kind_name, const enqueue_filter_t *f, bo
                 no_api++;
                 continue;
             }
-            nt_job_make_id(&job, extra, job_period);
+            if (job.type != NT_JOB_APPEAL) /* nt_job_build_appeal gave it its id */
+                nt_job_make_id(&job, extra, job_period);
             if (nt_job_validate(&job, &err) != NT_OK) {
                 fprintf(stderr, "numtrust-producer enqueue: skipping a row: %s\n", err.msg);
                 continue;
