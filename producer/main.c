@@ -37,6 +37,7 @@ static const command_t commands[] = {
     {"retry", cmd_retry, "run failed and dead jobs again as new attempts (after a fix)"},
     {"run", cmd_run, "the reconciler daemon: enqueue due work every producer.interval_s"},
     {"clock", cmd_clock, "show or move numtrust time (nt_now()), for tests and demos"},
+    {"actions", cmd_actions, "the manual queue: list, show, submit and close action items"},
 };
 
 static void usage(FILE *fp)
