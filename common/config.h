@@ -61,6 +61,17 @@ typedef struct nt_config_s {
 
     char *producer_metrics_listen;
     int producer_interval_s;
+
+    char *api_listen; /* the control plane (`numtrust-producer serve`) */
+    int api_max_body_bytes;
+    int api_max_import_bytes;
+    int api_max_conns;
+    int api_timeout_s;
+    int api_statement_timeout_ms;
+    int api_rate_per_s;
+    int api_rate_burst;
+    int api_feedback_per_min;
+    int api_pg_pool;
 } nt_config_t;
 
 /* Loads defaults, then file (may be NULL: no file), then the environment.
