@@ -186,5 +186,5 @@ static void test_parse(void)
 int main(void)
 {
     test_parse();
-    return nt_check_failures == 0 ? 0 : 1;
+    CHECK_DONE();
 }
