@@ -63,6 +63,16 @@ typedef struct nt_config_s {
     char *producer_metrics_listen;
     int producer_interval_s;
 
+    /* policies, service levels, alerts (docs/policies.md) */
+    int sla_lookback_days;
+    int sla_trend_days;
+    int sla_trend_batch;
+    int alerts_poll_ms;
+    int alerts_batch;
+    int alerts_timeout_ms;
+    int alerts_backoff_base_ms;
+    int alerts_backoff_max_ms;
+    int alerts_max_attempts;
     char *api_listen; /* the control plane (`numtrust-producer serve`) */
     int api_max_body_bytes;
     int api_max_import_bytes;
