@@ -95,6 +95,12 @@ assert_eq "the appeal on record" \
     "$(psqlv "SELECT count(*) || ' ' || min(state) || ' ' || min(ticket) || ' ' || count(decided_at)
               FROM appeals WHERE job_id = '$ap_id'")" "1 approved VIVO-A-9 1"
 assert_eq "its mark" "$(psqlv "SELECT state FROM marks WHERE appeal_job = '$ap_id'")" cleared
+# the service-level clocks see the manual appeal like any other: filed, and decided
+"$PRODUCER" sla pass >/dev/null
+assert_eq "service-level clocks of the manual appeal that are done (filing, decision)" \
+    "$(psqlv "SELECT string_agg(kind, ',' ORDER BY kind) FROM sla_clocks
+              WHERE number = '$victim' AND platform = 'vivo' AND done_at IS NOT NULL
+                AND (kind = 'appeal_filing' OR subject = '$ap_id')")" "appeal_decision,appeal_filing"
 
 # what is left to do, and bad input named
 "$PRODUCER" actions list --platform vivo --number "$tag_num" --state all
