@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "actions.h"
 #include "cli.h"
 #include "clock.h"
 #include "job.h"
@@ -118,7 +119,10 @@ static void enqueue_usage(FILE *fp)
           "the ledger already knows are skipped: finished ones always (`numtrust-producer\n"
           "retry` re-runs failed and dead ones), ones enqueued in the last hour unless\n"
           "--force. Jobs Kafka did not acknowledge are taken out of the ledger again, so\n"
-          "enqueuing again after a failure produces them at once.\n",
+          "enqueuing again after a failure produces them at once.\n"
+          "Label updates and appeals for a manual platform (no submission API) become\n"
+          "action items for a person instead, with the job's id, one per registration's\n"
+          "label or mark while not done (`numtrust-producer actions --help`).\n",
           fp);
 }
 
@@ -150,6 +154,7 @@ int enqueue_run(cli_t *cli, const char *kind_name, const enqueue_filter_t *f, bo
     const kind_t *kind = NULL;
     nt_pg_t *pg = NULL, *ledger = NULL;
     sink_t *sink = NULL;
+    nt_actions_batch_t *manual = NULL; /* action items for manual platforms */
     nt_err_t err;
     int rc = 1;
     int64_t t0 = nt_clock_mono_ms();
@@ -256,7 +261,20 @@ int enqueue_run(cli_t *cli, const char *kind_name, const enqueue_filter_t *f, bo
             const nt_platform_t *pl = ps ? nt_platforms_find(ps, job.platform) : NULL;
             if (pl != NULL && (unsigned)job.type < NT_ARRAY_LEN(ops) &&
                 !nt_platform_has_op(pl, ops[job.type])) {
-                no_api++;
+                if (!nt_platform_is_manual(pl) ||
+                    (job.type != NT_JOB_TAG_UPDATE && job.type != NT_JOB_APPEAL)) {
+                    no_api++;
+                    continue;
+                }
+                /* a person files it: an action item with the job's id */
+                nt_job_make_id(&job, extra, job_period);
+                if (manual == NULL && (manual = nt_actions_batch_new()) == NULL) {
+                    PQclear(res);
+                    fprintf(stderr, "numtrust-producer enqueue: out of memory\n");
+                    goto out;
+                }
+                if (nt_actions_offer(manual, pl, &job, &err) != NT_OK)
+                    fprintf(stderr, "numtrust-producer enqueue: skipping a row: %s\n", err.msg);
                 continue;
             }
             if (job.type != NT_JOB_APPEAL) /* nt_job_build_appeal gave it its id */
@@ -272,6 +290,10 @@ int enqueue_run(cli_t *cli, const char *kind_name, const enqueue_filter_t *f, bo
             }
         }
         PQclear(res);
+        if (manual != NULL && nt_actions_flush(manual, pg, &err) != NT_OK) {
+            fprintf(stderr, "numtrust-producer enqueue: action items: %s\n", err.msg);
+            goto out;
+        }
         if (rows == 0)
             break;
     }
@@ -295,6 +317,15 @@ int enqueue_run(cli_t *cli, const char *kind_name, const enqueue_filter_t *f, bo
                "again (a worker would drop it); `numtrust-producer retry` re-runs failed and "
                "dead ones, a new --period checks again\n",
                kind->name, (unsigned long long)st.finished);
+    if (manual != NULL) {
+        nt_actions_stats_t ms;
+        nt_actions_get_stats(manual, &ms);
+        if (!quiet || ms.created > 0 || ms.relabelled > 0)
+            printf("enqueue %s: %llu rows for manual platforms: %llu action items created, %llu "
+                   "relabelled, %llu already there (`numtrust-producer actions list`)\n",
+                   kind->name, (unsigned long long)ms.offered, (unsigned long long)ms.created,
+                   (unsigned long long)ms.relabelled, (unsigned long long)ms.known);
+    }
     if (no_api > 0)
         printf("enqueue %s: %llu rows skipped: their platform has no API for it (manual)\n",
                kind->name, (unsigned long long)no_api);
@@ -308,6 +339,7 @@ int enqueue_run(cli_t *cli, const char *kind_name, const enqueue_filter_t *f, bo
     }
     rc = 0;
 out:
+    nt_actions_batch_free(manual);
     sink_free(sink);
     nt_pg_free(pg);
     nt_pg_free(ledger);
