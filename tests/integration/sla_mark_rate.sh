@@ -12,10 +12,12 @@
 . "$(dirname "$0")/lib.sh"
 nt_setup slarate
 sim_reset
-trap '"$PRODUCER" clock set --offset 0 --force >/dev/null || true; sim_reset; nt_cleanup' EXIT
+tenant=it-rate-$$
+trap '"$PRODUCER" clock set --offset 0 --force >/dev/null || true
+      "$PRODUCER" alerts endpoint remove --name "rate-$$" >/dev/null 2>&1 || true
+      sim_reset; nt_cleanup' EXIT
 "$PRODUCER" clock set --offset 0 --force >/dev/null
 
-tenant=it-rate-$$
 secret=whsec-$$-0123456789abcdef
 mapfile -t nums < <(sla_fleet "$tenant" 2061 40 baidu individual)
 mine="number LIKE '+862061%'"
