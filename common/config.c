@@ -80,6 +80,9 @@ static const centry_t config_table[] = {
      "bound the real concurrency."},
     {"worker.metrics_listen", CT_STR, "", 0, 0, false, F(worker_metrics_listen),
      "host:port for /metrics, /healthz, /readyz; empty: off."},
+    {"worker.retry_after_max_s", CT_INT, "300", 1, 86400, false, F(worker_retry_after_max_s),
+     "Longest Retry-After obeyed (at most the last retry tier's delay); a platform asking for "
+     "longer is called again after this."},
     {"worker.ready_stall_s", CT_INT, "10", 1, 3600, false, F(worker_ready_stall_s),
      "/readyz answers 503 once results have waited this long without a write committing "
      "(database frozen, locked, read-only or full)."},

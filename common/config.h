@@ -54,8 +54,9 @@ typedef struct nt_config_s {
     int worker_drain_timeout_ms;
     int worker_http_max_body;
     int worker_http_max_conns;
-    char *worker_metrics_listen; /* "" = off */
-    int worker_ready_stall_s;    /* /readyz: writes stalled this long = not ready */
+    char *worker_metrics_listen;  /* "" = off */
+    int worker_ready_stall_s;     /* /readyz: writes stalled this long = not ready */
+    int worker_retry_after_max_s; /* longest Retry-After obeyed */
     bool worker_appeal_fast_path;
     char *worker_appeal_marks; /* mark types appealed automatically */
 
