@@ -44,7 +44,7 @@ start_receiver "$secret"
 
 # --- under the target: the first checks, through check-due. A cycle that changes while
 # they are queued (here by policy; in a fleet's first pass, by its tenant going over
-# target) must not enqueue them again (migration 006c's period).
+# target) must not enqueue them again (the period is the observation a check follows).
 "$PRODUCER" enqueue check --due --tenant "$tenant" | tee "$NT_TMP/due0.out"
 grep -q " 40 produced" "$NT_TMP/due0.out" || fail "check-due did not take the 40 new registrations"
 "$PRODUCER" policy set --tenant "$tenant" mark_check_every=3d >/dev/null
