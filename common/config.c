@@ -86,8 +86,9 @@ static const centry_t config_table[] = {
     {"worker.appeal_fast_path", CT_BOOL, "true", 0, 0, false, F(worker_appeal_fast_path),
      "Enqueue an appeal as soon as a check finds a new mark of an appealed type."},
     {"worker.appeal_marks", CT_STR, "harassment,fraud,agency", 0, 0, false, F(worker_appeal_marks),
-     "Mark types the workers' fast path appeals as soon as a check finds them; the reconciler's "
-     "appeals follow each tenant's policy (appeal_marks, docs/policies.md)."},
+     "Mark types numtrust appeals automatically at all: the workers' fast path appeals them as "
+     "soon as a check finds them; the reconciler's appeals take, among them, those of each "
+     "tenant's policy (appeal_marks, docs/policies.md)."},
     {"producer.metrics_listen", CT_STR, "", 0, 0, false, F(producer_metrics_listen),
      "host:port for the producer daemon's /metrics, /healthz, /readyz; empty: off."},
     {"producer.interval_s", CT_INT, "60", 1, 86400, false, F(producer_interval_s),

@@ -83,6 +83,8 @@ static const kind_t kinds[] = {
      " WHERE p.enabled AND n.status = 'active' AND m.state = 'open'"
      /* the tenant's policy (appeal_marks, migration 006) */
      "   AND nt_policy_appeals(n.tenant_id, n.scenario_id, m.type)"
+     /* among the types the operator lets numtrust appeal at all */
+     "   AND m.type = ANY(string_to_array($6, ','))"
      "   AND ($1::text IS NULL OR m.number = $1) AND ($2::text IS NULL OR m.platform = $2)"
      "   AND ($3::text IS NULL OR n.tenant_id = $3)"
      "   AND ($5::text IS NULL OR m.number LIKE $5 || '%')"
@@ -183,8 +185,8 @@ int enqueue_run(cli_t *cli, const char *kind_name, const enqueue_filter_t *f, bo
         fprintf(stderr, "numtrust-producer enqueue: %s\n", err.msg);
         goto out;
     }
-    const char *params[5] = {number, platform, tenant, limit, prefix};
-    int nparams = 5;
+    const char *params[6] = {number, platform, tenant, limit, prefix, cli->cfg.worker_appeal_marks};
+    int nparams = kind->type == NT_JOB_APPEAL ? 6 : 5;
     char sql[4096];
     snprintf(sql, sizeof(sql), "DECLARE sel NO SCROLL CURSOR FOR %s", kind->select);
     if (nt_pg_run(pg, "BEGIN", 0, NULL, &err) != NT_OK ||
