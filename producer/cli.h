@@ -54,6 +54,28 @@ typedef struct enqueue_filter_s {
 int enqueue_run(cli_t *cli, const char *kind, const enqueue_filter_t *filter, bool force,
                 bool quiet, uint64_t *produced);
 
+/* Imports numbers from a CSV stream (the columns of `import --help`): every
+ * row validated, good rows loaded with COPY in one transaction. The CLI's
+ * import and the API's bulk import share it. */
+typedef struct import_opts_s {
+    const char *name;        /* the stream's name in messages */
+    bool dry;                /* validate only */
+    const char *only_tenant; /* non-NULL: rows of other tenants, and numbers another tenant
+                              * manages, are rejected */
+    /* rejected rows (line > 0) and fatal problems (line 0); NULL: stderr */
+    void (*reject)(void *arg, long line, const char *msg);
+    void *reject_arg;
+} import_opts_t;
+
+typedef struct import_result_s {
+    long good, bad, regs; /* rows imported, rows rejected, registrations */
+    double secs;
+} import_result_t;
+
+/* 0 (rows may have been rejected: result->bad), or 1 after a fatal problem
+ * (nothing imported). */
+int import_numbers(cli_t *cli, FILE *fp, const import_opts_t *o, import_result_t *result);
+
 int cmd_migrate(cli_t *cli, int argc, char **argv);
 int cmd_topics(cli_t *cli, int argc, char **argv);
 int cmd_import(cli_t *cli, int argc, char **argv);
@@ -62,5 +84,8 @@ int cmd_report(cli_t *cli, int argc, char **argv);
 int cmd_dead(cli_t *cli, int argc, char **argv);
 int cmd_run(cli_t *cli, int argc, char **argv);
 int cmd_clock(cli_t *cli, int argc, char **argv);
+int cmd_serve(cli_t *cli, int argc, char **argv);
+int cmd_token(cli_t *cli, int argc, char **argv);
+int cmd_api(cli_t *cli, int argc, char **argv);
 
 #endif

@@ -30,7 +30,7 @@ static const kind_t kinds[] = {
     {"check", NT_JOB_CHECK,
      "SELECT np.number, np.platform, n.tenant_id FROM number_platforms np"
      " JOIN numbers n ON n.number = np.number JOIN platforms p ON p.id = np.platform"
-     " WHERE p.enabled AND ($1::text IS NULL OR np.number = $1)"
+     " WHERE p.enabled AND n.status = 'active' AND ($1::text IS NULL OR np.number = $1)"
      "   AND ($2::text IS NULL OR np.platform = $2) AND ($3::text IS NULL OR n.tenant_id = $3)"
      "   AND ($5::text IS NULL OR np.number LIKE $5 || '%')"
      " ORDER BY np.platform, np.number LIMIT $4",
@@ -41,7 +41,7 @@ static const kind_t kinds[] = {
      " FROM number_platforms np JOIN numbers n ON n.number = np.number"
      " JOIN scenarios s ON s.id = n.scenario_id JOIN platforms p ON p.id = np.platform"
      " CROSS JOIN (SELECT nt_now() AS now) t"
-     " WHERE p.enabled AND (np.last_checked_at IS NULL"
+     " WHERE p.enabled AND n.status = 'active' AND (np.last_checked_at IS NULL"
      "                      OR np.last_checked_at < t.now - s.check_interval)"
      "   AND ($1::text IS NULL OR np.number = $1)"
      "   AND ($2::text IS NULL OR np.platform = $2) AND ($3::text IS NULL OR n.tenant_id = $3)"
@@ -49,12 +49,21 @@ static const kind_t kinds[] = {
      " ORDER BY np.platform, np.number LIMIT $4",
      "registered numbers whose scenario's check cycle (weekly, monthly, ...) has come round; "
      "the period is the cycle, so one check per number and platform per cycle"},
+    {"check-feedback", NT_JOB_CHECK,
+     "SELECT f.number, f.platform, f.tenant_id, f.period FROM feedback_checks_due f"
+     " JOIN platforms p ON p.id = f.platform"
+     " WHERE p.enabled AND ($1::text IS NULL OR f.number = $1)"
+     "   AND ($2::text IS NULL OR f.platform = $2) AND ($3::text IS NULL OR f.tenant_id = $3)"
+     "   AND ($5::text IS NULL OR f.number LIKE $5 || '%')"
+     " ORDER BY f.number, f.platform LIMIT $4",
+     "numbers a callee reported (feedback intake) since their last check; the period is the "
+     "report, so one report raises one check"},
     {"tag", NT_JOB_TAG_UPDATE,
      "SELECT w.number, w.platform, n.tenant_id, w.label FROM wanted_labels w"
      " JOIN numbers n ON n.number = w.number"
      " JOIN number_platforms np ON np.number = w.number AND np.platform = w.platform"
      " JOIN platforms p ON p.id = w.platform CROSS JOIN (SELECT nt_now() AS now) t"
-     " WHERE p.enabled AND np.last_checked_at IS NOT NULL"
+     " WHERE p.enabled AND n.status = 'active' AND np.last_checked_at IS NOT NULL"
      "   AND EXISTS (SELECT 1 FROM unnest(ARRAY[np.label_android, np.label_ios,"
      "               np.label_search]) s WHERE s IS NOT NULL AND s <> w.label)"
      "   AND NOT (np.last_tag_label IS NOT DISTINCT FROM w.label"
@@ -68,9 +77,11 @@ static const kind_t kinds[] = {
      "days"},
     {"appeal", NT_JOB_APPEAL,
      "SELECT m.number, m.platform, n.tenant_id, m.type::text,"
-     "       (extract(epoch FROM m.opened_at) * 1000)::bigint"
+     "       (extract(epoch FROM m.opened_at) * 1000)::bigint,"
+     "       feedback_evidence(m.number, m.platform, m.type::text)"
      " FROM marks m JOIN numbers n ON n.number = m.number JOIN platforms p ON p.id = m.platform"
-     " WHERE p.enabled AND m.state = 'open' AND m.type = ANY(string_to_array($6, ','))"
+     " WHERE p.enabled AND n.status = 'active' AND m.state = 'open' AND m.type = "
+     "ANY(string_to_array($6, ','))"
      "   AND ($1::text IS NULL OR m.number = $1) AND ($2::text IS NULL OR m.platform = $2)"
      "   AND ($3::text IS NULL OR n.tenant_id = $3)"
      "   AND ($5::text IS NULL OR m.number LIKE $5 || '%')"
@@ -104,8 +115,10 @@ static void enqueue_usage(FILE *fp)
           "Job ids are UUIDv5 of type, number, platform, subject and period; --period\n"
           "(default: today's UTC date; the current UTC hour for appeal-status) names the\n"
           "period, so the same selection in the same period never does work twice. Jobs\n"
-          "the ledger already knows (finished, or enqueued in the last hour) are skipped\n"
-          "unless --force.\n",
+          "the ledger already knows are skipped: finished ones always (`numtrust-producer\n"
+          "retry` re-runs failed and dead ones), ones enqueued in the last hour unless\n"
+          "--force. Jobs Kafka did not acknowledge are taken out of the ledger again, so\n"
+          "enqueuing again after a failure produces them at once.\n",
           fp);
 }
 
@@ -212,8 +225,8 @@ int enqueue_run(cli_t *cli, const char *kind_name, const enqueue_filter_t *f, bo
                 snprintf(job.mark_type, sizeof(job.mark_type), "%s", PQgetvalue(res, r, 3));
                 snprintf(job.evidence, sizeof(job.evidence),
                          "Number verified for enterprise %s; the %s mark is disputed, "
-                         "qualification on file.",
-                         job.tenant, job.mark_type);
+                         "qualification on file.%s",
+                         job.tenant, job.mark_type, PQgetvalue(res, r, 5));
                 extra = job.mark_type;
                 job_period = PQgetvalue(res, r, 4);
                 break;
@@ -258,12 +271,17 @@ int enqueue_run(cli_t *cli, const char *kind_name, const enqueue_filter_t *f, bo
         *produced = st.produced;
     if (!quiet || st.produced > 0 || st.failed > 0)
         printf("enqueue %s: %llu selected, %llu produced, %llu delivered, %llu already known "
-               "(skipped), %llu failed; period %s; %.1f s\n",
+               "(skipped), %llu finished (skipped), %llu failed; period %s; %.1f s\n",
                kind->name, (unsigned long long)st.offered, (unsigned long long)st.produced,
                (unsigned long long)st.delivered, (unsigned long long)st.skipped,
-               (unsigned long long)st.failed,
+               (unsigned long long)st.finished, (unsigned long long)st.failed,
                strcmp(kind->name, "check-due") == 0 ? "per scenario cycle" : period,
                (double)(nt_clock_mono_ms() - t0) / 1000.0);
+    if (force && st.finished > 0)
+        printf("enqueue %s: %llu finished jobs not produced: --force never runs a finished job "
+               "again (a worker would drop it); `numtrust-producer retry` re-runs failed and "
+               "dead ones, a new --period checks again\n",
+               kind->name, (unsigned long long)st.finished);
     if (no_api > 0)
         printf("enqueue %s: %llu rows skipped: their platform has no API for it (manual)\n",
                kind->name, (unsigned long long)no_api);

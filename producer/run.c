@@ -22,11 +22,14 @@
 
 #define RECONCILE_LOCK_KEY "7420114552"
 
-static const char *const passes[] = {"check-due", "tag", "appeal", "appeal-status"};
+/* check-feedback: numbers a callee reported (the API raises the check at
+ * once; this pass catches up when Kafka was unavailable just then) */
+static const char *const passes[] = {"check-due", "check-feedback", "tag", "appeal",
+                                     "appeal-status"};
 
 typedef struct runstate_s {
     uint64_t passes_ok, passes_failed, passes_skipped;
-    uint64_t enqueued[4];
+    uint64_t enqueued[NT_ARRAY_LEN(passes)];
     double last_pass_s;
     int64_t last_ok_wall_ms;
     bool pg_ok;
@@ -60,6 +63,10 @@ static void on_ops(nt_httpd_t *srv, nt_httpd_req_t *req, void *arg)
     nt_buf_t b;
     nt_buf_init(&b, 0);
     int rc = nt_buf_printf(&b,
+                           "# HELP numtrust_build_info The program's version (always 1).\n"
+                           "# TYPE numtrust_build_info gauge\n"
+                           "numtrust_build_info{program=\"numtrust-producer\",version=\"" NT_VERSION
+                           "\",command=\"run\"} 1\n"
                            "# HELP numtrust_reconciler_passes_total Reconciler passes by result.\n"
                            "# TYPE numtrust_reconciler_passes_total counter\n"
                            "numtrust_reconciler_passes_total{result=\"ok\"} %llu\n"
