@@ -5,8 +5,8 @@
 #      Kafka, Prometheus), timed
 #   2. `up` with 3 workers (profile test: the simulator; tests/container/compose.test.yml
 #      publishes PostgreSQL, Kafka and the simulator on 127.0.0.1 for the checks)
-#   3. import a fleet through a container (docker-compose run ... numtrust-producer import);
-#      the control plane's reconciler turns it into a maintenance cycle: checks, then the
+#   3. import a fleet through a container (numtrust-producer import, exec'd in the reconciler's);
+#      the reconciler turns it into a maintenance cycle: checks, then the
 #      appeals the workers file for new marks, tag updates for labels that differ, appeal
 #      status polls
 #   4. during the run: SIGKILL one worker container, scale 3 -> 5, then 5 -> 2
@@ -20,8 +20,9 @@
 #   container: jobs=N done=N lost=0 doubled=0 lag=0 dead=0 workers=3,kill,5,2 build=Ss up=Ss run=Ss down=Ss
 # Exits 77 (ctest: skipped) with the reason when no container engine can run here.
 #
-# Settings: NT_CT_PORT_BASE (16400: PostgreSQL +32, Kafka +92, simulator +80, Prometheus +90),
-# NT_CT_NUMBERS (300 numbers, on 3 platforms), NT_CT_KEEP=1 leaves the stack up on failure.
+# Settings: NT_CT_PORT_BASE (16400: PostgreSQL +32, Kafka +92, simulator +80, Prometheus +90,
+# API +91), NT_CT_NUMBERS (300 numbers, on 3 platforms), NT_CT_KEEP=1 leaves the stack up on
+# failure.
 set -euo pipefail
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$REPO"
@@ -40,7 +41,7 @@ command -v docker-compose >/dev/null 2>&1 || {
 
 BASE=${NT_CT_PORT_BASE:-16400}
 export NT_CT_PG_PORT=$((BASE + 32)) NT_CT_KAFKA_PORT=$((BASE + 92)) NT_CT_SIM_PORT=$((BASE + 80))
-export NT_PROMETHEUS_PORT=$((BASE + 90))
+export NT_PROMETHEUS_PORT=$((BASE + 90)) NT_API_PORT=$((BASE + 91))
 NUMBERS=${NT_CT_NUMBERS:-300}
 PREFIX_DIGITS=3090
 PROJECT=ntct$BASE
@@ -132,6 +133,9 @@ wait_healthy() { # SERVICE N TIMEOUT
 }
 wait_healthy worker 3 90
 wait_healthy control-plane 1 60
+wait_healthy reconciler 1 60
+code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$NT_API_PORT/readyz")
+[ "$code" = 200 ] || fail "the control plane's /readyz on 127.0.0.1:$NT_API_PORT answered $code"
 log "up in ${UP_S}s: $(compose ps --services 2>/dev/null | tr '\n' ' ')"
 
 # ---- the run ---------------------------------------------------------------------------------
@@ -154,7 +158,7 @@ chmod 0644 "$TMP/fleet.csv"
 t_run=$(date +%s.%N)
 # (docker-compose run would fit better, but podman's API refuses its container links)
 # (exec bypasses the entrypoint: nt-entrypoint reads the secret files)
-compose exec -T control-plane sh -c 'cat >/tmp/fleet.csv && nt-entrypoint numtrust-producer import --numbers /tmp/fleet.csv' \
+compose exec -T reconciler sh -c 'cat >/tmp/fleet.csv && nt-entrypoint numtrust-producer import --numbers /tmp/fleet.csv' \
     <"$TMP/fleet.csv" 2>&1 | grep -v '^{' | sed 's/^/    /' || true
 CHECKS=$(psqlv "SELECT count(*) FROM number_platforms WHERE $MINE")
 [ "$CHECKS" -gt 0 ] || fail "the import through the container stored no registration"
@@ -200,8 +204,9 @@ n=$(workers | wc -l)
 log "scaled to 2 workers: $n running"
 [ "$n" -eq 2 ] || BUGS+=("scale to 2 left $n worker containers")
 
-# Prometheus scrapes every numtrust process: each running worker and the control plane are
-# targets that are up (found by DNS, refreshed every 10 s)
+# Prometheus scrapes every numtrust process: each running worker, the reconciler and the
+# control plane are targets that are up (found by DNS, refreshed every 10 s); the alert rules
+# are loaded
 prom_up() { # JOB -> "up/targets"
     curl -fsS "http://127.0.0.1:$NT_PROMETHEUS_PORT/api/v1/targets?state=active" |
         python3 -c 'import json, sys
@@ -212,14 +217,20 @@ t0=$SECONDS
 while :; do
     pw=$(prom_up numtrust-worker)
     pc=$(prom_up numtrust-control-plane)
-    [ "$pw" = "$n/$n" ] && [ "$pc" = 1/1 ] && break
+    pr=$(prom_up numtrust-reconciler)
+    [ "$pw" = "$n/$n" ] && [ "$pc" = 1/1 ] && [ "$pr" = 1/1 ] && break
     if [ $((SECONDS - t0)) -ge 60 ]; then
-        BUGS+=("Prometheus: workers up/targets $pw (want $n/$n), control plane $pc (want 1/1)")
+        BUGS+=("Prometheus: up/targets workers $pw (want $n/$n), control plane $pc, reconciler $pr (want 1/1)")
         break
     fi
     sleep 2
 done
-log "Prometheus targets up: workers $pw, control plane $pc"
+rules=$(curl -fsS "http://127.0.0.1:$NT_PROMETHEUS_PORT/api/v1/rules" |
+    python3 -c 'import json, sys; g = json.load(sys.stdin)["data"]["groups"]; print(sum(len(x["rules"]) for x in g))')
+if ls deploy/prometheus/*-rules.yml >/dev/null 2>&1; then
+    [ "$rules" -gt 0 ] || BUGS+=("Prometheus loaded no alert rule from deploy/prometheus/*-rules.yml")
+fi
+log "Prometheus targets up: workers $pw, control plane $pc, reconciler $pr; $rules alert rules loaded"
 
 # the cycle is over when every job is final and the reconciler has added nothing for a while
 stable=0
@@ -236,7 +247,7 @@ done
 RUN_S=$(secs "$t_run")
 log "settled: $total jobs, all final, none added for 3 looks (${RUN_S}s after the import)"
 
-compose stop -t 20 control-plane >/dev/null 2>&1
+compose stop -t 20 reconciler >/dev/null 2>&1
 lag() { # committed lag of numtrust-workers, or "?" when the group's partitions cannot be listed
     compose exec -T kafka kafka-consumer-groups --describe --group numtrust-workers 2>/dev/null |
         awk 'NR > 1 && $2 ~ /^[a-z]/ && $5 ~ /^[0-9]+$/ {
