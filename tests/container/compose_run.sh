@@ -149,7 +149,7 @@ MINE="number LIKE '+86$PREFIX_DIGITS%'"
 
 # the simulator answers slowly enough that the run spans the kill and both scalings
 curl -fsS -X POST -H 'Content-Type: application/json' \
-    -d '{"latency":{"base_ms":300,"jitter_ms":200}}' "$NT_SIM_URL/admin/config" >/dev/null
+    -d '{"latency":{"base_ms":400,"jitter_ms":200}}' "$NT_SIM_URL/admin/config" >/dev/null
 curl -fsS -X POST "$NT_SIM_URL/admin/counters/reset" >/dev/null
 
 python3 deploy/local/gen-fleet.py --numbers "$NUMBERS" --prefix "$PREFIX_DIGITS" --seed 13 \
@@ -192,13 +192,24 @@ log "$victim after the kill: $($ENGINE inspect --format '{{.State.Status}} (rest
 wait_final $((CHECKS * 3 / 5)) 180
 compose up -d --no-build --no-recreate --no-deps --scale worker=5 worker 2>&1 | grep -v '^Creating .* \.\.\. $' | sed 's/^/    /'
 log "scaled to 5 workers: $(workers | wc -l) running"
-wait_final $((CHECKS * 6 / 5)) 180
-# every one of the five took part: each was assigned partitions
-for w in $(workers); do
+# every one of the five takes part: each is assigned partitions (joining takes a few seconds)
+assigned() { # WORKER: true once it logged an assignment of partitions
     # (no grep -q: it would quit early, and pipefail would count the logger's SIGPIPE)
-    $ENGINE logs "$w" 2>&1 | grep -E '"rebalance: [1-9][0-9]* partitions assigned' >/dev/null ||
-        BUGS+=("$w was never assigned a partition")
+    $ENGINE logs "$1" 2>&1 | grep -E '"rebalance: [1-9][0-9]* partitions assigned' >/dev/null
+}
+t0=$SECONDS
+while :; do
+    waiting=()
+    for w in $(workers); do assigned "$w" || waiting+=("$w"); done
+    [ "${#waiting[@]}" -eq 0 ] && break
+    if [ $((SECONDS - t0)) -ge 60 ]; then
+        BUGS+=("not assigned a partition 60 s after the scale-up: ${waiting[*]}")
+        break
+    fi
+    sleep 1
 done
+log "all $(workers | wc -l) workers assigned partitions $((SECONDS - t0)) s after the scale-up"
+wait_final $((CHECKS * 6 / 5)) 180
 compose up -d --no-build --no-recreate --no-deps --scale worker=2 worker 2>&1 | sed 's/^/    /'
 n=$(workers | wc -l)
 log "scaled to 2 workers: $n running"
