@@ -36,19 +36,18 @@ static const kind_t kinds[] = {
      " ORDER BY np.platform, np.number LIMIT $4",
      "every registered (number, platform): read its state"},
     {"check-due", NT_JOB_CHECK,
-     "SELECT np.number, np.platform, n.tenant_id,"
-     "       'c' || floor(extract(epoch FROM t.now) / extract(epoch FROM s.check_interval))::bigint"
-     " FROM number_platforms np JOIN numbers n ON n.number = np.number"
-     " JOIN scenarios s ON s.id = n.scenario_id JOIN platforms p ON p.id = np.platform"
-     " CROSS JOIN (SELECT nt_now() AS now) t"
-     " WHERE p.enabled AND n.status = 'active' AND (np.last_checked_at IS NULL"
-     "                      OR np.last_checked_at < t.now - s.check_interval)"
-     "   AND ($1::text IS NULL OR np.number = $1)"
-     "   AND ($2::text IS NULL OR np.platform = $2) AND ($3::text IS NULL OR n.tenant_id = $3)"
-     "   AND ($5::text IS NULL OR np.number LIKE $5 || '%')"
-     " ORDER BY np.platform, np.number LIMIT $4",
-     "registered numbers whose scenario's check cycle (weekly, monthly, ...) has come round; "
-     "the period is the cycle, so one check per number and platform per cycle"},
+     /* the risk-adaptive schedule and the budget: view checks_due (006a) */
+     "SELECT c.number, c.platform, c.tenant_id, c.decision, c.period FROM checks_due c"
+     " JOIN numbers n ON n.number = c.number AND n.status = 'active'"
+     " WHERE ($1::text IS NULL OR c.number = $1)"
+     "   AND ($2::text IS NULL OR c.platform = $2) AND ($3::text IS NULL OR c.tenant_id = $3)"
+     "   AND ($5::text IS NULL OR c.number LIKE $5 || '%')"
+     " ORDER BY c.platform, c.number LIMIT $4",
+     "registered numbers whose cycle has come round: the policy's risk cycle (recent marks, "
+     "falling trust, tenant over its mark-rate target), its weekly mark check, or the "
+     "scenario's full-check cycle, whichever is shortest; within the tenant's monthly budget "
+     "(the rest deferred). The period is the cycle, so one check per number and platform per "
+     "cycle"},
     {"check-feedback", NT_JOB_CHECK,
      "SELECT f.number, f.platform, f.tenant_id, f.period FROM feedback_checks_due f"
      " JOIN platforms p ON p.id = f.platform"
@@ -80,8 +79,9 @@ static const kind_t kinds[] = {
      "       (extract(epoch FROM m.opened_at) * 1000)::bigint,"
      "       feedback_evidence(m.number, m.platform, m.type::text)"
      " FROM marks m JOIN numbers n ON n.number = m.number JOIN platforms p ON p.id = m.platform"
-     " WHERE p.enabled AND n.status = 'active' AND m.state = 'open' AND m.type = "
-     "ANY(string_to_array($6, ','))"
+     " WHERE p.enabled AND n.status = 'active' AND m.state = 'open'"
+     /* the tenant's policy (appeal_marks, migration 006) */
+     "   AND nt_policy_appeals(n.tenant_id, n.scenario_id, m.type)"
      "   AND ($1::text IS NULL OR m.number = $1) AND ($2::text IS NULL OR m.platform = $2)"
      "   AND ($3::text IS NULL OR n.tenant_id = $3)"
      "   AND ($5::text IS NULL OR m.number LIKE $5 || '%')"
@@ -178,8 +178,8 @@ int enqueue_run(cli_t *cli, const char *kind_name, const enqueue_filter_t *f, bo
         fprintf(stderr, "numtrust-producer enqueue: %s\n", err.msg);
         goto out;
     }
-    const char *params[6] = {number, platform, tenant, limit, prefix, cli->cfg.worker_appeal_marks};
-    int nparams = kind->type == NT_JOB_APPEAL ? 6 : 5;
+    const char *params[5] = {number, platform, tenant, limit, prefix};
+    int nparams = 5;
     char sql[4096];
     snprintf(sql, sizeof(sql), "DECLARE sel NO SCROLL CURSOR FOR %s", kind->select);
     if (nt_pg_run(pg, "BEGIN", 0, NULL, &err) != NT_OK ||
@@ -188,7 +188,7 @@ int enqueue_run(cli_t *cli, const char *kind_name, const enqueue_filter_t *f, bo
         goto out;
     }
     int64_t now = nt_clock_wall_ms();
-    uint64_t no_api = 0;
+    uint64_t no_api = 0, deferred = 0;
     for (;;) {
         if (*cli->stop) {
             fprintf(stderr, "numtrust-producer enqueue: interrupted\n");
@@ -213,8 +213,15 @@ int enqueue_run(cli_t *cli, const char *kind_name, const enqueue_filter_t *f, bo
             snprintf(job.tenant, sizeof(job.tenant), "%s", PQgetvalue(res, r, 2));
             switch (kind->type) {
             case NT_JOB_CHECK:
-                if (PQnfields(res) > 3)
+                if (PQnfields(res) > 4) { /* check-due: decision, period */
+                    if (strcmp(PQgetvalue(res, r, 3), "go") != 0) {
+                        deferred++;
+                        continue;
+                    }
+                    job_period = PQgetvalue(res, r, 4);
+                } else if (PQnfields(res) > 3) { /* a period of the row's own */
                     job_period = PQgetvalue(res, r, 3);
+                }
                 break;
             case NT_JOB_TAG_UPDATE:
                 nt_buf_copy_str(job.label, sizeof(job.label), PQgetvalue(res, r, 3));
@@ -285,6 +292,10 @@ int enqueue_run(cli_t *cli, const char *kind_name, const enqueue_filter_t *f, bo
     if (no_api > 0)
         printf("enqueue %s: %llu rows skipped: their platform has no API for it (manual)\n",
                kind->name, (unsigned long long)no_api);
+    if (deferred > 0)
+        printf("enqueue %s: %llu routine checks deferred: their tenant's monthly budget is "
+               "spent\n",
+               kind->name, (unsigned long long)deferred);
     if (frc != NT_OK) {
         fprintf(stderr, "numtrust-producer enqueue: %s\n", err.msg);
         goto out;

@@ -16,11 +16,11 @@ APT_PACKAGES=(
     docker-compose
     clang libclang-rt-14-dev clang-format
     wrk kcat jq curl python3 procps iproute2 bc shellcheck
-    chromium fonts-noto-cjk prometheus python3-jsonschema
+    chromium fonts-noto-cjk prometheus python3-jsonschema python3-yaml
     # containers (deploy/docker/, tests/container/): podman with runc (crun fails on hybrid
-    # cgroups), its netavark networking (iptables) and DNS, debootstrap for the base image;
-    # python3-yaml for deploy/k8s/schemas.py
-    podman runc netavark aardvark-dns iptables debootstrap python3-yaml
+    # cgroups), its netavark networking (iptables) and DNS, debootstrap for the base image
+    # (python3-yaml, above, also serves deploy/k8s/schemas.py)
+    podman runc netavark aardvark-dns iptables debootstrap
 )
 
 usage() {

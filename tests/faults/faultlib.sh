@@ -64,6 +64,9 @@ PY
 
 fault_exit() {
     local rc=$?
+    # no errexit in here: a failing step (or `(exit $rc)` below) must not end the trap
+    # before the workers are killed, or they outlive the scenario and disturb the next
+    set +e
     # whatever happened: the stack is as the scenario found it
     if [ -n "${FAULT_RESTORE:-}" ]; then
         eval "$FAULT_RESTORE" || true
