@@ -159,21 +159,8 @@ curl -fsS -X POST -H 'Content-Type: application/json' \
     -d '{"latency":{"base_ms":400,"jitter_ms":200}}' "$NT_SIM_URL/admin/config" >/dev/null
 curl -fsS -X POST "$NT_SIM_URL/admin/counters/reset" >/dev/null
 
-# One check period for the whole run, so that the checker's "one result per registration"
-# holds. Once the first checks find marks, their tenants are over their mark-rate target, and
-# check-due selects every registration not checked yet again under risk_check_every's period
-# (1 d), even while its first check is still queued (reported with issue 13); at 7 d the risk
-# cycle has the period of the weekly mark check that the first checks used. Per tenant:
-# `policy set` on the defaults layer fails (reported too).
 python3 deploy/local/gen-fleet.py --numbers "$NUMBERS" --prefix "$PREFIX_DIGITS" --seed 13 \
     -o "$TMP/fleet.csv"
-mapfile -t tenants < <(tail -n +2 "$TMP/fleet.csv" | cut -d, -f1 | sort -u)
-# shellcheck disable=SC2016 # $t and $@ belong to the container's shell
-compose exec -T reconciler sh -c 'for t in "$@"; do
-    nt-entrypoint numtrust-producer policy set --tenant "$t" risk_check_every=7d || exit 1; done' \
-    sh "${tenants[@]}" 2>&1 | grep -v '^{' | sed 's/^/    /' || true
-got=$(psqlv "SELECT count(*) FROM policies WHERE risk_check_every = interval '7 days'")
-[ "$got" -eq "${#tenants[@]}" ] || fail "risk_check_every=7d set for $got of the tenants ${tenants[*]}"
 chmod 0644 "$TMP/fleet.csv"
 t_run=$(date +%s.%N)
 # (docker-compose run would fit better, but podman's API refuses its container links)
