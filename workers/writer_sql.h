@@ -56,8 +56,9 @@ static const char wsql_claim[] =
  * $4 checked_at, $5 cert_status, $6 trust_score, $7-$9 labels (android, ios,
  * search), $10 marks (jsonb), $11 tenants (arrays); $12 the worker id
  * (scalar: the rollup's shard). Returns the marks it opened: number,
- * platform, type, opened (ms), tenant; and one row with a NULL number
- * (the priced checks it costed). */
+ * platform, type, opened (ms), tenant, what callees reported about it
+ * (feedback_evidence, migration 007); and one row with a NULL number (the
+ * priced checks it costed). */
 #define WSQL_CHECK_NARRAYS 11
 #define WSQL_CHECK_NPARAMS 12
 /* longer than the 4,095 characters ISO C asks every compiler to take in a
@@ -184,9 +185,10 @@ static const char wsql_check[] =
     "                        array_agg(f.checked_at)) AS n FROM f"
     ")"
     "SELECT up.number::text, up.platform::text, up.type::text,"
-    "       (extract(epoch FROM up.opened_at) * 1000)::bigint, r.tenant"
+    "       (extract(epoch FROM up.opened_at) * 1000)::bigint, r.tenant,"
+    "       feedback_evidence(up.number::text, up.platform::text, up.type::text)"
     "  FROM up JOIN r ON r.job_id = up.detected_by WHERE up.state = 'open' "
-    "UNION ALL SELECT NULL, NULL, NULL, cost.n, NULL FROM cost";
+    "UNION ALL SELECT NULL, NULL, NULL, cost.n, NULL, NULL FROM cost";
 #pragma GCC diagnostic pop
 
 /* tag_update: tag_updates row, last pushed label, ledger done.
