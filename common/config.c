@@ -130,6 +130,12 @@ static const centry_t config_table[] = {
      "Requests per second allowed per token (token bucket); more get 429 with Retry-After."},
     {"api.rate_burst", CT_INT, "40", 1, 100000, false, F(api_rate_burst),
      "Burst of requests allowed per token above api.rate_per_s."},
+    {"api.callback_rate_per_s", CT_INT, "500", 1, 1000000, false, F(api_callback_rate_per_s),
+     "Platform callbacks per second accepted per platform (POST /v1/callbacks/{platform}); "
+     "more get 503 with Retry-After, which platforms retry (many never retry a 4xx such as "
+     "429, and a lost decision waits for the next status poll)."},
+    {"api.callback_rate_burst", CT_INT, "1000", 1, 1000000, false, F(api_callback_rate_burst),
+     "Burst of callbacks allowed per platform above api.callback_rate_per_s."},
     {"api.feedback_per_min", CT_INT, "6", 1, 100000, false, F(api_feedback_per_min),
      "Callee reports per minute accepted from one source (the reporting callee's address, else "
      "the poster's)."},

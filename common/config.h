@@ -82,6 +82,8 @@ typedef struct nt_config_s {
     int api_rate_per_s;
     int api_rate_burst;
     int api_feedback_per_min;
+    int api_callback_rate_per_s; /* per platform; over it: 503, which platforms retry */
+    int api_callback_rate_burst;
     int api_pg_pool;
 } nt_config_t;
 

@@ -224,6 +224,21 @@ def q(number):
 A, B, ADMIN, FB = TOK["a"], TOK["b"], TOK["admin"], TOK["fb_a"]
 st, ans = call("POST", "/v1/callbacks/no-such-platform", None, {"ticket": "x"}, what="a callback, unsigned")
 check(st in (401, 404), "callbacks are mounted and refuse an unsigned call (%d)" % st)
+# callbacks have a limit of their own (serve runs here with api.callback_rate_per_s 1, burst 2):
+# over it 503 with Retry-After, which platforms retry (a 429 many of them drop)
+cb = []
+for i in range(4):
+    st, ans = call("POST", "/v1/callbacks/cmcc", None, raw="<notify/>", ctype="application/xml",
+                   what="a burst of callbacks, %d" % i)
+    cb.append(st)
+check(cb[:2] == [401, 401] and 503 in cb[2:], "callbacks over their limit: 503, not 429 %s" % cb)
+try:
+    urllib.request.urlopen(urllib.request.Request(BASE + "/v1/callbacks/cmcc", data=b"<notify/>",
+                                                  method="POST"), timeout=10)
+    check(False, "callbacks over their limit: still over it")
+except urllib.error.HTTPError as e:
+    check(e.code == 503 and int(e.headers.get("Retry-After", "0")) >= 1,
+          "callbacks over their limit: %d with Retry-After %s" % (e.code, e.headers.get("Retry-After")))
 call("GET", "/healthz", expect=200)
 call("GET", "/readyz", expect=200)
 call("GET", "/metrics", expect=200)

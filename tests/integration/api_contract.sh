@@ -32,7 +32,7 @@ wait_sql "SELECT count(*) FROM check_results WHERE number LIKE '+86$pfx%'" 120 6
 
 # the server on a port the OS picks; read back from its log
 NUMTRUST_API_LISTEN=127.0.0.1:0 NUMTRUST_API_RATE_PER_S=1000 NUMTRUST_API_RATE_BURST=1000 \
-    "$PRODUCER" serve >"$NT_TMP/serve.log" 2>&1 &
+    NUMTRUST_API_CALLBACK_RATE_PER_S=1 NUMTRUST_API_CALLBACK_RATE_BURST=2 "$PRODUCER" serve >"$NT_TMP/serve.log" 2>&1 &
 spid=$!
 NT_WORKER_PIDS+=("$spid")
 port=""

@@ -24,7 +24,7 @@ sim_reset
 sim POST /admin/config '{"clock":{"speed":0}}' >/dev/null
 
 # the control plane on a port the OS picks; callbacks are not to be rate-limited here
-NUMTRUST_API_LISTEN=127.0.0.1:0 NUMTRUST_API_RATE_PER_S=100000 NUMTRUST_API_RATE_BURST=100000 \
+NUMTRUST_API_LISTEN=127.0.0.1:0 NUMTRUST_API_CALLBACK_RATE_PER_S=100000 NUMTRUST_API_CALLBACK_RATE_BURST=100000 \
     "$PRODUCER" serve >"$NT_TMP/serve.log" 2>&1 &
 SERVE_PID=$!
 for _ in $(seq 50); do
