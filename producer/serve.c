@@ -716,10 +716,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         rq = calloc(1, sizeof(*rq));
         if (rq == NULL)
             return MHD_NO;
-        /* imports may be larger than JSON bodies */
-        bool import = strstr(url, "/import") != NULL;
-        nt_buf_init(&rq->body, (size_t)(import ? s->cli->cfg.api_max_import_bytes
-                                               : s->cli->cfg.api_max_body_bytes));
+        /* files (imports, the policy document) may be larger than JSON bodies */
+        bool file = false;
+        for (size_t o = 0; o < api_nops && !file; o++)
+            file = (api_ops[o].flags & API_OP_RAW) && strcmp(api_ops[o].method, method) == 0 &&
+                   route_match(api_ops[o].path, url, NULL);
+        nt_buf_init(&rq->body, (size_t)(file ? s->cli->cfg.api_max_import_bytes
+                                             : s->cli->cfg.api_max_body_bytes));
         *con_cls = rq;
         const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
         if (cl != NULL && strtoull(cl, NULL, 10) > rq->body.cap) {
