@@ -100,7 +100,7 @@ const api_op_t api_ops[] = {
     {"GET", "/v1/feedback", "feedback list", 0, api_feedback_list,
      "callee reports received (filters: number)"},
     {"GET", "/v1/reports/{name}", "reports get", 0, api_reports_get,
-     "a report view as rows (mark_rate, trust, labels, appeals, certification, operations, "
+     "a report view as rows (mark_rate, trust, labels, appeals, certification, operations, costs, "
      "feedback) or the HTML report (html); filters platform, scenario, since"},
 };
 const size_t api_nops = NT_ARRAY_LEN(api_ops);

@@ -171,7 +171,7 @@ int api_reports_get(api_ctx_t *c)
         return api_fail(c, 404, "name",
                         "no report named \"%.30s\" (fleet, scenarios, platforms, mark_rate, "
                         "trust, labels, marks, appeals, certification, operations, "
-                        "feedback, jobs, html; dead_letters for an admin)",
+                        "costs, feedback, jobs, html; dead_letters for an admin)",
                         name);
     PGresult *res = report_section_query(c->pg, sec, &f, &err);
     if (res == NULL)
