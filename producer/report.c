@@ -96,7 +96,7 @@ const report_section_t report_sections[] = {
          "tenant_id", "platform",
          "scenario_id") " AND ($4::timestamptz IS NULL OR true)"
                         " GROUP BY platform, status ORDER BY platform, status"},
-    {"operations", "paid operations per month (tag updates, appeals; their money: costs)",
+    {"operations", "paid operations per month (tag updates, appeals; money: issue 10's costs)",
      "SELECT to_char(month, 'YYYY-MM') AS month, tenant_id AS tenant,"
      " sum(tag_updates) AS tag_updates, sum(appeals) AS appeals"
      " FROM report_operations_monthly WHERE" F_TPS(
