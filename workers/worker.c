@@ -28,10 +28,10 @@
 #include "clock.h"
 #include "hex.h"
 #include "http.h"
-#include "httpd.h"
 #include "kafka.h"
 #include "log.h"
 #include "metrics.h"
+#include "ops.h"
 #include "pg.h"
 #include "phone.h"
 #include "ratelimit.h"
@@ -141,7 +141,7 @@ struct nt_worker_s {
     writer_t *claimer; /* claims and token leases, on their own connection so
                         * they never wait behind a result batch */
     nt_metrics_t *metrics;
-    nt_httpd_t *ops; /* /metrics, /healthz, /readyz; NULL when off */
+    nt_ops_t *ops; /* /metrics, /healthz, /readyz; NULL when off */
 
     rd_kafka_t *consumer;
     rd_kafka_t *producer;
@@ -1868,74 +1868,50 @@ static size_t assigned_partitions(nt_worker_t *w)
     return n;
 }
 
-static void on_ops_request(nt_httpd_t *srv, nt_httpd_req_t *req, void *arg)
+/* /readyz: not ready after a fatal Kafka error, while draining, while
+ * PostgreSQL is not connected or commits nothing (worker.ready_stall_s), and
+ * before any partition is assigned. */
+static bool worker_not_ready(void *arg, char *why, size_t whysz)
 {
-    (void)srv;
     nt_worker_t *w = arg;
-    const char *path = nt_httpd_req_path(req);
-    const char *text = "text/plain; charset=utf-8";
-    if (strcmp(path, "/metrics") == 0) {
-        nt_buf_t b;
-        nt_buf_init(&b, 0);
-        for (size_t i = 0; i < w->nplats; i++)
-            nt_metrics_set_platform(
-                w->metrics, i, breaker_tripped(&w->plats[i]),
-                w->plats[i].rl.max_rate > 0 || w->plats[i].rl.adaptive ? w->plats[i].rl.rate : 0);
-        if (nt_metrics_render(w->metrics, &b) == NT_OK)
-            nt_httpd_respond(req, 200, "text/plain; version=0.0.4", NULL, b.data, b.len);
-        else
-            nt_httpd_respond(req, 500, text, NULL, "render failed\n", 14);
-        nt_buf_free(&b);
-    } else if (strcmp(path, "/healthz") == 0) {
-        /* answered from the event loop itself: if this answers, it turns */
-        nt_httpd_respond(req, 200, text, NULL, "ok\n", 3);
-    } else if (strcmp(path, "/readyz") == 0) {
-        char body[200];
-        int64_t stall_ms = writer_stalled_ms(w->writer);
-        int64_t cstall_ms = writer_stalled_ms(w->claimer);
-        if (cstall_ms > stall_ms)
-            stall_ms = cstall_ms;
-        const char *why = kafka_fatal(w) ? "Kafka fatal error: restarting"
-                          : w->draining  ? "draining"
-                          : !writer_is_connected(w->writer) || !writer_is_connected(w->claimer)
-                              ? "PostgreSQL not connected"
-                          : stall_ms >= (int64_t)w->cfg->worker_ready_stall_s * 1000
-                              ? "PostgreSQL commits nothing"
-                          : assigned_partitions(w) == 0 ? "no partitions assigned"
-                                                        : NULL;
-        int n = why != NULL && stall_ms > 0
-                    ? snprintf(body, sizeof(body), "%s (writes waiting for %lld ms)\n", why,
-                               (long long)stall_ms)
-                    : snprintf(body, sizeof(body), "%s\n", why ? why : "ready");
-        nt_httpd_respond(req, why ? 503 : 200, text, NULL, body, (size_t)n);
-    } else {
-        nt_httpd_respond(req, 404, text, NULL, "not found\n", 10);
-    }
+    int64_t stall_ms = writer_stalled_ms(w->writer);
+    int64_t cstall_ms = writer_stalled_ms(w->claimer);
+    if (cstall_ms > stall_ms)
+        stall_ms = cstall_ms;
+    const char *reason = kafka_fatal(w) ? "Kafka fatal error: restarting"
+                         : w->draining  ? "draining"
+                         : !writer_is_connected(w->writer) || !writer_is_connected(w->claimer)
+                             ? "PostgreSQL not connected"
+                         : stall_ms >= (int64_t)w->cfg->worker_ready_stall_s * 1000
+                             ? "PostgreSQL commits nothing"
+                         : assigned_partitions(w) == 0 ? "no partitions assigned"
+                                                       : NULL;
+    if (reason == NULL)
+        return false;
+    if (stall_ms > 0)
+        snprintf(why, whysz, "%s (writes waiting for %lld ms)", reason, (long long)stall_ms);
+    else
+        snprintf(why, whysz, "%s", reason);
+    return true;
+}
+
+static int worker_metrics(void *arg, nt_buf_t *out)
+{
+    nt_worker_t *w = arg;
+    for (size_t i = 0; i < w->nplats; i++)
+        nt_metrics_set_platform(
+            w->metrics, i, breaker_tripped(&w->plats[i]),
+            w->plats[i].rl.max_rate > 0 || w->plats[i].rl.adaptive ? w->plats[i].rl.rate : 0);
+    return nt_metrics_render(w->metrics, out);
 }
 
 static int start_ops(nt_worker_t *w, nt_err_t *err)
 {
-    const char *listen = w->cfg->worker_metrics_listen;
-    char host[128];
-    int port;
-    if (listen[0] == '\0')
+    if (w->cfg->worker_metrics_listen[0] == '\0')
         return NT_OK;
-    if (nt_httpd_parse_listen(listen, host, sizeof(host), &port) != NT_OK)
-        return nt_err_set(err, NT_EINVAL, false,
-                          "key worker.metrics_listen: \"%s\" is not host:port", listen);
-    /* probes must get through idle sockets and slowloris clients: the
-     * longest-waiting connection makes room, and a request must arrive
-     * whole within 5 s of its first byte */
-    nt_httpd_opts_t o = {.host = host,
-                         .port = port,
-                         .max_conns = 64,
-                         .idle_timeout_ms = 10000,
-                         .request_timeout_ms = 5000};
-    w->ops = nt_httpd_new(w->loop, &o, on_ops_request, w, err);
-    if (w->ops == NULL)
-        return err ? err->code : NT_ERR;
-    NT_INFO("serving /metrics, /healthz and /readyz on %s:%d", host, nt_httpd_port(w->ops));
-    return NT_OK;
+    w->ops = nt_ops_new(w->loop, w->cfg->worker_metrics_listen, "worker.metrics_listen",
+                        worker_not_ready, worker_metrics, w, err);
+    return w->ops != NULL ? NT_OK : (err ? err->code : NT_ERR);
 }
 
 /* ---- lifecycle ---- */
@@ -2231,7 +2207,7 @@ void nt_worker_free(nt_worker_t *w)
         }
         free(w->tps[t]);
     }
-    nt_httpd_free(w->ops);
+    nt_ops_free(w->ops);
     writer_free(w->claimer);
     writer_free(w->writer);
     nt_http_free(w->http);
