@@ -46,8 +46,8 @@ static const kind_t kinds[] = {
      "registered numbers whose cycle has come round: the policy's risk cycle (recent marks, "
      "falling trust, tenant over its mark-rate target), its weekly mark check, or the "
      "scenario's full-check cycle, whichever is shortest; within the tenant's monthly budget "
-     "(the rest deferred). The period is the cycle, so one check per number and platform per "
-     "cycle"},
+     "(the rest deferred). The period is the observation the check follows, so one check per "
+     "number and platform between two observations, whatever shortened its cycle meanwhile"},
     {"check-feedback", NT_JOB_CHECK,
      "SELECT f.number, f.platform, f.tenant_id, f.period FROM feedback_checks_due f"
      " JOIN platforms p ON p.id = f.platform"
@@ -288,7 +288,7 @@ int enqueue_run(cli_t *cli, const char *kind_name, const enqueue_filter_t *f, bo
                kind->name, (unsigned long long)st.offered, (unsigned long long)st.produced,
                (unsigned long long)st.delivered, (unsigned long long)st.skipped,
                (unsigned long long)st.finished, (unsigned long long)st.failed,
-               strcmp(kind->name, "check-due") == 0 ? "per scenario cycle" : period,
+               strcmp(kind->name, "check-due") == 0 ? "after each one's last check" : period,
                (double)(nt_clock_mono_ms() - t0) / 1000.0);
     if (force && st.finished > 0)
         printf("enqueue %s: %llu finished jobs not produced: --force never runs a finished job "

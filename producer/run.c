@@ -100,7 +100,7 @@ int cmd_run(cli_t *cli, int argc, char **argv)
         if (strcmp(argv[i], "--help") == 0) {
             printf("usage: numtrust-producer run [--once]\n\n"
                    "Reconciler daemon: every producer.interval_s seconds (now %d) enqueues\n"
-                   "due checks (per scenario cycle), tag updates for labels that differ from\n"
+                   "due checks (per policy cycle), tag updates for labels that differ from\n"
                    "the wanted ones, appeals for open marks of the types in\n"
                    "worker.appeal_marks, and status polls for appeals under review.\n"
                    "Several instances may run; one pass at a time holds an advisory lock.\n"
