@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "clock.h"
+#include "hex.h"
 #include "log.h"
 
 struct nt_pg_s {
@@ -294,8 +295,6 @@ int nt_pg_array_add_int(nt_pg_array_t *a, long long v)
 
 int nt_pg_array_add_bytea(nt_pg_array_t *a, const void *p, size_t len)
 {
-    static const char hex[] = "0123456789abcdef";
-    const unsigned char *b = p;
     int rc = array_sep(a);
     if (rc == NT_OK)
         rc = nt_buf_reserve(&a->buf, len * 2 + 6);
@@ -305,10 +304,8 @@ int nt_pg_array_add_bytea(nt_pg_array_t *a, const void *p, size_t len)
     /* "\\x..." : the array parser turns \\\\ into one backslash */
     memcpy(o, "\"\\\\x", 4);
     o += 4;
-    for (size_t i = 0; i < len; i++) {
-        *o++ = hex[b[i] >> 4];
-        *o++ = hex[b[i] & 15];
-    }
+    nt_hex_encode(p, len, o); /* its NUL is overwritten by the quote */
+    o += 2 * len;
     *o++ = '"';
     a->buf.len = (size_t)(o - a->buf.data);
     a->buf.data[a->buf.len] = '\0';

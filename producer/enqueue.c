@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "actions.h"
 #include "cli.h"
 #include "clock.h"
 #include "job.h"
@@ -82,6 +83,8 @@ static const kind_t kinds[] = {
      " WHERE p.enabled AND n.status = 'active' AND m.state = 'open'"
      /* the tenant's policy (appeal_marks, migration 006) */
      "   AND nt_policy_appeals(n.tenant_id, n.scenario_id, m.type)"
+     /* among the types the operator lets numtrust appeal at all */
+     "   AND m.type = ANY(string_to_array($6, ','))"
      "   AND ($1::text IS NULL OR m.number = $1) AND ($2::text IS NULL OR m.platform = $2)"
      "   AND ($3::text IS NULL OR n.tenant_id = $3)"
      "   AND ($5::text IS NULL OR m.number LIKE $5 || '%')"
@@ -118,7 +121,10 @@ static void enqueue_usage(FILE *fp)
           "the ledger already knows are skipped: finished ones always (`numtrust-producer\n"
           "retry` re-runs failed and dead ones), ones enqueued in the last hour unless\n"
           "--force. Jobs Kafka did not acknowledge are taken out of the ledger again, so\n"
-          "enqueuing again after a failure produces them at once.\n",
+          "enqueuing again after a failure produces them at once.\n"
+          "Label updates and appeals for a manual platform (no submission API) become\n"
+          "action items for a person instead, with the job's id, one per registration's\n"
+          "label or mark while not done (`numtrust-producer actions --help`).\n",
           fp);
 }
 
@@ -150,6 +156,7 @@ int enqueue_run(cli_t *cli, const char *kind_name, const enqueue_filter_t *f, bo
     const kind_t *kind = NULL;
     nt_pg_t *pg = NULL, *ledger = NULL;
     sink_t *sink = NULL;
+    nt_actions_batch_t *manual = NULL; /* action items for manual platforms */
     nt_err_t err;
     int rc = 1;
     int64_t t0 = nt_clock_mono_ms();
@@ -178,8 +185,8 @@ int enqueue_run(cli_t *cli, const char *kind_name, const enqueue_filter_t *f, bo
         fprintf(stderr, "numtrust-producer enqueue: %s\n", err.msg);
         goto out;
     }
-    const char *params[5] = {number, platform, tenant, limit, prefix};
-    int nparams = 5;
+    const char *params[6] = {number, platform, tenant, limit, prefix, cli->cfg.worker_appeal_marks};
+    int nparams = kind->type == NT_JOB_APPEAL ? 6 : 5;
     char sql[4096];
     snprintf(sql, sizeof(sql), "DECLARE sel NO SCROLL CURSOR FOR %s", kind->select);
     if (nt_pg_run(pg, "BEGIN", 0, NULL, &err) != NT_OK ||
@@ -256,7 +263,20 @@ int enqueue_run(cli_t *cli, const char *kind_name, const enqueue_filter_t *f, bo
             const nt_platform_t *pl = ps ? nt_platforms_find(ps, job.platform) : NULL;
             if (pl != NULL && (unsigned)job.type < NT_ARRAY_LEN(ops) &&
                 !nt_platform_has_op(pl, ops[job.type])) {
-                no_api++;
+                if (!nt_platform_is_manual(pl) ||
+                    (job.type != NT_JOB_TAG_UPDATE && job.type != NT_JOB_APPEAL)) {
+                    no_api++;
+                    continue;
+                }
+                /* a person files it: an action item with the job's id */
+                nt_job_make_id(&job, extra, job_period);
+                if (manual == NULL && (manual = nt_actions_batch_new()) == NULL) {
+                    PQclear(res);
+                    fprintf(stderr, "numtrust-producer enqueue: out of memory\n");
+                    goto out;
+                }
+                if (nt_actions_offer(manual, pl, &job, &err) != NT_OK)
+                    fprintf(stderr, "numtrust-producer enqueue: skipping a row: %s\n", err.msg);
                 continue;
             }
             if (job.type != NT_JOB_APPEAL) /* nt_job_build_appeal gave it its id */
@@ -272,6 +292,10 @@ int enqueue_run(cli_t *cli, const char *kind_name, const enqueue_filter_t *f, bo
             }
         }
         PQclear(res);
+        if (manual != NULL && nt_actions_flush(manual, pg, &err) != NT_OK) {
+            fprintf(stderr, "numtrust-producer enqueue: action items: %s\n", err.msg);
+            goto out;
+        }
         if (rows == 0)
             break;
     }
@@ -295,6 +319,15 @@ int enqueue_run(cli_t *cli, const char *kind_name, const enqueue_filter_t *f, bo
                "again (a worker would drop it); `numtrust-producer retry` re-runs failed and "
                "dead ones, a new --period checks again\n",
                kind->name, (unsigned long long)st.finished);
+    if (manual != NULL) {
+        nt_actions_stats_t ms;
+        nt_actions_get_stats(manual, &ms);
+        if (!quiet || ms.created > 0 || ms.relabelled > 0)
+            printf("enqueue %s: %llu rows for manual platforms: %llu action items created, %llu "
+                   "relabelled, %llu already there (`numtrust-producer actions list`)\n",
+                   kind->name, (unsigned long long)ms.offered, (unsigned long long)ms.created,
+                   (unsigned long long)ms.relabelled, (unsigned long long)ms.known);
+    }
     if (no_api > 0)
         printf("enqueue %s: %llu rows skipped: their platform has no API for it (manual)\n",
                kind->name, (unsigned long long)no_api);
@@ -308,6 +341,7 @@ int enqueue_run(cli_t *cli, const char *kind_name, const enqueue_filter_t *f, bo
     }
     rc = 0;
 out:
+    nt_actions_batch_free(manual);
     sink_free(sink);
     nt_pg_free(pg);
     nt_pg_free(ledger);
