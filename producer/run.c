@@ -16,7 +16,7 @@
 #include "buf.h"
 #include "cli.h"
 #include "clock.h"
-#include "httpd.h"
+#include "ops.h"
 #include "log.h"
 #include "loop.h"
 #include "sla.h"
@@ -39,33 +39,24 @@ typedef struct runstate_s {
     const alerts_t *alerts;
 } runstate_t;
 
-static void on_ops(nt_httpd_t *srv, nt_httpd_req_t *req, void *arg)
+/* /readyz: ready while PostgreSQL answers and passes are not falling
+ * behind. */
+static bool run_not_ready(void *arg, char *why, size_t whysz)
 {
-    (void)srv;
     const runstate_t *rs = arg;
-    const char *path = nt_httpd_req_path(req);
-    const char *text = "text/plain; charset=utf-8";
-    if (strcmp(path, "/healthz") == 0) {
-        nt_httpd_respond(req, 200, text, NULL, "ok\n", 3);
-        return;
-    }
-    if (strcmp(path, "/readyz") == 0) {
-        /* ready while PostgreSQL answers and passes are not falling behind */
-        int64_t age = nt_clock_wall_ms() - rs->last_ok_wall_ms;
-        bool stale = rs->last_ok_wall_ms > 0 && age > 3000LL * rs->interval_s + 60000;
-        const char *why = !rs->pg_ok ? "PostgreSQL not answering\n"
-                          : stale    ? "no successful pass for 3 intervals\n"
-                                     : "ready\n";
-        nt_httpd_respond(req, rs->pg_ok && !stale ? 200 : 503, text, NULL, why, strlen(why));
-        return;
-    }
-    if (strcmp(path, "/metrics") != 0) {
-        nt_httpd_respond(req, 404, text, NULL, "not found\n", 10);
-        return;
-    }
-    nt_buf_t b;
-    nt_buf_init(&b, 0);
-    int rc = nt_buf_printf(&b,
+    int64_t age = nt_clock_wall_ms() - rs->last_ok_wall_ms;
+    bool stale = rs->last_ok_wall_ms > 0 && age > 3000LL * rs->interval_s + 60000;
+    if (rs->pg_ok && !stale)
+        return false;
+    snprintf(why, whysz, "%s",
+             !rs->pg_ok ? "PostgreSQL not answering" : "no successful pass for 3 intervals");
+    return true;
+}
+
+static int run_metrics(void *arg, nt_buf_t *b)
+{
+    const runstate_t *rs = arg;
+    int rc = nt_buf_printf(b,
                            "# HELP numtrust_build_info The program's version (always 1).\n"
                            "# TYPE numtrust_build_info gauge\n"
                            "numtrust_build_info{program=\"numtrust-producer\",version=\"" NT_VERSION
@@ -80,24 +71,20 @@ static void on_ops(nt_httpd_t *srv, nt_httpd_req_t *req, void *arg)
                            (unsigned long long)rs->passes_ok, (unsigned long long)rs->passes_failed,
                            (unsigned long long)rs->passes_skipped);
     for (size_t p = 0; rc == NT_OK && p < NT_ARRAY_LEN(passes); p++)
-        rc = nt_buf_printf(&b, "numtrust_reconciler_enqueued_total{kind=\"%s\"} %llu\n", passes[p],
+        rc = nt_buf_printf(b, "numtrust_reconciler_enqueued_total{kind=\"%s\"} %llu\n", passes[p],
                            (unsigned long long)rs->enqueued[p]);
     if (rc == NT_OK)
-        rc = nt_buf_printf(&b,
+        rc = nt_buf_printf(b,
                            "# TYPE numtrust_reconciler_last_pass_seconds gauge\n"
                            "numtrust_reconciler_last_pass_seconds %.3f\n"
                            "# TYPE numtrust_reconciler_last_success_timestamp_seconds gauge\n"
                            "numtrust_reconciler_last_success_timestamp_seconds %.3f\n",
                            rs->last_pass_s, (double)rs->last_ok_wall_ms / 1000.0);
     if (rc == NT_OK && rs->business.len > 0)
-        rc = nt_buf_append(&b, rs->business.data, rs->business.len);
+        rc = nt_buf_append(b, rs->business.data, rs->business.len);
     if (rc == NT_OK && rs->alerts != NULL)
-        rc = alerts_metrics_text(rs->alerts, &b);
-    if (rc == NT_OK)
-        nt_httpd_respond(req, 200, "text/plain; version=0.0.4", NULL, b.data, b.len);
-    else
-        nt_httpd_respond(req, 500, text, NULL, "render failed\n", 14);
-    nt_buf_free(&b);
+        rc = alerts_metrics_text(rs->alerts, b);
+    return rc;
 }
 
 static void tick(void *arg)
@@ -130,7 +117,7 @@ int cmd_run(cli_t *cli, int argc, char **argv)
     nt_err_clear(&err);
     runstate_t rs = {.interval_s = cli->cfg.producer_interval_s};
     nt_loop_t *loop = NULL;
-    nt_httpd_t *ops = NULL;
+    nt_ops_t *ops = NULL;
     alerts_t *alerts = NULL;
     int64_t alerts_warned_ms = -60001;
     nt_buf_init(&rs.business, 0);
@@ -143,28 +130,13 @@ int cmd_run(cli_t *cli, int argc, char **argv)
         goto out;
     }
     if (cli->cfg.producer_metrics_listen[0] != '\0') {
-        char host[128];
-        int port;
-        if (nt_httpd_parse_listen(cli->cfg.producer_metrics_listen, host, sizeof(host), &port) !=
-            NT_OK) {
-            fprintf(stderr,
-                    "numtrust-producer run: key producer.metrics_listen: \"%s\" is not "
-                    "host:port\n",
-                    cli->cfg.producer_metrics_listen);
-            rc = 2;
-            goto out;
-        }
-        nt_httpd_opts_t o = {.host = host,
-                             .port = port,
-                             .max_conns = 64,
-                             .idle_timeout_ms = 10000,
-                             .request_timeout_ms = 5000};
-        if ((ops = nt_httpd_new(loop, &o, on_ops, &rs, &err)) == NULL) {
+        ops = nt_ops_new(loop, cli->cfg.producer_metrics_listen, "producer.metrics_listen",
+                         run_not_ready, run_metrics, &rs, &err);
+        if (ops == NULL) {
             fprintf(stderr, "numtrust-producer run: %s\n", err.msg);
-            rc = 1;
+            rc = err.code == NT_EINVAL ? 2 : 1;
             goto out;
         }
-        NT_INFO("serving /metrics, /healthz and /readyz on %s:%d", host, nt_httpd_port(ops));
     }
     if ((alerts = alerts_new(cli, loop, &err)) == NULL) {
         fprintf(stderr, "numtrust-producer run: alerts: %s\n", err.msg);
@@ -257,7 +229,7 @@ out:
     cli->tick = NULL;
     alerts_free(alerts);
     nt_buf_free(&rs.business);
-    nt_httpd_free(ops);
+    nt_ops_free(ops);
     nt_loop_free(loop);
     nt_pg_free(lock);
     return once || rc == 2 ? rc : 0;
