@@ -20,212 +20,22 @@
 #include "log.h"
 #include "pg.h"
 #include "strmap.h"
+#include "writer_sql.h"
 
-#define NARRAYS          13
+#define NARRAYS          12 /* the most columns of any kind (writer_new checks) */
 #define RECONNECT_MAX_MS 5000
 
-/* ---- SQL, one statement per batch kind ---- */
+/* ---- batch kinds ---- */
 
-static const char sql_claim[] =
-    "INSERT INTO jobs AS j (id, type, number, platform, tenant_id, state, attempts, updated_at) "
-    "SELECT r.id, r.type, r.number, r.platform, r.tenant, 'running', 1, now() "
-    "FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[]) "
-    "  AS r(id, type, number, platform, tenant) "
-    "ON CONFLICT (id) DO UPDATE SET "
-    "  attempts = CASE WHEN j.state IN ('done','failed','dead') THEN j.attempts "
-    "             ELSE j.attempts + 1 END, "
-    "  state = CASE WHEN j.state IN ('done','failed','dead') THEN j.state ELSE 'running' END, "
-    "  updated_at = now() "
-    "RETURNING id::text, attempts, state, (SELECT nt_clock_offset_ms())";
-
-static const char sql_check[] =
-    "WITH r AS ("
-    "  SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::timestamptz[], $5::text[],"
-    "                       $6::int[], $7::text[], $8::text[], $9::text[], $10::jsonb[], "
-    "$12::text[])"
-    "  AS r(job_id, number, platform, checked_at, cert_status, trust_score, la, li, ls, marks, "
-    "       tenant)"
-    "), ins AS ("
-    "  INSERT INTO check_results (job_id, number, platform, checked_at, cert_status, trust_score,"
-    "                             label_android, label_ios, label_search, marks, worker)"
-    "  SELECT job_id, number, platform, checked_at, cert_status, trust_score, la, li, ls, marks, "
-    "$11"
-    "  FROM r ON CONFLICT (job_id) DO NOTHING"
-    "  RETURNING job_id, number, platform, checked_at, cert_status, trust_score, label_android,"
-    "            label_ios, label_search, marks"
-    "), st AS ("
-    "  UPDATE number_platforms np SET cert_status = ins.cert_status,"
-    "    trust_score = ins.trust_score, label_android = ins.label_android,"
-    "    label_ios = ins.label_ios, label_search = ins.label_search,"
-    "    open_marks = jsonb_array_length(ins.marks), last_checked_at = ins.checked_at,"
-    "    last_check_job = ins.job_id"
-    "  FROM ins WHERE np.number = ins.number AND np.platform = ins.platform"
-    "    AND (np.last_checked_at IS NULL OR np.last_checked_at <= ins.checked_at)"
-    "  RETURNING np.number, np.platform"
-    "), seen AS ("
-    "  SELECT ins.job_id, ins.number, ins.platform, ins.checked_at, m.type, m.count"
-    "  FROM ins JOIN st ON st.number = ins.number AND st.platform = ins.platform"
-    "  CROSS JOIN LATERAL jsonb_to_recordset(ins.marks) AS m(type text, count int)"
-    "), up AS ("
-    "  INSERT INTO marks AS mk (number, platform, type, count, state, opened_at, last_seen_at,"
-    "                           detected_by)"
-    "  SELECT number, platform, type, count, 'open', checked_at, checked_at, job_id FROM seen"
-    "  ON CONFLICT (number, platform, type) DO UPDATE SET count = EXCLUDED.count,"
-    "    last_seen_at = EXCLUDED.last_seen_at,"
-    "    state = CASE WHEN mk.state = 'cleared' THEN 'open' ELSE mk.state END,"
-    "    opened_at = CASE WHEN mk.state = 'cleared' THEN EXCLUDED.opened_at ELSE mk.opened_at END,"
-    "    detected_by = CASE WHEN mk.state = 'cleared' THEN EXCLUDED.detected_by"
-    "                  ELSE mk.detected_by END,"
-    "    cleared_at = CASE WHEN mk.state = 'cleared' THEN NULL ELSE mk.cleared_at END,"
-    "    appeal_job = CASE WHEN mk.state = 'cleared' THEN NULL ELSE mk.appeal_job END"
-    "  WHERE mk.last_seen_at <= EXCLUDED.last_seen_at"
-    "  RETURNING mk.number, mk.platform, mk.type, mk.state, mk.opened_at, mk.detected_by"
-    "), clr AS ("
-    "  UPDATE marks mk SET state = 'cleared', cleared_at = ins.checked_at"
-    "  FROM ins JOIN st ON st.number = ins.number AND st.platform = ins.platform"
-    "  WHERE mk.number = ins.number AND mk.platform = ins.platform AND mk.state <> 'cleared'"
-    "    AND mk.last_seen_at <= ins.checked_at"
-    "    AND NOT (ins.marks @> jsonb_build_array(jsonb_build_object('type', mk.type::text)))"
-    "), led AS ("
-    "  UPDATE jobs j SET state = 'done', result = 'ok', last_error = NULL,"
-    "    updated_at = now(), finished_at = now()"
-    "  FROM r WHERE j.id = r.job_id AND j.state <> 'done'"
-    ")"
-    "SELECT up.number::text, up.platform::text, up.type::text,"
-    "       (extract(epoch FROM up.opened_at) * 1000)::bigint, r.tenant"
-    "  FROM up JOIN r ON r.job_id = up.detected_by WHERE up.state = 'open'";
-
-static const char sql_tag[] =
-    "WITH r AS ("
-    "  SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[],"
-    "                       $6::text[], $7::timestamptz[], $8::text[])"
-    "  AS r(job_id, number, platform, label, ticket, state, pushed_at, tenant)"
-    "), ins AS ("
-    "  INSERT INTO tag_updates (job_id, number, platform, label, ticket, state, pushed_at)"
-    "  SELECT job_id, number, platform, label, ticket, state, pushed_at FROM r"
-    "  ON CONFLICT DO NOTHING RETURNING job_id, number, platform, label, pushed_at"
-    "), st AS ("
-    "  UPDATE number_platforms np SET last_tag_label = ins.label, last_tag_at = ins.pushed_at"
-    "  FROM ins WHERE np.number = ins.number AND np.platform = ins.platform"
-    "    AND (np.last_tag_at IS NULL OR np.last_tag_at <= ins.pushed_at)"
-    "), led AS ("
-    "  UPDATE jobs j SET state = 'done', result = r.state, last_error = NULL,"
-    "    updated_at = now(), finished_at = now()"
-    "  FROM r WHERE j.id = r.job_id AND j.state <> 'done'"
-    ")"
-    "SELECT count(*) FROM ins";
-
-static const char sql_appeal[] =
-    "WITH r AS ("
-    "  SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[],"
-    "                       $6::text[], $7::text[], $8::timestamptz[], $9::text[])"
-    "  AS r(job_id, number, platform, mark_type, ticket, state, evidence, filed_at, tenant)"
-    "), ins AS ("
-    "  INSERT INTO appeals (job_id, number, platform, mark_type, ticket, state, evidence,"
-    "                       filed_at, updated_at)"
-    "  SELECT job_id, number, platform, mark_type, ticket, state, evidence, filed_at, filed_at"
-    "  FROM r ON CONFLICT DO NOTHING RETURNING job_id, number, platform, mark_type"
-    "), mk AS ("
-    "  UPDATE marks m SET state = 'appealed', appeal_job = ins.job_id FROM ins"
-    "  WHERE m.number = ins.number AND m.platform = ins.platform AND m.type = ins.mark_type"
-    "    AND m.state IN ('open', 'disputed')"
-    "), led AS ("
-    "  UPDATE jobs j SET state = 'done', result = r.state, last_error = NULL,"
-    "    updated_at = now(), finished_at = now()"
-    "  FROM r WHERE j.id = r.job_id AND j.state <> 'done'"
-    ")"
-    "SELECT count(*) FROM ins";
-
-static const char sql_appeal_status[] =
-    "WITH r AS ("
-    "  SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[],"
-    "                       $6::timestamptz[], $7::text[])"
-    "  AS r(job_id, number, platform, ticket, state, checked_at, tenant)"
-    "), led AS ("
-    "  UPDATE jobs j SET state = 'done', result = r.state, last_error = NULL,"
-    "    updated_at = now(), finished_at = now()"
-    "  FROM r WHERE j.id = r.job_id AND j.state <> 'done'"
-    "  RETURNING j.id"
-    "), ap AS ("
-    "  UPDATE appeals a SET state = r.state, updated_at = r.checked_at,"
-    "    decided_at = CASE WHEN r.state IN ('approved', 'rejected') THEN r.checked_at"
-    "                 ELSE a.decided_at END"
-    "  FROM r WHERE a.platform = r.platform AND a.ticket = r.ticket"
-    "    AND a.state NOT IN ('approved', 'rejected') AND a.updated_at <= r.checked_at"
-    "  RETURNING a.number, a.platform, a.mark_type, a.state, a.job_id, a.decided_at"
-    "), mk AS ("
-    "  UPDATE marks m SET state = CASE WHEN ap.state = 'approved' THEN 'cleared'"
-    "                                  ELSE 'disputed' END,"
-    "    cleared_at = CASE WHEN ap.state = 'approved' THEN ap.decided_at ELSE m.cleared_at END"
-    "  FROM ap WHERE ap.state IN ('approved', 'rejected') AND m.number = ap.number"
-    "    AND m.platform = ap.platform AND m.type = ap.mark_type AND m.appeal_job = ap.job_id"
-    ")"
-    "SELECT count(*) FROM led";
-
-static const char sql_ledger[] =
-    "WITH r AS ("
-    "  SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[],"
-    "                       $6::text[], $7::text[], $8::int[])"
-    "  AS r(id, type, number, platform, tenant, state, error, refund)"
-    "), up AS ("
-    "  UPDATE jobs j SET state = r.state, last_error = r.error, updated_at = now(),"
-    "    attempts = greatest(j.attempts - r.refund, 0),"
-    "    finished_at = CASE WHEN r.state IN ('failed', 'dead') THEN now() END"
-    "  FROM r WHERE j.id = r.id AND j.state NOT IN ('done', 'failed', 'dead')"
-    ")"
-    "INSERT INTO jobs (id, type, number, platform, tenant_id, state, attempts, last_error,"
-    "                  updated_at, finished_at)"
-    "SELECT id, type, number, platform, tenant, state, 0, error, now(),"
-    "       CASE WHEN state IN ('failed', 'dead') THEN now() END"
-    "  FROM r WHERE NOT EXISTS (SELECT 1 FROM jobs j WHERE j.id = r.id) "
-    "ON CONFLICT (id) DO NOTHING";
-
-static const char sql_dead[] =
-    "WITH r AS ("
-    "  SELECT * FROM unnest($1::text[], $2::int[], $3::bigint[], $4::uuid[], $5::text[],"
-    "                       $6::int[], $7::bytea[], $8::text[], $9::text[], $10::text[],"
-    "                       $11::text[])"
-    "  AS r(topic, part, off, job_id, reason, attempts, raw, type, number, platform, tenant)"
-    "), ins AS ("
-    "  INSERT INTO dead_letters (source_topic, source_partition, source_offset, job_id, reason,"
-    "                            attempts, raw)"
-    "  SELECT topic, part, off, job_id, reason, attempts, raw FROM r"
-    "  ON CONFLICT DO NOTHING RETURNING 1"
-    "), led AS ("
-    "  INSERT INTO jobs AS j (id, type, number, platform, tenant_id, state, attempts,"
-    "                         last_error, updated_at, finished_at)"
-    "  SELECT job_id, type, number, platform, tenant, 'dead', attempts, reason, now(), now()"
-    "  FROM r WHERE job_id IS NOT NULL"
-    "  ON CONFLICT (id) DO UPDATE SET state = 'dead', last_error = EXCLUDED.last_error,"
-    "    updated_at = now(), finished_at = now() WHERE j.state NOT IN ('done', 'failed', 'dead')"
-    ")"
-    "SELECT count(*) FROM ins";
-
-static const char sql_lease[] =
-    "WITH req AS ("
-    "  SELECT * FROM unnest($1::text[], $2::float8[], $3::float8[], $4::float8[])"
-    "  AS r(platform, qps, burst, want)"
-    "), cur AS ("
-    "  SELECT b.platform, req.want, req.qps, req.burst,"
-    "         least(req.burst, b.tokens + req.qps * extract(epoch FROM clock_timestamp() -"
-    "                                                            b.updated_at)) AS avail"
-    "  FROM rate_buckets b JOIN req ON req.platform = b.platform FOR UPDATE OF b"
-    ")"
-    "UPDATE rate_buckets b SET tokens = cur.avail - least(floor(cur.avail), cur.want),"
-    "  qps = cur.qps, burst = cur.burst, updated_at = clock_timestamp()"
-    "FROM cur WHERE b.platform = cur.platform "
-    "RETURNING b.platform, greatest(least(floor(cur.avail), cur.want), 0)";
-
-/* Batch kinds: index 0 is the claim, then the wr_kind_t values. */
+/* Batch kinds: index 0 is the claim (WR_NONE has nothing to write), then the
+ * wr_kind_t values. Each kind is one row of kinds[] (defined below its row
+ * encoders and result handlers): adding a kind is a wr_kind_t value, its
+ * statement in writer_sql.h, a row encoder and a row in the table. */
 #define K_CLAIM   0
 #define NK        WR_NKINDS
 #define K_LEASE   NK       /* not a job list: the lease table */
 #define K_PREPARE (NK + 1) /* preparing the statements after a connect */
 #define NPREPARED (NK + 1) /* the kinds' statements and the lease */
-
-static const char *const prepared_names[NPREPARED] = {"nt_claim",  "nt_check",         "nt_tag",
-                                                      "nt_appeal", "nt_appeal_status", "nt_ledger",
-                                                      "nt_dead",   "nt_lease"};
 
 typedef struct lease_s {
     char *id;
@@ -234,24 +44,27 @@ typedef struct lease_s {
     bool inflight; /* in the statement being answered */
 } lease_t;
 
-static const char *const kind_sql[NK] = {
-    [K_CLAIM] = sql_claim,
-    [WR_CHECK] = sql_check,
-    [WR_TAG] = sql_tag,
-    [WR_APPEAL] = sql_appeal,
-    [WR_APPEAL_STATUS] = sql_appeal_status,
-    [WR_LEDGER] = sql_ledger,
-    [WR_DEAD] = sql_dead,
-};
-
-static const char *const kind_names[NK] = {"claim",         "check",  "tag", "appeal",
-                                           "appeal_status", "ledger", "dead"};
-
 typedef struct wlist_s {
     wjob_t *head, *tail;
     size_t n;
     int64_t since_ms; /* when the list became non-empty */
 } wlist_t;
+
+typedef struct kind_s {
+    const char *name; /* in logs */
+    const char *stmt; /* prepared statement name */
+    const char *sql;  /* writer_sql.h */
+    int narrays;      /* $1..$narrays: one array per column */
+    bool worker_arg;  /* $narrays+1: the worker id */
+    /* appends one job's row to the arrays; 0 or a buf error */
+    int (*add_row)(nt_pg_array_t *a, const wjob_t *job);
+    /* the batch committed: hand its jobs back (the list is the caller's) */
+    void (*done)(writer_t *wr, PGresult *res, wlist_t *batch);
+    /* one job cannot be written: hand it back with the reason */
+    void (*fail)(writer_t *wr, wjob_t *job, const char *error);
+} kind_t;
+
+static const kind_t kinds[NK];
 
 struct writer_s {
     nt_loop_t *loop;
@@ -406,8 +219,6 @@ static void drop_connection(writer_t *wr, const char *why)
     wr->backoff_ms = wr->backoff_ms * 2 > RECONNECT_MAX_MS ? RECONNECT_MAX_MS : wr->backoff_ms * 2;
 }
 
-static int nparams_of(int kind);
-
 /* Pushes a statement just queued by PQsend* towards the server; what the
  * socket does not take now is sent when it becomes writable. */
 static void flush_sent(writer_t *wr)
@@ -431,6 +242,12 @@ static void flush_sent(writer_t *wr)
  * costs well under a millisecond against hundreds of rows written. */
 static const char sql_session[] = "SET plan_cache_mode = force_custom_plan";
 
+/* Parameters of a kind's statement: its arrays and maybe the worker id. */
+static int nparams_of(const kind_t *kd)
+{
+    return kd->narrays + (kd->worker_arg ? 1 : 0);
+}
+
 /* Prepares the next statement (each is parsed once per connection and
  * planned per batch); after the last, normal sending starts. */
 static void send_prepare(writer_t *wr)
@@ -446,9 +263,10 @@ static void send_prepare(writer_t *wr)
     int sent;
     if (i < 0)
         sent = PQsendQuery(wr->conn, sql_session);
+    else if (i == K_LEASE)
+        sent = PQsendPrepare(wr->conn, "nt_lease", wsql_lease, WSQL_LEASE_NPARAMS, NULL);
     else
-        sent = PQsendPrepare(wr->conn, prepared_names[i], i == K_LEASE ? sql_lease : kind_sql[i],
-                             i == K_LEASE ? 4 : nparams_of(i), NULL);
+        sent = PQsendPrepare(wr->conn, kinds[i].stmt, kinds[i].sql, nparams_of(&kinds[i]), NULL);
     if (!sent) {
         drop_connection(wr, "cannot prepare a statement");
         return;
@@ -525,123 +343,129 @@ static int marks_json(const nt_check_state_t *st, char *out, size_t outsz)
     return n < 0 || (size_t)n >= outsz - o ? NT_ETOOBIG : NT_OK;
 }
 
-/* Appends one job's row to the arrays of its kind. */
-static int add_row(writer_t *wr, int kind, const wjob_t *job)
-{
-    nt_pg_array_t *a = wr->arrs;
-    const nt_job_t *j = &job->job;
-    int rc = NT_OK;
+/* Row encoders, one per kind: each appends one job's row to the arrays of
+ * its statement (writer_sql.h gives the column order). */
 #define ADD(expr)                                                                                  \
     do {                                                                                           \
         if (rc == NT_OK)                                                                           \
             rc = (expr);                                                                           \
     } while (0)
-    switch (kind) {
-    case K_CLAIM:
-        ADD(nt_pg_array_add_str(&a[0], j->id));
-        ADD(nt_pg_array_add_str(&a[1], nt_job_type_name(j->type)));
-        ADD(nt_pg_array_add_str(&a[2], j->number));
-        ADD(nt_pg_array_add_str(&a[3], j->platform));
-        ADD(nt_pg_array_add_str(&a[4], j->tenant[0] ? j->tenant : NULL));
-        break;
-    case WR_CHECK: {
-        const nt_check_state_t *st = &job->check;
-        char marks[512];
-        ADD(marks_json(st, marks, sizeof(marks)));
-        ADD(nt_pg_array_add_str(&a[0], j->id));
-        ADD(nt_pg_array_add_str(&a[1], j->number));
-        ADD(nt_pg_array_add_str(&a[2], j->platform));
-        ADD(add_time(&a[3], job->result_ms));
-        ADD(nt_pg_array_add_str(&a[4], st->has_cert ? st->cert_status : NULL));
-        ADD(st->has_score ? nt_pg_array_add_int(&a[5], st->trust_score)
-                          : nt_pg_array_add_null(&a[5]));
-        for (int s = 0; s < NT_SURFACES; s++)
-            ADD(nt_pg_array_add_str(&a[6 + s], st->has_label[s] ? st->label[s] : NULL));
-        ADD(nt_pg_array_add_str(&a[9], marks));
-        ADD(nt_pg_array_add_str(&a[10], j->tenant[0] ? j->tenant : NULL));
-        break;
-    }
-    case WR_TAG:
-        ADD(nt_pg_array_add_str(&a[0], j->id));
-        ADD(nt_pg_array_add_str(&a[1], j->number));
-        ADD(nt_pg_array_add_str(&a[2], j->platform));
-        ADD(nt_pg_array_add_str(&a[3], j->label));
-        ADD(nt_pg_array_add_str(&a[4], job->ticket.ticket[0] ? job->ticket.ticket : NULL));
-        ADD(nt_pg_array_add_str(&a[5], job->ticket.state));
-        ADD(add_time(&a[6], job->result_ms));
-        ADD(nt_pg_array_add_str(&a[7], j->tenant[0] ? j->tenant : NULL));
-        break;
-    case WR_APPEAL:
-        ADD(nt_pg_array_add_str(&a[0], j->id));
-        ADD(nt_pg_array_add_str(&a[1], j->number));
-        ADD(nt_pg_array_add_str(&a[2], j->platform));
-        ADD(nt_pg_array_add_str(&a[3], j->mark_type));
-        ADD(nt_pg_array_add_str(&a[4], job->ticket.ticket));
-        ADD(nt_pg_array_add_str(&a[5], job->ticket.state));
-        ADD(nt_pg_array_add_str(&a[6], j->evidence));
-        ADD(add_time(&a[7], job->result_ms));
-        ADD(nt_pg_array_add_str(&a[8], j->tenant[0] ? j->tenant : NULL));
-        break;
-    case WR_APPEAL_STATUS:
-        ADD(nt_pg_array_add_str(&a[0], j->id));
-        ADD(nt_pg_array_add_str(&a[1], j->number));
-        ADD(nt_pg_array_add_str(&a[2], j->platform));
-        ADD(nt_pg_array_add_str(&a[3], j->ticket));
-        ADD(nt_pg_array_add_str(&a[4], job->ticket.state));
-        ADD(add_time(&a[5], job->result_ms));
-        ADD(nt_pg_array_add_str(&a[6], j->tenant[0] ? j->tenant : NULL));
-        break;
-    case WR_LEDGER:
-        ADD(nt_pg_array_add_str(&a[0], j->id));
-        ADD(nt_pg_array_add_str(&a[1], nt_job_type_name(j->type)));
-        ADD(nt_pg_array_add_str(&a[2], j->number));
-        ADD(nt_pg_array_add_str(&a[3], j->platform));
-        ADD(nt_pg_array_add_str(&a[4], j->tenant[0] ? j->tenant : NULL));
-        ADD(nt_pg_array_add_str(&a[5], job->ledger_state));
-        ADD(nt_pg_array_add_str(&a[6], job->error));
-        ADD(nt_pg_array_add_int(&a[7], job->refund));
-        break;
-    case WR_DEAD: {
-        ADD(nt_pg_array_add_str(&a[0], job->topic));
-        ADD(nt_pg_array_add_int(&a[1], job->partition));
-        ADD(nt_pg_array_add_int(&a[2], job->offset));
-        ADD(nt_pg_array_add_str(&a[3], job->verdict == NT_JOB_VERDICT_POISON ? NULL : j->id));
-        ADD(nt_pg_array_add_str(&a[4], job->error));
-        ADD(nt_pg_array_add_int(&a[5], job->attempts));
-        ADD(nt_pg_array_add_bytea(&a[6], job->raw ? job->raw : "", job->raw ? job->raw_len : 0));
-        ADD(nt_pg_array_add_str(&a[7], nt_job_type_name(j->type)));
-        ADD(nt_pg_array_add_str(&a[8], j->number));
-        ADD(nt_pg_array_add_str(&a[9], j->platform));
-        ADD(nt_pg_array_add_str(&a[10], j->tenant[0] ? j->tenant : NULL));
-        break;
-    }
-    default:
-        rc = NT_EINVAL;
-    }
-#undef ADD
+
+static const char *tenant_of(const nt_job_t *j)
+{
+    return j->tenant[0] ? j->tenant : NULL;
+}
+
+static int row_claim(nt_pg_array_t *a, const wjob_t *job)
+{
+    const nt_job_t *j = &job->job;
+    int rc = NT_OK;
+    ADD(nt_pg_array_add_str(&a[0], j->id));
+    ADD(nt_pg_array_add_str(&a[1], nt_job_type_name(j->type)));
+    ADD(nt_pg_array_add_str(&a[2], j->number));
+    ADD(nt_pg_array_add_str(&a[3], j->platform));
+    ADD(nt_pg_array_add_str(&a[4], tenant_of(j)));
     return rc;
 }
 
-static int nparams_of(int kind)
+static int row_check(nt_pg_array_t *a, const wjob_t *job)
 {
-    switch (kind) {
-    case K_CLAIM:
-        return 5;
-    case WR_CHECK:
-        return 12;
-    case WR_TAG:
-        return 8;
-    case WR_APPEAL:
-        return 9;
-    case WR_APPEAL_STATUS:
-        return 7;
-    case WR_LEDGER:
-        return 8;
-    case WR_DEAD:
-        return 11;
-    }
-    return 0;
+    const nt_job_t *j = &job->job;
+    const nt_check_state_t *st = &job->check;
+    char marks[512];
+    int rc = NT_OK;
+    ADD(marks_json(st, marks, sizeof(marks)));
+    ADD(nt_pg_array_add_str(&a[0], j->id));
+    ADD(nt_pg_array_add_str(&a[1], j->number));
+    ADD(nt_pg_array_add_str(&a[2], j->platform));
+    ADD(add_time(&a[3], job->result_ms));
+    ADD(nt_pg_array_add_str(&a[4], st->has_cert ? st->cert_status : NULL));
+    ADD(st->has_score ? nt_pg_array_add_int(&a[5], st->trust_score) : nt_pg_array_add_null(&a[5]));
+    for (int s = 0; s < NT_SURFACES; s++)
+        ADD(nt_pg_array_add_str(&a[6 + s], st->has_label[s] ? st->label[s] : NULL));
+    ADD(nt_pg_array_add_str(&a[9], marks));
+    ADD(nt_pg_array_add_str(&a[10], tenant_of(j)));
+    return rc;
 }
+
+static int row_tag(nt_pg_array_t *a, const wjob_t *job)
+{
+    const nt_job_t *j = &job->job;
+    int rc = NT_OK;
+    ADD(nt_pg_array_add_str(&a[0], j->id));
+    ADD(nt_pg_array_add_str(&a[1], j->number));
+    ADD(nt_pg_array_add_str(&a[2], j->platform));
+    ADD(nt_pg_array_add_str(&a[3], j->label));
+    ADD(nt_pg_array_add_str(&a[4], job->ticket.ticket[0] ? job->ticket.ticket : NULL));
+    ADD(nt_pg_array_add_str(&a[5], job->ticket.state));
+    ADD(add_time(&a[6], job->result_ms));
+    ADD(nt_pg_array_add_str(&a[7], tenant_of(j)));
+    return rc;
+}
+
+static int row_appeal(nt_pg_array_t *a, const wjob_t *job)
+{
+    const nt_job_t *j = &job->job;
+    int rc = NT_OK;
+    ADD(nt_pg_array_add_str(&a[0], j->id));
+    ADD(nt_pg_array_add_str(&a[1], j->number));
+    ADD(nt_pg_array_add_str(&a[2], j->platform));
+    ADD(nt_pg_array_add_str(&a[3], j->mark_type));
+    ADD(nt_pg_array_add_str(&a[4], job->ticket.ticket));
+    ADD(nt_pg_array_add_str(&a[5], job->ticket.state));
+    ADD(nt_pg_array_add_str(&a[6], j->evidence));
+    ADD(add_time(&a[7], job->result_ms));
+    ADD(nt_pg_array_add_str(&a[8], tenant_of(j)));
+    return rc;
+}
+
+static int row_appeal_status(nt_pg_array_t *a, const wjob_t *job)
+{
+    const nt_job_t *j = &job->job;
+    int rc = NT_OK;
+    ADD(nt_pg_array_add_str(&a[0], j->id));
+    ADD(nt_pg_array_add_str(&a[1], j->number));
+    ADD(nt_pg_array_add_str(&a[2], j->platform));
+    ADD(nt_pg_array_add_str(&a[3], j->ticket));
+    ADD(nt_pg_array_add_str(&a[4], job->ticket.state));
+    ADD(add_time(&a[5], job->result_ms));
+    ADD(nt_pg_array_add_str(&a[6], tenant_of(j)));
+    return rc;
+}
+
+static int row_ledger(nt_pg_array_t *a, const wjob_t *job)
+{
+    const nt_job_t *j = &job->job;
+    int rc = NT_OK;
+    ADD(nt_pg_array_add_str(&a[0], j->id));
+    ADD(nt_pg_array_add_str(&a[1], nt_job_type_name(j->type)));
+    ADD(nt_pg_array_add_str(&a[2], j->number));
+    ADD(nt_pg_array_add_str(&a[3], j->platform));
+    ADD(nt_pg_array_add_str(&a[4], tenant_of(j)));
+    ADD(nt_pg_array_add_str(&a[5], job->ledger_state));
+    ADD(nt_pg_array_add_str(&a[6], job->error));
+    ADD(nt_pg_array_add_int(&a[7], job->refund));
+    return rc;
+}
+
+static int row_dead(nt_pg_array_t *a, const wjob_t *job)
+{
+    const nt_job_t *j = &job->job;
+    int rc = NT_OK;
+    ADD(nt_pg_array_add_str(&a[0], job->topic));
+    ADD(nt_pg_array_add_int(&a[1], job->partition));
+    ADD(nt_pg_array_add_int(&a[2], job->offset));
+    ADD(nt_pg_array_add_str(&a[3], job->verdict == NT_JOB_VERDICT_POISON ? NULL : j->id));
+    ADD(nt_pg_array_add_str(&a[4], job->error));
+    ADD(nt_pg_array_add_int(&a[5], job->attempts));
+    ADD(nt_pg_array_add_bytea(&a[6], job->raw ? job->raw : "", job->raw ? job->raw_len : 0));
+    ADD(nt_pg_array_add_str(&a[7], nt_job_type_name(j->type)));
+    ADD(nt_pg_array_add_str(&a[8], j->number));
+    ADD(nt_pg_array_add_str(&a[9], j->platform));
+    ADD(nt_pg_array_add_str(&a[10], tenant_of(j)));
+    return rc;
+}
+#undef ADD
 
 /* ---- sending ---- */
 
@@ -659,9 +483,10 @@ static void on_linger(nt_loop_t *loop, void *arg)
 
 static void send_batch(writer_t *wr, int kind, bool solo)
 {
+    const kind_t *kd = &kinds[kind];
     wlist_t *src = solo ? &wr->solo[kind] : &wr->lists[kind];
-    int np = nparams_of(kind);
-    const char *params[NARRAYS] = {0};
+    int np = nparams_of(kd);
+    const char *params[NARRAYS + 1] = {0};
     size_t max = solo ? 1 : (size_t)wr->opts.batch_max;
 
     for (int i = 0; i < NARRAYS; i++)
@@ -669,14 +494,11 @@ static void send_batch(writer_t *wr, int kind, bool solo)
     memset(&wr->inflight, 0, sizeof(wr->inflight));
     while (wr->inflight.n < max && src->n > 0) {
         wjob_t *job = list_pop(src);
-        if (add_row(wr, kind, job) != NT_OK) {
+        if (kd->add_row(wr->arrs, job) != NT_OK) {
             /* cannot happen short of memory exhaustion: give the job back
              * as a failure so it is recorded another way */
-            NT_ERROR("writer: cannot encode a %s row", kind_names[kind]);
-            if (kind == K_CLAIM)
-                wr->cbs.on_claimed(wr->cbs.arg, job, -1, NULL, "cannot encode the claim row");
-            else
-                wr->cbs.on_written(wr->cbs.arg, job, "cannot encode the result row");
+            NT_ERROR("writer: cannot encode a %s row", kd->name);
+            kd->fail(wr, job, "cannot encode the row");
             continue;
         }
         list_push(&wr->inflight, job, nt_loop_now(wr->loop));
@@ -685,17 +507,15 @@ static void send_batch(writer_t *wr, int kind, bool solo)
         src->since_ms = nt_loop_now(wr->loop);
     if (wr->inflight.n == 0)
         return;
-    for (int i = 0; i < np; i++)
+    for (int i = 0; i < kd->narrays; i++)
         params[i] = nt_pg_array_text(&wr->arrs[i]);
-    if (kind == WR_CHECK) { /* $11 is the worker id, $12 the tenants */
-        params[11] = params[10];
-        params[10] = wr->worker_id;
-    }
+    if (kd->worker_arg)
+        params[kd->narrays] = wr->worker_id;
     wr->busy = true;
     wr->busy_kind = kind;
     wr->busy_since_us = nt_clock_mono_us();
     wr->inflight_solo = solo;
-    if (!PQsendQueryPrepared(wr->conn, prepared_names[kind], np, params, NULL, NULL, 0)) {
+    if (!PQsendQueryPrepared(wr->conn, kd->stmt, np, params, NULL, NULL, 0)) {
         char msg[200];
         snprintf(msg, sizeof(msg), "%s", PQerrorMessage(wr->conn));
         msg[strcspn(msg, "\n")] = '\0';
@@ -733,7 +553,7 @@ static void send_leases(writer_t *wr)
     wr->busy_kind = K_LEASE;
     memset(&wr->inflight, 0, sizeof(wr->inflight));
     if (rc != NT_OK ||
-        !PQsendQueryPrepared(wr->conn, prepared_names[K_LEASE], 4, params, NULL, NULL, 0)) {
+        !PQsendQueryPrepared(wr->conn, "nt_lease", WSQL_LEASE_NPARAMS, params, NULL, NULL, 0)) {
         drop_connection(wr, "cannot send a lease");
         return;
     }
@@ -802,62 +622,105 @@ static void maybe_send(writer_t *wr)
 
 /* ---- results ---- */
 
-static void finish_ok(writer_t *wr, PGresult *res)
+/* claim: match rows to jobs first, then call back: a callback may free its
+ * job or queue it elsewhere, so the batch list is not walked after the
+ * first callback. */
+static void done_claim(writer_t *wr, PGresult *res, wlist_t *batch)
 {
-    int kind = wr->busy_kind;
-    wlist_t done = wr->inflight;
-    memset(&wr->inflight, 0, sizeof(wr->inflight));
-    wr->busy = false;
-    wr->stat_rows += done.n;
-    NT_DEBUG("writer: %s batch of %zu in %lld us", kind_names[kind], done.n,
-             (long long)(nt_clock_mono_us() - wr->busy_since_us));
-
-    if (kind == K_CLAIM) {
-        /* Match rows to jobs first, then call back: a callback may free its
-         * job or queue it elsewhere, so the batch list is not walked after
-         * the first callback. */
-        size_t n = 0;
-        for (wjob_t *j = done.head; j != NULL; j = j->next) {
-            wr->snap[n++] = j;
-            j->claim_attempts = -1;
-            if (nt_strmap_put(wr->idmap, j->job.id, j) != NT_OK)
-                NT_ERROR("writer: out of memory");
-        }
-        int rows = PQntuples(res);
-        /* numtrust time's offset, for the domain times this worker stamps */
-        if (rows > 0 && PQnfields(res) > 3)
-            nt_clock_set_offset_ms(strtoll(PQgetvalue(res, 0, 3), NULL, 10));
-        for (int r = 0; r < rows; r++) {
-            wjob_t *job = nt_strmap_del(wr->idmap, PQgetvalue(res, r, 0));
-            if (job == NULL)
-                continue;
-            job->claim_attempts = (int)strtol(PQgetvalue(res, r, 1), NULL, 10);
-            nt_buf_copy_str(job->claim_state, sizeof(job->claim_state), PQgetvalue(res, r, 2));
-        }
-        for (size_t i = 0; i < n; i++)
-            nt_strmap_del(wr->idmap, wr->snap[i]->job.id);
-        for (size_t i = 0; i < n; i++) {
-            wjob_t *job = wr->snap[i];
-            if (job->claim_attempts < 0)
-                wr->cbs.on_claimed(wr->cbs.arg, job, -1, NULL, "claim returned no row");
-            else
-                wr->cbs.on_claimed(wr->cbs.arg, job, job->claim_attempts, job->claim_state, NULL);
-        }
-        return;
+    size_t n = 0;
+    for (wjob_t *j = batch->head; j != NULL; j = j->next) {
+        wr->snap[n++] = j;
+        j->claim_attempts = -1;
+        if (nt_strmap_put(wr->idmap, j->job.id, j) != NT_OK)
+            NT_ERROR("writer: out of memory");
     }
-    if (kind == WR_CHECK && wr->cbs.on_new_mark != NULL) {
+    int rows = PQntuples(res);
+    /* numtrust time's offset, for the domain times this worker stamps */
+    if (rows > 0 && PQnfields(res) > 3)
+        nt_clock_set_offset_ms(strtoll(PQgetvalue(res, 0, 3), NULL, 10));
+    for (int r = 0; r < rows; r++) {
+        wjob_t *job = nt_strmap_del(wr->idmap, PQgetvalue(res, r, 0));
+        if (job == NULL)
+            continue;
+        job->claim_attempts = (int)strtol(PQgetvalue(res, r, 1), NULL, 10);
+        nt_buf_copy_str(job->claim_state, sizeof(job->claim_state), PQgetvalue(res, r, 2));
+    }
+    for (size_t i = 0; i < n; i++)
+        nt_strmap_del(wr->idmap, wr->snap[i]->job.id);
+    for (size_t i = 0; i < n; i++) {
+        wjob_t *job = wr->snap[i];
+        if (job->claim_attempts < 0)
+            wr->cbs.on_claimed(wr->cbs.arg, job, -1, NULL, "claim returned no row");
+        else
+            wr->cbs.on_claimed(wr->cbs.arg, job, job->claim_attempts, job->claim_state, NULL);
+    }
+}
+
+static void fail_claim(writer_t *wr, wjob_t *job, const char *error)
+{
+    wr->cbs.on_claimed(wr->cbs.arg, job, -1, NULL, error);
+}
+
+/* results: every job of the batch is written */
+static void done_written(writer_t *wr, PGresult *res, wlist_t *batch)
+{
+    (void)res;
+    wjob_t *job = batch->head;
+    while (job != NULL) {
+        wjob_t *next = job->next;
+        wr->cbs.on_written(wr->cbs.arg, job, NULL);
+        job = next;
+    }
+}
+
+/* check: the marks the batch opened first (follow-up appeals), then the
+ * jobs */
+static void done_check(writer_t *wr, PGresult *res, wlist_t *batch)
+{
+    if (wr->cbs.on_new_mark != NULL) {
         int rows = PQntuples(res);
         for (int r = 0; r < rows; r++)
             wr->cbs.on_new_mark(wr->cbs.arg, PQgetvalue(res, r, 0), PQgetvalue(res, r, 1),
                                 PQgetvalue(res, r, 2), strtoll(PQgetvalue(res, r, 3), NULL, 10),
                                 PQgetisnull(res, r, 4) ? "" : PQgetvalue(res, r, 4));
     }
-    wjob_t *job = done.head;
-    while (job != NULL) {
-        wjob_t *next = job->next;
-        wr->cbs.on_written(wr->cbs.arg, job, NULL);
-        job = next;
-    }
+    done_written(wr, res, batch);
+}
+
+static void fail_written(writer_t *wr, wjob_t *job, const char *error)
+{
+    wr->cbs.on_written(wr->cbs.arg, job, error);
+}
+
+/* The batch kinds, one row each (see kind_t). */
+static const kind_t kinds[NK] = {
+    [K_CLAIM] = {"claim", "nt_claim", wsql_claim, WSQL_CLAIM_NPARAMS, false, row_claim, done_claim,
+                 fail_claim},
+    [WR_CHECK] = {"check", "nt_check", wsql_check, WSQL_CHECK_NARRAYS, true, row_check, done_check,
+                  fail_written},
+    [WR_TAG] = {"tag", "nt_tag", wsql_tag, WSQL_TAG_NPARAMS, false, row_tag, done_written,
+                fail_written},
+    [WR_APPEAL] = {"appeal", "nt_appeal", wsql_appeal, WSQL_APPEAL_NPARAMS, false, row_appeal,
+                   done_written, fail_written},
+    [WR_APPEAL_STATUS] = {"appeal_status", "nt_appeal_status", wsql_appeal_status,
+                          WSQL_APPEAL_STATUS_NPARAMS, false, row_appeal_status, done_written,
+                          fail_written},
+    [WR_LEDGER] = {"ledger", "nt_ledger", wsql_ledger, WSQL_LEDGER_NPARAMS, false, row_ledger,
+                   done_written, fail_written},
+    [WR_DEAD] = {"dead", "nt_dead", wsql_dead, WSQL_DEAD_NPARAMS, false, row_dead, done_written,
+                 fail_written},
+};
+
+static void finish_ok(writer_t *wr, PGresult *res)
+{
+    const kind_t *kd = &kinds[wr->busy_kind];
+    wlist_t done = wr->inflight;
+    memset(&wr->inflight, 0, sizeof(wr->inflight));
+    wr->busy = false;
+    wr->stat_rows += done.n;
+    NT_DEBUG("writer: %s batch of %zu in %lld us", kd->name, done.n,
+             (long long)(nt_clock_mono_us() - wr->busy_since_us));
+    kd->done(wr, res, &done);
 }
 
 static void on_retry_timer(nt_loop_t *loop, void *arg)
@@ -869,6 +732,7 @@ static void on_retry_timer(nt_loop_t *loop, void *arg)
 static void finish_error(writer_t *wr, PGresult *res)
 {
     int kind = wr->busy_kind;
+    const kind_t *kd = &kinds[kind];
     const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
     const char *msg = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
     char text[256];
@@ -885,15 +749,15 @@ static void finish_error(writer_t *wr, PGresult *res)
     memset(&wr->inflight, 0, sizeof(wr->inflight));
     wr->busy = false;
     if (nt_pg_sqlstate_is_retriable(state)) {
-        NT_WARN("writer: %s batch of %zu: %s; retrying", kind_names[kind], failed.n, text);
+        NT_WARN("writer: %s batch of %zu: %s; retrying", kd->name, failed.n, text);
         list_prepend_all(wr->inflight_solo ? &wr->solo[kind] : &wr->lists[kind], &failed);
         if (nt_loop_timer_start(wr->loop, &wr->retry_timer, 200, on_retry_timer, wr) != NT_OK)
             NT_ERROR("writer: cannot arm the retry timer");
         return;
     }
     if (failed.n > 1) {
-        NT_WARN("writer: %s batch of %zu failed (%s); writing its jobs one by one",
-                kind_names[kind], failed.n, text);
+        NT_WARN("writer: %s batch of %zu failed (%s); writing its jobs one by one", kd->name,
+                failed.n, text);
         for (wjob_t *j = failed.head; j != NULL; j = j->next)
             j->solo = true;
         list_prepend_all(&wr->solo[kind], &failed);
@@ -903,11 +767,8 @@ static void finish_error(writer_t *wr, PGresult *res)
     if (job == NULL)
         return;
     nt_log_ctx_t ctx = {NULL, -1, job->offset, job->job.id, job->job.platform, job->job.number};
-    NT_LOG(NT_LOG_WARN, &ctx, "writer: %s row rejected: %s", kind_names[kind], text);
-    if (kind == K_CLAIM)
-        wr->cbs.on_claimed(wr->cbs.arg, job, -1, NULL, text);
-    else
-        wr->cbs.on_written(wr->cbs.arg, job, text);
+    NT_LOG(NT_LOG_WARN, &ctx, "writer: %s row rejected: %s", kd->name, text);
+    kd->fail(wr, job, text);
 }
 
 static void read_results(writer_t *wr)
@@ -943,7 +804,9 @@ static void read_results(writer_t *wr)
                 /* a statement that does not prepare is a schema mismatch:
                  * say so loudly, and keep trying (migrations may be running) */
                 NT_ERROR("writer: cannot prepare %s: %s",
-                         wr->prep_idx < 0 ? sql_session : prepared_names[wr->prep_idx],
+                         wr->prep_idx < 0          ? sql_session
+                         : wr->prep_idx == K_LEASE ? "nt_lease"
+                                                   : kinds[wr->prep_idx].stmt,
                          last ? PQresultErrorMessage(last) : "no result");
                 PQclear(last);
                 drop_connection(wr, "statement preparation failed");
@@ -1020,6 +883,12 @@ writer_t *writer_new(nt_loop_t *loop, const writer_opts_t *opts, const writer_cb
     wr->leases = calloc(wr->nleases ? wr->nleases : 1, sizeof(*wr->leases));
     for (int i = 0; i < NARRAYS; i++)
         nt_pg_array_init(&wr->arrs[i]);
+    for (int k = 0; k < NK; k++)
+        if (kinds[k].narrays > NARRAYS || kinds[k].add_row == NULL) {
+            nt_err_set(err, NT_EINVAL, false, "writer: batch kind %d is not in the table", k);
+            writer_free(wr);
+            return NULL;
+        }
     if (wr->conninfo == NULL || wr->worker_id == NULL || wr->idmap == NULL || wr->snap == NULL ||
         wr->leases == NULL) {
         nt_err_set(err, NT_ENOMEM, false, "out of memory");

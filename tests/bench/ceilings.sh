@@ -10,11 +10,11 @@
 #                                            envelopes from a fresh 12-partition topic, first
 #                                            message to last; kcat (-G, same topic, fresh group)
 #                                            is measured too and the faster of the two is kept
-#   bench ceiling pg_insert rows_per_s=…     the worker's own sql_check statement (taken from
-#                                            workers/writer.c at build time), batches of 500,
+#   bench ceiling pg_insert rows_per_s=…     the worker's own check statement (from
+#                                            workers/writer_sql.h), batches of 500,
 #                                            one connection, one statement at a time, for an
 #                                            imported fleet (numtrust-bench-pg)
-#   bench ceiling pg_claim_insert jobs_per_s=…  the same plus the worker's sql_claim per batch:
+#   bench ceiling pg_claim_insert jobs_per_s=…  the same plus the worker's wsql_claim per batch:
 #                                            all the PostgreSQL work of one check job
 #
 # Units differ: one check job of dialect A or B is one simulator request, a dialect C job is
@@ -169,11 +169,11 @@ if want pg; then
     fleet=$(gen_fleet "$numbers" "$DIGITS" baidu,tencent,qihoo360)
     "$PRODUCER" import --numbers "$fleet" >"$NT_TMP/import.log" 2>&1 ||
         { cat "$NT_TMP/import.log" >&2; exit 1; }
-    say "pg: $ROWS check results through sql_check"
+    say "pg: $ROWS check results through wsql_check"
     out=$("$PG" --prefix "+86$DIGITS" --rows "$ROWS" --batch 500) || exit 1
     echo "bench context $out"
     LINES+=("bench ceiling pg_insert rows_per_s=$(sed -n 's/.* rows_per_s=\([0-9]*\).*/\1/p' <<<"$out")")
-    say "pg: $ROWS jobs through sql_claim + sql_check"
+    say "pg: $ROWS jobs through wsql_claim + wsql_check"
     out=$("$PG" --prefix "+86$DIGITS" --rows "$ROWS" --batch 500 --claim) || exit 1
     echo "bench context $out"
     LINES+=("bench ceiling pg_claim_insert jobs_per_s=$(sed -n 's/.* rows_per_s=\([0-9]*\).*/\1/p' <<<"$out")")

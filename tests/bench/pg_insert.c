@@ -2,9 +2,9 @@
  * pg_insert.c — numtrust-bench-pg: the PostgreSQL write ceiling of a worker.
  *
  * Writes check results for an imported fleet through the worker's own
- * statements (taken from workers/writer.c at build time, see CMakeLists.txt):
- * sql_check in batches (result rows, observed state, marks, ledger), and with
- * --claim also sql_claim for the same batch first, as the worker claims every
+ * statements (workers/writer_sql.h, which the writer includes too):
+ * wsql_check in batches (result rows, observed state, marks, ledger), and with
+ * --claim also wsql_claim for the same batch first, as the worker claims every
  * job before its platform call. One connection, one statement at a time, as
  * the worker's writer. Row content resembles the simulator's answers
  * (certified mostly, a stale label on three surfaces, 15% with marks).
@@ -15,15 +15,15 @@
 
 #include <libpq-fe.h>
 
-#include "bench_writer_sql.h"
 #include "clock.h"
 #include "config.h"
 #include "err.h"
 #include "pg.h"
 #include "uuid.h"
+#include "writer_sql.h"
 
-#define NCHECK 12
-#define NCLAIM 5
+#define NCHECK WSQL_CHECK_NPARAMS /* 11 arrays and the worker id */
+#define NCLAIM WSQL_CLAIM_NPARAMS
 
 typedef struct pair_s {
     char number[32];
@@ -57,8 +57,8 @@ static void usage(FILE *fp)
           "\n"
           "Writes N (default 100000) check results, B (default 500) per statement, for the\n"
           "registrations (number_platforms) whose number starts with --prefix, cycling\n"
-          "through them with fresh job ids, using the worker's sql_check statement;\n"
-          "--claim also runs the worker's sql_claim for each batch first. Prints on stdout:\n"
+          "through them with fresh job ids, using the worker's check statement;\n"
+          "--claim also runs the worker's claim statement for each batch first. Prints on stdout:\n"
           "  pg_insert rows=N batch=B claim=0|1 statements=S secs=T rows_per_s=R\n"
           "Settings: NUMTRUST_PG_CONNINFO (pg.conninfo).\n",
           fp);
@@ -223,18 +223,17 @@ int main(int argc, char **argv)
             const char *kp[NCLAIM];
             for (int i = 0; i < NCLAIM; i++)
                 kp[i] = nt_pg_array_text(&ka[i]);
-            if (exec_expect(conn, bench_sql_claim, NCLAIM, kp, "claim") != NT_OK)
+            if (exec_expect(conn, wsql_claim, NCLAIM, kp, "claim") != NT_OK)
                 goto out;
             statements++;
         }
-        /* the writer's parameter order: $1..$10 the row arrays, $11 the
-         * worker id, $12 the tenants */
+        /* the writer's parameter order: $1..$11 the row arrays, $12 the
+         * worker id */
         const char *cp[NCHECK];
-        for (int i = 0; i < 10; i++)
+        for (int i = 0; i < WSQL_CHECK_NARRAYS; i++)
             cp[i] = nt_pg_array_text(&ca[i]);
-        cp[10] = worker_id;
-        cp[11] = nt_pg_array_text(&ca[10]);
-        if (exec_expect(conn, bench_sql_check, NCHECK, cp, "check") != NT_OK)
+        cp[WSQL_CHECK_NARRAYS] = worker_id;
+        if (exec_expect(conn, wsql_check, NCHECK, cp, "check") != NT_OK)
             goto out;
         statements++;
         done += n;

@@ -1,0 +1,237 @@
+/*
+ * writer_sql.h — the worker's write statements, one per batch kind.
+ *
+ * Included by workers/writer.c (its table of batch kinds) and by
+ * tests/bench/pg_insert.c, so the benchmark runs the very statements the
+ * worker runs. Each statement takes one text array per column ($1..$n,
+ * unnested together into rows) and is idempotent on the job id: a batch
+ * sent again after a lost connection writes nothing twice.
+ */
+#ifndef NT_WRITER_SQL_H
+#define NT_WRITER_SQL_H
+
+/* claim: the ledger's attempt counter, bumped before each platform call.
+ * $1 ids, $2 types, $3 numbers, $4 platforms, $5 tenants (arrays).
+ * Returns per job: id, attempts, state (a final state: finished before). */
+#define WSQL_CLAIM_NPARAMS 5
+static const char wsql_claim[] =
+    "INSERT INTO jobs AS j (id, type, number, platform, tenant_id, state, attempts, updated_at) "
+    "SELECT r.id, r.type, r.number, r.platform, r.tenant, 'running', 1, now() "
+    "FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[]) "
+    "  AS r(id, type, number, platform, tenant) "
+    "ON CONFLICT (id) DO UPDATE SET "
+    "  attempts = CASE WHEN j.state IN ('done','failed','dead') THEN j.attempts "
+    "             ELSE j.attempts + 1 END, "
+    "  state = CASE WHEN j.state IN ('done','failed','dead') THEN j.state ELSE 'running' END, "
+    "  updated_at = now() "
+    "RETURNING id::text, attempts, state, (SELECT nt_clock_offset_ms())";
+
+/* check: result row, observed state, marks (opened, re-opened, cleared),
+ * ledger done. $1 job ids, $2 numbers, $3 platforms, $4 checked_at,
+ * $5 cert_status, $6 trust_score, $7-$9 labels (android, ios, search),
+ * $10 marks (jsonb), $11 tenants (arrays); $12 the worker id (scalar).
+ * Returns the marks it opened: number, platform, type, opened (ms), tenant. */
+#define WSQL_CHECK_NARRAYS 11
+#define WSQL_CHECK_NPARAMS 12
+static const char wsql_check[] =
+    "WITH r AS ("
+    "  SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::timestamptz[], $5::text[],"
+    "                       $6::int[], $7::text[], $8::text[], $9::text[], $10::jsonb[], "
+    "$11::text[])"
+    "  AS r(job_id, number, platform, checked_at, cert_status, trust_score, la, li, ls, marks, "
+    "       tenant)"
+    "), ins AS ("
+    "  INSERT INTO check_results (job_id, number, platform, checked_at, cert_status, trust_score,"
+    "                             label_android, label_ios, label_search, marks, worker)"
+    "  SELECT job_id, number, platform, checked_at, cert_status, trust_score, la, li, ls, marks, "
+    "$12"
+    "  FROM r ON CONFLICT (job_id) DO NOTHING"
+    "  RETURNING job_id, number, platform, checked_at, cert_status, trust_score, label_android,"
+    "            label_ios, label_search, marks"
+    "), st AS ("
+    "  UPDATE number_platforms np SET cert_status = ins.cert_status,"
+    "    trust_score = ins.trust_score, label_android = ins.label_android,"
+    "    label_ios = ins.label_ios, label_search = ins.label_search,"
+    "    open_marks = jsonb_array_length(ins.marks), last_checked_at = ins.checked_at,"
+    "    last_check_job = ins.job_id"
+    "  FROM ins WHERE np.number = ins.number AND np.platform = ins.platform"
+    "    AND (np.last_checked_at IS NULL OR np.last_checked_at <= ins.checked_at)"
+    "  RETURNING np.number, np.platform"
+    "), seen AS ("
+    "  SELECT ins.job_id, ins.number, ins.platform, ins.checked_at, m.type, m.count"
+    "  FROM ins JOIN st ON st.number = ins.number AND st.platform = ins.platform"
+    "  CROSS JOIN LATERAL jsonb_to_recordset(ins.marks) AS m(type text, count int)"
+    "), up AS ("
+    "  INSERT INTO marks AS mk (number, platform, type, count, state, opened_at, last_seen_at,"
+    "                           detected_by)"
+    "  SELECT number, platform, type, count, 'open', checked_at, checked_at, job_id FROM seen"
+    "  ON CONFLICT (number, platform, type) DO UPDATE SET count = EXCLUDED.count,"
+    "    last_seen_at = EXCLUDED.last_seen_at,"
+    "    state = CASE WHEN mk.state = 'cleared' THEN 'open' ELSE mk.state END,"
+    "    opened_at = CASE WHEN mk.state = 'cleared' THEN EXCLUDED.opened_at ELSE mk.opened_at END,"
+    "    detected_by = CASE WHEN mk.state = 'cleared' THEN EXCLUDED.detected_by"
+    "                  ELSE mk.detected_by END,"
+    "    cleared_at = CASE WHEN mk.state = 'cleared' THEN NULL ELSE mk.cleared_at END,"
+    "    appeal_job = CASE WHEN mk.state = 'cleared' THEN NULL ELSE mk.appeal_job END"
+    "  WHERE mk.last_seen_at <= EXCLUDED.last_seen_at"
+    "  RETURNING mk.number, mk.platform, mk.type, mk.state, mk.opened_at, mk.detected_by"
+    "), clr AS ("
+    "  UPDATE marks mk SET state = 'cleared', cleared_at = ins.checked_at"
+    "  FROM ins JOIN st ON st.number = ins.number AND st.platform = ins.platform"
+    "  WHERE mk.number = ins.number AND mk.platform = ins.platform AND mk.state <> 'cleared'"
+    "    AND mk.last_seen_at <= ins.checked_at"
+    "    AND NOT (ins.marks @> jsonb_build_array(jsonb_build_object('type', mk.type::text)))"
+    "), led AS ("
+    "  UPDATE jobs j SET state = 'done', result = 'ok', last_error = NULL,"
+    "    updated_at = now(), finished_at = now()"
+    "  FROM r WHERE j.id = r.job_id AND j.state <> 'done'"
+    ")"
+    "SELECT up.number::text, up.platform::text, up.type::text,"
+    "       (extract(epoch FROM up.opened_at) * 1000)::bigint, r.tenant"
+    "  FROM up JOIN r ON r.job_id = up.detected_by WHERE up.state = 'open'";
+
+/* tag_update: tag_updates row, last pushed label, ledger done.
+ * $1 job ids, $2 numbers, $3 platforms, $4 labels, $5 tickets, $6 states,
+ * $7 pushed_at, $8 tenants. */
+#define WSQL_TAG_NPARAMS 8
+static const char wsql_tag[] =
+    "WITH r AS ("
+    "  SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[],"
+    "                       $6::text[], $7::timestamptz[], $8::text[])"
+    "  AS r(job_id, number, platform, label, ticket, state, pushed_at, tenant)"
+    "), ins AS ("
+    "  INSERT INTO tag_updates (job_id, number, platform, label, ticket, state, pushed_at)"
+    "  SELECT job_id, number, platform, label, ticket, state, pushed_at FROM r"
+    "  ON CONFLICT DO NOTHING RETURNING job_id, number, platform, label, pushed_at"
+    "), st AS ("
+    "  UPDATE number_platforms np SET last_tag_label = ins.label, last_tag_at = ins.pushed_at"
+    "  FROM ins WHERE np.number = ins.number AND np.platform = ins.platform"
+    "    AND (np.last_tag_at IS NULL OR np.last_tag_at <= ins.pushed_at)"
+    "), led AS ("
+    "  UPDATE jobs j SET state = 'done', result = r.state, last_error = NULL,"
+    "    updated_at = now(), finished_at = now()"
+    "  FROM r WHERE j.id = r.job_id AND j.state <> 'done'"
+    ")"
+    "SELECT count(*) FROM ins";
+
+/* appeal: appeals row, mark appealed, ledger done. $1 job ids, $2 numbers,
+ * $3 platforms, $4 mark types, $5 tickets, $6 states, $7 evidence,
+ * $8 filed_at, $9 tenants. */
+#define WSQL_APPEAL_NPARAMS 9
+static const char wsql_appeal[] =
+    "WITH r AS ("
+    "  SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[],"
+    "                       $6::text[], $7::text[], $8::timestamptz[], $9::text[])"
+    "  AS r(job_id, number, platform, mark_type, ticket, state, evidence, filed_at, tenant)"
+    "), ins AS ("
+    "  INSERT INTO appeals (job_id, number, platform, mark_type, ticket, state, evidence,"
+    "                       filed_at, updated_at)"
+    "  SELECT job_id, number, platform, mark_type, ticket, state, evidence, filed_at, filed_at"
+    "  FROM r ON CONFLICT DO NOTHING RETURNING job_id, number, platform, mark_type"
+    "), mk AS ("
+    "  UPDATE marks m SET state = 'appealed', appeal_job = ins.job_id FROM ins"
+    "  WHERE m.number = ins.number AND m.platform = ins.platform AND m.type = ins.mark_type"
+    "    AND m.state IN ('open', 'disputed')"
+    "), led AS ("
+    "  UPDATE jobs j SET state = 'done', result = r.state, last_error = NULL,"
+    "    updated_at = now(), finished_at = now()"
+    "  FROM r WHERE j.id = r.job_id AND j.state <> 'done'"
+    ")"
+    "SELECT count(*) FROM ins";
+
+/* appeal_status: ledger done, the appeal's state, its mark cleared or
+ * disputed. $1 job ids, $2 numbers, $3 platforms, $4 tickets, $5 states,
+ * $6 checked_at, $7 tenants. */
+#define WSQL_APPEAL_STATUS_NPARAMS 7
+static const char wsql_appeal_status[] =
+    "WITH r AS ("
+    "  SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[],"
+    "                       $6::timestamptz[], $7::text[])"
+    "  AS r(job_id, number, platform, ticket, state, checked_at, tenant)"
+    "), led AS ("
+    "  UPDATE jobs j SET state = 'done', result = r.state, last_error = NULL,"
+    "    updated_at = now(), finished_at = now()"
+    "  FROM r WHERE j.id = r.job_id AND j.state <> 'done'"
+    "  RETURNING j.id"
+    "), ap AS ("
+    "  UPDATE appeals a SET state = r.state, updated_at = r.checked_at,"
+    "    decided_at = CASE WHEN r.state IN ('approved', 'rejected') THEN r.checked_at"
+    "                 ELSE a.decided_at END"
+    "  FROM r WHERE a.platform = r.platform AND a.ticket = r.ticket"
+    "    AND a.state NOT IN ('approved', 'rejected') AND a.updated_at <= r.checked_at"
+    "  RETURNING a.number, a.platform, a.mark_type, a.state, a.job_id, a.decided_at"
+    "), mk AS ("
+    "  UPDATE marks m SET state = CASE WHEN ap.state = 'approved' THEN 'cleared'"
+    "                                  ELSE 'disputed' END,"
+    "    cleared_at = CASE WHEN ap.state = 'approved' THEN ap.decided_at ELSE m.cleared_at END"
+    "  FROM ap WHERE ap.state IN ('approved', 'rejected') AND m.number = ap.number"
+    "    AND m.platform = ap.platform AND m.type = ap.mark_type AND m.appeal_job = ap.job_id"
+    ")"
+    "SELECT count(*) FROM led";
+
+/* ledger: a job's state without a result (failed, retrying), attempts given
+ * back (refund). $1 ids, $2 types, $3 numbers, $4 platforms, $5 tenants,
+ * $6 states, $7 errors, $8 refunds. */
+#define WSQL_LEDGER_NPARAMS 8
+static const char wsql_ledger[] =
+    "WITH r AS ("
+    "  SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[],"
+    "                       $6::text[], $7::text[], $8::int[])"
+    "  AS r(id, type, number, platform, tenant, state, error, refund)"
+    "), up AS ("
+    "  UPDATE jobs j SET state = r.state, last_error = r.error, updated_at = now(),"
+    "    attempts = greatest(j.attempts - r.refund, 0),"
+    "    finished_at = CASE WHEN r.state IN ('failed', 'dead') THEN now() END"
+    "  FROM r WHERE j.id = r.id AND j.state NOT IN ('done', 'failed', 'dead')"
+    ")"
+    "INSERT INTO jobs (id, type, number, platform, tenant_id, state, attempts, last_error,"
+    "                  updated_at, finished_at)"
+    "SELECT id, type, number, platform, tenant, state, 0, error, now(),"
+    "       CASE WHEN state IN ('failed', 'dead') THEN now() END"
+    "  FROM r WHERE NOT EXISTS (SELECT 1 FROM jobs j WHERE j.id = r.id) "
+    "ON CONFLICT (id) DO NOTHING";
+
+/* dead: dead_letters row, ledger dead. $1 source topics, $2 partitions,
+ * $3 offsets, $4 job ids (NULL for poison), $5 reasons, $6 attempts, $7 raw
+ * bytes, $8 types, $9 numbers, $10 platforms, $11 tenants. */
+#define WSQL_DEAD_NPARAMS 11
+static const char wsql_dead[] =
+    "WITH r AS ("
+    "  SELECT * FROM unnest($1::text[], $2::int[], $3::bigint[], $4::uuid[], $5::text[],"
+    "                       $6::int[], $7::bytea[], $8::text[], $9::text[], $10::text[],"
+    "                       $11::text[])"
+    "  AS r(topic, part, off, job_id, reason, attempts, raw, type, number, platform, tenant)"
+    "), ins AS ("
+    "  INSERT INTO dead_letters (source_topic, source_partition, source_offset, job_id, reason,"
+    "                            attempts, raw)"
+    "  SELECT topic, part, off, job_id, reason, attempts, raw FROM r"
+    "  ON CONFLICT DO NOTHING RETURNING 1"
+    "), led AS ("
+    "  INSERT INTO jobs AS j (id, type, number, platform, tenant_id, state, attempts,"
+    "                         last_error, updated_at, finished_at)"
+    "  SELECT job_id, type, number, platform, tenant, 'dead', attempts, reason, now(), now()"
+    "  FROM r WHERE job_id IS NOT NULL"
+    "  ON CONFLICT (id) DO UPDATE SET state = 'dead', last_error = EXCLUDED.last_error,"
+    "    updated_at = now(), finished_at = now() WHERE j.state NOT IN ('done', 'failed', 'dead')"
+    ")"
+    "SELECT count(*) FROM ins";
+
+/* lease: tokens from the platforms' shared buckets. $1 platforms, $2 qps,
+ * $3 bursts, $4 tokens wanted. Returns platform, tokens granted. */
+#define WSQL_LEASE_NPARAMS 4
+static const char wsql_lease[] =
+    "WITH req AS ("
+    "  SELECT * FROM unnest($1::text[], $2::float8[], $3::float8[], $4::float8[])"
+    "  AS r(platform, qps, burst, want)"
+    "), cur AS ("
+    "  SELECT b.platform, req.want, req.qps, req.burst,"
+    "         least(req.burst, b.tokens + req.qps * extract(epoch FROM clock_timestamp() -"
+    "                                                            b.updated_at)) AS avail"
+    "  FROM rate_buckets b JOIN req ON req.platform = b.platform FOR UPDATE OF b"
+    ")"
+    "UPDATE rate_buckets b SET tokens = cur.avail - least(floor(cur.avail), cur.want),"
+    "  qps = cur.qps, burst = cur.burst, updated_at = clock_timestamp()"
+    "FROM cur WHERE b.platform = cur.platform "
+    "RETURNING b.platform, greatest(least(floor(cur.avail), cur.want), 0)";
+
+#endif
