@@ -90,6 +90,25 @@ static const centry_t config_table[] = {
      "host:port for the producer daemon's /metrics, /healthz, /readyz; empty: off."},
     {"producer.interval_s", CT_INT, "60", 1, 86400, false, F(producer_interval_s),
      "Seconds between reconciler passes of `numtrust-producer run`."},
+    {"loop.verify_after_s", CT_INT, "21600", 60, 31536000, false, F(loop_verify_after_s),
+     "Seconds after a label push, an approved appeal or a renewal when a verification check is "
+     "due (then again each as long until the change is seen)."},
+    {"loop.verify_timeout_s", CT_INT, "604800", 3600, 31536000, false, F(loop_verify_timeout_s),
+     "Seconds a push may stay neither confirmed by the platform nor seen by a check before it "
+     "is `unconfirmed` (and may be pushed again)."},
+    {"loop.tag_poll_s", CT_INT, "3600", 60, 31536000, false, F(loop_tag_poll_s),
+     "Seconds between review polls (tag_status) of a pending label push."},
+    {"loop.push_uncertified", CT_BOOL, "false", 0, 0, false, F(loop_push_uncertified),
+     "Push labels to registrations whose certification is not `certified` (expired, revoked, "
+     "pending, none)."},
+    {"loop.appeal_cooldown_s", CT_INT, "604800", 0, 31536000, false, F(loop_appeal_cooldown_s),
+     "Seconds after a rejected appeal before it is filed again with its history."},
+    {"loop.appeal_max_rounds", CT_INT, "3", 1, 20, false, F(loop_appeal_max_rounds),
+     "Appeals filed for one opening of a mark; after that many rejections the mark is "
+     "`escalated`."},
+    {"loop.renew_ahead_s", CT_INT, "2592000", 0, 31536000, false, F(loop_renew_ahead_s),
+     "Seconds before a certification expires when its renewal is asked for (or an action item "
+     "raised on platforms without a renewal API)."},
 };
 
 #undef F

@@ -60,6 +60,15 @@ typedef struct nt_config_s {
 
     char *producer_metrics_listen;
     int producer_interval_s;
+
+    /* the closed loop (docs/maintenance.md) */
+    int loop_verify_after_s;
+    int loop_verify_timeout_s;
+    int loop_tag_poll_s;
+    bool loop_push_uncertified;
+    int loop_appeal_cooldown_s;
+    int loop_appeal_max_rounds;
+    int loop_renew_ahead_s;
 } nt_config_t;
 
 /* Loads defaults, then file (may be NULL: no file), then the environment.

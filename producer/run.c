@@ -1,12 +1,17 @@
 /*
  * run.c — `numtrust-producer run`: the reconciler daemon.
  *
- * Every producer.interval_s it turns due work in PostgreSQL into jobs: checks
- * whose scenario cycle came round, labels that differ from the wanted ones,
- * open marks without an appeal (the safety net under the workers' fast
- * path), and appeals still under review. Several instances may run: a pass
- * runs only while its instance holds the reconciler's advisory lock, and the
- * deterministic job ids make a pass that is repeated harmless.
+ * Every producer.interval_s it closes the maintenance loop one step
+ * (docs/maintenance.md): the bookkeeping of what checks and answers showed
+ * (reconcile.c), then due work as jobs: checks whose scenario cycle came
+ * round and the yearly reviews' full checks, verification checks, labels
+ * that differ from the wanted ones, review polls of pending pushes, appeals
+ * for open marks (the safety net under the workers' fast path), re-filed
+ * appeals, appeal decisions and certification renewals. What a pass skips
+ * on purpose is counted by reason in its log line and in metrics. Several
+ * instances may run: a pass runs only while its instance holds the
+ * reconciler's advisory lock, and the deterministic job ids make a pass that
+ * is repeated harmless.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,19 +24,52 @@
 #include "httpd.h"
 #include "log.h"
 #include "loop.h"
+#include "reconcile.h"
 
 #define RECONCILE_LOCK_KEY "7420114552"
 
-static const char *const passes[] = {"check-due", "tag", "appeal", "appeal-status"};
+/* The enqueue kinds of a pass, in order (after the reconcile step and
+ * before "review": the yearly reviews' checks come right after check-due). */
+static const char *const passes[] = {"check-due", "verify",        "tag",           "tag-status",
+                                     "appeal",    "appeal-refile", "appeal-status", "renewal"};
+#define NPASSES   (sizeof(passes) / sizeof(passes[0]))
+#define MAX_SKIPS 32
 
 typedef struct runstate_s {
     uint64_t passes_ok, passes_failed, passes_skipped;
-    uint64_t enqueued[4];
+    uint64_t enqueued[NPASSES];
+    uint64_t review_checks;
+    uint64_t reconciled[RECONCILE_NSTEPS];
+    struct {
+        const char *pass;
+        char reason[40];
+        uint64_t count;
+    } skips[MAX_SKIPS]; /* skipped on purpose, by pass and reason */
+    size_t nskips;
     double last_pass_s;
     int64_t last_ok_wall_ms;
     bool pg_ok;
     int interval_s;
 } runstate_t;
+
+static void add_skips(runstate_t *rs, const char *pass, const enqueue_stats_t *st)
+{
+    for (size_t i = 0; i < st->nreasons; i++) {
+        size_t k = 0;
+        while (k < rs->nskips && !(rs->skips[k].pass == pass &&
+                                   strcmp(rs->skips[k].reason, st->reasons[i].reason) == 0))
+            k++;
+        if (k == rs->nskips) {
+            if (rs->nskips == MAX_SKIPS)
+                continue;
+            rs->skips[k].pass = pass;
+            nt_buf_copy_str(rs->skips[k].reason, sizeof(rs->skips[k].reason),
+                            st->reasons[i].reason);
+            rs->nskips++;
+        }
+        rs->skips[k].count += st->reasons[i].count;
+    }
+}
 
 static void on_ops(nt_httpd_t *srv, nt_httpd_req_t *req, void *arg)
 {
@@ -69,9 +107,28 @@ static void on_ops(nt_httpd_t *srv, nt_httpd_req_t *req, void *arg)
                            "# TYPE numtrust_reconciler_enqueued_total counter\n",
                            (unsigned long long)rs->passes_ok, (unsigned long long)rs->passes_failed,
                            (unsigned long long)rs->passes_skipped);
-    for (size_t p = 0; rc == NT_OK && p < NT_ARRAY_LEN(passes); p++)
+    for (size_t p = 0; rc == NT_OK && p < NPASSES; p++)
         rc = nt_buf_printf(&b, "numtrust_reconciler_enqueued_total{kind=\"%s\"} %llu\n", passes[p],
                            (unsigned long long)rs->enqueued[p]);
+    if (rc == NT_OK)
+        rc = nt_buf_printf(&b, "numtrust_reconciler_enqueued_total{kind=\"review\"} %llu\n",
+                           (unsigned long long)rs->review_checks);
+    if (rc == NT_OK)
+        rc = nt_buf_puts(&b, "# HELP numtrust_reconciler_skipped_total Rows a pass skipped on "
+                             "purpose, by pass and reason.\n"
+                             "# TYPE numtrust_reconciler_skipped_total counter\n");
+    for (size_t k = 0; rc == NT_OK && k < rs->nskips; k++)
+        rc = nt_buf_printf(
+            &b, "numtrust_reconciler_skipped_total{pass=\"%s\",reason=\"%s\"} %llu\n",
+            rs->skips[k].pass, rs->skips[k].reason, (unsigned long long)rs->skips[k].count);
+    if (rc == NT_OK)
+        rc = nt_buf_puts(&b, "# HELP numtrust_reconciler_reconciled_total What the reconcile "
+                             "step recorded: verifications, confirmations, escalations, action "
+                             "items.\n"
+                             "# TYPE numtrust_reconciler_reconciled_total counter\n");
+    for (size_t k = 0; rc == NT_OK && k < RECONCILE_NSTEPS; k++)
+        rc = nt_buf_printf(&b, "numtrust_reconciler_reconciled_total{what=\"%s\"} %llu\n",
+                           reconcile_step_name(k), (unsigned long long)rs->reconciled[k]);
     if (rc == NT_OK)
         rc = nt_buf_printf(&b,
                            "# TYPE numtrust_reconciler_last_pass_seconds gauge\n"
@@ -91,28 +148,116 @@ static void tick(void *arg)
     nt_loop_run_once(arg, 0);
 }
 
+/* One pass: the reconcile step, then each kind of work. Returns true when
+ * every step succeeded. */
+static bool run_pass(cli_t *cli, nt_pg_t *pg, runstate_t *rs, const enqueue_filter_t *f)
+{
+    nt_err_t err;
+    reconcile_stats_t rst;
+    reconcile_scope_t scope = {f->prefix, f->tenant, f->platform};
+    uint64_t total = 0;
+    bool ok = true;
+    char line[1024];
+    size_t o = 0;
+
+    nt_err_clear(&err);
+    if (reconcile_run(cli, pg, &scope, &rst, &err) != NT_OK) {
+        NT_WARN("reconciler: %s", err.msg);
+        ok = false;
+    } else {
+        for (size_t k = 0; k < RECONCILE_NSTEPS; k++) {
+            rs->reconciled[k] += rst.counts[k];
+            if (rst.counts[k] > 0 && o < sizeof(line)) {
+                int n = snprintf(line + o, sizeof(line) - o, "%s%s %llu", o ? ", " : "",
+                                 reconcile_step_name(k), (unsigned long long)rst.counts[k]);
+                if (n > 0)
+                    o += (size_t)n;
+            }
+        }
+        if (o > 0)
+            NT_INFO("reconciler: recorded %s", line);
+    }
+    o = 0;
+    line[0] = '\0';
+    for (size_t p = 0; p < NPASSES && !*cli->stop; p++) {
+        enqueue_stats_t st;
+        if (enqueue_run(cli, passes[p], f, false, true, &st) != 0)
+            ok = false;
+        rs->enqueued[p] += st.produced;
+        total += st.produced;
+        add_skips(rs, passes[p], &st);
+        for (size_t i = 0; i < st.nreasons && o < sizeof(line); i++) {
+            int n = snprintf(line + o, sizeof(line) - o, "%s%s %s %llu", o ? ", " : "", passes[p],
+                             st.reasons[i].reason, (unsigned long long)st.reasons[i].count);
+            if (n > 0)
+                o += (size_t)n;
+        }
+        /* the yearly reviews: every registration of the tenant, right after
+         * the scheduled checks */
+        for (size_t i = 0; strcmp(passes[p], "check-due") == 0 && i < rst.ntenants && ok; i++) {
+            char period[40];
+            snprintf(period, sizeof(period), "review-%s", rst.review_date);
+            enqueue_filter_t rf = *f;
+            rf.tenant = rst.tenants[i];
+            rf.period = period;
+            NT_INFO("reconciler: yearly review of tenant %s: checking every registration",
+                    rst.tenants[i]);
+            if (enqueue_run(cli, "check", &rf, false, true, &st) != 0)
+                ok = false;
+            rs->review_checks += st.produced;
+            total += st.produced;
+        }
+    }
+    if (o > 0)
+        NT_INFO("reconciler: skipped on purpose: %s", line);
+    NT_INFO("reconciler: pass done, %llu jobs enqueued", (unsigned long long)total);
+    return ok;
+}
+
 int cmd_run(cli_t *cli, int argc, char **argv)
 {
     bool once = false;
     nt_err_t err;
+    enqueue_filter_t f = {0};
     for (int i = 1; i < argc; i++) {
+        const char *v = NULL;
         if (strcmp(argv[i], "--help") == 0) {
-            printf("usage: numtrust-producer run [--once]\n\n"
-                   "Reconciler daemon: every producer.interval_s seconds (now %d) enqueues\n"
-                   "due checks (per scenario cycle), tag updates for labels that differ from\n"
-                   "the wanted ones, appeals for open marks of the types in\n"
-                   "worker.appeal_marks, and status polls for appeals under review.\n"
+            printf("usage: numtrust-producer run [--once] [--prefix +86138] [--tenant T]\n"
+                   "                             [--platform P]\n\n"
+                   "Reconciler daemon: every producer.interval_s seconds (now %d) it records\n"
+                   "what the last checks and answers showed (pushes verified or unconfirmed,\n"
+                   "appeals confirmed, marks escalated, renewals done, action items raised),\n"
+                   "then enqueues due checks (per scenario cycle, and every registration of a\n"
+                   "tenant at its yearly review), verification checks, tag updates for labels\n"
+                   "that differ from the wanted ones, review polls of pending pushes, appeals\n"
+                   "for open marks of the types in worker.appeal_marks, rejected appeals again\n"
+                   "after their cool-down, status polls for appeals under review, and renewals\n"
+                   "of expiring certifications (docs/maintenance.md). What a pass skips on\n"
+                   "purpose is logged and counted by reason.\n"
                    "Several instances may run; one pass at a time holds an advisory lock.\n"
-                   "--once runs a single pass and exits. SIGTERM stops it.\n",
+                   "--once runs a single pass and exits (status 1 if a step failed).\n"
+                   "--prefix, --tenant, --platform limit a pass to part of the fleet.\n"
+                   "SIGTERM stops it.\n",
                    cli->cfg.producer_interval_s);
             return 0;
         }
         if (strcmp(argv[i], "--once") == 0) {
             once = true;
-            continue;
+        } else if (cli_opt(argc, argv, &i, "--prefix", &v)) {
+            if ((f.prefix = v) == NULL)
+                return 2;
+        } else if (cli_opt(argc, argv, &i, "--tenant", &v)) {
+            if ((f.tenant = v) == NULL)
+                return 2;
+        } else if (cli_opt(argc, argv, &i, "--platform", &v)) {
+            if ((f.platform = v) == NULL)
+                return 2;
+        } else {
+            return cli_usage_error("run", "unknown argument \"%s\"", argv[i]);
         }
-        return cli_usage_error("run", "unknown argument \"%s\"", argv[i]);
     }
+    if (enqueue_filter_check(cli, "run", NULL, f.platform, f.prefix, NULL) != 0)
+        return 2;
     nt_err_clear(&err);
     runstate_t rs = {.interval_s = cli->cfg.producer_interval_s};
     nt_loop_t *loop = NULL;
@@ -158,33 +303,23 @@ int cmd_run(cli_t *cli, int argc, char **argv)
         if (res == NULL) {
             NT_WARN("reconciler: %s", err.msg);
             rs.passes_failed++;
+            rc = 1;
         } else if (!mine) {
             NT_DEBUG("reconciler: another instance holds the lock; skipping this pass");
             rs.passes_skipped++;
         } else {
-            uint64_t total = 0;
-            bool ok = true;
-            for (size_t p = 0; p < NT_ARRAY_LEN(passes) && !*cli->stop; p++) {
-                uint64_t n = 0;
-                enqueue_filter_t f = {0};
-                if (enqueue_run(cli, passes[p], &f, false, true, &n) != 0) {
-                    rc = 1;
-                    ok = false;
-                }
-                rs.enqueued[p] += n;
-                total += n;
-            }
+            bool ok = run_pass(cli, lock, &rs, &f);
             rs.last_pass_s = (double)(nt_clock_mono_ms() - t0) / 1000.0;
             if (ok) {
                 rs.passes_ok++;
                 rs.last_ok_wall_ms = nt_clock_wall_ms();
             } else {
                 rs.passes_failed++;
+                rc = 1;
             }
             if (nt_pg_run(lock, "SELECT pg_advisory_unlock($1::bigint)", 1, key, &err) != NT_OK)
                 NT_WARN("reconciler: unlock: %s", err.msg);
-            NT_INFO("reconciler: pass done, %llu jobs enqueued in %lld ms",
-                    (unsigned long long)total, (long long)(nt_clock_mono_ms() - t0));
+            NT_INFO("reconciler: pass took %lld ms", (long long)(nt_clock_mono_ms() - t0));
         }
         if (once)
             break;

@@ -62,6 +62,12 @@ static const conf_key_t keys[] = {
     {"review.appeal_decided_after_s", T_INT, 0, 100000000, false, false,
      F(review_appeal_decided_after_s)},
     {"review.appeal_approve_rate", T_DOUBLE, 0, 1, false, false, F(review_appeal_approve_rate)},
+    {"review.forbidden_words", T_STR, 0, 0, false, false, F(review_forbidden_words)},
+    {"review.qualification_words", T_STR, 0, 0, false, false, F(review_qualification_words)},
+    {"review.qualification_verified_share", T_DOUBLE, 0, 1, false, false,
+     F(review_qualification_verified_share)},
+    {"review.renewal_delay_s", T_INT, 0, 100000000, false, false, F(review_renewal_delay_s)},
+    {"certs.term_days", T_INT, 1, 36500, false, false, F(certs_term_days)},
     {"platforms", T_PLATFORMS, 0, 0, false, false, F(platforms)},
     {"max_batch", T_INT, 1, 10000, false, false, F(max_batch)},
     {"max_body_bytes", T_INT, 1024, 1 << 30, false, false, F(max_body_bytes)},
@@ -92,6 +98,13 @@ void nt_simconf_defaults(nt_simconf_t *conf)
     conf->review_appeal_in_review_after_s = 600;
     conf->review_appeal_decided_after_s = 43200;
     conf->review_appeal_approve_rate = 0.8;
+    snprintf(conf->review_forbidden_words, sizeof(conf->review_forbidden_words),
+             "最,第一,国家级,100%%");
+    snprintf(conf->review_qualification_words, sizeof(conf->review_qualification_words),
+             "医师,律师,主任,教授,资质");
+    conf->review_qualification_verified_share = 1.0;
+    conf->review_renewal_delay_s = 86400;
+    conf->certs_term_days = 365;
     conf->max_batch = 100;
     conf->max_body_bytes = 1048576;
     conf->max_header_bytes = 16384;

@@ -33,9 +33,9 @@ static void test_load(void)
         bool ops[NT_OP_N];
         int batch_max;
     } rows[] = {
-        {"baidu", "a", {true, false, true, true, true}, 0},
-        {"tencent", "b", {true, false, true, true, true}, 0},
-        {"qihoo360", "c", {true, true, true, true, true}, 100},
+        {"baidu", "a", {true, false, true, true, true, true, true}, 0},
+        {"tencent", "b", {true, false, true, true, true, true, true}, 0},
+        {"qihoo360", "c", {true, true, true, true, true, true, false}, 100},
     };
     CHECK_INT(nt_platforms_count(ps), NT_ARRAY_LEN(rows));
     for (size_t i = 0; i < NT_ARRAY_LEN(rows); i++, ncases++) {
@@ -56,10 +56,11 @@ static void test_load(void)
     CHECK(nt_platforms_find(ps, "hiya") == NULL);
     CHECK(nt_platforms_at(ps, 3) == NULL);
 
-    static const char *const op_names[] = {"check", "check_batch", "tag_update", "appeal_submit",
-                                           "appeal_status"};
-    static const char *const outcome_names[] = {"ok", "retryable", "rate_limited", "permanent",
-                                                "auth"};
+    static const char *const op_names[NT_OP_N] = {"check",         "check_batch",   "tag_update",
+                                                  "appeal_submit", "appeal_status", "tag_status",
+                                                  "renewal"};
+    static const char *const outcome_names[NT_OUTCOME_N] = {
+        "ok", "retryable", "rate_limited", "permanent", "auth", "rejected"};
     for (int i = 0; i < NT_OP_N; i++, ncases++)
         CHECK_STR(nt_op_name((nt_op_t)i), op_names[i]);
     for (int i = 0; i < NT_OUTCOME_N; i++, ncases++)
