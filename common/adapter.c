@@ -22,6 +22,7 @@
 #include "json.h"
 #include "phone.h"
 #include "platforms_int.h"
+#include "xml.h"
 
 /* ---- request building ---- */
 
@@ -208,6 +209,45 @@ static int render_json(const vars_t *v, const cJSON *t, nt_buf_t *out, nt_err_t 
     return nt_buf_json_str(out, text, strlen(text));
 }
 
+/* Turns the rendered JSON body in body into the XML it describes
+ * (common/xml.h: one root member, "@x" attributes, arrays repeat). */
+static int json_to_xml(nt_buf_t *body, nt_err_t *err)
+{
+    cJSON *root = cJSON_ParseWithLength(body->data ? body->data : "", body->len);
+    if (root == NULL)
+        return nt_err_set(err, NT_EINVAL, false, "XML body template is not a JSON object");
+    nt_buf_reset(body);
+    int rc = nt_xml_render(root, body, err);
+    cJSON_Delete(root);
+    return rc;
+}
+
+int nt_adapter_render_form(const nt_platform_t *p, nt_op_t op, const nt_adapter_req_t *req,
+                           nt_buf_t *out, nt_err_t *err)
+{
+    vars_t v = {.p = p, .req = req};
+    const cJSON *form = nt_platform_manual_form(p, op);
+    nt_buf_reset(out);
+    if (form == NULL)
+        return nt_err_set(err, NT_EINVAL, false, "platform %s has no manual %s form", p->id,
+                          nt_op_name(op));
+    if (req->number != NULL)
+        snprintf(v.number_digits, sizeof(v.number_digits), "%s",
+                 req->number[0] == '+' ? req->number + 1 : req->number);
+    if (req->mark_type != NULL) {
+        const kvlist_t *m = &p->values[V_MARK];
+        for (size_t i = 0; i < m->n && v.mark == NULL; i++)
+            if (strcmp(m->items[i].value, req->mark_type) == 0)
+                v.mark = m->items[i].key;
+        if (v.mark == NULL)
+            v.mark = req->mark_type;
+    }
+    int rc = render_json(&v, form, out, err);
+    if (rc != NT_OK && err != NULL && err->msg[0] == '\0')
+        nt_err_set(err, rc, false, "platform %s: form too large", p->id);
+    return rc;
+}
+
 static void hex_encode(const unsigned char *in, size_t n, char *out)
 {
     static const char hex[] = "0123456789abcdef";
@@ -292,7 +332,10 @@ int nt_adapter_build(const nt_platform_t *p, nt_op_t op, const nt_adapter_req_t 
                 nt_err_set(err, rc, false, "request body too large");
             goto fail;
         }
-        if ((rc = add_header(&headers, "Content-Type", "application/json")) != NT_OK)
+        if (p->xml && (rc = json_to_xml(body, err)) != NT_OK)
+            goto fail;
+        if ((rc = add_header(&headers, "Content-Type",
+                             p->xml ? "application/xml" : "application/json")) != NT_OK)
             goto fail;
     }
     if (req->job_id != NULL && (rc = add_header(&headers, "X-Request-Id", req->job_id)) != NT_OK)
@@ -418,7 +461,12 @@ void nt_adapter_answer(const nt_platform_t *p, const nt_http_result_t *res, nt_a
                     : res->status >= 500 || res->status == 408 ? NT_OUTCOME_RETRYABLE
                                                                : NT_OUTCOME_PERMANENT;
     }
-    body = cJSON_ParseWithLength(res->body, res->body_len);
+    if (p->xml) {
+        nt_err_t xerr;
+        body = nt_xml_parse(res->body, res->body_len, &xerr);
+    } else {
+        body = cJSON_ParseWithLength(res->body, res->body_len);
+    }
     if (by_status != NT_OUTCOME_OK) {
         /* a business code mapped to "rejected" says more than a 4xx: the
          * platform refused this request on its merits */
@@ -436,8 +484,8 @@ void nt_adapter_answer(const nt_platform_t *p, const nt_http_result_t *res, nt_a
     }
     if (body == NULL) {
         ans->outcome = NT_OUTCOME_RETRYABLE;
-        snprintf(ans->reason, sizeof(ans->reason), "%s: HTTP %ld with a body that is not JSON",
-                 p->id, res->status);
+        snprintf(ans->reason, sizeof(ans->reason), "%s: HTTP %ld with a body that is not %s", p->id,
+                 res->status, p->xml ? "XML" : "JSON");
         return;
     }
     if (p->err_code != NULL) {
@@ -518,6 +566,29 @@ static int mark_rank(const char *type)
     return (int)marks->n;
 }
 
+/* A number in an answer: a JSON number, or for an XML platform (whose
+ * values are all text) a string holding exactly one decimal number. */
+static bool answer_number(const nt_platform_t *p, const cJSON *it, double *out)
+{
+    if (cJSON_IsNumber(it)) {
+        *out = it->valuedouble;
+        return true;
+    }
+    if (!p->xml || !cJSON_IsString(it) || it->valuestring[0] == '\0')
+        return false;
+    const char *s = it->valuestring;
+    for (const char *c = s; *c; c++)
+        if (!((*c >= '0' && *c <= '9') || *c == '-' || *c == '.'))
+            return false; /* no spaces, exponents, hex, inf or nan */
+    char *end = NULL;
+    errno = 0;
+    double d = strtod(s, &end);
+    if (errno != 0 || end == s || *end != '\0' || !isfinite(d))
+        return false;
+    *out = d;
+    return true;
+}
+
 static int add_mark(const nt_platform_t *p, const opdef_t *d, const cJSON *m, nt_check_state_t *st,
                     nt_err_t *err)
 {
@@ -526,12 +597,12 @@ static int add_mark(const nt_platform_t *p, const opdef_t *d, const cJSON *m, nt
     char type[NT_JOB_MARK_TYPE_MAX];
     if (t == NULL || c == NULL || cJSON_IsNull(t))
         return nt_err_set(err, NT_EINVAL, false, "%s: a mark lacks its type or count", p->id);
-    if (!cJSON_IsNumber(c))
+    double cv;
+    if (!answer_number(p, c, &cv))
         return nt_err_set(err, NT_EINVAL, false, "%s: mark count is not a number", p->id);
-    double scaled = c->valuedouble * d->fields[F_MARK_COUNT].scale;
+    double scaled = cv * d->fields[F_MARK_COUNT].scale;
     if (!(scaled > -0.5 && scaled <= NT_MARK_COUNT_MAX)) /* also NaN */
-        return nt_err_set(err, NT_EINVAL, false, "%s: mark count %g out of range", p->id,
-                          c->valuedouble);
+        return nt_err_set(err, NT_EINVAL, false, "%s: mark count %g out of range", p->id, cv);
     int count = (int)(scaled + 0.5);
     if (count <= 0 || (cJSON_IsString(t) && t->valuestring[0] == '\0'))
         return NT_OK; /* "no mark" */
@@ -616,9 +687,10 @@ static int map_state(const nt_platform_t *p, const opdef_t *d, const cJSON *base
     if ((rc = field_get(p, &d->fields[F_SCORE], "trust_score", base, &it, err)) != NT_OK)
         return rc;
     if (it != NULL) {
-        if (!cJSON_IsNumber(it))
+        double sv;
+        if (!answer_number(p, it, &sv))
             return nt_err_set(err, NT_EINVAL, false, "%s: trust_score is not a number", p->id);
-        double s = it->valuedouble * d->fields[F_SCORE].scale;
+        double s = sv * d->fields[F_SCORE].scale;
         if (!(s >= 0 && s <= 100.0000001))
             return nt_err_set(err, NT_EINVAL, false, "%s: trust_score %.2f outside 0-100", p->id,
                               s);

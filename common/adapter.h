@@ -116,6 +116,13 @@ int nt_adapter_map_batch(const nt_platform_t *p, const cJSON *root, const char *
 int nt_adapter_map_ticket(const nt_platform_t *p, nt_op_t op, const cJSON *root, nt_ticket_t *t,
                           nt_err_t *err) NT_MUSTCHECK;
 
+/* Renders a manual platform's form for op (NT_OP_TAG_UPDATE or
+ * NT_OP_APPEAL_SUBMIT) with req's variables into out (reset first) as a JSON
+ * object of field -> value: what a person types into the platform's web
+ * form. 0 or NT_EINVAL (no form, a variable without a value). */
+int nt_adapter_render_form(const nt_platform_t *p, nt_op_t op, const nt_adapter_req_t *req,
+                           nt_buf_t *out, nt_err_t *err) NT_MUSTCHECK;
+
 /* HMAC-SHA256 request signature as docs/platforms.md defines it, written as
  * 64 lowercase hex characters plus NUL. Exposed for tests. */
 void nt_adapter_sign(const char *secret, const char *method, const char *path,

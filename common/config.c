@@ -20,10 +20,6 @@
 #include "buf.h"
 #include "log.h"
 
-#ifndef NT_DEFAULT_SQL_DIR
-#define NT_DEFAULT_SQL_DIR "deploy/sql"
-#endif
-
 extern char **environ;
 
 typedef enum { CT_STR, CT_INT, CT_BOOL } ctype_t;
@@ -57,8 +53,10 @@ static const centry_t config_table[] = {
      "Retry tiers, each a fixed delay (s, m or h); one topic per tier."},
     {"platforms_file", CT_STR, "platforms.json", 0, 0, false, F(platforms_file),
      "Path of the platform adapters file (docs/platforms.md)."},
-    {"sql_dir", CT_STR, NT_DEFAULT_SQL_DIR, 0, 0, false, F(sql_dir),
-     "Directory of the numbered migration files applied by `numtrust-producer migrate`."},
+    {"sql_dir", CT_STR, "", 0, 0, false, F(sql_dir),
+     "Directory of the numbered migration files applied by `numtrust-producer migrate`; "
+     "empty: ../share/numtrust/sql from the program's own directory, where `cmake --install` "
+     "and the build tree put them."},
     {"job.max_bytes", CT_INT, "65536", 256, 1048576, false, F(job_max_bytes),
      "Largest job envelope accepted; bigger messages go to the dead-letter topic."},
     {"job.max_attempts", CT_INT, "5", 1, 100, false, F(job_max_attempts),

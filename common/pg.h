@@ -2,9 +2,10 @@
  * pg.h — a PostgreSQL connection that comes back after failures.
  *
  * Wraps one libpq connection with its conninfo. Blocking helpers serve the
- * producer CLI; the worker drives the same PGconn asynchronously (pipeline
- * mode on its event loop) and calls nt_pg_reconnect after a broken
- * connection. Parameters are always passed as $n, never spliced into SQL.
+ * producer CLI and the worker's start-up checks. The worker's writer
+ * (workers/writer.c) keeps its own non-blocking connections on the event
+ * loop, one statement in flight at a time (no pipeline mode). Parameters are
+ * always passed as $n, never spliced into SQL.
  */
 #ifndef NT_PG_H
 #define NT_PG_H

@@ -6,6 +6,8 @@
  */
 #include "platforms.h"
 
+#include "adapter.h" /* NT_SURFACES */
+
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
@@ -509,6 +511,223 @@ static int load_errors(loadctx_t *lc, nt_platform_t *p, const cJSON *obj)
     return rc;
 }
 
+/* ---- prices, surfaces, format, callbacks, manual forms (issue 12) ---- */
+
+static const char *const price_names[NT_PRICE_N] = {"check", "label_update", "appeal", "renewal"};
+static const char *const surface_names[] = {"android", "ios", "search"};
+
+const char *nt_price_name(nt_price_t what)
+{
+    return (unsigned)what < NT_PRICE_N ? price_names[what] : "unknown";
+}
+
+static int load_prices(loadctx_t *lc, nt_platform_t *p, const cJSON *obj)
+{
+    int rc;
+    if (obj == NULL)
+        return NT_OK;
+    if (!cJSON_IsObject(obj))
+        return lerr(lc, "prices", "must be an object of amounts and a currency%s", "");
+    for (const cJSON *c = obj->child; c != NULL; c = c->next) {
+        bool known = strcmp(c->string, "currency") == 0;
+        for (int i = 0; i < NT_PRICE_N; i++)
+            known = known || strcmp(c->string, price_names[i]) == 0;
+        if (!known)
+            return lerr(lc, "prices",
+                        "unknown key \"%s\" (check, label_update, appeal, renewal, "
+                        "currency)",
+                        c->string);
+    }
+    if ((rc = get_string(lc, obj, "currency", true, &p->currency)) != NT_OK)
+        return rc;
+    size_t n = strlen(p->currency);
+    if (n != 3 || !isupper((unsigned char)p->currency[0]) ||
+        !isupper((unsigned char)p->currency[1]) || !isupper((unsigned char)p->currency[2]))
+        return lerr(lc, "prices.currency", "\"%s\" is not an ISO 4217 code such as CNY",
+                    p->currency);
+    for (int i = 0; i < NT_PRICE_N; i++) {
+        char key[48];
+        snprintf(key, sizeof(key), "prices.%s", price_names[i]);
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, price_names[i]);
+        if (!cJSON_IsNumber(v) || !(v->valuedouble >= 0 && v->valuedouble <= 1e9))
+            return lerr(lc, key, "missing or not an amount in [0, 1e9]%s", "");
+        p->prices[i] = v->valuedouble;
+    }
+    p->has_prices = true;
+    return NT_OK;
+}
+
+static int load_surfaces(loadctx_t *lc, nt_platform_t *p, const cJSON *arr)
+{
+    p->surfaces = (1u << NT_SURFACES) - 1;
+    if (arr == NULL)
+        return NT_OK;
+    unsigned bits = 0;
+    const cJSON *c;
+    if (!cJSON_IsArray(arr))
+        return lerr(lc, "surfaces", "must be an array of android, ios, search%s", "");
+    cJSON_ArrayForEach(c, arr)
+    {
+        int i = -1;
+        for (int k = 0; cJSON_IsString(c) && k < NT_SURFACES; k++)
+            if (strcmp(c->valuestring, surface_names[k]) == 0)
+                i = k;
+        if (i < 0)
+            return lerr(lc, "surfaces", "want android, ios or search, not %s",
+                        cJSON_IsString(c) ? c->valuestring : "a non-string");
+        bits |= 1u << i;
+    }
+    if (bits == 0)
+        return lerr(lc, "surfaces", "empty%s", "");
+    p->surfaces = bits;
+    return NT_OK;
+}
+
+/* The check operations may map a label only on the platform's surfaces. */
+static int check_surfaces(loadctx_t *lc, const nt_platform_t *p)
+{
+    for (int op = NT_OP_CHECK; op <= NT_OP_CHECK_BATCH; op++)
+        for (int s = 0; s < NT_SURFACES; s++)
+            if (p->ops[op].fields[F_LABEL_ANDROID + s].pointer != NULL &&
+                !(p->surfaces & (1u << s)))
+                return lerr(lc, "surfaces", "%s maps label_%s, a surface not in \"surfaces\"",
+                            op_names[op], surface_names[s]);
+    return NT_OK;
+}
+
+static int load_callbacks(loadctx_t *lc, nt_platform_t *p, const cJSON *obj)
+{
+    static const char *const keys[] = {"secret_env",       "window_s", "timestamp_header",
+                                       "signature_header", "kinds",    "fields"};
+    static const char *const fields[] = {"kind", "ticket", "state", "seq", "time"};
+    int rc;
+    char *env = NULL;
+    if (obj == NULL)
+        return NT_OK;
+    if (!cJSON_IsObject(obj))
+        return lerr(lc, "callbacks", "must be an object%s", "");
+    for (const cJSON *c = obj->child; c != NULL; c = c->next) {
+        bool known = false;
+        for (size_t i = 0; i < NT_ARRAY_LEN(keys); i++)
+            known = known || strcmp(c->string, keys[i]) == 0;
+        if (!known)
+            return lerr(lc, "callbacks", "unknown key \"%s\"", c->string);
+    }
+    if ((rc = get_string(lc, obj, "secret_env", true, &env)) != NT_OK)
+        return rc;
+    const char *secret = getenv(env);
+    if (secret == NULL || secret[0] == '\0')
+        rc = lerr(lc, "callbacks.secret_env", "environment variable %s is not set", env);
+    else if ((p->cb_strings[0] = strdup(secret)) == NULL)
+        rc = nt_err_set(lc->err, NT_ENOMEM, false, "out of memory");
+    free(env);
+    if (rc != NT_OK)
+        return rc;
+    p->cb.secret = p->cb_strings[0];
+    if ((rc = get_long(lc, obj, "window_s", 300, 1, 86400, &p->cb.window_s)) != NT_OK ||
+        (rc = get_string(lc, obj, "timestamp_header", false, &p->cb_strings[1])) != NT_OK ||
+        (rc = get_string(lc, obj, "signature_header", false, &p->cb_strings[2])) != NT_OK)
+        return rc;
+    if ((p->cb_strings[1] == NULL &&
+         (p->cb_strings[1] = strdup("X-Nt-Callback-Timestamp")) == NULL) ||
+        (p->cb_strings[2] == NULL &&
+         (p->cb_strings[2] = strdup("X-Nt-Callback-Signature")) == NULL))
+        return nt_err_set(lc->err, NT_ENOMEM, false, "out of memory");
+    p->cb.timestamp_header = p->cb_strings[1];
+    p->cb.signature_header = p->cb_strings[2];
+    const cJSON *f = cJSON_GetObjectItemCaseSensitive(obj, "fields");
+    if (!cJSON_IsObject(f))
+        return lerr(lc, "callbacks.fields", "missing: pointers to kind, ticket, state%s",
+                    " (and seq, time)");
+    for (const cJSON *c = f->child; c != NULL; c = c->next) {
+        int fi = -1;
+        for (size_t i = 0; i < NT_ARRAY_LEN(fields); i++)
+            if (strcmp(c->string, fields[i]) == 0)
+                fi = (int)i;
+        if (fi < 0 || !cJSON_IsString(c))
+            return lerr(lc, "callbacks.fields",
+                        "\"%s\" is not kind, ticket, state, seq or time "
+                        "with a pointer",
+                        c->string);
+        if ((rc = load_pointer(lc, "callbacks.fields", c->valuestring, &p->cb_strings[3 + fi])) !=
+            NT_OK)
+            return rc;
+    }
+    if (p->cb_strings[3] == NULL || p->cb_strings[4] == NULL || p->cb_strings[5] == NULL)
+        return lerr(lc, "callbacks.fields", "needs kind, ticket and state%s", "");
+    p->cb.kind = p->cb_strings[3];
+    p->cb.ticket = p->cb_strings[4];
+    p->cb.state = p->cb_strings[5];
+    p->cb.seq = p->cb_strings[6];
+    p->cb.time = p->cb_strings[7];
+    if ((rc = load_kvlist(lc, cJSON_GetObjectItemCaseSensitive(obj, "kinds"), "callbacks.kinds",
+                          &p->cb_kinds)) != NT_OK)
+        return rc;
+    if (p->cb_kinds.n == 0)
+        return lerr(lc, "callbacks.kinds",
+                    "missing: the platform's kinds, as \"appeal\" or "
+                    "\"tag\"%s",
+                    "");
+    for (size_t i = 0; i < p->cb_kinds.n; i++)
+        if (strcmp(p->cb_kinds.items[i].value, "appeal") != 0 &&
+            strcmp(p->cb_kinds.items[i].value, "tag") != 0)
+            return lerr(lc, "callbacks.kinds", "\"%s\" is not \"appeal\" or \"tag\"",
+                        p->cb_kinds.items[i].value);
+    p->has_callbacks = true;
+    return NT_OK;
+}
+
+static int load_manual(loadctx_t *lc, nt_platform_t *p, const cJSON *obj)
+{
+    int rc;
+    if (!p->manual) {
+        if (obj != NULL)
+            return lerr(lc, "manual", "only for \"dialect\": \"manual\"%s", "");
+        return NT_OK;
+    }
+    for (int op = NT_OP_TAG_UPDATE; op < NT_OP_N; op++)
+        if (p->ops[op].present)
+            return lerr(lc, "ops", "a manual platform has no %s operation (a person submits)",
+                        op_names[op]);
+    if (!cJSON_IsObject(obj))
+        return lerr(lc, "manual", "missing: {\"url\", \"tag_update\", \"appeal_submit\"}%s", "");
+    for (const cJSON *c = obj->child; c != NULL; c = c->next)
+        if (strcmp(c->string, "url") && strcmp(c->string, "tag_update") &&
+            strcmp(c->string, "appeal_submit"))
+            return lerr(lc, "manual", "unknown key \"%s\"", c->string);
+    if ((rc = get_string(lc, obj, "url", true, &p->manual_url)) != NT_OK)
+        return rc;
+    p->manual_form = cJSON_CreateObject();
+    if (p->manual_form == NULL)
+        return nt_err_set(lc->err, NT_ENOMEM, false, "out of memory");
+    static const char *const forms[] = {"tag_update", "appeal_submit"};
+    for (size_t i = 0; i < NT_ARRAY_LEN(forms); i++) {
+        const cJSON *f = cJSON_GetObjectItemCaseSensitive(obj, forms[i]);
+        if (!cJSON_IsObject(f))
+            return lerr(lc, "manual", "%s: want an object of form fields", forms[i]);
+        cJSON *dup = cJSON_Duplicate(f, true);
+        if (dup == NULL || !cJSON_AddItemToObject(p->manual_form, forms[i], dup)) {
+            cJSON_Delete(dup);
+            return nt_err_set(lc->err, NT_ENOMEM, false, "out of memory");
+        }
+    }
+    return NT_OK;
+}
+
+static int load_format(loadctx_t *lc, nt_platform_t *p, const cJSON *obj)
+{
+    char *s = NULL;
+    int rc = get_string(lc, obj, "format", false, &s);
+    if (rc != NT_OK || s == NULL)
+        return rc;
+    if (strcmp(s, "xml") == 0)
+        p->xml = true;
+    else if (strcmp(s, "json") != 0)
+        rc = lerr(lc, "format", "\"%s\" is not json or xml", s);
+    free(s);
+    return rc;
+}
+
 static bool is_platform_id(const char *s)
 {
     size_t n = strlen(s);
@@ -524,9 +743,23 @@ static bool is_platform_id(const char *s)
 static int load_platform(loadctx_t *lc, nt_platform_t *p, const cJSON *obj)
 {
     int rc;
-    static const char *const allowed[] = {
-        "id",         "name", "dialect", "base_url", "auth", "timeout_ms", "connect_timeout_ms",
-        "rate_limit", "vars", "values",  "errors",   "ops"};
+    static const char *const allowed[] = {"id",
+                                          "name",
+                                          "dialect",
+                                          "base_url",
+                                          "auth",
+                                          "timeout_ms",
+                                          "connect_timeout_ms",
+                                          "rate_limit",
+                                          "vars",
+                                          "values",
+                                          "errors",
+                                          "ops",
+                                          "format",
+                                          "surfaces",
+                                          "prices",
+                                          "callbacks",
+                                          "manual"};
     if (!cJSON_IsObject(obj))
         return nt_err_set(lc->err, NT_EINVAL, false, "%s: each platform must be an object",
                           lc->origin);
@@ -615,6 +848,14 @@ static int load_platform(loadctx_t *lc, nt_platform_t *p, const cJSON *obj)
     }
     if (!p->ops[NT_OP_CHECK].present)
         return lerr(lc, "ops.check", "missing (every platform needs a check)%s", "");
+    p->manual = strcmp(p->dialect, "manual") == 0;
+    if ((rc = load_format(lc, p, obj)) != NT_OK ||
+        (rc = load_surfaces(lc, p, cJSON_GetObjectItemCaseSensitive(obj, "surfaces"))) != NT_OK ||
+        (rc = check_surfaces(lc, p)) != NT_OK ||
+        (rc = load_prices(lc, p, cJSON_GetObjectItemCaseSensitive(obj, "prices"))) != NT_OK ||
+        (rc = load_callbacks(lc, p, cJSON_GetObjectItemCaseSensitive(obj, "callbacks"))) != NT_OK ||
+        (rc = load_manual(lc, p, cJSON_GetObjectItemCaseSensitive(obj, "manual"))) != NT_OK)
+        return rc;
     return NT_OK;
 }
 
@@ -651,6 +892,14 @@ static void platform_free(nt_platform_t *p)
         free(d->item_number);
         free(d->item_error);
     }
+    free(p->currency);
+    if (p->cb_strings[0] != NULL)
+        memset(p->cb_strings[0], 0, strlen(p->cb_strings[0]));
+    for (size_t i = 0; i < NT_ARRAY_LEN(p->cb_strings); i++)
+        free(p->cb_strings[i]);
+    kvlist_free(&p->cb_kinds);
+    free(p->manual_url);
+    cJSON_Delete(p->manual_form);
 }
 
 void nt_platforms_free(nt_platforms_t *ps)
@@ -786,4 +1035,60 @@ int nt_platform_burst(const nt_platform_t *p)
 size_t nt_platform_index(const nt_platform_t *p)
 {
     return p->index;
+}
+
+bool nt_platform_is_xml(const nt_platform_t *p)
+{
+    return p->xml;
+}
+bool nt_platform_is_manual(const nt_platform_t *p)
+{
+    return p->manual;
+}
+unsigned nt_platform_surfaces(const nt_platform_t *p)
+{
+    return p->surfaces;
+}
+bool nt_platform_price(const nt_platform_t *p, nt_price_t what, double *amount)
+{
+    if (!p->has_prices || (unsigned)what >= NT_PRICE_N)
+        return false;
+    *amount = p->prices[what];
+    return true;
+}
+const char *nt_platform_currency(const nt_platform_t *p)
+{
+    return p->currency != NULL ? p->currency : "";
+}
+const nt_platform_callbacks_t *nt_platform_callbacks(const nt_platform_t *p)
+{
+    return p->has_callbacks ? &p->cb : NULL;
+}
+int nt_platform_callback_kind(const nt_platform_t *p, const char *kind)
+{
+    const char *v = kvlist_get(&p->cb_kinds, kind);
+    if (v == NULL)
+        return -1;
+    return strcmp(v, "appeal") == 0 ? NT_OP_APPEAL_STATUS : NT_OP_TAG_UPDATE;
+}
+int nt_platform_map_state(const nt_platform_t *p, nt_op_t op, const char *text, char *out,
+                          size_t outsz)
+{
+    int vi = op == NT_OP_TAG_UPDATE ? V_TAG_STATE : V_APPEAL_STATE;
+    const char *mapped = p->values[vi].n > 0 ? kvlist_get(&p->values[vi], text) : text;
+    if (mapped == NULL || !in_vocab(&nt_platforms_vocabs[vi], mapped))
+        return NT_EINVAL;
+    snprintf(out, outsz, "%s", mapped);
+    return NT_OK;
+}
+const char *nt_platform_manual_url(const nt_platform_t *p)
+{
+    return p->manual_url;
+}
+const cJSON *nt_platform_manual_form(const nt_platform_t *p, nt_op_t op)
+{
+    if (p->manual_form == NULL)
+        return NULL;
+    return cJSON_GetObjectItemCaseSensitive(
+        p->manual_form, op == NT_OP_TAG_UPDATE ? "tag_update" : "appeal_submit");
 }

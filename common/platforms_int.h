@@ -98,6 +98,18 @@ struct nt_platform_s {
     nt_outcome_t err_default;
     char *err_message; /* pointer */
     opdef_t ops[NT_OP_N];
+    bool xml;    /* "format": "xml" */
+    bool manual; /* "dialect": "manual" */
+    unsigned surfaces;
+    bool has_prices;
+    double prices[NT_PRICE_N];
+    char *currency;
+    bool has_callbacks;
+    nt_platform_callbacks_t cb; /* its strings are the owned ones below */
+    char *cb_strings[8];
+    kvlist_t cb_kinds; /* platform kind -> "appeal" | "tag" */
+    char *manual_url;
+    cJSON *manual_form; /* {"tag_update": {...}, "appeal_submit": {...}}, owned */
 };
 
 struct nt_platforms_s {

@@ -404,6 +404,13 @@ int enqueue_platforms_with(cli_t *cli, int op, char *out, size_t outsz)
     return NT_OK;
 }
 
+/* The platform operation each job type needs. */
+static const nt_op_t type_ops[NT_JOB_NTYPES] = {
+    [NT_JOB_CHECK] = NT_OP_CHECK,           [NT_JOB_TAG_UPDATE] = NT_OP_TAG_UPDATE,
+    [NT_JOB_APPEAL] = NT_OP_APPEAL_SUBMIT,  [NT_JOB_APPEAL_STATUS] = NT_OP_APPEAL_STATUS,
+    [NT_JOB_TAG_STATUS] = NT_OP_TAG_STATUS, [NT_JOB_RENEWAL] = NT_OP_RENEWAL,
+};
+
 /* Counts a skipped row under its reason. */
 static void count_skip(enqueue_stats_t *st, const char *reason)
 {
@@ -510,6 +517,13 @@ int enqueue_run(cli_t *cli, const char *kind_name, const enqueue_filter_t *f, bo
             nt_buf_copy_str(job.platform, sizeof(job.platform), PQgetvalue(res, r, 1));
             nt_buf_copy_str(job.tenant, sizeof(job.tenant), PQgetvalue(res, r, 2));
             kind->row(&job, res, r, &ctx, &extra, &job_period);
+            /* no API for this operation (a manual platform): skipped, counted */
+            const nt_platforms_t *ps = cli_platforms(cli);
+            const nt_platform_t *pl = ps ? nt_platforms_find(ps, job.platform) : NULL;
+            if (pl != NULL && !nt_platform_has_op(pl, type_ops[job.type])) {
+                count_skip(st, "no_api");
+                continue;
+            }
             nt_job_make_id(&job, extra, job_period);
             if (nt_job_validate(&job, &err) != NT_OK) {
                 fprintf(stderr, "numtrust-producer enqueue: skipping a row: %s\n", err.msg);

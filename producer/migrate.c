@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "buf.h"
 #include "cli.h"
@@ -30,6 +31,26 @@ typedef struct mfile_s {
     int order;   /* NNN * 27 + (letter: 1 + letter index, else 0) */
     char name[256];
 } mfile_t;
+
+/* The migrations' directory: sql_dir, or share/numtrust/sql beside the
+ * program's bin/ directory (the install layout, which the build tree copies). */
+static const char *sql_dir(const cli_t *cli, char *buf, size_t bufsz)
+{
+    if (cli->cfg.sql_dir[0] != '\0')
+        return cli->cfg.sql_dir;
+    char exe[4096];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    if (n <= 0) {
+        snprintf(buf, bufsz, "share/numtrust/sql");
+        return buf;
+    }
+    exe[n] = '\0';
+    char *slash = strrchr(exe, '/');
+    if (slash != NULL)
+        *slash = '\0';
+    snprintf(buf, bufsz, "%s/../share/numtrust/sql", exe);
+    return buf;
+}
 
 static int mfile_cmp(const void *a, const void *b)
 {
@@ -66,7 +87,8 @@ static void sha256_hex(const char *data, size_t len, char out[65])
 
 int cmd_migrate(cli_t *cli, int argc, char **argv)
 {
-    const char *dir = cli->cfg.sql_dir;
+    char dirbuf[4200];
+    const char *dir = sql_dir(cli, dirbuf, sizeof(dirbuf));
     mfile_t *files = NULL;
     size_t nfiles = 0;
     nt_pg_t *pg = NULL;
@@ -84,7 +106,7 @@ int cmd_migrate(cli_t *cli, int argc, char **argv)
                    "that are not yet recorded in schema_migrations, in order, each in one\n"
                    "transaction, under an advisory lock. Safe to run from several places.\n"
                    "Lettered files (005a_x.sql, 005b_y.sql) apply after 005_ and before 006_.\n",
-                   cli->cfg.sql_dir);
+                   dir);
             return 0;
         }
         if (cli_opt(argc, argv, &i, "--dir", &dir)) {

@@ -15,7 +15,7 @@ usage: tests/run.sh [--no-stack] [--no-sim] [--no-sanitize] [--] [ctest argument
   1. deploy/local/install-deps.sh (fast when everything is there)
   2. cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo && cmake --build build
   3. a fresh test stack (PostgreSQL, Kafka, simulator) from deploy/local/stack.sh, with
-     NT_STATE_DIR=<repo>/.state/test and ports 35432 / 39092 / 39093 / 38080; its
+     NT_STATE_DIR=<repo>/.state/test and ports 15432 / 19092 / 19093 / 18080 (below Linux's ephemeral range); its
      settings (stack.sh env) are exported to the tests; stopped on exit, whatever happens
   4. ctest --test-dir build --output-on-failure [ctest arguments...]
   5. the same build in build-asan with -DNT_SANITIZE=ON (ASan+UBSan, leak checks on exit),
@@ -24,7 +24,7 @@ usage: tests/run.sh [--no-stack] [--no-sim] [--no-sanitize] [--] [ctest argument
   6. the fuzzing smoke run: tests/fuzz/run.sh --seconds NT_FUZZ_SECONDS (10) per target
 
 Options:
-  --no-stack   no servers: only the unit tests (ctest -L unit)
+  --no-stack   no servers: only the unit tests and the lint step (ctest -L 'unit|lint')
   --no-sim     start PostgreSQL and Kafka but not the platform simulator
   --no-sanitize  skip the sanitizer build and its tests
   --no-fuzz      skip the fuzzing smoke run (NT_FUZZ_SECONDS per target, default 10)
@@ -130,10 +130,10 @@ main() {
         section "start test stack"
         # Test values always win over a demo stack's NT_* settings in this shell.
         export NT_STATE_DIR="${NT_TEST_STATE_DIR:-$REPO/.state/test}"
-        export NT_PG_PORT="${NT_TEST_PG_PORT:-35432}"
-        export NT_KAFKA_PORT="${NT_TEST_KAFKA_PORT:-39092}"
-        export NT_KAFKA_CONTROLLER_PORT="${NT_TEST_KAFKA_CONTROLLER_PORT:-39093}"
-        export NT_SIM_PORT="${NT_TEST_SIM_PORT:-38080}"
+        export NT_PG_PORT="${NT_TEST_PG_PORT:-15432}"
+        export NT_KAFKA_PORT="${NT_TEST_KAFKA_PORT:-19092}"
+        export NT_KAFKA_CONTROLLER_PORT="${NT_TEST_KAFKA_CONTROLLER_PORT:-19093}"
+        export NT_SIM_PORT="${NT_TEST_SIM_PORT:-18080}"
         export NT_BUILD_DIR="$REPO/build"
         # A fresh stack each run: results never depend on an earlier run's data.
         "$STACK" down --purge >/dev/null
@@ -144,7 +144,7 @@ main() {
         eval "$("$STACK" env)"
         "$STACK" env | sed 's/^/    /'
     else
-        ctest_args=(-L unit "${ctest_args[@]}")
+        ctest_args=(-L 'unit|lint' "${ctest_args[@]}")
     fi
 
     local rc=0

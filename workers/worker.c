@@ -1271,6 +1271,10 @@ static void on_new_mark(void *arg, const char *number, const char *platform, con
     }
     if (!wanted)
         return;
+    /* a platform without an appeal API (a manual one) gets no appeal job */
+    const nt_platform_t *p = nt_platforms_find(w->platforms, platform);
+    if (p == NULL || !nt_platform_has_op(p, NT_OP_APPEAL_SUBMIT))
+        return;
     nt_job_t job;
     nt_buf_t value;
     char period[32];

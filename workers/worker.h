@@ -4,7 +4,7 @@
  * Consumes the job topics and retry tiers, keeps hundreds of platform calls
  * in flight (at most one job per number), writes results through the writer
  * and stores each partition's offset only once every job at or below it has
- * its result committed. See docs/worker.md for the life of a job.
+ * its result committed. See docs/architecture.md for the life of a job.
  */
 #ifndef NT_WORKER_H
 #define NT_WORKER_H

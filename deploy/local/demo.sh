@@ -17,7 +17,8 @@ usage: deploy/local/demo.sh [--numbers N] [--workers N] [--keep] [--help]
 Runs one numtrust maintenance cycle over a generated demo fleet against the
 platform simulator, with progress output and a summary at the end.
 
-  --numbers N   numbers in the demo fleet (default 2000; each on 3 platforms)
+  --numbers N   numbers in the demo fleet (default 2000; each on every platform
+                of deploy/local/platforms.json)
   --workers N   numtrust-worker processes (default 2)
   --keep        leave the stack and its data running afterwards (stop it with
                 deploy/local/stack.sh down); by default the demo stops it and
@@ -88,8 +89,9 @@ step "schema and topics"
 $P migrate
 $P topics | sed 's/^/  /'
 
-step "importing a demo fleet of $numbers numbers x 3 platforms"
-python3 deploy/local/gen-fleet.py --numbers "$numbers" --tenants 6 -o "$tmp/fleet.csv"
+platforms=$(python3 -c 'import json, sys; print(",".join(p["id"] for p in json.load(open(sys.argv[1]))["platforms"]))' "$NUMTRUST_PLATFORMS_FILE")
+step "importing a demo fleet of $numbers numbers x $(tr ',' '\n' <<<"$platforms" | wc -l) platforms"
+python3 deploy/local/gen-fleet.py --numbers "$numbers" --tenants 6 --platforms "$platforms" -o "$tmp/fleet.csv"
 $P import --numbers "$tmp/fleet.csv"
 psql "$NUMTRUST_PG_CONNINFO" -X -A -t -F ' ' -c \
     "SELECT '  ' || s.id || ' (' || s.name_zh || ', every ' || s.check_interval || '): ' || count(*)
@@ -183,6 +185,16 @@ q "SELECT
         (SELECT state, count(*) AS n FROM appeals WHERE filed_at >= '$t_run' GROUP BY state) a) || ')', '') || chr(10) ||
      '  failed / dead jobs   ' || (SELECT count(*) FROM jobs WHERE created_at >= '$t_run' AND state = 'failed') ||
      ' / ' || (SELECT count(*) FROM jobs WHERE created_at >= '$t_run' AND state = 'dead')"
+echo "  per platform         checks / open marks / tags pushed / appeals (approved) / dialect:"
+q "SELECT format('    %-9s %6s / %5s / %5s / %5s (%s) / %s', p.id,
+        (SELECT count(*) FROM check_results cr JOIN jobs j ON j.id = cr.job_id
+          WHERE j.created_at >= '$t_run' AND cr.platform = p.id),
+        (SELECT count(*) FROM marks m WHERE m.platform = p.id AND m.state = 'open'),
+        (SELECT count(*) FROM tag_updates t WHERE t.platform = p.id AND t.pushed_at >= '$t_run'),
+        (SELECT count(*) FROM appeals a WHERE a.platform = p.id AND a.filed_at >= '$t_run'),
+        (SELECT count(*) FROM appeals a WHERE a.platform = p.id AND a.filed_at >= '$t_run'
+          AND a.state = 'approved'), p.dialect)
+   FROM platforms p ORDER BY p.id"
 printf '  jobs processed       %s in %.1f s: %.0f jobs/s with %s workers\n' "$jobs" "$work_s" \
     "$(echo "$jobs / $work_s" | bc -l)" "$workers"
 printf '  elapsed              %.1f s in all\n' "$(since "$t_start")"
@@ -190,5 +202,6 @@ if [ "$keep" = true ]; then
     echo
     echo "The stack is still running: eval \"\$(deploy/local/stack.sh env)\", then e.g."
     echo "  psql \"\$NUMTRUST_PG_CONNINFO\"   or   build/bin/numtrust-producer report"
-    echo "Stop it with: deploy/local/stack.sh down"
+    # the same settings the stack was started with, or `down` would look elsewhere
+    echo "Stop it with: NT_STATE_DIR=$NT_STATE_DIR NT_PG_PORT=$NT_PG_PORT NT_KAFKA_PORT=$NT_KAFKA_PORT NT_KAFKA_CONTROLLER_PORT=$NT_KAFKA_CONTROLLER_PORT NT_SIM_PORT=$NT_SIM_PORT deploy/local/stack.sh down"
 fi

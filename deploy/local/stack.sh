@@ -15,11 +15,14 @@ NT_KAFKA_PORT="${NT_KAFKA_PORT:-29092}"
 NT_KAFKA_CONTROLLER_PORT="${NT_KAFKA_CONTROLLER_PORT:-29093}"
 NT_SIM_PORT="${NT_SIM_PORT:-28080}"
 NT_SIM_SEED="${NT_SIM_SEED:-42}"
-NT_SIM_CONFIG="${NT_SIM_CONFIG:-}"
+NT_SIM_CONFIG="${NT_SIM_CONFIG-$NT_REPO/deploy/local/sim.json}" # set it empty for none
 NT_SIM_HMAC_KEY="${NT_SIM_HMAC_KEY:-sim-key}"
 NT_SIM_HMAC_SECRET="${NT_SIM_HMAC_SECRET:-sim-secret}"
 NT_SIM_BEARER_TOKEN="${NT_SIM_BEARER_TOKEN:-sim-token}"
+NT_SIM_CALLBACK_SECRET="${NT_SIM_CALLBACK_SECRET:-sim-callback-secret}"
 NT_BUILD_DIR="${NT_BUILD_DIR:-$NT_REPO/build}"
+# a relative build dir means the caller's directory, not the one a component runs in
+NT_BUILD_DIR="$(realpath -m -- "$NT_BUILD_DIR")"
 NT_KAFKA_HEAP="${NT_KAFKA_HEAP:--Xmx512m -Xms256m}"
 NT_STACK_TIMEOUT="${NT_STACK_TIMEOUT:-60}" # seconds to wait for a component to answer
 NT_STOP_TIMEOUT="${NT_STOP_TIMEOUT:-30}"   # seconds before a stop escalates to SIGKILL
@@ -55,9 +58,11 @@ Settings (environment):
   NT_KAFKA_CONTROLLER_PORT  Kafka KRaft controller port (default 29093)
   NT_SIM_PORT               simulator port (default 28080)
   NT_SIM_SEED               simulator seed (default 42)
-  NT_SIM_CONFIG             simulator config file (optional)
+  NT_SIM_CONFIG             simulator config file (default deploy/local/sim.json: every
+                            platform of deploy/local/platforms.json; empty for none)
   NT_SIM_HMAC_KEY, NT_SIM_HMAC_SECRET, NT_SIM_BEARER_TOKEN
                             credentials the simulator accepts (sim-key, sim-secret, sim-token)
+  NT_SIM_CALLBACK_SECRET    key of the simulator's signed callbacks (sim-callback-secret)
   NT_BUILD_DIR              build tree holding bin/numtrust-platform-sim (default <repo>/build)
   NT_KAFKA_HEAP             broker heap flags (default "-Xmx512m -Xms256m")
   NT_STACK_TIMEOUT          seconds to wait for a component to answer (default 60)
@@ -204,8 +209,8 @@ elapsed() { # T0 -> "1.2s"
     awk -v t0="$1" -v t1="$(date +%s.%N)" 'BEGIN { printf "%.1fs", t1 - t0 }'
 }
 
-port_in_use() { # PORT
-    [[ -n "$(ss -Hltn "sport = :$1" 2>/dev/null)" ]]
+port_in_use() { # PORT: a listener, or a client socket (not in TIME-WAIT) bound to it
+    [[ -n "$(ss -Htan "sport = :$1" 2>/dev/null | grep -v '^TIME-WAIT')" ]]
 }
 
 require_free_port() { # SETTING PORT: waits up to 5 s (a process may still be exiting)
@@ -217,6 +222,21 @@ require_free_port() { # SETTING PORT: waits up to 5 s (a process may still be ex
     if port_in_use "$2"; then
         nt_die "$1=$2: the port is already in use (another stack or server?); choose another with $1=..."
     fi
+}
+
+# A server that cannot bind its port says so in its log and may linger (or be waited for)
+# until a timeout: look for that line and fail at once with it. LOG_MARK is the log's
+# size before the start, so only this start's lines count.
+log_size() { # LOG
+    stat -c %s "$1" 2>/dev/null || echo 0
+}
+
+die_on_bind_error() { # NAME LOG MARK SETTING PORT
+    local line
+    line="$(tail -c +"$(($3 + 1))" "$2" 2>/dev/null |
+        grep -m1 -E 'Address already in use|could not bind|BindException|could not create any TCP/IP sockets|bind\(\) failed|cannot listen' || true)"
+    [[ -n "$line" ]] || return 0
+    nt_die "$1: cannot listen on 127.0.0.1:$5 ($4=$5): $line; another process holds the port (ss -tanp 'sport = :$5' shows it): choose another with $4=..."
 }
 
 log_tail() { # LOG
@@ -342,13 +362,31 @@ start_pg() {
     pg_prepare_dirs
     [[ -f "$PG_DATA/PG_VERSION" ]] || pg_initdb
     pg_write_conf
-    if ! as_pg "$NT_PG_BIN/pg_ctl" -D "$PG_DATA" -l "$PG_LOG" -w -t "$NT_STACK_TIMEOUT" -s start >/dev/null 2>&1; then
+    local mark
+    mark="$(log_size "$PG_LOG")"
+    if ! as_pg "$NT_PG_BIN/pg_ctl" -D "$PG_DATA" -l "$PG_LOG" -W -s start >/dev/null 2>&1; then
         log_tail "$PG_LOG"
-        nt_die "postgres: did not start on 127.0.0.1:$NT_PG_PORT within ${NT_STACK_TIMEOUT}s (NT_PG_PORT=$NT_PG_PORT)"
+        nt_die "postgres: pg_ctl start failed (NT_PG_PORT=$NT_PG_PORT)"
     fi
+    local deadline=$((SECONDS + NT_STACK_TIMEOUT))
+    # line 8 of postmaster.pid is the server's status ("ready" once it accepts connections)
+    until [[ "$(sed -n 8p "$PG_DATA/postmaster.pid" 2>/dev/null)" == ready* ]]; do
+        die_on_bind_error postgres "$PG_LOG" "$mark" NT_PG_PORT "$NT_PG_PORT"
+        local fatal
+        fatal="$(tail -c +"$((mark + 1))" "$PG_LOG" 2>/dev/null | grep -m1 -E '(FATAL|PANIC):' || true)"
+        if [[ -n "$fatal" ]] && ! as_pg "$NT_PG_BIN/pg_ctl" -D "$PG_DATA" status >/dev/null 2>&1; then
+            log_tail "$PG_LOG"
+            nt_die "postgres: exited while starting: $fatal"
+        fi
+        if ((SECONDS >= deadline)); then
+            log_tail "$PG_LOG"
+            nt_die "postgres: did not start on 127.0.0.1:$NT_PG_PORT within ${NT_STACK_TIMEOUT}s (NT_PG_PORT=$NT_PG_PORT)"
+        fi
+        sleep 0.1
+    done
     pid="$(head -n1 "$PG_DATA/postmaster.pid")"
     record_pid postgres "$pid" || nt_die "postgres: postmaster $pid exited right after starting"
-    local deadline=$((SECONDS + NT_STACK_TIMEOUT))
+    deadline=$((SECONDS + NT_STACK_TIMEOUT))
     until pg_answers; do
         if ((SECONDS >= deadline)); then
             log_tail "$PG_LOG"
@@ -471,6 +509,7 @@ launch_kafka() {
     [[ -f "$KDIR/data/meta.properties" ]] || kafka_format
     local -a argv
     mapfile -d '' argv < <(kafka_java kafka.Kafka "$KDIR/server.properties")
+    KAFKA_LOG_MARK="$(log_size "$KDIR/kafka.log")"
     spawn kafka "$KDIR/kafka.log" "$KDIR" "${argv[@]}"
     KAFKA_LAUNCHED=true
 }
@@ -478,6 +517,7 @@ launch_kafka() {
 wait_kafka() {
     local deadline=$((SECONDS + NT_STACK_TIMEOUT)) pid
     until kafka_answers; do
+        die_on_bind_error kafka "$KDIR/kafka.log" "${KAFKA_LOG_MARK:-0}" NT_KAFKA_PORT "$NT_KAFKA_PORT or NT_KAFKA_CONTROLLER_PORT=$NT_KAFKA_CONTROLLER_PORT"
         if ! pid="$(running_pid kafka)"; then
             log_tail "$KDIR/kafka.log"
             nt_die "kafka: the broker exited before answering on 127.0.0.1:$NT_KAFKA_PORT"
@@ -535,10 +575,13 @@ start_sim() {
     mkdir -p "$SDIR"
     local t0
     t0="$(date +%s.%N)"
-    export NT_SIM_HMAC_KEY NT_SIM_HMAC_SECRET NT_SIM_BEARER_TOKEN # the credentials it accepts
+    export NT_SIM_HMAC_KEY NT_SIM_HMAC_SECRET NT_SIM_BEARER_TOKEN NT_SIM_CALLBACK_SECRET # the credentials it accepts and signs with
+    local mark
+    mark="$(log_size "$SDIR/sim.log")"
     spawn sim "$SDIR/sim.log" "$SDIR" "$bin" "${args[@]}"
     local deadline=$((SECONDS + NT_STACK_TIMEOUT))
     until sim_answers; do
+        die_on_bind_error sim "$SDIR/sim.log" "$mark" NT_SIM_PORT "$NT_SIM_PORT"
         if ! pid="$(running_pid sim)"; then
             rm -f "$RUN/sim.pid"
             local status=0
@@ -637,11 +680,13 @@ cmd_env() {
         NUMTRUST_PG_CONNINFO "host=127.0.0.1 port=$NT_PG_PORT dbname=numtrust user=numtrust"
         NUMTRUST_KAFKA_BOOTSTRAP_SERVERS "127.0.0.1:$NT_KAFKA_PORT"
         NT_SIM_URL "http://127.0.0.1:$NT_SIM_PORT"
+        NUMTRUST_PLATFORMS_FILE "$NT_REPO/deploy/local/platforms.json"
         NT_PG_WORKER_CONNINFO "host=127.0.0.1 port=$NT_PG_PORT dbname=numtrust user=numtrust_worker"
         NT_PG_ADMIN_CONNINFO "host=127.0.0.1 port=$NT_PG_PORT dbname=postgres user=postgres"
         NT_SIM_HMAC_KEY "$NT_SIM_HMAC_KEY"
         NT_SIM_HMAC_SECRET "$NT_SIM_HMAC_SECRET"
         NT_SIM_BEARER_TOKEN "$NT_SIM_BEARER_TOKEN"
+        NT_SIM_CALLBACK_SECRET "$NT_SIM_CALLBACK_SECRET"
         # so that `stack.sh restart-kafka` etc. from a test reach this same stack
         NT_STACK "$NT_STACK"
         NT_STATE_DIR "$STATE"

@@ -15,7 +15,8 @@ bench_stack_up() {
     export NT_KAFKA_PORT=${NT_BENCH_KAFKA_PORT:-49092}
     export NT_KAFKA_CONTROLLER_PORT=${NT_BENCH_KAFKA_CONTROLLER_PORT:-49093}
     export NT_SIM_PORT=${NT_BENCH_SIM_PORT:-48080}
-    export NT_BUILD_DIR=${NT_BUILD_DIR:-$NT_BENCH_REPO/build}
+    NT_BUILD_DIR=$(realpath -m -- "${NT_BUILD_DIR:-$NT_BENCH_REPO/build}")
+    export NT_BUILD_DIR
     if ! "$NT_BENCH_REPO/deploy/local/stack.sh" status >/dev/null 2>&1; then
         echo "[bench] starting a private stack in $NT_STATE_DIR" >&2
         "$NT_BENCH_REPO/deploy/local/stack.sh" up >&2

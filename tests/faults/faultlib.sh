@@ -89,8 +89,7 @@ fault_fleet() {
     psqlv "UPDATE number_platforms SET last_checked_at = now() - interval '1 day',
              label_android = '旧标签-fault', label_ios = '旧标签-fault', label_search = '旧标签-fault'
            WHERE number LIKE '${FAULT_PREFIX}1%'" >/dev/null
-    FAULT_CHECK_FLEET=$f1
-    FAULT_TAG_FLEET=$f2
+    export FAULT_CHECK_FLEET=$f1 FAULT_TAG_FLEET=$f2 # poison_mix.sh posts to them
     log "fleet: $checks numbers to check, $FAULT_TAG_NUMBERS to tag (prefix $FAULT_PREFIX)"
 }
 
@@ -161,7 +160,7 @@ fault_wait_lag0() {
     local lag s
     [ -n "$FAULT_T_END" ] || fault_ended
     while :; do
-        lag=$(fault_lag)
+        lag=$(fault_lag "$NUMTRUST_WORKER_GROUP_ID")
         s=$(secs_since "$FAULT_T_END")
         if [ "$lag" = 0 ]; then
             FAULT_LAG0_S=$s

@@ -19,7 +19,7 @@
 #include "job.h"
 
 #ifndef NT_FUZZ_DIALECT
-#error "NT_FUZZ_DIALECT must name the dialect (\"a\", \"b\" or \"c\")"
+#error "NT_FUZZ_DIALECT must name the dialect (\"a\" to \"d\")"
 #endif
 #ifndef NT_FUZZ_PLATFORMS_FILE
 #define NT_FUZZ_PLATFORMS_FILE "deploy/local/platforms.json"
@@ -69,6 +69,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     setenv("NT_SIM_HMAC_KEY", "fuzz-key", 1);
     setenv("NT_SIM_HMAC_SECRET", "fuzz-secret", 1);
     setenv("NT_SIM_BEARER_TOKEN", "fuzz-token", 1);
+    setenv("NT_SIM_CALLBACK_SECRET", "fuzz-callback-secret", 1);
     const char *file = getenv("NT_FUZZ_PLATFORMS");
     if (file == NULL || file[0] == '\0')
         file = NT_FUZZ_PLATFORMS_FILE;

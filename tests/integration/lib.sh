@@ -9,7 +9,7 @@
 set -euo pipefail
 
 NT_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-NT_BUILD_DIR=${NT_BUILD_DIR:-$NT_REPO/build}
+NT_BUILD_DIR=$(realpath -m -- "${NT_BUILD_DIR:-$NT_REPO/build}")
 NT_BIN=$NT_BUILD_DIR/bin
 PRODUCER=$NT_BIN/numtrust-producer
 WORKER=$NT_BIN/numtrust-worker
@@ -40,7 +40,7 @@ require_stack() {
 nt_setup() {
     require_stack
     local name=$1
-    NT_TEST_NAME=$name
+    export NT_TEST_NAME=$name # the tests' periods and names
     NT_TMP=$(mktemp -d "/tmp/nt-$name.XXXXXX")
     export NUMTRUST_TOPICS_PREFIX="it.$name.$$"
     export NUMTRUST_WORKER_GROUP_ID="it-$name-$$"
@@ -63,6 +63,20 @@ nt_cleanup() {
     fi
 }
 
+# nt_free_port: a TCP port below Linux's ephemeral range (32768-60999) that nothing on
+# this machine holds now (no listener, no client socket), for a server a test starts.
+nt_free_port() {
+    local port i
+    for ((i = 0; i < 200; i++)); do
+        port=$((10000 + RANDOM % 22000))
+        if [ -z "$(ss -Htan "sport = :$port" 2>/dev/null)" ]; then
+            echo "$port"
+            return 0
+        fi
+    done
+    fail "no free port below 32768 after 200 tries"
+}
+
 psqlv() { psql "$NUMTRUST_PG_CONNINFO" -X -A -t -q -v ON_ERROR_STOP=1 -c "$1"; }
 
 # purge_numbers DIGITS: forget every row of numbers +86DIGITS..., so that a
@@ -79,6 +93,12 @@ DELETE FROM label_schedules WHERE number LIKE :'like';
 DELETE FROM number_platforms WHERE number LIKE :'like';
 DELETE FROM numbers WHERE number LIKE :'like';
 SQL
+}
+
+# all_platforms [FILE]: the ids of every platform in the platforms file, comma-separated.
+all_platforms() {
+    python3 -c 'import json, sys; print(",".join(p["id"] for p in json.load(open(sys.argv[1]))["platforms"]))' \
+        "${1:-$NUMTRUST_PLATFORMS_FILE}"
 }
 
 # gen_fleet N PREFIX [PLATFORMS] -> CSV path; numbers are +86<PREFIX>...

@@ -47,7 +47,7 @@ assert_eq "checks stamped with numtrust time (within 10 minutes of nt_now())" \
     "$(psqlv "SELECT count(*) FROM check_results WHERE $mine
               AND abs(extract(epoch FROM checked_at - nt_now())) < 600")" 90
 
-due() { "$PRODUCER" enqueue check --due --prefix $pfx --limit 1000000 "$@" | sed -n 's/.*: \([0-9]*\) selected.*/\1/p'; }
+due() { "$PRODUCER" enqueue check --due --prefix $pfx --limit 1000000 | sed -n 's/.*: \([0-9]*\) selected.*/\1/p'; }
 weekly=$(psqlv "SELECT count(*) FROM number_platforms np JOIN numbers n USING (number)
                 WHERE np.$mine AND n.scenario_id = 'high_frequency'")
 [ "$weekly" -gt 0 ] || fail "the fleet has no weekly (high_frequency) numbers"

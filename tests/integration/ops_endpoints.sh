@@ -5,7 +5,7 @@
 . "$(dirname "$0")/lib.sh"
 nt_setup ops
 sim_reset
-port=$((20000 + RANDOM % 20000))
+port=$(nt_free_port)
 fleet=$(gen_fleet 100 211 baidu,qihoo360)
 "$PRODUCER" import --numbers "$fleet"
 start_worker NUMTRUST_WORKER_METRICS_LISTEN="127.0.0.1:$port" NUMTRUST_WORKER_APPEAL_FAST_PATH=false \
@@ -30,7 +30,7 @@ lag=$(awk '/^numtrust_consumer_lag / {print $2}' "$NT_TMP/metrics")
 assert_eq "consumer lag in /metrics" "$lag" 0
 stop_all_workers
 
-pport=$((port + 1))
+pport=$(nt_free_port)
 NUMTRUST_PRODUCER_METRICS_LISTEN="127.0.0.1:$pport" NUMTRUST_PRODUCER_INTERVAL_S=1 \
     "$PRODUCER" run >"$NT_TMP/run.log" 2>&1 &
 rpid=$!

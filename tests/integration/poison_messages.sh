@@ -65,7 +65,7 @@ kcat -b "$NUMTRUST_KAFKA_BOOTSTRAP_SERVERS" -C -t "$NUMTRUST_TOPICS_PREFIX.dead"
 assert_eq "messages on the dead-letter topic with source headers" \
     "$(grep -c "source_topic=$topic" "$NT_TMP/dead-headers")" 4
 grep -q 'error=' "$NT_TMP/dead-headers" || fail "dead-letter headers lack error="
-if [ "$(psqlv "SELECT state FROM jobs WHERE id = '$sql_id'")" = done ]; then
+if [ "$(psqlv "SELECT state FROM jobs WHERE id = '$sql_id'")" = "done" ]; then
     assert_eq "SQL-like label stored byte-identical" \
         "$(psqlv "SELECT label FROM tag_updates WHERE job_id = '$sql_id'")" "$sql_label"
 else
@@ -73,6 +73,6 @@ else
     log "tag update refused by the platform: $(psqlv "SELECT last_error FROM jobs WHERE id = '$sql_id'")"
 fi
 assert_eq "jobs table still exists and holds the valid check" \
-    "$(psqlv "SELECT state FROM jobs WHERE id = '$good_id'")" done
+    "$(psqlv "SELECT state FROM jobs WHERE id = '$good_id'")" "done"
 assert_eq "committed consumer-group lag" "$(group_lag)" 0
 log "PASS"

@@ -13,6 +13,7 @@
 
 #include "clock.h"
 #include "dialect.h"
+#include "notify.h"
 #include "phone.h"
 
 typedef struct admin_call_s {
@@ -117,12 +118,17 @@ static int a_truth(admin_call_t *call)
                                         : nt_buf_puts(out, "null"));
     NT_EMIT(rc, nt_buf_printf(out, ",\"qualification_verified\":%s,\"trust_score\":%d,\"labels\":{",
                               st.qualification_verified ? "true" : "false", st.trust));
-    NT_EMIT(rc, nt_buf_puts(out, "\"android\":"));
-    NT_EMIT(rc, nt_buf_json_str(out, st.label, ll));
-    NT_EMIT(rc, nt_buf_puts(out, ",\"ios\":"));
-    NT_EMIT(rc, nt_buf_json_str(out, st.label, ll));
-    NT_EMIT(rc, nt_buf_puts(out, ",\"search\":"));
-    NT_EMIT(rc, nt_buf_json_str(out, st.label, ll));
+    /* only the surfaces this platform shows a label on */
+    static const char *const surfaces[] = {"android", "ios", "search"};
+    unsigned shown_on = nt_sim_scope_surfaces(sim, scope);
+    bool first = true;
+    for (size_t i = 0; i < NT_ARRAY_LEN(surfaces); i++) {
+        if (!(shown_on & (1u << i)))
+            continue;
+        NT_EMIT(rc, nt_buf_printf(out, "%s\"%s\":", first ? "" : ",", surfaces[i]));
+        NT_EMIT(rc, nt_buf_json_str(out, st.label, ll));
+        first = false;
+    }
     NT_EMIT(rc, nt_buf_puts(out, "},\"marks\":"));
     NT_EMIT(rc, marks_json(out, &st, shown));
     NT_EMIT(rc, nt_buf_puts(out, ",\"all_marks\":"));
@@ -223,7 +229,8 @@ int nt_admin_counters(nt_simsrv_t *srv, nt_buf_t *out)
 {
     const nt_sim_counters_t *c = nt_sim_counters(nt_simsrv_sim(srv));
     nt_idem_stats_t is = nt_idem_stats(nt_simsrv_idem(srv));
-    static const nt_dialect_t *const ds[] = {&nt_dialect_a, &nt_dialect_b, &nt_dialect_c};
+    static const nt_dialect_t *const ds[] = {&nt_dialect_a, &nt_dialect_b, &nt_dialect_c,
+                                             &nt_dialect_d};
 
     int rc =
         nt_buf_printf(out, "{\"requests\":%llu,\"by_endpoint\":{", (unsigned long long)c->requests);
@@ -288,6 +295,39 @@ static int a_idempotency(admin_call_t *call)
     return rc == NT_OK ? 200 : 500;
 }
 
+static int a_callbacks(admin_call_t *call)
+{
+    return nt_notify_stats(nt_simsrv_notify(call->srv), call->out) == NT_OK ? 200 : 500;
+}
+
+/* GET /admin/ticket?platform=P&ticket=T: what the platform decided. */
+static int a_ticket(admin_call_t *call)
+{
+    char platform[NT_SIMCONF_NAME_MAX], ticket[64];
+    nt_sim_t *sim = nt_simsrv_sim(call->srv);
+    nt_sim_ticket_info_t info;
+    static const char *const states[] = {"submitted", "in_review", "approved", "rejected"};
+    if (!query_get(call->req->query, "platform", platform, sizeof(platform)))
+        return fail(call, 400, "query parameter \"platform\" is missing");
+    if (!query_get(call->req->query, "ticket", ticket, sizeof(ticket)))
+        return fail(call, 400, "query parameter \"ticket\" is missing");
+    int scope = nt_sim_scope(sim, platform);
+    if (scope < 0)
+        return fail(call, 400, "query parameter \"platform\" is not a valid scope name");
+    if (nt_sim_ticket_info(sim, scope, ticket, &info) != NT_OK)
+        return fail(call, 404, "unknown ticket");
+    bool decided = nt_sim_now(sim) >= info.decide_ms;
+    int rc = nt_buf_printf(call->out,
+                           "{\"kind\":\"%s\",\"number\":\"%s\",\"state\":\"%s\","
+                           "\"decided\":%s,\"approved\":%s}",
+                           info.appeal ? "appeal" : "tag", info.number,
+                           info.appeal ? states[info.status]
+                           : decided   ? "applied"
+                                       : "pending_review",
+                           decided ? "true" : "false", info.approved ? "true" : "false");
+    return rc == NT_OK ? 200 : 500;
+}
+
 static const struct {
     const char *method;
     const char *path;
@@ -305,6 +345,8 @@ static const struct {
     {"GET", "/admin/counters", false, a_counters},
     {"POST", "/admin/counters/reset", false, a_counters_reset},
     {"GET", "/admin/idempotency", false, a_idempotency},
+    {"GET", "/admin/callbacks", false, a_callbacks},
+    {"GET", "/admin/ticket", false, a_ticket},
 };
 
 int nt_admin_dispatch(nt_simsrv_t *srv, const nt_simsrv_req_t *req, nt_buf_t *out)

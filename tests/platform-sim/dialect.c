@@ -22,7 +22,8 @@ void nt_dialect_date(int64_t ms, char out[11])
 
 const nt_dialect_t *nt_dialect_find(char id)
 {
-    static const nt_dialect_t *const all[] = {&nt_dialect_a, &nt_dialect_b, &nt_dialect_c};
+    static const nt_dialect_t *const all[] = {&nt_dialect_a, &nt_dialect_b, &nt_dialect_c,
+                                              &nt_dialect_d};
     for (size_t i = 0; i < NT_ARRAY_LEN(all); i++) {
         if (all[i]->id == id)
             return all[i];

@@ -59,9 +59,10 @@ typedef struct nt_dialect_call_s {
     size_t body_len;
     const char *idem_key; /* NULL when the request has none */
     int max_batch;
-    nt_buf_t *out;        /* the response body, empty on entry */
-    int status;           /* set by the handler */
-    size_t batch_numbers; /* set by a batch check */
+    nt_buf_t *out;              /* the response body, empty on entry */
+    int status;                 /* set by the handler */
+    size_t batch_numbers;       /* set by a batch check */
+    struct nt_notify_s *notify; /* dialect D's callbacks (notify.h); NULL: none */
 } nt_dialect_call_t;
 
 /* Renders the answer into call->out and sets call->status. Returns 0, or
@@ -88,7 +89,7 @@ typedef struct nt_dialect_auth_s {
 } nt_dialect_auth_t;
 
 typedef struct nt_dialect_s {
-    char id; /* 'a', 'b', 'c' */
+    char id; /* 'a', 'b', 'c', 'd' */
     const char *ep_names[NT_SIM_EP__COUNT];
     const nt_dialect_route_t *routes;
     size_t nroutes;
@@ -100,12 +101,16 @@ typedef struct nt_dialect_s {
     /* Renders the check answer for one number (dialect C: one batch item). */
     int (*render_check)(nt_buf_t *out, const char *scope, const char *number,
                         const nt_sim_state_t *st);
-    bool top_mark_only; /* the dialect shows only the most-counted mark */
+    bool top_mark_only;       /* the dialect shows only the most-counted mark */
+    const char *content_type; /* of its answers; NULL: application/json */
 } nt_dialect_t;
 
 extern const nt_dialect_t nt_dialect_a;
 extern const nt_dialect_t nt_dialect_b;
 extern const nt_dialect_t nt_dialect_c;
+extern const nt_dialect_t nt_dialect_d;
+
+#define NT_DIALECTS 4 /* a, b, c, d */
 
 /* The dialect with this id, or NULL. */
 const nt_dialect_t *nt_dialect_find(char id);

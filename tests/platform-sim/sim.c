@@ -37,8 +37,20 @@ enum {
     P_QUAL,
 };
 
+/* A scope's model parameters: its platforms[] entry over the global ones. */
+typedef struct params_s {
+    double initial_share;
+    double labels_shown_share;
+    int tag_delay_s;
+    int appeal_in_review_after_s;
+    int appeal_decided_after_s;
+    double appeal_approve_rate;
+    unsigned surfaces;
+} params_t;
+
 typedef struct scope_s {
     char name[64];
+    params_t params;
     uint64_t fnv; /* FNV state after (seed, name, '/'): numbers hash from here */
     uint64_t hash;
     uint64_t seq; /* tickets filed without an idempotency key */
@@ -198,7 +210,41 @@ int nt_sim_scope(nt_sim_t *sim, const char *name)
     memset(s, 0, sizeof(*s));
     snprintf(s->name, sizeof(s->name), "%s", name);
     s->hash = h;
-    s->fnv = nt_rng_fnv(NT_RNG_FNV_BASIS ^ nt_rng_mix(sim->seed), name, strlen(name));
+    const nt_simconf_t *conf = sim->conf;
+    const nt_simconf_platform_t *pc = NULL;
+    for (size_t i = 0; i < conf->nplatforms && pc == NULL; i++)
+        if (strcmp(conf->platforms[i].id, name) == 0)
+            pc = &conf->platforms[i];
+    s->params = (params_t){
+        .initial_share = conf->marks_initial_share,
+        .labels_shown_share = 0.8,
+        .tag_delay_s = conf->review_tag_delay_s,
+        .appeal_in_review_after_s = conf->review_appeal_in_review_after_s,
+        .appeal_decided_after_s = conf->review_appeal_decided_after_s,
+        .appeal_approve_rate = conf->review_appeal_approve_rate,
+        .surfaces = NT_SIM_SURF_ALL,
+    };
+    uint64_t seed = sim->seed;
+    if (pc != NULL) {
+        params_t *pp = &s->params;
+        if (pc->marks_initial_share >= 0)
+            pp->initial_share = pc->marks_initial_share;
+        if (pc->labels_shown_share >= 0)
+            pp->labels_shown_share = pc->labels_shown_share;
+        if (pc->review_tag_delay_s >= 0)
+            pp->tag_delay_s = pc->review_tag_delay_s;
+        if (pc->review_appeal_in_review_after_s >= 0)
+            pp->appeal_in_review_after_s = pc->review_appeal_in_review_after_s;
+        if (pc->review_appeal_decided_after_s >= 0)
+            pp->appeal_decided_after_s = pc->review_appeal_decided_after_s;
+        if (pc->review_appeal_approve_rate >= 0)
+            pp->appeal_approve_rate = pc->review_appeal_approve_rate;
+        pp->surfaces = pc->surfaces;
+        /* a platform's own seed: its numbers draw from their own stream */
+        if (pc->has_seed)
+            seed = nt_rng_mix(seed ^ nt_rng_mix(pc->seed + 0x9e3779b97f4a7c15ULL));
+    }
+    s->fnv = nt_rng_fnv(NT_RNG_FNV_BASIS ^ nt_rng_mix(seed), name, strlen(name));
     s->fnv = nt_rng_fnv(s->fnv, "/", 1);
     if (nt_htab_put(&sim->scope_tab, h, s) != NT_OK)
         return NT_ENOMEM;
@@ -213,6 +259,11 @@ const char *nt_sim_scope_name(const nt_sim_t *sim, int scope)
 char nt_sim_scope_dialect(const nt_sim_t *sim, int scope)
 {
     return sim->scopes[scope].dialect;
+}
+
+unsigned nt_sim_scope_surfaces(const nt_sim_t *sim, int scope)
+{
+    return sim->scopes[scope].params.surfaces;
 }
 
 void nt_sim_scope_bind(nt_sim_t *sim, int scope, char dialect)
@@ -238,9 +289,8 @@ static nt_mark_t pick_mark(double u)
     return NT_MARK_HARASSMENT;
 }
 
-static void initial(const nt_sim_t *sim, uint64_t kh, init_t *in)
+static void initial(const nt_sim_t *sim, const params_t *pp, uint64_t kh, init_t *in)
 {
-    const nt_simconf_t *conf = sim->conf;
     double u = nt_rng_unit(nt_rng_derive(kh, P_CERT, 0));
     in->cert = NT_CERT_NONE;
     for (int i = 0; i < NT_CERT__COUNT; i++) {
@@ -263,13 +313,13 @@ static void initial(const nt_sim_t *sim, uint64_t kh, init_t *in)
     in->decay = 0.08 + 0.04 * nt_rng_unit(nt_rng_derive(kh, P_DECAY, 0));
     in->maint_ms = sim->start_ms -
                    (int64_t)(nt_rng_unit(nt_rng_derive(kh, P_MAINT, 0)) * (double)(180 * DAY_MS));
-    if (nt_rng_unit(nt_rng_derive(kh, P_LABEL, 0)) < 0.2)
+    if (nt_rng_unit(nt_rng_derive(kh, P_LABEL, 0)) < 1.0 - pp->labels_shown_share)
         in->label[0] = '\0';
     else
         snprintf(in->label, sizeof(in->label), "旧标签-%04x",
                  (unsigned)(nt_rng_derive(kh, P_LABEL, 1) & 0xffff));
     memset(in->counts, 0, sizeof(in->counts));
-    if (nt_rng_unit(nt_rng_derive(kh, P_MARKS, 0)) < conf->marks_initial_share) {
+    if (nt_rng_unit(nt_rng_derive(kh, P_MARKS, 0)) < pp->initial_share) {
         int n = 1 + (int)(nt_rng_derive(kh, P_MARKS, 1) & 1);
         for (int i = 0; i < n; i++) {
             nt_mark_t t = pick_mark(nt_rng_unit(nt_rng_derive(kh, P_MARKS, 2 + (uint64_t)i)));
@@ -417,7 +467,7 @@ static ovl_t *ovl_get(nt_sim_t *sim, int scope, const char *number, bool create,
             *rc = NT_ENOMEM;
             return NULL;
         }
-        initial(sim, kh, &in);
+        initial(sim, &sim->scopes[scope].params, kh, &in);
         ovl->hash = kh;
         ovl->scope = scope;
         snprintf(ovl->number, sizeof(ovl->number), "%s", number);
@@ -456,7 +506,7 @@ int nt_sim_state(nt_sim_t *sim, int scope, const char *number, nt_sim_state_t *s
     }
     init_t in;
     uint64_t kh = number_hash(sim, scope, number);
-    initial(sim, kh, &in);
+    initial(sim, &sim->scopes[scope].params, kh, &in);
     int64_t weeks = weeks_at(sim, now);
     for (int64_t w = 0; w < weeks; w++)
         apply_week(sim, kh, in.maint_ms, w, in.counts);
@@ -578,11 +628,13 @@ int nt_sim_tag_update(nt_sim_t *sim, int scope, const char *number, const char *
         sim->counters.tags_rejected++;
     snprintf(ovl->pending, sizeof(ovl->pending), "%s", label);
     ovl->pending_rejected = t->tag_rejected;
-    ovl->pending_eff_ms = now + (int64_t)sim->conf->review_tag_delay_s * 1000;
+    ovl->pending_eff_ms = now + (int64_t)sim->scopes[scope].params.tag_delay_s * 1000;
+    t->review_ms = now;
+    t->decide_ms = ovl->pending_eff_ms; /* shown (or refused) from then on */
+    t->approved = !t->tag_rejected;
     ovl->has_pending = true;
     ovl->pending_has_key = key != NULL;
     ovl->pending_key = kh;
-    t->decide_ms = ovl->pending_eff_ms;
     ovl->maint_ms = now;
     ovl_advance(sim, ovl, now); /* a zero delay takes effect at once */
     sim->counters.tag_updates++;
@@ -622,10 +674,11 @@ int nt_sim_appeal_submit(nt_sim_t *sim, int scope, const char *number, nt_mark_t
     t->type = type;
     snprintf(t->number, sizeof(t->number), "%s", number);
     t->submit_ms = now;
-    t->review_ms = now + (int64_t)sim->conf->review_appeal_in_review_after_s * 1000;
-    t->decide_ms = now + (int64_t)sim->conf->review_appeal_decided_after_s * 1000;
-    t->approved = nt_rng_unit(nt_rng_derive(t->hash ^ sim->seed, P_APPROVE, 0)) <
-                  sim->conf->review_appeal_approve_rate;
+    const params_t *pp = &sim->scopes[scope].params;
+    t->review_ms = now + (int64_t)pp->appeal_in_review_after_s * 1000;
+    t->decide_ms = now + (int64_t)pp->appeal_decided_after_s * 1000;
+    t->approved =
+        nt_rng_unit(nt_rng_derive(t->hash ^ sim->seed, P_APPROVE, 0)) < pp->appeal_approve_rate;
     t->next_open = ovl->open;
     ovl->open = t;
     ovl->maint_ms = now;
@@ -699,6 +752,23 @@ int nt_sim_appeal_status(nt_sim_t *sim, int scope, const char *ticket, nt_appeal
     if (t == NULL || !t->appeal)
         return NT_ENOENT;
     *status = ticket_status(t, nt_sim_now(sim));
+    return NT_OK;
+}
+
+int nt_sim_ticket_info(nt_sim_t *sim, int scope, const char *ticket, nt_sim_ticket_info_t *info)
+{
+    ticket_key_t tk = {scope, ticket};
+    const ticket_t *t = nt_htab_get(&sim->tickets, ticket_hash(sim, scope, ticket), ticket_eq, &tk);
+    if (t == NULL)
+        return NT_ENOENT;
+    info->appeal = t->appeal;
+    info->type = t->type;
+    snprintf(info->number, sizeof(info->number), "%s", t->number);
+    info->submit_ms = t->submit_ms;
+    info->review_ms = t->review_ms;
+    info->decide_ms = t->decide_ms;
+    info->approved = t->approved;
+    info->status = t->appeal ? ticket_status(t, nt_sim_now(sim)) : NT_APPEAL_SUBMITTED;
     return NT_OK;
 }
 

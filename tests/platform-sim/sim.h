@@ -97,7 +97,7 @@ typedef struct nt_sim_state_s {
 /* What /admin/counters reports (besides idempotency, kept by idem.h). */
 typedef struct nt_sim_counters_s {
     uint64_t requests;
-    uint64_t by_endpoint[3][NT_SIM_EP__COUNT]; /* [dialect a/b/c][endpoint] */
+    uint64_t by_endpoint[4][NT_SIM_EP__COUNT]; /* [dialect a/b/c/d][endpoint] */
     uint64_t admin;
     uint64_t by_status[600];
     uint64_t rate_limited;
@@ -137,9 +137,12 @@ void nt_sim_set_speed(nt_sim_t *sim, double speed);
 int nt_sim_scope(nt_sim_t *sim, const char *name);
 const char *nt_sim_scope_name(const nt_sim_t *sim, int scope);
 
-/* The dialect ('a', 'b', 'c') a scope is bound to, 0 while unbound. */
+/* The dialect ('a' to 'd') a scope is bound to, 0 while unbound. */
 char nt_sim_scope_dialect(const nt_sim_t *sim, int scope);
 void nt_sim_scope_bind(nt_sim_t *sim, int scope, char dialect);
+
+/* The surfaces (NT_SIM_SURF_* bits) the scope shows labels on. */
+unsigned nt_sim_scope_surfaces(const nt_sim_t *sim, int scope);
 
 /* The state of (scope, number) now. number must be valid E.164. Returns 0. */
 int nt_sim_state(nt_sim_t *sim, int scope, const char *number, nt_sim_state_t *st);
@@ -178,6 +181,22 @@ int nt_sim_appeal_submit(nt_sim_t *sim, int scope, const char *number, nt_mark_t
 /* The status of an appeal ticket now. Returns 0 or NT_ENOENT. */
 int nt_sim_appeal_status(nt_sim_t *sim, int scope, const char *ticket,
                          nt_appeal_t *status) NT_MUSTCHECK;
+
+/* What the model knows about a ticket: a tag update's label shows from
+ * decide_ms (review_ms = submit_ms, approved always); an appeal is in review
+ * from review_ms and decided (approved or not) at decide_ms. */
+typedef struct nt_sim_ticket_info_s {
+    bool appeal;
+    nt_mark_t type;
+    char number[24];
+    int64_t submit_ms, review_ms, decide_ms;
+    bool approved;
+    nt_appeal_t status; /* appeals: the status now */
+} nt_sim_ticket_info_t;
+
+/* Returns 0 and fills info, or NT_ENOENT for an unknown ticket. */
+int nt_sim_ticket_info(nt_sim_t *sim, int scope, const char *ticket,
+                       nt_sim_ticket_info_t *info) NT_MUSTCHECK;
 
 /* Sets the count of mark type on number (count >= 1). */
 int nt_sim_mark_inject(nt_sim_t *sim, int scope, const char *number, nt_mark_t type,

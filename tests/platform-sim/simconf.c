@@ -39,6 +39,15 @@ static const conf_key_t keys[] = {
     {"credentials.hmac_secret", T_STR, 0, 0, false, true, F(hmac_secret)},
     {"credentials.max_skew_s", T_INT, 0, 86400 * 365, false, false, F(max_skew_s)},
     {"credentials.bearer_token", T_STR, 0, 0, false, true, F(bearer_token)},
+    {"credentials.callback_secret", T_STR, 0, 0, false, true, F(callback_secret)},
+    {"callbacks.url", T_STR, 0, 0, true, false, F(callback_url)},
+    {"callbacks.rate_lost", T_DOUBLE, 0, 1, true, false, F(cb_rate_lost)},
+    {"callbacks.rate_duplicate", T_DOUBLE, 0, 1, true, false, F(cb_rate_duplicate)},
+    {"callbacks.rate_reorder", T_DOUBLE, 0, 1, true, false, F(cb_rate_reorder)},
+    {"callbacks.rate_late", T_DOUBLE, 0, 1, true, false, F(cb_rate_late)},
+    {"callbacks.rate_forged", T_DOUBLE, 0, 1, true, false, F(cb_rate_forged)},
+    {"callbacks.late_ms", T_INT, 0, 3600000, true, false, F(cb_late_ms)},
+    {"callbacks.retries", T_INT, 0, 10, true, false, F(cb_retries)},
     {"latency.base_ms", T_INT, 0, 600000, true, false, F(latency_base_ms)},
     {"latency.jitter_ms", T_INT, 0, 600000, true, false, F(latency_jitter_ms)},
     {"latency.tail_rate", T_DOUBLE, 0, 1, true, false, F(latency_tail_rate)},
@@ -87,6 +96,9 @@ void nt_simconf_defaults(nt_simconf_t *conf)
     snprintf(conf->hmac_secret, sizeof(conf->hmac_secret), "sim-secret");
     conf->max_skew_s = 300;
     snprintf(conf->bearer_token, sizeof(conf->bearer_token), "sim-token");
+    snprintf(conf->callback_secret, sizeof(conf->callback_secret), "sim-callback-secret");
+    conf->cb_late_ms = 3000;
+    conf->cb_retries = 3;
     conf->rate_retry_after_s = 1;
     conf->clock_speed = 1.0;
     conf->clock_start_ms = nt_clock_days_from_civil(2026, 1, 1) * 86400000LL;
@@ -128,6 +140,100 @@ static const char *shown(const conf_key_t *k, const char *value)
     return k->secret ? "****" : value;
 }
 
+/* The per-platform keys: dotted name inside one platforms[] entry, bounds,
+ * and the field of nt_simconf_platform_t it fills. */
+typedef struct pkey_s {
+    const char *name;
+    bool is_int;
+    double min, max;
+    size_t offset;
+} pkey_t;
+
+#define PF(field) offsetof(nt_simconf_platform_t, field)
+
+static const pkey_t pkeys[] = {
+    {"marks.initial_share", false, 0, 1, PF(marks_initial_share)},
+    {"labels.shown_share", false, 0, 1, PF(labels_shown_share)},
+    {"review.tag_delay_s", true, 0, 100000000, PF(review_tag_delay_s)},
+    {"review.appeal_in_review_after_s", true, 0, 100000000, PF(review_appeal_in_review_after_s)},
+    {"review.appeal_decided_after_s", true, 0, 100000000, PF(review_appeal_decided_after_s)},
+    {"review.appeal_approve_rate", false, 0, 1, PF(review_appeal_approve_rate)},
+};
+
+static const char *const surface_names[] = {"android", "ios", "search"};
+
+/* Applies one platforms[n] member (name may be dotted for nested objects). */
+static int set_platform_key(nt_simconf_platform_t *p, size_t n, const char *name, const cJSON *v,
+                            const char *origin, nt_err_t *err)
+{
+    if (cJSON_IsObject(v)) {
+        const cJSON *c;
+        cJSON_ArrayForEach(c, v)
+        {
+            char sub[96];
+            snprintf(sub, sizeof(sub), "%s.%s", name, c->string);
+            int rc = set_platform_key(p, n, sub, c, origin, err);
+            if (rc != NT_OK)
+                return rc;
+        }
+        return NT_OK;
+    }
+    if (strcmp(name, "id") == 0 || strcmp(name, "dialect") == 0)
+        return NT_OK; /* read by the caller */
+    if (strcmp(name, "seed") == 0) {
+        if (!cJSON_IsNumber(v) || v->valuedouble < 0 || v->valuedouble != floor(v->valuedouble) ||
+            v->valuedouble > 9007199254740992.0)
+            return nt_err_set(err, NT_EINVAL, false,
+                              "%s: key \"platforms[%zu].seed\": want an integer in [0, 2^53]",
+                              origin, n);
+        p->seed = (uint64_t)v->valuedouble;
+        p->has_seed = true;
+        return NT_OK;
+    }
+    if (strcmp(name, "surfaces") == 0) {
+        const cJSON *c;
+        unsigned bits = 0;
+        int i = -1;
+        if (cJSON_IsArray(v)) {
+            cJSON_ArrayForEach(c, v)
+            {
+                i = -1;
+                for (size_t k = 0; cJSON_IsString(c) && k < NT_ARRAY_LEN(surface_names); k++)
+                    if (strcmp(c->valuestring, surface_names[k]) == 0)
+                        i = (int)k;
+                if (i < 0)
+                    break;
+                bits |= 1u << i;
+            }
+        }
+        if (!cJSON_IsArray(v) || bits == 0 || (i < 0 && cJSON_GetArraySize(v) > 0))
+            return nt_err_set(err, NT_EINVAL, false,
+                              "%s: key \"platforms[%zu].surfaces\": want a non-empty array of "
+                              "\"android\", \"ios\", \"search\"",
+                              origin, n);
+        p->surfaces = bits;
+        return NT_OK;
+    }
+    for (size_t k = 0; k < NT_ARRAY_LEN(pkeys); k++) {
+        const pkey_t *pk = &pkeys[k];
+        if (strcmp(pk->name, name) != 0)
+            continue;
+        double d = cJSON_IsNumber(v) ? v->valuedouble : NAN;
+        if (!(d >= pk->min && d <= pk->max) || (pk->is_int && d != floor(d)))
+            return nt_err_set(err, NT_EINVAL, false,
+                              "%s: key \"platforms[%zu].%s\": want a%s number in [%g, %g]", origin,
+                              n, name, pk->is_int ? "n integer" : "", pk->min, pk->max);
+        char *field = (char *)p + pk->offset;
+        if (pk->is_int)
+            *(int *)(void *)field = (int)d;
+        else
+            *(double *)(void *)field = d;
+        return NT_OK;
+    }
+    return nt_err_set(err, NT_EINVAL, false, "%s: unknown key \"platforms[%zu].%s\"", origin, n,
+                      name);
+}
+
 static int set_platforms(nt_simconf_t *conf, const cJSON *arr, const char *origin, nt_err_t *err)
 {
     if (!cJSON_IsArray(arr))
@@ -148,12 +254,34 @@ static int set_platforms(nt_simconf_t *conf, const cJSON *arr, const char *origi
                               "%d characters",
                               origin, n, NT_SIMCONF_NAME_MAX - 1);
         if (!cJSON_IsString(d) || strlen(d->valuestring) != 1 ||
-            strchr("abc", d->valuestring[0]) == NULL)
+            strchr("abcd", d->valuestring[0]) == NULL)
             return nt_err_set(err, NT_EINVAL, false,
-                              "%s: key \"platforms[%zu].dialect\": want \"a\", \"b\" or \"c\"",
+                              "%s: key \"platforms[%zu].dialect\": want \"a\", \"b\", \"c\" or "
+                              "\"d\"",
                               origin, n);
-        snprintf(conf->platforms[n].id, sizeof(conf->platforms[n].id), "%s", id->valuestring);
-        conf->platforms[n].dialect = d->valuestring[0];
+        nt_simconf_platform_t *p = &conf->platforms[n];
+        memset(p, 0, sizeof(*p));
+        snprintf(p->id, sizeof(p->id), "%s", id->valuestring);
+        p->dialect = d->valuestring[0];
+        p->surfaces = NT_SIM_SURF_ALL;
+        p->marks_initial_share = -1;
+        p->labels_shown_share = -1;
+        p->review_tag_delay_s = -1;
+        p->review_appeal_in_review_after_s = -1;
+        p->review_appeal_decided_after_s = -1;
+        p->review_appeal_approve_rate = -1;
+        const cJSON *c;
+        cJSON_ArrayForEach(c, item)
+        {
+            int rc = set_platform_key(p, n, c->string, c, origin, err);
+            if (rc != NT_OK)
+                return rc;
+        }
+        for (size_t j = 0; j < n; j++)
+            if (strcmp(conf->platforms[j].id, p->id) == 0)
+                return nt_err_set(err, NT_EINVAL, false,
+                                  "%s: key \"platforms[%zu].id\": \"%s\" is declared twice", origin,
+                                  n, p->id);
         n++;
     }
     conf->nplatforms = n;
@@ -369,6 +497,8 @@ int nt_simconf_load_env(nt_simconf_t *conf, nt_err_t *err)
         {"NT_SIM_HMAC_KEY", "credentials.hmac_key"},
         {"NT_SIM_HMAC_SECRET", "credentials.hmac_secret"},
         {"NT_SIM_BEARER_TOKEN", "credentials.bearer_token"},
+        {"NT_SIM_CALLBACK_SECRET", "credentials.callback_secret"},
+        {"NT_SIM_CALLBACK_URL", "callbacks.url"},
     };
     for (size_t i = 0; i < NT_ARRAY_LEN(vars); i++) {
         const char *v = getenv(vars[i].var);
@@ -397,7 +527,26 @@ int nt_simconf_validate(const nt_simconf_t *conf, const char *origin, nt_err_t *
                           "review.appeal_in_review_after_s (%d)",
                           origin, conf->review_appeal_decided_after_s,
                           conf->review_appeal_in_review_after_s);
-    if (conf->hmac_key[0] == '\0' || conf->hmac_secret[0] == '\0' || conf->bearer_token[0] == '\0')
+    for (size_t i = 0; i < conf->nplatforms; i++) {
+        const nt_simconf_platform_t *p = &conf->platforms[i];
+        int in_review = p->review_appeal_in_review_after_s >= 0
+                            ? p->review_appeal_in_review_after_s
+                            : conf->review_appeal_in_review_after_s;
+        int decided = p->review_appeal_decided_after_s >= 0 ? p->review_appeal_decided_after_s
+                                                            : conf->review_appeal_decided_after_s;
+        if (decided < in_review)
+            return nt_err_set(err, NT_EINVAL, false,
+                              "%s: platforms[%zu] (%s): appeal_decided_after_s (%d) is less than "
+                              "appeal_in_review_after_s (%d)",
+                              origin, i, p->id, decided, in_review);
+    }
+    if (conf->callback_url[0] != '\0' && strncmp(conf->callback_url, "http://", 7) != 0 &&
+        strncmp(conf->callback_url, "https://", 8) != 0)
+        return nt_err_set(err, NT_EINVAL, false,
+                          "%s: key \"callbacks.url\": value \"%s\" is not an http(s) URL", origin,
+                          conf->callback_url);
+    if (conf->hmac_key[0] == '\0' || conf->hmac_secret[0] == '\0' ||
+        conf->bearer_token[0] == '\0' || conf->callback_secret[0] == '\0')
         return nt_err_set(err, NT_EINVAL, false, "%s: credentials must not be empty", origin);
     if (nt_simconf_parse_listen(conf->listen, host, sizeof(host), &port) != NT_OK)
         return nt_err_set(err, NT_EINVAL, false,

@@ -22,9 +22,23 @@
 #define NT_SIMCONF_MAX_PLATFORMS 64
 #define NT_SIMCONF_NAME_MAX      64
 
+/* Surfaces a platform shows a label on (nt_simconf_platform_t.surfaces). */
+enum { NT_SIM_SURF_ANDROID = 1, NT_SIM_SURF_IOS = 2, NT_SIM_SURF_SEARCH = 4, NT_SIM_SURF_ALL = 7 };
+
+/* One declared platform: its dialect and, optionally, its own seed and model
+ * parameters. A parameter left unset (negative) takes the global value. */
 typedef struct nt_simconf_platform_s {
     char id[NT_SIMCONF_NAME_MAX];
-    char dialect; /* 'a', 'b' or 'c' */
+    char dialect; /* 'a', 'b', 'c' or 'd' */
+    uint64_t seed;
+    bool has_seed;
+    unsigned surfaces;          /* NT_SIM_SURF_* bits; default all three */
+    double marks_initial_share; /* < 0: marks.initial_share */
+    double labels_shown_share;  /* share of numbers showing an old label; < 0: 0.8 */
+    int review_tag_delay_s;     /* < 0: review.tag_delay_s, and so on */
+    int review_appeal_in_review_after_s;
+    int review_appeal_decided_after_s;
+    double review_appeal_approve_rate;
 } nt_simconf_platform_t;
 
 typedef struct nt_simconf_s {
@@ -35,7 +49,18 @@ typedef struct nt_simconf_s {
     char hmac_key[128];
     char hmac_secret[256]; /* secret */
     int max_skew_s;
-    char bearer_token[256]; /* secret */
+    char bearer_token[256];    /* secret */
+    char callback_secret[256]; /* secret: signs dialect D's callbacks */
+
+    /* dialect D's callbacks (docs/simulator.md, Callbacks) */
+    char callback_url[256]; /* "" = none; {platform} is replaced by the scope */
+    double cb_rate_lost;
+    double cb_rate_duplicate;
+    double cb_rate_reorder;
+    double cb_rate_late;
+    double cb_rate_forged;
+    int cb_late_ms;
+    int cb_retries;
 
     int latency_base_ms;
     int latency_jitter_ms;

@@ -19,6 +19,7 @@
 #include "dialect.h"
 #include "htab.h"
 #include "log.h"
+#include "notify.h"
 #include "rng.h"
 
 #define ARG_MAX      256
@@ -43,7 +44,8 @@ struct nt_simsrv_s {
     nt_idem_t *idem;
     nt_rng_t rng;
     nt_buf_t body;
-    bucket_t buckets[NT_SIM_MAX_SCOPES][3]; /* per scope and credential (one per dialect) */
+    bucket_t buckets[NT_SIM_MAX_SCOPES][NT_DIALECTS]; /* per scope and credential (dialect) */
+    nt_notify_t *notify;
     nt_htab_t retries;
     int64_t outage_503_until;
     int64_t refuse_until;
@@ -70,8 +72,9 @@ nt_simsrv_t *nt_simsrv_new(const nt_simconf_t *conf, nt_err_t *err)
     nt_loop_timer_init(&srv->resume_timer);
     srv->sim = nt_sim_new(&srv->conf, err);
     srv->idem = nt_idem_new((size_t)conf->max_records);
-    if (srv->sim == NULL || srv->idem == NULL) {
-        if (srv->idem == NULL)
+    srv->notify = srv->sim != NULL ? nt_notify_new(&srv->conf, srv->sim) : NULL;
+    if (srv->sim == NULL || srv->idem == NULL || srv->notify == NULL) {
+        if (srv->idem == NULL || (srv->sim != NULL && srv->notify == NULL))
             nt_err_set(err, NT_ENOMEM, false, "out of memory");
         nt_simsrv_free(srv);
         return NULL;
@@ -92,6 +95,7 @@ void nt_simsrv_free(nt_simsrv_t *srv)
     while ((item = nt_htab_next(&srv->retries, &it)) != NULL)
         free(item);
     nt_htab_free(&srv->retries);
+    nt_notify_free(srv->notify);
     nt_idem_free(srv->idem);
     nt_sim_free(srv->sim);
     nt_buf_free(&srv->body);
@@ -100,8 +104,11 @@ void nt_simsrv_free(nt_simsrv_t *srv)
 
 void nt_simsrv_attach(nt_simsrv_t *srv, nt_loop_t *loop, nt_httpd_t *httpd)
 {
+    nt_err_t err;
     srv->loop = loop;
     srv->httpd = httpd;
+    if (loop != NULL && nt_notify_attach(srv->notify, loop, &err) != NT_OK)
+        NT_ERROR("callbacks will not be sent: %s", err.msg);
 }
 
 nt_sim_t *nt_simsrv_sim(nt_simsrv_t *srv)
@@ -112,6 +119,11 @@ nt_sim_t *nt_simsrv_sim(nt_simsrv_t *srv)
 nt_idem_t *nt_simsrv_idem(nt_simsrv_t *srv)
 {
     return srv->idem;
+}
+
+nt_notify_t *nt_simsrv_notify(nt_simsrv_t *srv)
+{
+    return srv->notify;
 }
 
 const nt_simconf_t *nt_simsrv_conf(const nt_simsrv_t *srv)
@@ -186,6 +198,7 @@ void nt_simsrv_reset_counters(nt_simsrv_t *srv)
 {
     memset(nt_sim_counters(srv->sim), 0, sizeof(nt_sim_counters_t));
     nt_idem_reset_counts(srv->idem);
+    nt_notify_reset_counters(srv->notify);
 }
 
 /* ---- early retries ---- */
@@ -326,6 +339,8 @@ static void platform(nt_simsrv_t *srv, const nt_simsrv_req_t *req, nt_simsrv_res
         generic_404(srv, resp);
         return;
     }
+    if (d->content_type != NULL)
+        resp->content_type = d->content_type;
     int di = dialect_id - 'a';
     int scope = nt_sim_scope(srv->sim, scope_name);
     if (scope < 0) {
@@ -427,6 +442,7 @@ static void platform(nt_simsrv_t *srv, const nt_simsrv_req_t *req, nt_simsrv_res
             .max_batch = srv->conf.max_batch,
             .out = &srv->body,
             .status = 500,
+            .notify = srv->notify,
         };
         if (route->fn(&call) != NT_OK) {
             if (!srv->records_full_logged) {
@@ -472,6 +488,7 @@ void nt_simsrv_dispatch(nt_simsrv_t *srv, const nt_simsrv_req_t *req, nt_simsrv_
     resp->status = 500;
     resp->delay_ms = 0;
     resp->headers[0] = '\0';
+    resp->content_type = CONTENT_JSON;
     c->requests++;
     if (strncmp(req->path, "/p/", 3) == 0) {
         platform(srv, req, resp);
@@ -511,11 +528,11 @@ void nt_simsrv_handle(nt_httpd_t *httpd, nt_httpd_req_t *hreq, void *arg)
         return;
     }
     const char *extra = resp.headers[0] ? resp.headers : NULL;
-    int rc =
-        resp.delay_ms > 0
-            ? nt_httpd_respond_after(hreq, resp.delay_ms, resp.status, CONTENT_JSON, extra,
-                                     resp.body, resp.body_len)
-            : nt_httpd_respond(hreq, resp.status, CONTENT_JSON, extra, resp.body, resp.body_len);
+    int rc = resp.delay_ms > 0
+                 ? nt_httpd_respond_after(hreq, resp.delay_ms, resp.status, resp.content_type,
+                                          extra, resp.body, resp.body_len)
+                 : nt_httpd_respond(hreq, resp.status, resp.content_type, extra, resp.body,
+                                    resp.body_len);
     if (rc != NT_OK)
         NT_DEBUG("answer to %s %s not sent: %d", req.method, req.path, rc);
 }

@@ -49,6 +49,7 @@ typedef struct nt_simsrv_resp_s {
     const char *body; /* valid until the next dispatch */
     size_t body_len;
     char headers[128]; /* extra "Name: value\r\n" lines, "" when none */
+    const char *content_type;
 } nt_simsrv_resp_t;
 
 /* @returns a new pipeline with its own copy of conf; free with
@@ -69,6 +70,7 @@ void nt_simsrv_handle(nt_httpd_t *httpd, nt_httpd_req_t *req, void *arg);
 /* For admin.c and tests. */
 nt_sim_t *nt_simsrv_sim(nt_simsrv_t *srv);
 nt_idem_t *nt_simsrv_idem(nt_simsrv_t *srv);
+struct nt_notify_s *nt_simsrv_notify(nt_simsrv_t *srv);
 const nt_simconf_t *nt_simsrv_conf(const nt_simsrv_t *srv);
 
 /* Applies a POST /admin/config body (runtime keys only). */

@@ -1625,6 +1625,7 @@ int main(void)
     setenv("NT_SIM_HMAC_KEY", "sim-key", 1);
     setenv("NT_SIM_HMAC_SECRET", "sim-secret", 1);
     setenv("NT_SIM_BEARER_TOKEN", "sim-token", 1);
+    setenv("NT_SIM_CALLBACK_SECRET", "sim-callback-secret", 1);
     load();
     if (ps != NULL) {
         test_answers();

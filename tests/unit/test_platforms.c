@@ -32,10 +32,121 @@ static void test_load(void)
         const char *id, *dialect;
         bool ops[NT_OP_N];
         int batch_max;
+        double qps;
+        bool xml, manual, callbacks;
+        unsigned surfaces; /* bits: android 1, ios 2, search 4 */
+        double label_update_price;
     } rows[] = {
-        {"baidu", "a", {true, false, true, true, true, true, true}, 0},
-        {"tencent", "b", {true, false, true, true, true, true, true}, 0},
-        {"qihoo360", "c", {true, true, true, true, true, true, false}, 100},
+        {"baidu",
+         "a",
+         {true, false, true, true, true, true, true},
+         0,
+         0,
+         false,
+         false,
+         false,
+         7,
+         300},
+        {"tencent",
+         "b",
+         {true, false, true, true, true, true, true},
+         0,
+         0,
+         false,
+         false,
+         false,
+         7,
+         200},
+        {"qihoo360",
+         "c",
+         {true, true, true, true, true, true, false},
+         100,
+         0,
+         false,
+         false,
+         false,
+         7,
+         200},
+        {"sogou",
+         "c",
+         {true, true, true, true, true, true, false},
+         100,
+         500,
+         false,
+         false,
+         false,
+         7,
+         150},
+        {"huawei",
+         "d",
+         {true, false, true, true, true, false, false},
+         0,
+         600,
+         true,
+         false,
+         true,
+         1,
+         250},
+        {"xiaomi",
+         "b",
+         {true, false, true, true, true, true, true},
+         0,
+         800,
+         false,
+         false,
+         false,
+         1,
+         200},
+        {"oppo",
+         "a",
+         {true, false, true, true, true, true, true},
+         0,
+         800,
+         false,
+         false,
+         false,
+         1,
+         200},
+        {"vivo",
+         "manual",
+         {true, true, false, false, false, false, false},
+         100,
+         200,
+         false,
+         true,
+         false,
+         1,
+         150},
+        {"cmcc",
+         "d",
+         {true, false, true, true, true, false, false},
+         0,
+         300,
+         true,
+         false,
+         true,
+         3,
+         500},
+        {"cucc",
+         "d",
+         {true, false, true, true, true, false, false},
+         0,
+         300,
+         true,
+         false,
+         true,
+         3,
+         400},
+        {"ctcc",
+         "d",
+         {true, false, true, true, true, false, false},
+         0,
+         300,
+         true,
+         false,
+         true,
+         3,
+         400},
     };
     CHECK_INT(nt_platforms_count(ps), NT_ARRAY_LEN(rows));
     for (size_t i = 0; i < NT_ARRAY_LEN(rows); i++, ncases++) {
@@ -47,14 +158,36 @@ static void test_load(void)
         CHECK_STR(nt_platform_dialect(p), rows[i].dialect);
         CHECK(nt_platforms_at(ps, nt_platform_index(p)) == p);
         CHECK_INT(nt_platform_batch_max(p), rows[i].batch_max);
-        CHECK(nt_platform_qps(p) == 0);
+        CHECK(nt_platform_qps(p) == rows[i].qps);
+        CHECK_INT(nt_platform_is_xml(p), rows[i].xml);
+        CHECK_INT(nt_platform_is_manual(p), rows[i].manual);
+        CHECK_INT(nt_platform_callbacks(p) != NULL, rows[i].callbacks);
+        CHECK_INT(nt_platform_surfaces(p), rows[i].surfaces);
+        double price = -1;
+        CHECK(nt_platform_price(p, NT_PRICE_LABEL_UPDATE, &price));
+        CHECK(price == rows[i].label_update_price);
+        CHECK_STR(nt_platform_currency(p), "CNY");
+        if (rows[i].manual) {
+            CHECK(nt_platform_manual_url(p) != NULL);
+            CHECK(nt_platform_manual_form(p, NT_OP_APPEAL_SUBMIT) != NULL);
+        }
+        if (rows[i].callbacks) {
+            char st[16];
+            CHECK_INT(nt_platform_callback_kind(p, "complaint"), NT_OP_APPEAL_STATUS);
+            CHECK_INT(nt_platform_callback_kind(p, "card"), NT_OP_TAG_UPDATE);
+            CHECK_INT(nt_platform_callback_kind(p, "other"), -1);
+            CHECK_INT(nt_platform_map_state(p, NT_OP_APPEAL_STATUS, "PASSED", st, sizeof(st)), 0);
+            CHECK_STR(st, "approved");
+            CHECK_INT(nt_platform_map_state(p, NT_OP_APPEAL_STATUS, "NOPE", st, sizeof(st)),
+                      NT_EINVAL);
+        }
         for (int op = 0; op < NT_OP_N; op++)
             CHECKF(nt_platform_has_op(p, (nt_op_t)op) == rows[i].ops[op], "%s has_op(%s) != %d",
                    rows[i].id, nt_op_name((nt_op_t)op), rows[i].ops[op]);
     }
     ncases += 2;
     CHECK(nt_platforms_find(ps, "hiya") == NULL);
-    CHECK(nt_platforms_at(ps, 3) == NULL);
+    CHECK(nt_platforms_at(ps, NT_ARRAY_LEN(rows)) == NULL);
 
     static const char *const op_names[NT_OP_N] = {"check",         "check_batch",   "tag_update",
                                                   "appeal_submit", "appeal_status", "tag_status",
@@ -91,6 +224,57 @@ static void test_config_errors(void)
         const char *want[3]; /* substrings of err.msg */
     } rows[] = {
         {"valid minimal platform", P_HEAD P_AUTH P_OPS P_TAIL, {NULL}},
+        {"prices: all four amounts and a currency",
+         P_HEAD P_AUTH "\"prices\":{\"currency\":\"CNY\",\"check\":0,\"label_update\":200,"
+                       "\"appeal\":0,\"renewal\":800}," P_OPS P_TAIL,
+         {NULL}},
+        {"prices: a missing amount",
+         P_HEAD P_AUTH "\"prices\":{\"currency\":\"CNY\",\"check\":0}," P_OPS P_TAIL,
+         {"platform p1", "prices.label_update", NULL}},
+        {"prices: a negative amount",
+         P_HEAD P_AUTH "\"prices\":{\"currency\":\"CNY\",\"check\":-1,\"label_update\":1,"
+                       "\"appeal\":1,\"renewal\":1}," P_OPS P_TAIL,
+         {"platform p1", "prices.check", NULL}},
+        {"prices: a bad currency",
+         P_HEAD P_AUTH "\"prices\":{\"currency\":\"yuan\"}," P_OPS P_TAIL,
+         {"platform p1", "prices.currency", "yuan"}},
+        {"prices: an unknown key",
+         P_HEAD P_AUTH "\"prices\":{\"currency\":\"CNY\",\"tax\":1}," P_OPS P_TAIL,
+         {"platform p1", "prices", "tax"}},
+        {"surfaces: unknown surface",
+         P_HEAD P_AUTH "\"surfaces\":[\"tv\"]," P_OPS P_TAIL,
+         {"platform p1", "surfaces", "tv"}},
+        {"surfaces: a label mapped on a surface not listed",
+         P_HEAD P_AUTH "\"surfaces\":[\"android\"],\"ops\":{\"check\":{\"method\":\"GET\","
+                       "\"path\":\"/c\",\"result\":{\"label_ios\":\"/i\"}}}" P_TAIL,
+         {"platform p1", "label_ios", NULL}},
+        {"format: not json or xml",
+         P_HEAD P_AUTH "\"format\":\"yaml\"," P_OPS P_TAIL,
+         {"platform p1", "format", "yaml"}},
+        {"callbacks: secret variable not set",
+         P_HEAD P_AUTH "\"callbacks\":{\"secret_env\":\"NT_TEST_UNSET_VAR\"}," P_OPS P_TAIL,
+         {"platform p1", "callbacks.secret_env", "NT_TEST_UNSET_VAR"}},
+        {"callbacks: no fields",
+         P_HEAD P_AUTH "\"callbacks\":{\"secret_env\":\"NT_SIM_HMAC_SECRET\"}," P_OPS P_TAIL,
+         {"platform p1", "callbacks.fields", NULL}},
+        {"callbacks: a kind that is neither appeal nor tag",
+         P_HEAD P_AUTH "\"callbacks\":{\"secret_env\":\"NT_SIM_HMAC_SECRET\",\"kinds\":{\"x\":"
+                       "\"renewal\"},\"fields\":{\"kind\":\"/k\",\"ticket\":\"/t\",\"state\":"
+                       "\"/s\"}}," P_OPS P_TAIL,
+         {"platform p1", "callbacks.kinds", "renewal"}},
+        {"manual: form on a platform that is not manual",
+         P_HEAD P_AUTH "\"manual\":{\"url\":\"http://f\"}," P_OPS P_TAIL,
+         {"platform p1", "manual", NULL}},
+        {"manual: without its form",
+         P_HEAD P_AUTH "\"dialect\":\"manual\"," P_OPS P_TAIL,
+         {"platform p1", "manual", "missing"}},
+        {"manual: with a submission operation",
+         P_HEAD P_AUTH
+         "\"dialect\":\"manual\",\"manual\":{\"url\":\"http://f\",\"tag_update\":{},"
+         "\"appeal_submit\":{}},\"ops\":{\"check\":{\"method\":\"GET\",\"path\":\"/c\","
+         "\"result\":{}},\"tag_update\":{\"method\":\"POST\",\"path\":\"/t\","
+         "\"result\":{\"ticket\":\"/t\",\"state\":\"/s\"}}}" P_TAIL,
+         {"platform p1", "a manual platform has no tag_update", NULL}},
         {"unknown platform key",
          P_HEAD P_AUTH "\"colour\":\"red\"," P_OPS P_TAIL,
          {"platform p1", "colour", "inline"}},
@@ -201,6 +385,7 @@ int main(void)
     setenv("NT_SIM_HMAC_KEY", "sim-key", 1);
     setenv("NT_SIM_HMAC_SECRET", "sim-secret", 1);
     setenv("NT_SIM_BEARER_TOKEN", "sim-token", 1);
+    setenv("NT_SIM_CALLBACK_SECRET", "sim-callback-secret", 1);
     test_load();
     test_config_errors();
     nt_platforms_free(ps);

@@ -159,7 +159,7 @@ static void test_error_shapes(void)
             cJSON_Delete(root);
         }
     }
-    CHECK(nt_dialect_find('d') == NULL);
+    CHECK(nt_dialect_find('e') == NULL);
     nt_buf_free(&out);
 }
 

@@ -83,12 +83,26 @@ static void test_file(void)
         const char *msg;
     } cases[] = {
         {"{\"seed\":9,\"latency\":{\"base_ms\":5},\"platforms\":[{\"id\":\"baidu\",\"dialect\":"
-         "\"a\"}],\"credentials\":{\"bearer_token\":\"t2\"}}",
+         "\"a\",\"seed\":7,\"surfaces\":[\"android\",\"search\"],\"labels\":{\"shown_share\":0.5},"
+         "\"review\":{\"tag_delay_s\":60}}],\"credentials\":{\"bearer_token\":\"t2\"}}",
          0, NULL},
         {"{\"latency\":{\"base_ms\":\"5\"}}", NT_EINVAL, "key \"latency.base_ms\": want a number"},
         {"{\"latency\":{\"base_ms\":1.5}}", NT_EINVAL, "latency.base_ms"},
         {"{\"marks\":{\"weekly\":1}}", NT_EINVAL, "unknown key \"marks.weekly\""},
-        {"{\"platforms\":[{\"id\":\"x\",\"dialect\":\"d\"}]}", NT_EINVAL, "platforms[0].dialect"},
+        {"{\"platforms\":[{\"id\":\"x\",\"dialect\":\"e\"}]}", NT_EINVAL, "platforms[0].dialect"},
+        {"{\"platforms\":[{\"id\":\"x\",\"dialect\":\"d\",\"seed\":-1}]}", NT_EINVAL,
+         "platforms[0].seed"},
+        {"{\"platforms\":[{\"id\":\"x\",\"dialect\":\"d\",\"surfaces\":[\"tv\"]}]}", NT_EINVAL,
+         "platforms[0].surfaces"},
+        {"{\"platforms\":[{\"id\":\"x\",\"dialect\":\"d\",\"review\":{\"tag_delay\":1}}]}",
+         NT_EINVAL, "unknown key \"platforms[0].review.tag_delay\""},
+        {"{\"platforms\":[{\"id\":\"x\",\"dialect\":\"d\",\"marks\":{\"initial_share\":2}}]}",
+         NT_EINVAL, "platforms[0].marks.initial_share"},
+        {"{\"platforms\":[{\"id\":\"x\",\"dialect\":\"a\"},{\"id\":\"x\",\"dialect\":\"b\"}]}",
+         NT_EINVAL, "declared twice"},
+        {"{\"platforms\":[{\"id\":\"x\",\"dialect\":\"a\",\"review\":"
+         "{\"appeal_decided_after_s\":1}}]}",
+         NT_EINVAL, "platforms[0] (x): appeal_decided_after_s"},
         {"{\"review\":{\"appeal_in_review_after_s\":100,\"appeal_decided_after_s\":50}}", NT_EINVAL,
          "review.appeal_decided_after_s"},
         {"{\"seed\":", NT_EINVAL, "not valid JSON"},
@@ -119,6 +133,13 @@ static void test_file(void)
             CHECK_INT(conf.nplatforms, 1);
             CHECK_STR(conf.platforms[0].id, "baidu");
             CHECK_INT(conf.platforms[0].dialect, 'a');
+            CHECK(conf.platforms[0].has_seed);
+            CHECK_INT(conf.platforms[0].seed, 7);
+            CHECK_INT(conf.platforms[0].surfaces, NT_SIM_SURF_ANDROID | NT_SIM_SURF_SEARCH);
+            CHECK(conf.platforms[0].labels_shown_share == 0.5);
+            CHECK_INT(conf.platforms[0].review_tag_delay_s, 60);
+            CHECK_INT(conf.platforms[0].review_appeal_decided_after_s, -1); /* global */
+            CHECK(conf.platforms[0].marks_initial_share < 0);
             CHECK_STR(conf.bearer_token, "t2");
         }
     }
