@@ -105,7 +105,7 @@ static const centry_t config_table[] = {
      "Appeals filed for one opening of a mark; after that many rejections the mark is "
      "`escalated`."},
     {"loop.renew_ahead_s", CT_INT, "2592000", 0, 31536000, false, F(loop_renew_ahead_s),
-     "Seconds before a certification expires when its renewal is asked for (or an action item "
+     "Seconds before a certification expires when its renewal is asked for (or an maintenance item "
      "raised on platforms without a renewal API)."},
 };
 

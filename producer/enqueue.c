@@ -326,7 +326,7 @@ static const kind_t kinds[] = {
      " ORDER BY np.platform, np.number LIMIT $4",
      row_renewal, false, true,
      "certifications expiring within loop.renew_ahead_s on platforms with a renewal operation "
-     "(the others get an action item): ask for the renewal, once per expiry"},
+     "(the others get an maintenance item): ask for the renewal, once per expiry"},
 };
 /* clang-format on */
 

@@ -4,7 +4,7 @@
  * a pass enqueues anything. Pushes seen by a check are verified, pushes
  * never confirmed become unconfirmed, approved appeals are confirmed,
  * marks out of rounds are escalated, renewals seen by a check are renewed,
- * and the action items (renewals without an API, region and yearly
+ * and the maintenance items (renewals without an API, region and yearly
  * reviews) are raised. One transaction; every statement is idempotent, so
  * a pass repeated or run by two reconcilers changes nothing twice.
  */
@@ -97,7 +97,7 @@ static const step_t steps[RECONCILE_NSTEPS] = {
 
     /* platforms without a renewal API: a person renews */
     {"renewal_items", PRM
-     "INSERT INTO action_items (kind, dedupe, tenant_id, number, platform, detail, due_at)"
+     "INSERT INTO maintenance_items (kind, dedupe, tenant_id, number, platform, detail, due_at)"
      " SELECT 'renewal', 'renewal:' || np.number || ':' || np.platform || ':'"
      "        || to_char(np.cert_expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD'),"
      "        n.tenant_id, np.number, np.platform,"
@@ -115,7 +115,7 @@ static const step_t steps[RECONCILE_NSTEPS] = {
 
     /* a renewal item whose certification was renewed is done */
     {"renewal_items_resolved", PRM
-     "UPDATE action_items ai SET resolved_at = np.last_checked_at"
+     "UPDATE maintenance_items ai SET resolved_at = np.last_checked_at"
      " FROM number_platforms np"
      " WHERE ai.kind = 'renewal' AND ai.resolved_at IS NULL AND np.number = ai.number"
      "   AND np.platform = ai.platform AND np.cert_status = 'certified'"
@@ -131,7 +131,7 @@ static const step_t steps[RECONCILE_NSTEPS] = {
      "    AND (ls.event_end IS NULL OR ls.event_end > t.now)"
      SCOPE("ls.number", "COALESCE(ls.platform, $8)")
      "  RETURNING ls.id, ls.number, ls.platform, ls.label, ls.kind)"
-     " INSERT INTO action_items (kind, dedupe, tenant_id, number, platform, detail, due_at)"
+     " INSERT INTO maintenance_items (kind, dedupe, tenant_id, number, platform, detail, due_at)"
      " SELECT 'region_review', 'review:' || due.id || ':'"
      "        || to_char(t.now AT TIME ZONE 'UTC', 'YYYY-MM-DD'), n.tenant_id, due.number,"
      "        due.platform, 'review the ' || due.kind || ' label \"' || due.label || '\"', t.now"
@@ -140,7 +140,7 @@ static const step_t steps[RECONCILE_NSTEPS] = {
 };
 
 /* The yearly review of each tenant's registration data (64 tenants a pass
- * at most): an action item, and the tenant's id back so the pass checks
+ * at most): an maintenance item, and the tenant's id back so the pass checks
  * every registration. */
 static const char sql_yearly[] = PRM
     ", due AS (UPDATE tenants tn SET next_review_at = t.now + interval '1 year' FROM t"
@@ -150,7 +150,7 @@ static const char sql_yearly[] = PRM
     "                                     AND nn.number LIKE $6 || '%'))"
     "    ORDER BY t2.id LIMIT 64)"
     "  RETURNING tn.id), ins AS ("
-    " INSERT INTO action_items (kind, dedupe, tenant_id, detail, due_at)"
+    " INSERT INTO maintenance_items (kind, dedupe, tenant_id, detail, due_at)"
     " SELECT 'yearly_review', 'yearly:' || due.id || ':'"
     "        || to_char(t.now AT TIME ZONE 'UTC', 'YYYY-MM-DD'), due.id,"
     "        'yearly review of the registration data (company, qualifications, regions, package)',"

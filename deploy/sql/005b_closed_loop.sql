@@ -6,7 +6,7 @@
 -- with their own lead and recurrence, daily windows in the tenant's time
 -- zone. Appeals do not dead-end: rounds, re-filing, escalation, marks that
 -- come back keep their history. Certification lifecycle: expiry dates,
--- renewals, action items, yearly reviews. New job types tag_status and
+-- renewals, maintenance items, yearly reviews. New job types tag_status and
 -- renewal.
 
 ALTER TABLE jobs DROP CONSTRAINT jobs_type_check;
@@ -127,10 +127,11 @@ CREATE TABLE renewals (
 );
 CREATE INDEX renewals_open ON renewals (number, platform) WHERE state = 'submitted';
 
--- Work for people: renewals on platforms without a renewal API, yearly
--- reviews of a tenant's registration data, quarterly reviews of region
--- labels. dedupe makes raising one twice a no-op.
-CREATE TABLE action_items (
+-- Work for people (not 008's manual submission queue, action_items):
+-- renewals on platforms without a renewal API, yearly reviews of a tenant's
+-- registration data, quarterly reviews of region labels. dedupe makes
+-- raising one twice a no-op.
+CREATE TABLE maintenance_items (
     id           bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     kind         text NOT NULL CHECK (kind IN ('renewal', 'yearly_review', 'region_review')),
     dedupe       text NOT NULL UNIQUE,
@@ -142,7 +143,7 @@ CREATE TABLE action_items (
     created_at   timestamptz NOT NULL DEFAULT nt_now(),
     resolved_at  timestamptz
 );
-CREATE INDEX action_items_open ON action_items (kind) WHERE resolved_at IS NULL;
+CREATE INDEX maintenance_items_open ON maintenance_items (kind) WHERE resolved_at IS NULL;
 
 -- ---- tag pushes: verified, rejected with a reason, or unconfirmed ----
 
@@ -210,7 +211,7 @@ CREATE TRIGGER marks_reopen BEFORE UPDATE ON marks
 DO $$
 BEGIN
     IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'numtrust_worker') THEN
-        GRANT SELECT ON schedule_kinds, action_items TO numtrust_worker;
+        GRANT SELECT ON schedule_kinds, maintenance_items TO numtrust_worker;
         GRANT SELECT, INSERT, UPDATE ON renewals TO numtrust_worker;
     END IF;
 END
