@@ -23,6 +23,9 @@ typedef struct cli_s {
      * its /healthz and /metrics from here while a pass runs. */
     void (*tick)(void *arg);
     void *tick_arg;
+    /* The reconciler's sink, shared by every kind of every pass (one Kafka
+     * producer for the daemon's life); NULL: each enqueue makes its own. */
+    struct sink_s *sink;
 } cli_t;
 
 /* Loads the platform adapters once. NULL with a message on stderr. */

@@ -443,7 +443,8 @@ int enqueue_run(cli_t *cli, const char *kind_name, const enqueue_filter_t *f, bo
     const char *period = f->period;
     enqueue_stats_t local;
     enqueue_stats_t *st = stats != NULL ? stats : &local;
-    sink_stats_t ss = {0};
+    sink_stats_t ss = {0}, base = {0};
+    bool shared = cli->sink != NULL && !force;
 
     memset(st, 0, sizeof(*st));
     nt_err_clear(&err);
@@ -491,6 +492,10 @@ int enqueue_run(cli_t *cli, const char *kind_name, const enqueue_filter_t *f, bo
         goto fail;
     int64_t now = nt_clock_wall_ms();
     row_ctx_t ctx = {.cli = cli, .period = period};
+    if (shared) {
+        sink = cli->sink;
+        sink_get_stats(sink, &base);
+    }
     for (;;) {
         if (*cli->stop) {
             fprintf(stderr, "numtrust-producer enqueue: interrupted\n");
@@ -557,6 +562,12 @@ int enqueue_run(cli_t *cli, const char *kind_name, const enqueue_filter_t *f, bo
     if (sink != NULL) {
         frc = sink_finish(sink, 60000, &err);
         sink_get_stats(sink, &ss);
+        /* a shared sink counts for every kind: this kind's part */
+        ss.offered -= base.offered;
+        ss.skipped -= base.skipped;
+        ss.produced -= base.produced;
+        ss.delivered -= base.delivered;
+        ss.failed -= base.failed;
     }
     st->selected = ss.offered + st->skipped;
     st->produced = ss.produced;
@@ -589,7 +600,8 @@ fail:
 out:
     if (in_tx && nt_pg_run(pg, "ROLLBACK", 0, NULL, &err) != NT_OK)
         fprintf(stderr, "numtrust-producer enqueue: %s\n", err.msg);
-    sink_free(sink);
+    if (!shared)
+        sink_free(sink);
     nt_pg_free(pg);
     nt_pg_free(ledger);
     return rc;

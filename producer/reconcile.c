@@ -36,7 +36,8 @@ typedef struct step_s {
 /* clang-format off */
 static const step_t steps[RECONCILE_NSTEPS] = {
     /* the latest push of a registration, seen by a check verify_after_s
-     * after it or later, is verified (and applied if still pending) */
+     * after it or later, is verified (and applied if still pending); the
+     * window (4 x (verify_after_s + verify_timeout_s)) only bounds the scan */
     {"pushes_verified", PRM
      "UPDATE tag_updates u SET verified_at = np.last_checked_at,"
      "  state = CASE WHEN u.state = 'pending_review' THEN 'applied' ELSE u.state END,"
@@ -44,7 +45,7 @@ static const step_t steps[RECONCILE_NSTEPS] = {
      " FROM (SELECT DISTINCT ON (tu.number, tu.platform) tu.job_id, tu.number, tu.platform,"
      "              tu.label, tu.state, tu.pushed_at, tu.verified_at"
      "       FROM tag_updates tu, t"
-     "       WHERE tu.pushed_at > t.now - ($1 + $2) * interval '1 second'"
+     "       WHERE tu.pushed_at > t.now - 4 * ($1 + $2) * interval '1 second'"
      "       ORDER BY tu.number, tu.platform, tu.pushed_at DESC, tu.job_id) l"
      " JOIN number_platforms np ON np.number = l.number AND np.platform = l.platform"
      " WHERE u.job_id = l.job_id AND l.state IN ('pending_review', 'applied')"
@@ -54,13 +55,17 @@ static const step_t steps[RECONCILE_NSTEPS] = {
      SCOPE("u.number", "u.platform")
      " RETURNING u.job_id"},
 
-    /* a push neither decided by the platform nor seen within the timeout */
+    /* a push still pending after the timeout although a check looked for
+     * it (verify_after_s after it or later) and did not see it: neither
+     * the platform nor a check confirmed it */
     {"pushes_unconfirmed", PRM
      "UPDATE tag_updates u SET state = 'unconfirmed', decided_at = t.now,"
      "  reason = 'neither confirmed by the platform nor seen by a check within '"
      "           || ($2 / 3600) || ' h'"
-     " FROM t WHERE u.state = 'pending_review'"
+     " FROM number_platforms np, t"
+     " WHERE u.state = 'pending_review' AND np.number = u.number AND np.platform = u.platform"
      "   AND u.pushed_at + $2 * interval '1 second' <= t.now"
+     "   AND np.last_checked_at >= u.pushed_at + $1 * interval '1 second'"
      SCOPE("u.number", "u.platform")
      " RETURNING u.job_id"},
 

@@ -25,6 +25,7 @@
 #include "log.h"
 #include "loop.h"
 #include "reconcile.h"
+#include "sink.h"
 
 #define RECONCILE_LOCK_KEY "7420114552"
 
@@ -262,11 +263,18 @@ int cmd_run(cli_t *cli, int argc, char **argv)
     runstate_t rs = {.interval_s = cli->cfg.producer_interval_s};
     nt_loop_t *loop = NULL;
     nt_httpd_t *ops = NULL;
-    nt_pg_t *lock = cli_pg(cli);
+    nt_pg_t *lock = cli_pg(cli), *ledger = NULL;
     if (lock == NULL)
         return 1;
     int rc = 0;
-    if (cli_platforms(cli) == NULL || (loop = nt_loop_new(&err)) == NULL) {
+    if (cli_platforms(cli) == NULL || (loop = nt_loop_new(&err)) == NULL ||
+        (ledger = cli_pg(cli)) == NULL) {
+        rc = 1;
+        goto out;
+    }
+    /* one Kafka producer for every pass */
+    if ((cli->sink = sink_new(&cli->cfg, ledger, false, 0, &err)) == NULL) {
+        fprintf(stderr, "numtrust-producer run: %s\n", err.msg);
         rc = 1;
         goto out;
     }
@@ -329,8 +337,11 @@ int cmd_run(cli_t *cli, int argc, char **argv)
     }
 out:
     cli->tick = NULL;
+    sink_free(cli->sink);
+    cli->sink = NULL;
     nt_httpd_free(ops);
     nt_loop_free(loop);
+    nt_pg_free(ledger);
     nt_pg_free(lock);
     return once || rc == 2 ? rc : 0;
 }

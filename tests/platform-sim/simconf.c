@@ -337,7 +337,9 @@ static int set_text(nt_simconf_t *conf, const conf_key_t *k, const char *value, 
     }
     case T_TIME: {
         int64_t ms;
-        if (nt_clock_parse(value, &ms) != NT_OK)
+        if (strcmp(value, "now") == 0) /* the real time at start-up */
+            ms = nt_clock_wall_ms() / 1000 * 1000;
+        else if (nt_clock_parse(value, &ms) != NT_OK)
             return nt_err_set(err, NT_EINVAL, false,
                               "%s: key \"%s\": value \"%s\" is not an RFC 3339 time", origin,
                               k->name, value);
