@@ -340,8 +340,9 @@ int nt_adapter_build(const nt_platform_t *p, nt_op_t op, const nt_adapter_req_t 
     }
     if (req->job_id != NULL && (rc = add_header(&headers, "X-Request-Id", req->job_id)) != NT_OK)
         goto fail;
+    const char *idem = req->idempotency_key != NULL ? req->idempotency_key : req->job_id;
     if ((op == NT_OP_TAG_UPDATE || op == NT_OP_APPEAL_SUBMIT || op == NT_OP_RENEWAL) &&
-        req->job_id != NULL && (rc = add_header(&headers, "Idempotency-Key", req->job_id)) != NT_OK)
+        idem != NULL && (rc = add_header(&headers, "Idempotency-Key", idem)) != NT_OK)
         goto fail;
     if (p->auth == AUTH_BEARER) {
         char value[600];

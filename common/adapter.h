@@ -76,8 +76,9 @@ typedef struct nt_answer_s {
 /* What a request is about; unused fields may be NULL. */
 typedef struct nt_adapter_req_s {
     const char *job_id;
-    const char *number;         /* single-number operations */
-    const char *const *numbers; /* check_batch */
+    const char *idempotency_key; /* tag_update, appeal_submit; NULL: job_id */
+    const char *number;          /* single-number operations */
+    const char *const *numbers;  /* check_batch */
     size_t nnumbers;
     const char *label;     /* tag_update */
     const char *mark_type; /* appeal_submit: taxonomy type */

@@ -80,6 +80,9 @@ static const centry_t config_table[] = {
      "bound the real concurrency."},
     {"worker.metrics_listen", CT_STR, "", 0, 0, false, F(worker_metrics_listen),
      "host:port for /metrics, /healthz, /readyz; empty: off."},
+    {"worker.ready_stall_s", CT_INT, "10", 1, 3600, false, F(worker_ready_stall_s),
+     "/readyz answers 503 once results have waited this long without a write committing "
+     "(database frozen, locked, read-only or full)."},
     {"worker.appeal_fast_path", CT_BOOL, "true", 0, 0, false, F(worker_appeal_fast_path),
      "Enqueue an appeal as soon as a check finds a new mark of an appealed type."},
     {"worker.appeal_marks", CT_STR, "harassment,fraud,agency", 0, 0, false, F(worker_appeal_marks),
@@ -105,8 +108,36 @@ static const centry_t config_table[] = {
      "Appeals filed for one opening of a mark; after that many rejections the mark is "
      "`escalated`."},
     {"loop.renew_ahead_s", CT_INT, "2592000", 0, 31536000, false, F(loop_renew_ahead_s),
-     "Seconds before a certification expires when its renewal is asked for (or an maintenance item "
+     "Seconds before a certification expires when its renewal is asked for (or a maintenance item "
      "raised on platforms without a renewal API)."},
+    {"loop.retry_backoff_s", CT_INT, "600", 1, 86400, false, F(loop_retry_backoff_s),
+     "Real seconds after a job failed (credentials, a dead platform) before the reconciler runs "
+     "it again; doubled for each further attempt."},
+    {"loop.retry_max", CT_INT, "6", 0, 30, false, F(loop_retry_max),
+     "Times the reconciler runs failed work again before it gives up (and counts it as given "
+     "up); 0: never."},
+    {"api.listen", CT_STR, "127.0.0.1:28090", 0, 0, false, F(api_listen),
+     "host:port of the control plane's HTTP API (`numtrust-producer serve`), with /metrics, "
+     "/healthz and /readyz."},
+    {"api.max_body_bytes", CT_INT, "65536", 1024, 16777216, false, F(api_max_body_bytes),
+     "Largest JSON request body; bigger ones get 413."},
+    {"api.max_import_bytes", CT_INT, "8388608", 1024, 268435456, false, F(api_max_import_bytes),
+     "Largest body of a bulk import (CSV, iCalendar); bigger ones get 413."},
+    {"api.max_conns", CT_INT, "64", 1, 10000, false, F(api_max_conns),
+     "Most concurrent connections (one thread each); more wait in the listen queue."},
+    {"api.timeout_s", CT_INT, "30", 1, 3600, false, F(api_timeout_s),
+     "Seconds a connection may stay idle or take to send its request."},
+    {"api.statement_timeout_ms", CT_INT, "15000", 100, 3600000, false, F(api_statement_timeout_ms),
+     "PostgreSQL statement_timeout of the API's connections."},
+    {"api.rate_per_s", CT_INT, "20", 1, 100000, false, F(api_rate_per_s),
+     "Requests per second allowed per token (token bucket); more get 429 with Retry-After."},
+    {"api.rate_burst", CT_INT, "40", 1, 100000, false, F(api_rate_burst),
+     "Burst of requests allowed per token above api.rate_per_s."},
+    {"api.feedback_per_min", CT_INT, "6", 1, 100000, false, F(api_feedback_per_min),
+     "Callee reports per minute accepted from one source (the reporting callee's address, else "
+     "the poster's)."},
+    {"api.pg_pool", CT_INT, "4", 1, 256, false, F(api_pg_pool),
+     "PostgreSQL connections the API keeps open between requests."},
 };
 
 #undef F

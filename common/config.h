@@ -55,6 +55,7 @@ typedef struct nt_config_s {
     int worker_http_max_body;
     int worker_http_max_conns;
     char *worker_metrics_listen; /* "" = off */
+    int worker_ready_stall_s;    /* /readyz: writes stalled this long = not ready */
     bool worker_appeal_fast_path;
     char *worker_appeal_marks; /* mark types appealed automatically */
 
@@ -69,6 +70,18 @@ typedef struct nt_config_s {
     int loop_appeal_cooldown_s;
     int loop_appeal_max_rounds;
     int loop_renew_ahead_s;
+    int loop_retry_backoff_s;
+    int loop_retry_max;
+    char *api_listen; /* the control plane (`numtrust-producer serve`) */
+    int api_max_body_bytes;
+    int api_max_import_bytes;
+    int api_max_conns;
+    int api_timeout_s;
+    int api_statement_timeout_ms;
+    int api_rate_per_s;
+    int api_rate_burst;
+    int api_feedback_per_min;
+    int api_pg_pool;
 } nt_config_t;
 
 /* Loads defaults, then file (may be NULL: no file), then the environment.

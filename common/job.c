@@ -69,6 +69,11 @@ static bool is_platform_id(const char *s)
     return true;
 }
 
+const char *nt_job_idempotency_key(const nt_job_t *job)
+{
+    return job->origin[0] ? job->origin : job->id;
+}
+
 bool nt_job_is_tenant_id(const char *s)
 {
     size_t n = strlen(s);
@@ -283,6 +288,18 @@ nt_job_verdict_t nt_job_decode(const void *data, size_t len, size_t max_bytes, n
         }
         job->attempt = (int)attempt->valuedouble;
     }
+    const cJSON *origin = cJSON_GetObjectItemCaseSensitive(root, "origin");
+    if (origin != NULL && !cJSON_IsNull(origin)) {
+        if (!get_str(root, "origin", job->origin, sizeof(job->origin), &too_long) || too_long ||
+            !nt_uuid_is_valid(job->origin)) {
+            job->origin[0] = '\0';
+            nt_err_set(err, NT_EINVAL, false, "field origin: not a UUID");
+            goto out;
+        }
+        for (char *p = job->origin; *p; p++)
+            if (*p >= 'A' && *p <= 'F')
+                *p = (char)(*p - 'A' + 'a');
+    }
     if (get_time(root, "created_at", false, &job->created_at_ms, err) != NT_OK ||
         get_time(root, "not_before", false, &job->not_before_ms, err) != NT_OK)
         goto out;
@@ -322,6 +339,8 @@ int nt_job_validate(const nt_job_t *job, nt_err_t *err)
         return nt_err_set(err, NT_EINVAL, false,
                           "field tenant: \"%s\" is not a tenant id ([A-Za-z0-9_.-], 1-63)",
                           job->tenant);
+    if (job->origin[0] != '\0' && !nt_uuid_is_valid(job->origin))
+        return nt_err_set(err, NT_EINVAL, false, "field origin: \"%s\" is not a UUID", job->origin);
     if (job->attempt < 0 || job->attempt > NT_JOB_MAX_ATTEMPT)
         return nt_err_set(err, NT_EINVAL, false, "field attempt: %d out of range", job->attempt);
     switch (job->type) {
@@ -385,6 +404,8 @@ int nt_job_encode(const nt_job_t *job, nt_buf_t *out)
     }
     if (rc == NT_OK && job->trace_id[0])
         rc = put_kv_str(out, "trace_id", job->trace_id, true);
+    if (rc == NT_OK && job->origin[0])
+        rc = put_kv_str(out, "origin", job->origin, true);
     if (rc == NT_OK)
         rc = nt_buf_puts(out, ",\"payload\":{");
     switch (job->type) {

@@ -3,7 +3,12 @@
  *
  *   {"v":1,"id":UUID,"type":"check|tag_update|appeal|appeal_status|tag_status|renewal",
  *    "number":"+86…","platform":"…","tenant":"…","attempt":0,
- *    "not_before":RFC3339,"created_at":RFC3339,"trace_id":"…","payload":{…}}
+ *    "not_before":RFC3339,"created_at":RFC3339,"trace_id":"…","origin":UUID,
+ *    "payload":{…}}
+ *
+ * origin (optional) is set on a re-run (`numtrust-producer retry`): the id of
+ * the job's first attempt, which stays the platforms' Idempotency-Key, so a
+ * side effect the first attempt did get applied is never applied twice.
  *
  * Decoding sorts every message into one of three verdicts: OK; INVALID (the
  * message has a usable id but a field is wrong, e.g. a number that is not
@@ -63,6 +68,7 @@ typedef struct nt_job_s {
                             * epoch is kept as 1 */
     int64_t created_at_ms;
     char trace_id[NT_JOB_TRACE_MAX];
+    char origin[NT_UUID_STRLEN]; /* re-runs: the first attempt's id; "" otherwise */
     /* payload, by type */
     char label[NT_JOB_LABEL_MAX];         /* tag_update: wanted label; tag_status: pushed */
     char mark_type[NT_JOB_MARK_TYPE_MAX]; /* appeal, appeal_status: taxonomy type */
@@ -99,6 +105,10 @@ int nt_job_encode(const nt_job_t *job, nt_buf_t *out) NT_MUSTCHECK;
  * (the label of a tag update, the mark type of an appeal, the ticket of a
  * status poll); period is the due period ("2026-11-28", a run id). */
 void nt_job_make_id(nt_job_t *job, const char *extra, const char *period);
+
+/* The key that makes a side effect of job idempotent at the platforms: its
+ * origin when it re-runs an earlier job, else its own id. */
+const char *nt_job_idempotency_key(const nt_job_t *job);
 
 /* True for a tenant id: [A-Za-z0-9][A-Za-z0-9_.-], 1 to 63 characters. */
 bool nt_job_is_tenant_id(const char *s);

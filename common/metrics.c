@@ -173,8 +173,12 @@ static int render_hist(nt_buf_t *out, const char *name, const char *labels, cons
 int nt_metrics_render(const nt_metrics_t *m, nt_buf_t *out)
 {
     char labels[160];
-    int rc = nt_buf_puts(out, "# HELP numtrust_jobs_total Jobs finished, by type and outcome.\n"
-                              "# TYPE numtrust_jobs_total counter\n");
+    int rc = nt_buf_puts(
+        out, "# HELP numtrust_build_info The program's version (always 1).\n"
+             "# TYPE numtrust_build_info gauge\n"
+             "numtrust_build_info{program=\"numtrust-worker\",version=\"" NT_VERSION "\"} 1\n"
+             "# HELP numtrust_jobs_total Jobs finished, by type and outcome.\n"
+             "# TYPE numtrust_jobs_total counter\n");
     for (int t = 0; rc == NT_OK && t <= NT_JOB_NTYPES; t++)
         for (int o = 0; rc == NT_OK && o < NT_METRIC_OUTCOMES; o++)
             rc = nt_buf_printf(out, "numtrust_jobs_total{type=\"%s\",outcome=\"%s\"} %llu\n",

@@ -101,13 +101,64 @@ int nt_pg_reconnect(nt_pg_t *pg, nt_err_t *err)
     return pg->conn != NULL ? NT_OK : NT_EIO;
 }
 
+/* The classification, most specific prefix first (the first match wins).
+ * Appendix A of the PostgreSQL manual lists the codes. */
+static const struct {
+    const char *prefix;
+    nt_pg_class_t cls;
+    bool reconnect;
+} sqlstate_classes[] = {
+    {"25006", NT_PG_TRANSIENT, true}, /* read_only_sql_transaction */
+    {"57P01", NT_PG_TRANSIENT, true}, /* admin_shutdown */
+    {"57P02", NT_PG_TRANSIENT, true}, /* crash_shutdown */
+    {"57P03", NT_PG_TRANSIENT, true}, /* cannot_connect_now */
+    {"08", NT_PG_TRANSIENT, true},    /* connection exception */
+    {"25", NT_PG_TRANSIENT, false},   /* invalid transaction state (in failed txn) */
+    {"40", NT_PG_TRANSIENT, false},   /* serialization failure, deadlock */
+    {"53", NT_PG_TRANSIENT, false},   /* disk full, out of memory, too many connections */
+    {"55", NT_PG_TRANSIENT, false},   /* lock not available, object in use */
+    {"57", NT_PG_TRANSIENT, false},   /* statement timeout, query canceled */
+    {"58", NT_PG_TRANSIENT, false},   /* system error: I/O error, undefined file */
+    {"XX", NT_PG_TRANSIENT, false},   /* internal error: isolated like any other */
+    {"21", NT_PG_DATA, false},        /* cardinality violation */
+    {"22", NT_PG_DATA, false},        /* data exception */
+    {"23", NT_PG_DATA, false},        /* integrity constraint violation */
+    {"54", NT_PG_DATA, false},        /* program limit exceeded (row too big) */
+    {"P0", NT_PG_DATA, false},        /* raised by PL/pgSQL for the row */
+    {"0A", NT_PG_SCHEMA, false},      /* feature not supported */
+    {"26", NT_PG_SCHEMA, false},      /* invalid SQL statement name (not prepared) */
+    {"28", NT_PG_SCHEMA, false},      /* invalid authorization */
+    {"3D", NT_PG_SCHEMA, false},      /* invalid catalog name */
+    {"3F", NT_PG_SCHEMA, false},      /* invalid schema name */
+    {"42", NT_PG_SCHEMA, false},      /* syntax error or access rule violation */
+};
+
+nt_pg_class_t nt_pg_sqlstate_class(const char *sqlstate, bool *reconnect)
+{
+    nt_pg_class_t cls = NT_PG_TRANSIENT;
+    bool rc = sqlstate == NULL; /* no SQLSTATE: the connection itself failed */
+    for (size_t i = 0; sqlstate != NULL && i < NT_ARRAY_LEN(sqlstate_classes); i++) {
+        const char *p = sqlstate_classes[i].prefix;
+        if (strncmp(sqlstate, p, strlen(p)) == 0) {
+            cls = sqlstate_classes[i].cls;
+            rc = sqlstate_classes[i].reconnect;
+            break;
+        }
+    }
+    if (reconnect != NULL)
+        *reconnect = rc;
+    return cls;
+}
+
+const char *nt_pg_class_name(nt_pg_class_t cls)
+{
+    static const char *const names[] = {"transient", "data", "schema"};
+    return (unsigned)cls < NT_ARRAY_LEN(names) ? names[cls] : "?";
+}
+
 bool nt_pg_sqlstate_is_retriable(const char *sqlstate)
 {
-    if (sqlstate == NULL)
-        return true; /* no SQLSTATE: the connection itself failed */
-    return strncmp(sqlstate, "08", 2) == 0 || strncmp(sqlstate, "57P", 3) == 0 ||
-           strcmp(sqlstate, "40001") == 0 || strcmp(sqlstate, "40P01") == 0 ||
-           strcmp(sqlstate, "53300") == 0 || strcmp(sqlstate, "55P03") == 0;
+    return nt_pg_sqlstate_class(sqlstate, NULL) != NT_PG_DATA;
 }
 
 int nt_pg_result_error(nt_pg_t *pg, const PGresult *res, const char *what, nt_err_t *err)

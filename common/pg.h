@@ -4,8 +4,9 @@
  * Wraps one libpq connection with its conninfo. Blocking helpers serve the
  * producer CLI and the worker's start-up checks. The worker's writer
  * (workers/writer.c) keeps its own non-blocking connections on the event
- * loop, one statement in flight at a time (no pipeline mode). Parameters are
- * always passed as $n, never spliced into SQL.
+ * loop, one statement in flight at a time (no pipeline mode), and acts on
+ * the SQLSTATE classification below. Parameters are always passed as $n,
+ * never spliced into SQL.
  */
 #ifndef NT_PG_H
 #define NT_PG_H
@@ -47,11 +48,42 @@ PGresult *nt_pg_exec(nt_pg_t *pg, const char *sql, int nparams, const char *cons
 int nt_pg_run(nt_pg_t *pg, const char *sql, int nparams, const char *const *params,
               nt_err_t *err) NT_MUSTCHECK;
 
+/* What a failed statement's SQLSTATE means for the rows it carried
+ * (docs/architecture.md, "Database errors"):
+ *   TRANSIENT  the database cannot take writes now (connection lost,
+ *              read-only, disk full, statement timeout, lock not available,
+ *              serialization failure, shutdown, I/O error, ...): the rows
+ *              wait and are sent again; nothing is failed because of it.
+ *   DATA       this row's values are refused (classes 21, 22, 23, 54 and
+ *              PL/pgSQL's P0): permanent for the row, not for the others.
+ *   SCHEMA     the statement itself cannot run (undefined table or column,
+ *              privilege, feature, authorization): every row fails the same
+ *              way until a migration or an operator fixes it, so rows wait
+ *              as for TRANSIENT, and it is logged as an error.
+ * An SQLSTATE outside the table (and NULL: no answer at all) is TRANSIENT:
+ * a row that keeps failing while others succeed is isolated anyway. */
+typedef enum {
+    NT_PG_TRANSIENT = 0,
+    NT_PG_DATA,
+    NT_PG_SCHEMA,
+} nt_pg_class_t;
+
+/* Classifies an SQLSTATE (NULL: the connection failed). *reconnect (may be
+ * NULL) is set when the session itself is the problem and a new connection
+ * may reach a writable server (25006 read-only transaction: a failover left
+ * us on a standby, or default_transaction_read_only was set at session
+ * start; 57P01-57P03 shutdown). */
+nt_pg_class_t nt_pg_sqlstate_class(const char *sqlstate, bool *reconnect);
+
+/* "transient", "data", "schema". */
+const char *nt_pg_class_name(nt_pg_class_t cls);
+
 /* Fills err from a failed result or the connection: SQLSTATE and message;
- * retriable for connection-class failures (08xxx, 57Pxx, 40001, 40P01). */
+ * retriable unless the SQLSTATE is a DATA error. */
 int nt_pg_result_error(nt_pg_t *pg, const PGresult *res, const char *what, nt_err_t *err);
 
-/* True for an SQLSTATE that a retry (maybe after reconnecting) can fix. */
+/* True for an SQLSTATE that waiting (maybe after reconnecting) can fix: not
+ * a DATA error. */
 bool nt_pg_sqlstate_is_retriable(const char *sqlstate);
 
 /* A text-format array literal ('{"a","b",NULL}') built element by element,

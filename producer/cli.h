@@ -41,8 +41,9 @@ bool cli_opt(int argc, char **argv, int *i, const char *name, const char **value
 /* Prints "numtrust-producer <cmd>: <message>" to stderr and returns 2. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) NT_PRINTF(2, 3);
 
-/* Enqueues one kind of work ("check", "check-due", "verify", "tag",
- * "tag-status", "appeal", "appeal-refile", "appeal-status", "renewal") with
+/* Enqueues one kind of work ("check", "check-due", "check-feedback",
+ * "verify", "tag", "tag-status", "appeal", "appeal-refile", "appeal-status",
+ * "renewal") with
  * optional filters (NULL fields: any). quiet: print a line only when
  * something was produced. *stats (may be NULL) receives the counts, skipped
  * rows by reason. Returns 0, or non-zero after printing why. */
@@ -67,8 +68,12 @@ typedef struct enqueue_stats_s {
     size_t nreasons;
 } enqueue_stats_t;
 
+int enqueue_run_stats(cli_t *cli, const char *kind, const enqueue_filter_t *filter, bool force,
+                      bool quiet, enqueue_stats_t *stats);
+
+/* The same; *produced (may be NULL) receives the count of jobs produced. */
 int enqueue_run(cli_t *cli, const char *kind, const enqueue_filter_t *filter, bool force,
-                bool quiet, enqueue_stats_t *stats);
+                bool quiet, uint64_t *produced);
 
 /* Checks --number, --platform, --prefix, --limit values; prints the usage
  * error of cmd and returns 2 (1 when the platforms file cannot be read), or
@@ -80,6 +85,28 @@ int enqueue_filter_check(cli_t *cli, const char *cmd, const char *number, const 
  * operation op (every platform when op < 0) into out. 0 or an error. */
 int enqueue_platforms_with(cli_t *cli, int op, char *out, size_t outsz);
 
+/* Imports numbers from a CSV stream (the columns of `import --help`): every
+ * row validated, good rows loaded with COPY in one transaction. The CLI's
+ * import and the API's bulk import share it. */
+typedef struct import_opts_s {
+    const char *name;        /* the stream's name in messages */
+    bool dry;                /* validate only */
+    const char *only_tenant; /* non-NULL: rows of other tenants, and numbers another tenant
+                              * manages, are rejected */
+    /* rejected rows (line > 0) and fatal problems (line 0); NULL: stderr */
+    void (*reject)(void *arg, long line, const char *msg);
+    void *reject_arg;
+} import_opts_t;
+
+typedef struct import_result_s {
+    long good, bad, regs; /* rows imported, rows rejected, registrations */
+    double secs;
+} import_result_t;
+
+/* 0 (rows may have been rejected: result->bad), or 1 after a fatal problem
+ * (nothing imported). */
+int import_numbers(cli_t *cli, FILE *fp, const import_opts_t *o, import_result_t *result);
+
 int cmd_migrate(cli_t *cli, int argc, char **argv);
 int cmd_topics(cli_t *cli, int argc, char **argv);
 int cmd_import(cli_t *cli, int argc, char **argv);
@@ -88,5 +115,8 @@ int cmd_report(cli_t *cli, int argc, char **argv);
 int cmd_dead(cli_t *cli, int argc, char **argv);
 int cmd_run(cli_t *cli, int argc, char **argv);
 int cmd_clock(cli_t *cli, int argc, char **argv);
+int cmd_serve(cli_t *cli, int argc, char **argv);
+int cmd_token(cli_t *cli, int argc, char **argv);
+int cmd_api(cli_t *cli, int argc, char **argv);
 
 #endif

@@ -109,7 +109,8 @@ static int dead_replay(cli_t *cli, nt_pg_t *pg, const char *job, const char *pre
             const char *p1[] = {j.id};
             if (nt_pg_run(pg,
                           "UPDATE jobs SET state = 'queued', attempts = 0, last_error = NULL,"
-                          " finished_at = NULL, updated_at = now() WHERE id = $1::uuid",
+                          " error_class = NULL, finished_at = NULL, updated_at = now()"
+                          " WHERE id = $1::uuid",
                           1, p1, &err) != NT_OK) {
                 fprintf(stderr, "numtrust-producer dead: %s\n", err.msg);
                 PQfreemem(raw);

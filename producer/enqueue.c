@@ -101,7 +101,7 @@ static void row_tag_status(nt_job_t *job, PGresult *res, int r, row_ctx_t *ctx, 
  * to the mark before (re-marks, earlier rounds). */
 static void appeal_evidence(nt_job_t *job, int remarks, int round, int max_rounds,
                             const char *prev_ticket, const char *prev_filed,
-                            const char *prev_decided)
+                            const char *prev_decided, const char *feedback)
 {
     char history[1024] = "";
     if (round > 1)
@@ -117,8 +117,8 @@ static void appeal_evidence(nt_job_t *job, int remarks, int round, int max_round
     }
     snprintf(job->evidence, sizeof(job->evidence),
              "Number verified for enterprise %s; the %s mark is disputed, qualification on "
-             "file.%s",
-             job->tenant, job->mark_type, history);
+             "file.%s%s",
+             job->tenant, job->mark_type, history, feedback);
 }
 
 static void row_appeal(nt_job_t *job, PGresult *res, int r, row_ctx_t *ctx, const char **extra,
@@ -127,7 +127,7 @@ static void row_appeal(nt_job_t *job, PGresult *res, int r, row_ctx_t *ctx, cons
     (void)ctx;
     /* the same id the worker's fast path gives this mark */
     nt_buf_copy_str(job->mark_type, sizeof(job->mark_type), col(res, r, 4));
-    appeal_evidence(job, atoi(col(res, r, 6)), 1, 1, "", "", "");
+    appeal_evidence(job, atoi(col(res, r, 6)), 1, 1, "", "", "", col(res, r, 7));
     *extra = job->mark_type;
     *period = PQgetvalue(res, r, 5);
 }
@@ -138,7 +138,7 @@ static void row_appeal_refile(nt_job_t *job, PGresult *res, int r, row_ctx_t *ct
     int round = atoi(col(res, r, 6)) + 1;
     nt_buf_copy_str(job->mark_type, sizeof(job->mark_type), col(res, r, 4));
     appeal_evidence(job, atoi(col(res, r, 10)), round, ctx->cli->cfg.loop_appeal_max_rounds,
-                    col(res, r, 7), col(res, r, 8), col(res, r, 9));
+                    col(res, r, 7), col(res, r, 8), col(res, r, 9), col(res, r, 11));
     *extra = job->mark_type;
     /* the first round's period is the mark's opening; round n adds ":rn" */
     snprintf(ctx->period_buf, sizeof(ctx->period_buf), "%s:r%d", col(res, r, 5), round);
@@ -183,7 +183,7 @@ static const kind_t kinds[] = {
     {"check", NT_JOB_CHECK, -1,
      "SELECT np.number, np.platform, n.tenant_id, 'go' FROM number_platforms np"
      " JOIN numbers n ON n.number = np.number JOIN platforms p ON p.id = np.platform"
-     " WHERE p.enabled"
+     " WHERE p.enabled AND n.status = 'active'"
      FILTERS("np.number", "np.platform", "n.tenant_id")
      " ORDER BY np.platform, np.number LIMIT $4",
      row_check, false, false,
@@ -195,13 +195,23 @@ static const kind_t kinds[] = {
      " FROM number_platforms np JOIN numbers n ON n.number = np.number"
      " JOIN scenarios s ON s.id = n.scenario_id JOIN platforms p ON p.id = np.platform"
      " CROSS JOIN t"
-     " WHERE p.enabled AND (np.last_checked_at IS NULL"
+     " WHERE p.enabled AND n.status = 'active' AND (np.last_checked_at IS NULL"
      "                      OR np.last_checked_at < t.now - s.check_interval)"
      FILTERS("np.number", "np.platform", "n.tenant_id")
      " ORDER BY np.platform, np.number LIMIT $4",
      row_check, false, true,
      "registered numbers whose scenario's check cycle (weekly, monthly, ...) has come round; "
      "the period is the cycle, so one check per number and platform per cycle"},
+
+    {"check-feedback", NT_JOB_CHECK, -1,
+     "SELECT f.number, f.platform, f.tenant_id, 'go', f.period FROM feedback_checks_due f"
+     " JOIN platforms p ON p.id = f.platform"
+     " WHERE p.enabled"
+     FILTERS("f.number", "f.platform", "f.tenant_id")
+     " ORDER BY f.number, f.platform LIMIT $4",
+     row_check, false, true,
+     "numbers a callee reported (feedback intake) since their last check; the period is the "
+     "report, so one report raises one check"},
 
     /* due since: a push verify_after_s after it (and again every
      * verify_after_s until seen), an approval or a renewal verify_after_s
@@ -250,7 +260,7 @@ static const kind_t kinds[] = {
      "                           COALESCE(tu.verified_at, tu.decided_at, tu.pushed_at) AS since"
      "                    FROM tag_updates tu WHERE tu.number = w.number AND tu.platform = w.platform"
      "                    ORDER BY tu.pushed_at DESC, tu.job_id LIMIT 1) lp ON true"
-     " WHERE p.enabled AND np.last_checked_at IS NOT NULL"
+     " WHERE p.enabled AND n.status = 'active' AND np.last_checked_at IS NOT NULL"
      "   AND CASE WHEN lp.state = 'pending_review'"
      "              OR (lp.state = 'applied' AND np.last_checked_at <= lp.since)"
      "            THEN lp.label IS DISTINCT FROM w.label"
@@ -279,9 +289,11 @@ static const kind_t kinds[] = {
 
     {"appeal", NT_JOB_APPEAL, -1,
      "SELECT m.number, m.platform, n.tenant_id, 'go', m.type::text,"
-     "       (extract(epoch FROM m.opened_at) * 1000)::bigint, m.remarks"
+     "       (extract(epoch FROM m.opened_at) * 1000)::bigint, m.remarks,"
+     "       feedback_evidence(m.number, m.platform, m.type::text)"
      " FROM marks m JOIN numbers n ON n.number = m.number JOIN platforms p ON p.id = m.platform"
-     " WHERE p.enabled AND m.state = 'open' AND m.type = ANY(string_to_array($6, ','))"
+     " WHERE p.enabled AND n.status = 'active' AND m.state = 'open'"
+     "   AND m.type = ANY(string_to_array($6, ','))"
      FILTERS("m.number", "m.platform", "n.tenant_id")
      " ORDER BY m.number, m.platform, m.type LIMIT $4",
      row_appeal, false, true,
@@ -291,10 +303,12 @@ static const kind_t kinds[] = {
      "SELECT m.number, m.platform, n.tenant_id, 'go', m.type::text,"
      "       (extract(epoch FROM m.opened_at) * 1000)::bigint, a.round, a.ticket,"
      "       to_char(a.filed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD'),"
-     "       to_char(a.decided_at AT TIME ZONE 'UTC', 'YYYY-MM-DD'), m.remarks"
+     "       to_char(a.decided_at AT TIME ZONE 'UTC', 'YYYY-MM-DD'), m.remarks,"
+     "       feedback_evidence(m.number, m.platform, m.type::text)"
      " FROM marks m JOIN appeals a ON a.job_id = m.appeal_job"
      " JOIN numbers n ON n.number = m.number JOIN platforms p ON p.id = m.platform CROSS JOIN t"
-     " WHERE p.enabled AND m.state = 'disputed' AND a.state = 'rejected' AND a.round < $11"
+     " WHERE p.enabled AND n.status = 'active' AND m.state = 'disputed' AND a.state = 'rejected'"
+     "   AND a.round < $11"
      "   AND a.decided_at + $10 * interval '1 second' <= t.now"
      FILTERS("m.number", "m.platform", "n.tenant_id")
      " ORDER BY m.number, m.platform, m.type LIMIT $4",
@@ -316,7 +330,7 @@ static const kind_t kinds[] = {
      "       to_char(np.cert_expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD')"
      " FROM number_platforms np JOIN numbers n ON n.number = np.number"
      " JOIN platforms p ON p.id = np.platform CROSS JOIN t"
-     " WHERE p.enabled AND np.platform = ANY($7::text[])"
+     " WHERE p.enabled AND n.status = 'active' AND np.platform = ANY($7::text[])"
      "   AND np.cert_status IN ('certified', 'expired') AND np.cert_expires_at IS NOT NULL"
      "   AND np.cert_expires_at <= t.now + $12 * interval '1 second'"
      "   AND NOT EXISTS (SELECT 1 FROM renewals r WHERE r.number = np.number"
@@ -356,9 +370,11 @@ static void enqueue_usage(FILE *fp)
           "(default: numtrust time's UTC date; the UTC hour for appeal-status; kinds with\n"
           "a period of their own, such as a cycle, ignore it) names the period, so the\n"
           "same selection in the same period never does work twice. Jobs the ledger\n"
-          "already knows (finished, or enqueued in the last hour) are skipped unless\n"
-          "--force. Rows skipped on purpose (a rejected label, an uncertified\n"
-          "registration) are counted by reason.\n",
+          "already knows are skipped: finished ones always (`numtrust-producer retry`\n"
+          "re-runs failed and dead ones), ones enqueued in the last hour unless --force.\n"
+          "Jobs Kafka did not acknowledge are taken out of the ledger again, so enqueuing\n"
+          "again after a failure produces them at once. Rows skipped on purpose (a\n"
+          "rejected label, an uncertified registration) are counted by reason.\n",
           fp);
 }
 
@@ -429,7 +445,17 @@ static void count_skip(enqueue_stats_t *st, const char *reason)
 }
 
 int enqueue_run(cli_t *cli, const char *kind_name, const enqueue_filter_t *f, bool force,
-                bool quiet, enqueue_stats_t *stats)
+                bool quiet, uint64_t *produced)
+{
+    enqueue_stats_t st;
+    int rc = enqueue_run_stats(cli, kind_name, f, force, quiet, &st);
+    if (produced != NULL)
+        *produced = st.produced;
+    return rc;
+}
+
+int enqueue_run_stats(cli_t *cli, const char *kind_name, const enqueue_filter_t *f, bool force,
+                      bool quiet, enqueue_stats_t *stats)
 {
     const kind_t *kind = kind_find(kind_name);
     nt_pg_t *pg = NULL, *ledger = NULL;
@@ -565,13 +591,14 @@ int enqueue_run(cli_t *cli, const char *kind_name, const enqueue_filter_t *f, bo
         /* a shared sink counts for every kind: this kind's part */
         ss.offered -= base.offered;
         ss.skipped -= base.skipped;
+        ss.finished -= base.finished;
         ss.produced -= base.produced;
         ss.delivered -= base.delivered;
         ss.failed -= base.failed;
     }
     st->selected = ss.offered + st->skipped;
     st->produced = ss.produced;
-    st->known = ss.skipped;
+    st->known = ss.skipped + ss.finished;
     if (!quiet || ss.produced > 0 || ss.failed > 0) {
         char skips[512] = "";
         size_t o = 0;
@@ -583,12 +610,18 @@ int enqueue_run(cli_t *cli, const char *kind_name, const enqueue_filter_t *f, bo
                 o += (size_t)n;
         }
         printf("enqueue %s: %llu selected, %llu produced, %llu delivered, %llu already known "
-               "(skipped), %llu failed; period %s; %.1f s%s\n",
+               "(skipped), %llu finished (skipped), %llu failed; period %s; %.1f s%s\n",
                kind->name, (unsigned long long)st->selected, (unsigned long long)ss.produced,
                (unsigned long long)ss.delivered, (unsigned long long)ss.skipped,
-               (unsigned long long)ss.failed, kind->own_period ? "of each row" : period,
+               (unsigned long long)ss.finished, (unsigned long long)ss.failed,
+               kind->own_period ? "of each row" : period,
                (double)(nt_clock_mono_ms() - t0) / 1000.0, skips);
     }
+    if (force && ss.finished > 0)
+        printf("enqueue %s: %llu finished jobs not produced: --force never runs a finished job "
+               "again (a worker would drop it); `numtrust-producer retry` re-runs failed and "
+               "dead ones, a new --period checks again\n",
+               kind->name, (unsigned long long)ss.finished);
     if (frc != NT_OK) {
         fprintf(stderr, "numtrust-producer enqueue: %s\n", err.msg);
         goto out;

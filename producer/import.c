@@ -10,6 +10,7 @@
  * nothing half-done. Importing the same file again changes nothing.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -199,10 +200,69 @@ static void import_usage(FILE *fp)
           fp);
 }
 
+/* Fatal problems and rejected rows go to o->reject when set, else stderr. */
+static void say(const import_opts_t *o, long line, const char *fmt, ...) NT_PRINTF(3, 4);
+static void say(const import_opts_t *o, long line, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    if (o->reject != NULL)
+        o->reject(o->reject_arg, line, msg);
+    else if (line > 0)
+        fprintf(stderr, "%s: line %ld: %s\n", o->name, line, msg);
+    else
+        fprintf(stderr, "numtrust-producer import: %s\n", msg);
+}
+
 int cmd_import(cli_t *cli, int argc, char **argv)
 {
     const char *file = NULL;
     bool dry = false;
+    FILE *fp = NULL;
+    import_result_t r;
+
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0) {
+            import_usage(stdout);
+            return 0;
+        }
+        if (cli_opt(argc, argv, &i, "--numbers", &file)) {
+            if (file == NULL)
+                return 2;
+            continue;
+        }
+        if (strcmp(argv[i], "--dry-run") == 0) {
+            dry = true;
+            continue;
+        }
+        return cli_usage_error("import", "unknown argument \"%s\"", argv[i]);
+    }
+    if (file == NULL)
+        return cli_usage_error("import", "--numbers FILE.csv is required");
+    fp = strcmp(file, "-") == 0 ? stdin : fopen(file, "rb");
+    if (fp == NULL) {
+        fprintf(stderr, "numtrust-producer import: %s: %s\n", file, strerror(errno));
+        return 1;
+    }
+    import_opts_t o = {.name = file, .dry = dry};
+    int rc = import_numbers(cli, fp, &o, &r);
+    if (fp != stdin)
+        fclose(fp);
+    if (rc != 0)
+        return rc;
+    printf("%s %ld numbers (%ld number-platform registrations) from %s; rejected %ld rows; "
+           "%.1f s\n",
+           dry ? "validated" : "imported", r.good, r.regs, file, r.bad, r.secs);
+    return r.bad > 0 ? 3 : 0;
+}
+
+int import_numbers(cli_t *cli, FILE *fp, const import_opts_t *o, import_result_t *result)
+{
+    const char *file = o->name;
+    bool dry = o->dry;
     csv_t csv;
     nt_pg_t *pg = NULL;
     nt_strmap_t *seen = NULL, *scenarios = NULL;
@@ -217,36 +277,10 @@ int cmd_import(cli_t *cli, int argc, char **argv)
     nt_buf_init(&csv.buf, 5 * FIELD_MAX);
     nt_buf_init(&copy, 0);
     nt_err_clear(&err);
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--help") == 0) {
-            import_usage(stdout);
-            nt_buf_free(&csv.buf);
-            return 0;
-        }
-        if (cli_opt(argc, argv, &i, "--numbers", &file)) {
-            if (file == NULL)
-                return 2;
-            continue;
-        }
-        if (strcmp(argv[i], "--dry-run") == 0) {
-            dry = true;
-            continue;
-        }
-        nt_buf_free(&csv.buf);
-        return cli_usage_error("import", "unknown argument \"%s\"", argv[i]);
-    }
-    if (file == NULL) {
-        nt_buf_free(&csv.buf);
-        return cli_usage_error("import", "--numbers FILE.csv is required");
-    }
     const nt_platforms_t *ps = cli_platforms(cli);
     if (ps == NULL)
         goto out;
-    csv.fp = strcmp(file, "-") == 0 ? stdin : fopen(file, "rb");
-    if (csv.fp == NULL) {
-        fprintf(stderr, "numtrust-producer import: %s: %s\n", file, strerror(errno));
-        goto out;
-    }
+    csv.fp = fp;
     csv.next_line = 1;
     if ((pg = cli_pg(cli)) == NULL)
         goto out;
@@ -256,7 +290,7 @@ int cmd_import(cli_t *cli, int argc, char **argv)
         goto out;
     PGresult *res = nt_pg_exec(pg, "SELECT id FROM scenarios", 0, NULL, &err);
     if (res == NULL) {
-        fprintf(stderr, "numtrust-producer import: %s (did you run migrate?)\n", err.msg);
+        say(o, 0, "%s (did you run migrate?)", err.msg);
         goto out;
     }
     for (int r = 0; r < PQntuples(res); r++)
@@ -269,10 +303,8 @@ int cmd_import(cli_t *cli, int argc, char **argv)
     /* header */
     int got = csv_read(&csv, msg, sizeof(msg));
     if (got != 1 || csv.nfields != NFIELDS) {
-        fprintf(stderr,
-                "numtrust-producer import: %s: line 1: expected the header %s,%s,%s,%s,%s\n", file,
-                header_names[0], header_names[1], header_names[2], header_names[3],
-                header_names[4]);
+        say(o, 1, "expected the header %s,%s,%s,%s,%s", header_names[0], header_names[1],
+            header_names[2], header_names[3], header_names[4]);
         goto out;
     }
     for (int f = 0; f < NFIELDS; f++) {
@@ -281,9 +313,7 @@ int cmd_import(cli_t *cli, int argc, char **argv)
             (unsigned char)h[2] == 0xBF)
             h += 3; /* UTF-8 byte order mark */
         if (strcmp(h, header_names[f]) != 0) {
-            fprintf(stderr,
-                    "numtrust-producer import: %s: line 1: column %d is \"%s\", expected \"%s\"\n",
-                    file, f + 1, h, header_names[f]);
+            say(o, 1, "column %d is \"%s\", expected \"%s\"", f + 1, h, header_names[f]);
             goto out;
         }
     }
@@ -292,10 +322,11 @@ int cmd_import(cli_t *cli, int argc, char **argv)
             goto out;
         if (nt_pg_run(pg, "BEGIN", 0, NULL, &err) != NT_OK ||
             nt_pg_run(pg,
-                      "CREATE TEMP TABLE import_rows (tenant text, number text, scenario text,"
+                      "CREATE TEMP TABLE import_rows (line bigint, tenant text, number text, "
+                      "scenario text,"
                       " label text, platform text) ON COMMIT DROP",
                       0, NULL, &err) != NT_OK) {
-            fprintf(stderr, "numtrust-producer import: %s\n", err.msg);
+            say(o, 0, "%s", err.msg);
             goto out;
         }
         PGresult *cr = PQexec(nt_pg_conn(pg), "COPY import_rows FROM STDIN");
@@ -309,7 +340,7 @@ int cmd_import(cli_t *cli, int argc, char **argv)
 
     for (;;) {
         if (*cli->stop) {
-            fprintf(stderr, "numtrust-producer import: interrupted; nothing imported\n");
+            say(o, 0, "interrupted; nothing imported");
             goto out;
         }
         got = csv_read(&csv, msg, sizeof(msg));
@@ -357,6 +388,10 @@ int cmd_import(cli_t *cli, int argc, char **argv)
                 snprintf(why, sizeof(why), "field base_label: must be 1-64 characters, has %zu",
                          nt_buf_utf8_chars(label));
                 reason = why;
+            } else if (o->only_tenant != NULL && strcmp(tenant, o->only_tenant) != 0) {
+                snprintf(why, sizeof(why), "field tenant: \"%.64s\" is not your tenant (%s)",
+                         tenant, o->only_tenant);
+                reason = why;
             } else if (nt_strmap_get(seen, number) != NULL) {
                 snprintf(why, sizeof(why), "field number: %s already on line %ld", masked,
                          (long)(intptr_t)nt_strmap_get(seen, number));
@@ -394,15 +429,18 @@ int cmd_import(cli_t *cli, int argc, char **argv)
         if (reason != NULL) {
             bad++;
             if (printed++ < MAX_PRINTED)
-                fprintf(stderr, "%s: line %ld: %s\n", file, line, reason);
+                say(o, line, "%s", reason);
             continue;
         }
         if (nt_strmap_put(seen, number, (void *)(intptr_t)line) != NT_OK)
             goto out;
         good++;
         if (!dry) {
+            char lbuf[24];
+            snprintf(lbuf, sizeof(lbuf), "%ld", line);
             for (size_t k = 0; k < np; k++) {
-                if (copy_field(&copy, tenant, false) != NT_OK ||
+                if (copy_field(&copy, lbuf, false) != NT_OK ||
+                    copy_field(&copy, tenant, false) != NT_OK ||
                     copy_field(&copy, number, false) != NT_OK ||
                     copy_field(&copy, scenario, false) != NT_OK ||
                     copy_field(&copy, label, false) != NT_OK ||
@@ -420,7 +458,7 @@ int cmd_import(cli_t *cli, int argc, char **argv)
             fprintf(stderr, "  ... %ld rows read, %ld good, %ld rejected\n", good + bad, good, bad);
     }
     if (printed > MAX_PRINTED)
-        fprintf(stderr, "%s: %ld more rejected rows not shown\n", file, printed - MAX_PRINTED);
+        say(o, 0, "%s: %ld more rejected rows not shown", file, printed - MAX_PRINTED);
     if (!dry) {
         PGconn *conn = nt_pg_conn(pg);
         if (send_copy(conn, &copy) != NT_OK || PQputCopyEnd(conn, NULL) != 1) {
@@ -436,6 +474,27 @@ int cmd_import(cli_t *cli, int argc, char **argv)
             PQclear(cr);
         if (!ok)
             goto out;
+        if (o->only_tenant != NULL) {
+            /* a tenant never takes over a number another tenant manages */
+            PGresult *taken = nt_pg_exec(
+                pg,
+                "WITH d AS (DELETE FROM import_rows r USING numbers n WHERE n.number = r.number"
+                " AND n.tenant_id <> r.tenant RETURNING r.line, r.number)"
+                " SELECT line, number, count(*) FROM d GROUP BY line, number ORDER BY line",
+                0, NULL, &err);
+            if (taken == NULL) {
+                say(o, 0, "%s", err.msg);
+                goto out;
+            }
+            for (int t = 0; t < PQntuples(taken); t++) {
+                say(o, atol(PQgetvalue(taken, t, 0)),
+                    "field number: \"%s\" is managed by another tenant", PQgetvalue(taken, t, 1));
+                bad++;
+                good--;
+                regs -= atol(PQgetvalue(taken, t, 2));
+            }
+            PQclear(taken);
+        }
         static const char *const steps[] = {
             "INSERT INTO tenants (id, name) SELECT DISTINCT tenant, tenant FROM import_rows "
             "ON CONFLICT (id) DO NOTHING",
@@ -450,19 +509,17 @@ int cmd_import(cli_t *cli, int argc, char **argv)
         };
         for (size_t s = 0; s < NT_ARRAY_LEN(steps); s++) {
             if (nt_pg_run(pg, steps[s], 0, NULL, &err) != NT_OK) {
-                fprintf(stderr, "numtrust-producer import: %s\n", err.msg);
+                say(o, 0, "%s", err.msg);
                 goto out;
             }
         }
     }
-    printf("%s %ld numbers (%ld number-platform registrations) from %s; rejected %ld rows; "
-           "%.1f s\n",
-           dry ? "validated" : "imported", good, regs, file, bad,
-           (double)(nt_clock_mono_ms() - t0) / 1000.0);
-    rc = bad > 0 ? 3 : 0;
+    result->good = good;
+    result->bad = bad;
+    result->regs = regs;
+    result->secs = (double)(nt_clock_mono_ms() - t0) / 1000.0;
+    rc = 0;
 out:
-    if (csv.fp != NULL && csv.fp != stdin)
-        fclose(csv.fp);
     nt_buf_free(&csv.buf);
     nt_buf_free(&copy);
     nt_strmap_free(seen);

@@ -2,6 +2,7 @@
  * main.c — numtrust-producer: the admin CLI and scheduler. Parses global
  * options, loads the config, and runs one subcommand from the table below.
  */
+#include <getopt.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -10,6 +11,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "retry.h"
 #include "log.h"
 
 static volatile sig_atomic_t stop_flag;
@@ -33,13 +35,24 @@ static const command_t commands[] = {
     {"enqueue", cmd_enqueue, "put check, tag, appeal or appeal-status jobs on Kafka"},
     {"report", cmd_report, "print the fleet's state: checks, marks, tags, appeals, jobs"},
     {"dead", cmd_dead, "list or replay dead-lettered jobs"},
+    {"retry", cmd_retry, "run failed and dead jobs again as new attempts (after a fix)"},
     {"run", cmd_run, "the reconciler daemon: enqueue due work every producer.interval_s"},
     {"clock", cmd_clock, "show or move numtrust time (nt_now()), for tests and demos"},
+    {"serve", cmd_serve, "the control plane: HTTP JSON API, feedback intake, /metrics"},
+    {"token", cmd_token, "create, list or revoke API tokens (admin, tenant, feedback)"},
+    {"numbers", cmd_api, "numbers: list, get, add, import, update, disable, enable, offboard, ..."},
+    {"schedules", cmd_api, "label schedules: list, add, delete, import (CSV, iCalendar)"},
+    {"marks", cmd_api, "marks: list"},
+    {"appeals", cmd_api, "appeals: list (numbers appeal NUMBER files one now)"},
+    {"action-items", cmd_api, "the manual queue's items (platforms without a submission API)"},
+    {"feedback", cmd_api, "callee feedback: post (as a tenant's website), list"},
+    {"reports", cmd_api, "a report section as JSON, or the HTML report (reports get html)"},
+    {"whoami", cmd_api, "the API's identity check; as the CLI: admin"},
 };
 
 static void usage(FILE *fp)
 {
-    fputs("usage: numtrust-producer [--config FILE] COMMAND [ARGS] [--help]\n\n"
+    fputs("usage: numtrust-producer [--config FILE] COMMAND [ARGS] [--help] [--version]\n\n"
           "Admin CLI and scheduler of numtrust.\n\ncommands:\n",
           fp);
     for (size_t i = 0; i < NT_ARRAY_LEN(commands); i++)
@@ -48,7 +61,11 @@ static void usage(FILE *fp)
           "  --config FILE    JSON config file (default: $NUMTRUST_CONFIG, else none)\n"
           "  --print-config   print the effective configuration (secrets masked)\n"
           "  --config-doc     print the configuration reference as a Markdown table\n"
-          "Every key can be set by environment: NUMTRUST_<KEY> (docs/configuration.md).\n",
+          "  --version        print the version and exit\n"
+          "Every key can be set by environment: NUMTRUST_<KEY> (docs/configuration.md).\n\n"
+          "Exit status: 0 done; 1 a failure (PostgreSQL, Kafka, a file); 2 a usage or\n"
+          "configuration error; 3 input rejected in part or whole (import rows, an API\n"
+          "operation's 4xx, an unknown token).\n",
           fp);
 }
 
@@ -102,29 +119,42 @@ int main(int argc, char **argv)
 {
     const char *file = getenv("NUMTRUST_CONFIG");
     bool print = false;
-    int i = 1;
+    int i;
     cli_t cli;
     nt_err_t err;
 
     memset(&cli, 0, sizeof(cli));
     cli.stop = &stop_flag;
-    for (; i < argc && argv[i][0] == '-'; i++) {
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+    static const struct option opts[] = {
+        {"help", no_argument, NULL, 'h'},         {"config", required_argument, NULL, 'c'},
+        {"print-config", no_argument, NULL, 'p'}, {"config-doc", no_argument, NULL, 'd'},
+        {"version", no_argument, NULL, 'V'},      {NULL, 0, NULL, 0},
+    };
+    int ch;
+    /* "+": options end at the command; the command parses its own */
+    while ((ch = getopt_long(argc, argv, "+hc:", opts, NULL)) != -1) {
+        switch (ch) {
+        case 'h':
             usage(stdout);
             return 0;
-        } else if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) {
-            file = argv[++i];
-        } else if (strcmp(argv[i], "--print-config") == 0) {
+        case 'c':
+            file = optarg;
+            break;
+        case 'p':
             print = true;
-        } else if (strcmp(argv[i], "--config-doc") == 0) {
+            break;
+        case 'd':
             nt_config_doc(STDOUT_FILENO);
             return 0;
-        } else {
-            fprintf(stderr, "numtrust-producer: unknown option \"%s\"\n", argv[i]);
+        case 'V':
+            printf("numtrust-producer %s\n", NT_VERSION);
+            return 0;
+        default:
             usage(stderr);
             return 2;
         }
     }
+    i = optind;
     nt_err_clear(&err);
     if (nt_config_load(&cli.cfg, file, &err) != NT_OK) {
         fprintf(stderr, "numtrust-producer: config: %s\n", err.msg);

@@ -1,51 +1,176 @@
 /*
- * report.c — `numtrust-producer report`: the fleet's state in a few tables,
- * straight from PostgreSQL (numbers, checks, marks, tags, appeals, jobs).
+ * report.c — `numtrust-producer report`: the fleet's state, from the report
+ * views of migration 007 (report_*), filtered by tenant, platform, scenario
+ * and time, as text tables, JSON, CSV or a self-contained HTML page
+ * (report_html.c). The API's /v1/reports/{name} answers the same sections.
  */
+/* wcswidth(3) is X/Open */
+#define _XOPEN_SOURCE 700
+#include <locale.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <wchar.h>
 
+#include "api.h"
 #include "cli.h"
+#include "job.h"
+#include "report.h"
 
-typedef struct section_s {
-    const char *title;
-    const char *sql;
-} section_t;
+/* Every section's SQL takes $1 tenant, $2 platform, $3 scenario, $4 since
+ * (each NULL: any), and ignores those that do not apply to it. */
+#define F_TPS(tenant, platform, scenario)                                                          \
+    " ($1::text IS NULL OR " tenant " = $1) AND ($2::text IS NULL OR " platform " = $2)"           \
+    " AND ($3::text IS NULL OR " scenario " = $3)"
 
-static const section_t sections[] = {
-    {"fleet",
-     "SELECT (SELECT count(*) FROM tenants) AS tenants, (SELECT count(*) FROM numbers) AS numbers,"
-     " (SELECT count(*) FROM number_platforms) AS registrations,"
-     " (SELECT count(*) FROM number_platforms WHERE last_checked_at IS NOT NULL) AS checked,"
-     " (SELECT count(*) FROM check_results) AS check_results"},
-    {"numbers by scenario",
-     "SELECT s.id AS scenario, s.name_zh, s.check_interval::text AS cycle, count(n.number) AS "
-     "numbers FROM scenarios s LEFT JOIN numbers n ON n.scenario_id = s.id GROUP BY s.id, "
-     "s.name_zh, s.check_interval ORDER BY s.check_interval"},
-    {"observed state by platform",
-     "SELECT platform, count(*) AS registered, count(last_checked_at) AS checked,"
-     " count(*) FILTER (WHERE cert_status = 'certified') AS certified,"
-     " round(avg(trust_score), 1) AS avg_trust,"
-     " count(*) FILTER (WHERE open_marks > 0) AS with_marks"
-     " FROM number_platforms GROUP BY platform ORDER BY platform"},
-    {"marks", "SELECT type, count(*) FILTER (WHERE state = 'open') AS open,"
-              " count(*) FILTER (WHERE state = 'appealed') AS appealed,"
-              " count(*) FILTER (WHERE state = 'cleared') AS cleared,"
-              " count(*) FILTER (WHERE state = 'disputed') AS disputed FROM marks GROUP BY type"
-              " ORDER BY count(*) DESC"},
-    {"labels",
-     "SELECT count(*) FILTER (WHERE np.label_android = w.label) AS showing_wanted,"
-     " count(*) FILTER (WHERE np.last_checked_at IS NOT NULL AND np.label_android IS DISTINCT"
-     " FROM w.label) AS differing, (SELECT count(*) FROM tag_updates) AS tags_pushed"
-     " FROM wanted_labels w JOIN number_platforms np USING (number, platform)"},
-    {"appeals", "SELECT state, count(*) AS appeals FROM appeals GROUP BY state ORDER BY state"},
-    {"jobs", "SELECT type, state, count(*) AS jobs, sum(attempts) AS attempts FROM jobs"
-             " GROUP BY type, state ORDER BY type, state"},
-    {"dead letters",
-     "SELECT count(*) AS dead_letters, count(replayed_at) AS replayed FROM dead_letters"},
+const report_section_t report_sections[] = {
+    {"fleet", "fleet",
+     "SELECT count(DISTINCT n.tenant_id) AS tenants, count(DISTINCT n.number) AS numbers,"
+     " count(DISTINCT n.number) FILTER (WHERE n.status = 'disabled') AS disabled,"
+     " count(np.number) AS registrations, count(np.last_checked_at) AS checked"
+     " FROM numbers n LEFT JOIN number_platforms np ON np.number = n.number"
+     "   AND ($2::text IS NULL OR np.platform = $2)"
+     " WHERE n.status <> 'offboarded' AND ($1::text IS NULL OR n.tenant_id = $1)"
+     "   AND ($3::text IS NULL OR n.scenario_id = $3) AND ($4::timestamptz IS NULL OR true)"},
+    {"scenarios", "numbers by scenario",
+     "SELECT s.id AS scenario, s.name_zh, s.check_interval::text AS cycle, count(n.number) AS"
+     " numbers FROM scenarios s LEFT JOIN numbers n ON n.scenario_id = s.id"
+     "   AND n.status <> 'offboarded' AND ($1::text IS NULL OR n.tenant_id = $1)"
+     "   AND ($3::text IS NULL OR n.scenario_id = $3)"
+     " WHERE ($2::text IS NULL OR true) AND ($4::timestamptz IS NULL OR true)"
+     " GROUP BY s.id, s.name_zh, s.check_interval ORDER BY s.check_interval"},
+    {"mark_rate", "mark rate per tenant and day (harassment, fraud, agency; target < 3%)",
+     "SELECT tenant_id AS tenant, to_char(day, 'YYYY-MM-DD') AS day, sum(checks) AS checks,"
+     " sum(marked) AS marked, round(100.0 * sum(marked) / sum(checks), 2) AS mark_rate_pct"
+     " FROM report_mark_rate_daily WHERE" F_TPS(
+         "tenant_id", "platform",
+         "scenario_id") " AND ($4::timestamptz IS NULL OR day >= date_trunc('day', "
+                        "$4::timestamptz))"
+                        " GROUP BY tenant_id, day ORDER BY tenant_id, day"},
+    {"trust", "trust score per scenario and day",
+     "SELECT scenario_id AS scenario, to_char(day, 'YYYY-MM-DD') AS day, sum(scored) AS scored,"
+     " round(sum(avg_trust * scored) / NULLIF(sum(scored), 0), 1) AS avg_trust"
+     " FROM report_trust_daily WHERE" F_TPS(
+         "tenant_id", "platform",
+         "scenario_id") " AND ($4::timestamptz IS NULL OR day >= date_trunc('day', "
+                        "$4::timestamptz))"
+                        " GROUP BY scenario_id, day ORDER BY scenario_id, day"},
+    {"labels", "label coverage: wanted label showing (Android surface)",
+     "SELECT tenant_id AS tenant, platform, sum(wanted) AS wanted, sum(showing) AS showing,"
+     " sum(unchecked) AS unchecked,"
+     " round(100.0 * sum(showing) / NULLIF(sum(wanted), 0), 1) AS coverage_pct"
+     " FROM report_label_coverage WHERE" F_TPS(
+         "tenant_id", "platform",
+         "scenario_id") " AND ($4::timestamptz IS NULL OR true)"
+                        " GROUP BY tenant_id, platform ORDER BY tenant_id, platform"},
+    {"marks", "marks by type and state",
+     "SELECT type, sum(marks) FILTER (WHERE state = 'open') AS open,"
+     " sum(marks) FILTER (WHERE state = 'appealed') AS appealed,"
+     " sum(marks) FILTER (WHERE state = 'cleared') AS cleared,"
+     " sum(marks) FILTER (WHERE state = 'disputed') AS disputed"
+     " FROM report_marks WHERE" F_TPS(
+         "tenant_id", "platform", "scenario_id") " AND ($4::timestamptz IS NULL OR day >= "
+                                                 "date_trunc('day', $4::timestamptz))"
+                                                 " GROUP BY type ORDER BY sum(marks) DESC, type"},
+    {"appeals", "appeal outcomes and time to decision",
+     "SELECT state, sum(appeals) AS appeals, sum(decided) AS decided,"
+     " round((sum(hours_to_decision) / NULLIF(sum(decided), 0))::numeric, 1)"
+     "   AS avg_hours_to_decision"
+     " FROM report_appeal_outcomes WHERE" F_TPS(
+         "tenant_id", "platform", "scenario_id") " AND ($4::timestamptz IS NULL OR day >= "
+                                                 "date_trunc('day', $4::timestamptz))"
+                                                 " GROUP BY state ORDER BY state"},
+    {"certification", "certification status of registrations",
+     "SELECT platform, status, sum(registrations) AS registrations"
+     " FROM report_certification WHERE" F_TPS(
+         "tenant_id", "platform",
+         "scenario_id") " AND ($4::timestamptz IS NULL OR true)"
+                        " GROUP BY platform, status ORDER BY platform, status"},
+    {"operations", "paid operations per month (tag updates, appeals; money: issue 10's costs)",
+     "SELECT to_char(month, 'YYYY-MM') AS month, tenant_id AS tenant,"
+     " sum(tag_updates) AS tag_updates, sum(appeals) AS appeals"
+     " FROM report_operations_monthly WHERE" F_TPS(
+         "tenant_id", "platform",
+         "scenario_id") " AND ($4::timestamptz IS NULL OR month >= date_trunc('month', "
+                        "$4::timestamptz))"
+                        " GROUP BY month, tenant_id ORDER BY month, tenant_id"},
+    {"feedback", "callee reports per tenant and day",
+     "SELECT tenant_id AS tenant, to_char(day, 'YYYY-MM-DD') AS day, reports, mark_reports"
+     " FROM report_feedback_daily WHERE ($1::text IS NULL OR tenant_id = $1)"
+     " AND ($2::text IS NULL OR true) AND ($3::text IS NULL OR true)"
+     " AND ($4::timestamptz IS NULL OR day >= date_trunc('day', $4::timestamptz))"
+     " ORDER BY tenant_id, day"},
+    {"jobs", "jobs ledger",
+     "SELECT type, state, count(*) AS jobs, sum(attempts) AS attempts FROM jobs"
+     " WHERE ($1::text IS NULL OR tenant_id = $1) AND ($2::text IS NULL OR platform = $2)"
+     " AND ($3::text IS NULL OR true) AND ($4::timestamptz IS NULL OR created_at >= $4)"
+     " GROUP BY type, state ORDER BY type, state"},
 };
+const size_t report_nsections = NT_ARRAY_LEN(report_sections);
 
-static void print_result(const char *title, PGresult *res)
+const report_section_t *report_section_find(const char *name)
+{
+    for (size_t i = 0; i < report_nsections; i++)
+        if (strcmp(report_sections[i].name, name) == 0)
+            return &report_sections[i];
+    return NULL;
+}
+
+PGresult *report_section_query(nt_pg_t *pg, const report_section_t *sec, const report_filter_t *f,
+                               nt_err_t *err)
+{
+    const char *p[] = {f->tenant, f->platform, f->scenario, f->since};
+    return nt_pg_exec(pg, sec->sql, 4, p, err);
+}
+
+/* Numeric PostgreSQL types are written as JSON numbers. */
+static bool is_numeric(Oid type)
+{
+    return type == 20 || type == 21 || type == 23 || type == 700 || type == 701 || type == 1700;
+}
+
+int report_result_json(PGresult *res, nt_buf_t *out)
+{
+    int rows = PQntuples(res), cols = PQnfields(res);
+    int rc = nt_buf_putc(out, '[');
+    for (int r = 0; rc == NT_OK && r < rows; r++) {
+        rc = nt_buf_puts(out, r ? ",{" : "{");
+        for (int c = 0; rc == NT_OK && c < cols; c++) {
+            const char *name = PQfname(res, c), *v = PQgetvalue(res, r, c);
+            rc = nt_buf_puts(out, c ? "," : "");
+            if (rc == NT_OK)
+                rc = nt_buf_json_str(out, name, strlen(name));
+            if (rc == NT_OK)
+                rc = nt_buf_putc(out, ':');
+            if (rc != NT_OK)
+                break;
+            if (PQgetisnull(res, r, c))
+                rc = nt_buf_puts(out, "null");
+            else if (is_numeric(PQftype(res, c)))
+                rc = nt_buf_puts(out, v);
+            else
+                rc = nt_buf_json_str(out, v, strlen(v));
+        }
+        if (rc == NT_OK)
+            rc = nt_buf_putc(out, '}');
+    }
+    return rc == NT_OK ? nt_buf_putc(out, ']') : rc;
+}
+
+/* Display width of a UTF-8 string in a terminal: wcswidth(3), which knows
+ * that CJK ideographs take two columns and `—` or `€` one. */
+static int display_width(const char *s)
+{
+    wchar_t w[512];
+    size_t n = mbstowcs(w, s, NT_ARRAY_LEN(w) - 1);
+    if (n == (size_t)-1)
+        return (int)strlen(s);
+    w[n] = L'\0';
+    int width = wcswidth(w, n);
+    return width < 0 ? (int)n : width;
+}
+
+static void print_text(const char *title, PGresult *res)
 {
     int rows = PQntuples(res), cols = PQnfields(res);
     int width[32];
@@ -53,60 +178,196 @@ static void print_result(const char *title, PGresult *res)
         cols = 32;
     printf("\n%s\n", title);
     for (int c = 0; c < cols; c++) {
-        width[c] = (int)strlen(PQfname(res, c));
+        width[c] = display_width(PQfname(res, c));
         for (int r = 0; r < rows; r++) {
-            /* display width: count UTF-8 characters, CJK ones as two */
-            int wdt = 0;
-            for (const unsigned char *p = (const unsigned char *)PQgetvalue(res, r, c); *p; p++)
-                if ((*p & 0xC0) != 0x80)
-                    wdt += *p >= 0xE0 ? 2 : 1;
+            int wdt = display_width(PQgetisnull(res, r, c) ? "-" : PQgetvalue(res, r, c));
             if (wdt > width[c])
                 width[c] = wdt;
         }
     }
     for (int c = 0; c < cols; c++)
-        printf("  %-*s", width[c], PQfname(res, c));
+        printf("  %s%*s", PQfname(res, c), width[c] - display_width(PQfname(res, c)), "");
     printf("\n");
     for (int r = 0; r < rows; r++) {
         for (int c = 0; c < cols; c++) {
             const char *v = PQgetisnull(res, r, c) ? "-" : PQgetvalue(res, r, c);
-            int wdt = 0;
-            for (const unsigned char *p = (const unsigned char *)v; *p; p++)
-                if ((*p & 0xC0) != 0x80)
-                    wdt += *p >= 0xE0 ? 2 : 1;
-            printf("  %s%*s", v, width[c] - wdt, "");
+            printf("  %s%*s", v, width[c] - display_width(v), "");
         }
         printf("\n");
     }
+    if (rows == 0)
+        printf("  (none)\n");
+}
+
+static void csv_field(FILE *fp, const char *v)
+{
+    if (strpbrk(v, ",\"\n\r") == NULL) {
+        fputs(v, fp);
+        return;
+    }
+    fputc('"', fp);
+    for (; *v; v++) {
+        if (*v == '"')
+            fputc('"', fp);
+        fputc(*v, fp);
+    }
+    fputc('"', fp);
+}
+
+static void print_csv(const char *name, PGresult *res)
+{
+    int rows = PQntuples(res), cols = PQnfields(res);
+    printf("section");
+    for (int c = 0; c < cols; c++) {
+        putchar(',');
+        csv_field(stdout, PQfname(res, c));
+    }
+    putchar('\n');
+    for (int r = 0; r < rows; r++) {
+        fputs(name, stdout);
+        for (int c = 0; c < cols; c++) {
+            putchar(',');
+            csv_field(stdout, PQgetisnull(res, r, c) ? "" : PQgetvalue(res, r, c));
+        }
+        putchar('\n');
+    }
+    putchar('\n');
+}
+
+static void report_usage(FILE *fp)
+{
+    fputs("usage: numtrust-producer report [--tenant T] [--platform P] [--scenario S]\n"
+          "                                [--since TIME] [--format text|json|csv|html]\n"
+          "                                [--section NAME] [--output FILE]\n\n"
+          "The fleet's state from the report views (report_* in PostgreSQL; psql users\n"
+          "and dashboards can read them too). Sections:\n",
+          fp);
+    for (size_t i = 0; i < report_nsections; i++)
+        fprintf(fp, "  %-14s %s\n", report_sections[i].name, report_sections[i].title);
+    fputs("\n--since takes an RFC 3339 time or a date (2027-01-01). --format html writes\n"
+          "one self-contained page (inline SVG charts, no network needed to view it):\n"
+          "mark rate against the 3% line, trust score per scenario, label coverage,\n"
+          "appeal outcomes, certification status, operations per month.\n"
+          "--section prints one section only (text, json, csv).\n\n"
+          "Exit status: 0 ok; 1 PostgreSQL failed; 2 usage error.\n",
+          fp);
 }
 
 int cmd_report(cli_t *cli, int argc, char **argv)
 {
+    report_filter_t f = {0};
+    const char *format = "text", *section = NULL, *output = NULL;
     nt_err_t err;
+    nt_buf_t out;
+    int rc = 1;
+
     for (int i = 1; i < argc; i++) {
+        const char *v = NULL;
         if (strcmp(argv[i], "--help") == 0) {
-            printf("usage: numtrust-producer report\n\n"
-                   "Prints the fleet's state: numbers per scenario, observed state per\n"
-                   "platform, marks, labels, appeals, the jobs ledger and dead letters.\n");
+            report_usage(stdout);
             return 0;
+        } else if (cli_opt(argc, argv, &i, "--tenant", &v)) {
+            if ((f.tenant = v) == NULL)
+                return 2;
+        } else if (cli_opt(argc, argv, &i, "--platform", &v)) {
+            if ((f.platform = v) == NULL)
+                return 2;
+        } else if (cli_opt(argc, argv, &i, "--scenario", &v)) {
+            if ((f.scenario = v) == NULL)
+                return 2;
+        } else if (cli_opt(argc, argv, &i, "--since", &v)) {
+            if ((f.since = v) == NULL)
+                return 2;
+        } else if (cli_opt(argc, argv, &i, "--format", &v)) {
+            if ((format = v) == NULL)
+                return 2;
+        } else if (cli_opt(argc, argv, &i, "--section", &v)) {
+            if ((section = v) == NULL)
+                return 2;
+        } else if (cli_opt(argc, argv, &i, "--output", &v)) {
+            if ((output = v) == NULL)
+                return 2;
+        } else {
+            return cli_usage_error("report", "unknown argument \"%s\"", argv[i]);
         }
-        return cli_usage_error("report", "unknown argument \"%s\"", argv[i]);
     }
+    static const char *const formats[] = {"text", "json", "csv", "html"};
+    bool known = false;
+    for (size_t i = 0; i < NT_ARRAY_LEN(formats); i++)
+        known = known || strcmp(format, formats[i]) == 0;
+    if (!known)
+        return cli_usage_error("report", "--format \"%s\" is not text, json, csv or html", format);
+    if (section != NULL && report_section_find(section) == NULL)
+        return cli_usage_error("report", "--section \"%s\" is not a section", section);
+    if (f.tenant != NULL && !nt_job_is_tenant_id(f.tenant))
+        return cli_usage_error("report", "--tenant \"%s\" is not a tenant id", f.tenant);
+    if (output != NULL && freopen(output, "w", stdout) == NULL) {
+        perror(output);
+        return 1;
+    }
+    setlocale(LC_CTYPE, "C.UTF-8"); /* for wcswidth */
     nt_pg_t *pg = cli_pg(cli);
     if (pg == NULL)
         return 1;
     nt_err_clear(&err);
-    int rc = 0;
-    for (size_t s = 0; s < NT_ARRAY_LEN(sections); s++) {
-        PGresult *res = nt_pg_exec(pg, sections[s].sql, 0, NULL, &err);
+    nt_buf_init(&out, 0);
+    if (f.since != NULL) {
+        /* let PostgreSQL judge the time, and name the option when it is bad */
+        const char *p[] = {f.since};
+        PGresult *res = nt_pg_exec(pg, "SELECT $1::timestamptz", 1, p, &err);
+        PQclear(res);
         if (res == NULL) {
-            fprintf(stderr, "numtrust-producer report: %s: %s\n", sections[s].title, err.msg);
-            rc = 1;
-            break;
+            rc = cli_usage_error("report", "--since \"%s\" is not a time (2027-01-01)", f.since);
+            goto out;
         }
-        print_result(sections[s].title, res);
+    }
+    if (strcmp(format, "html") == 0) {
+        if (report_html(pg, f.tenant, f.platform, f.scenario, f.since, &out, &err) != 0) {
+            fprintf(stderr, "numtrust-producer report: %s\n", err.msg);
+            goto out;
+        }
+        fwrite(out.data, 1, out.len, stdout);
+        rc = 0;
+        goto out;
+    }
+    bool json = strcmp(format, "json") == 0;
+    if (json && nt_buf_puts(&out, "{") != NT_OK)
+        goto out;
+    bool first = true;
+    for (size_t s = 0; s < report_nsections; s++) {
+        const report_section_t *sec = &report_sections[s];
+        if (section != NULL && strcmp(section, sec->name) != 0)
+            continue;
+        PGresult *res = report_section_query(pg, sec, &f, &err);
+        if (res == NULL) {
+            fprintf(stderr, "numtrust-producer report: %s: %s\n", sec->name, err.msg);
+            goto out;
+        }
+        if (json) {
+            int jrc = nt_buf_printf(&out, "%s\"%s\":", first ? "" : ",", sec->name);
+            if (jrc == NT_OK)
+                jrc = report_result_json(res, &out);
+            if (jrc != NT_OK) {
+                PQclear(res);
+                goto out;
+            }
+        } else if (strcmp(format, "csv") == 0) {
+            print_csv(sec->name, res);
+        } else {
+            print_text(sec->title, res);
+        }
+        first = false;
         PQclear(res);
     }
+    if (json) {
+        if (nt_buf_puts(&out, "}\n") != NT_OK)
+            goto out;
+        fwrite(out.data, 1, out.len, stdout);
+    }
+    rc = 0;
+out:
+    fflush(stdout);
+    nt_buf_free(&out);
     nt_pg_free(pg);
     return rc;
 }

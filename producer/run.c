@@ -25,14 +25,18 @@
 #include "log.h"
 #include "loop.h"
 #include "reconcile.h"
+#include "retry.h"
 #include "sink.h"
 
 #define RECONCILE_LOCK_KEY "7420114552"
 
-/* The enqueue kinds of a pass, in order (after the reconcile step and
- * before "review": the yearly reviews' checks come right after check-due). */
-static const char *const passes[] = {"check-due", "verify",        "tag",           "tag-status",
-                                     "appeal",    "appeal-refile", "appeal-status", "renewal"};
+/* The enqueue kinds of a pass, in order, after the reconcile step (the
+ * yearly reviews' checks come right after check-due). check-feedback:
+ * numbers a callee reported (the API raises the check at once; this pass
+ * catches up when Kafka was unavailable just then). */
+static const char *const passes[] = {"check-due",     "check-feedback", "verify",
+                                     "tag",           "tag-status",     "appeal",
+                                     "appeal-refile", "appeal-status",  "renewal"};
 #define NPASSES   (sizeof(passes) / sizeof(passes[0]))
 #define MAX_SKIPS 32
 
@@ -40,6 +44,12 @@ typedef struct runstate_s {
     uint64_t passes_ok, passes_failed, passes_skipped;
     uint64_t enqueued[NPASSES];
     uint64_t review_checks;
+    uint64_t retried; /* failed jobs run again */
+    struct {
+        char reason[40];
+        uint64_t count;
+    } unretried[8]; /* failed work not retried (any more), by reason: a state */
+    size_t nunretried;
     uint64_t reconciled[RECONCILE_NSTEPS];
     struct {
         const char *pass;
@@ -99,6 +109,10 @@ static void on_ops(nt_httpd_t *srv, nt_httpd_req_t *req, void *arg)
     nt_buf_t b;
     nt_buf_init(&b, 0);
     int rc = nt_buf_printf(&b,
+                           "# HELP numtrust_build_info The program's version (always 1).\n"
+                           "# TYPE numtrust_build_info gauge\n"
+                           "numtrust_build_info{program=\"numtrust-producer\",version=\"" NT_VERSION
+                           "\",command=\"run\"} 1\n"
                            "# HELP numtrust_reconciler_passes_total Reconciler passes by result.\n"
                            "# TYPE numtrust_reconciler_passes_total counter\n"
                            "numtrust_reconciler_passes_total{result=\"ok\"} %llu\n"
@@ -112,8 +126,17 @@ static void on_ops(nt_httpd_t *srv, nt_httpd_req_t *req, void *arg)
         rc = nt_buf_printf(&b, "numtrust_reconciler_enqueued_total{kind=\"%s\"} %llu\n", passes[p],
                            (unsigned long long)rs->enqueued[p]);
     if (rc == NT_OK)
-        rc = nt_buf_printf(&b, "numtrust_reconciler_enqueued_total{kind=\"review\"} %llu\n",
-                           (unsigned long long)rs->review_checks);
+        rc = nt_buf_printf(&b,
+                           "numtrust_reconciler_enqueued_total{kind=\"review\"} %llu\n"
+                           "numtrust_reconciler_enqueued_total{kind=\"retry\"} %llu\n"
+                           "# HELP numtrust_reconciler_failed_unretried Failed jobs the "
+                           "reconciler does not run again: their cause is not retried blindly "
+                           "(not_retried_*) or it gave up after loop.retry_max (gave_up_*).\n"
+                           "# TYPE numtrust_reconciler_failed_unretried gauge\n",
+                           (unsigned long long)rs->review_checks, (unsigned long long)rs->retried);
+    for (size_t k = 0; rc == NT_OK && k < rs->nunretried; k++)
+        rc = nt_buf_printf(&b, "numtrust_reconciler_failed_unretried{reason=\"%s\"} %llu\n",
+                           rs->unretried[k].reason, (unsigned long long)rs->unretried[k].count);
     if (rc == NT_OK)
         rc = nt_buf_puts(&b, "# HELP numtrust_reconciler_skipped_total Rows a pass skipped on "
                              "purpose, by pass and reason.\n"
@@ -149,8 +172,86 @@ static void tick(void *arg)
     nt_loop_run_once(arg, 0);
 }
 
-/* One pass: the reconcile step, then each kind of work. Returns true when
- * every step succeeded. */
+/* Failed work the reconciler runs again with backoff (`numtrust-producer
+ * retry`): causes a later attempt can get past (credentials fixed, a platform
+ * or the database back, a configuration corrected). Refusals (the platform
+ * said no), unreadable answers and invalid jobs are not retried blindly. */
+static const char *const retried_classes[] = {"auth", "attempts", "unwritable", "config"};
+
+/* What failed and is not (or no longer) retried, by class: counted as
+ * skipped by reason ("not_retried_rejected", "gave_up_auth"). */
+static const char sql_unretried[] =
+    "SELECT CASE WHEN j.error_class = ANY(string_to_array($3, ','))"
+    "            THEN 'gave_up_' ELSE 'not_retried_' END || j.error_class, count(*)"
+    " FROM jobs j WHERE j.error_class IS NOT NULL AND j.state IN ('failed', 'dead')"
+    "   AND NOT EXISTS (SELECT 1 FROM jobs k WHERE k.retry_of = j.id)"
+    "   AND (NOT j.error_class = ANY(string_to_array($3, ',')) OR j.retry_gen >= $2::int)"
+    "   AND ($1::text IS NULL OR j.number LIKE $1 || '%')"
+    " GROUP BY 1 ORDER BY 1";
+
+static void retry_failed(cli_t *cli, nt_pg_t *pg, runstate_t *rs, const enqueue_filter_t *f,
+                         uint64_t *total, bool *ok, char *line, size_t linesz, size_t *o)
+{
+    if (cli->cfg.loop_retry_max == 0)
+        return;
+    for (size_t c = 0; c < NT_ARRAY_LEN(retried_classes) && !*cli->stop; c++) {
+        retry_filter_t rf = {.prefix = f->prefix,
+                             .platform = f->platform,
+                             .error_class = retried_classes[c],
+                             .backoff_s = cli->cfg.loop_retry_backoff_s,
+                             .max_gen = cli->cfg.loop_retry_max,
+                             .limit = 5000};
+        retry_stats_t st;
+        if (retry_run(cli, &rf, false, NULL, &st) != 0) {
+            *ok = false;
+            continue;
+        }
+        if (st.produced > 0)
+            NT_INFO("reconciler: ran %llu failed jobs (%s) again", (unsigned long long)st.produced,
+                    retried_classes[c]);
+        rs->retried += st.produced;
+        *total += st.produced;
+    }
+    char classes[128], maxgen[16];
+    size_t n = 0;
+    for (size_t c = 0; c < NT_ARRAY_LEN(retried_classes); c++)
+        n += (size_t)snprintf(classes + n, sizeof(classes) - n, "%s%s", c ? "," : "",
+                              retried_classes[c]);
+    snprintf(maxgen, sizeof(maxgen), "%d", cli->cfg.loop_retry_max);
+    const char *params[] = {f->prefix, maxgen, classes};
+    nt_err_t err;
+    nt_err_clear(&err);
+    PGresult *res = nt_pg_exec(pg, sql_unretried, 3, params, &err);
+    if (res == NULL) {
+        NT_WARN("reconciler: %s", err.msg);
+        return;
+    }
+    enqueue_stats_t est = {0};
+    for (int r = 0; r < PQntuples(res); r++) {
+        nt_buf_copy_str(est.reasons[est.nreasons].reason, sizeof(est.reasons[0].reason),
+                        PQgetvalue(res, r, 0));
+        est.reasons[est.nreasons++].count = strtoull(PQgetvalue(res, r, 1), NULL, 10);
+        if (est.nreasons == NT_ARRAY_LEN(est.reasons))
+            break;
+    }
+    PQclear(res);
+    /* these are a state, not events: the gauge is replaced each pass */
+    rs->nunretried = 0;
+    for (size_t i = 0; i < est.nreasons; i++) {
+        nt_buf_copy_str(rs->unretried[rs->nunretried].reason, sizeof(rs->unretried[0].reason),
+                        est.reasons[i].reason);
+        rs->unretried[rs->nunretried++].count = est.reasons[i].count;
+        if (*o < linesz) {
+            int k = snprintf(line + *o, linesz - *o, "%sretry %s %llu", *o ? ", " : "",
+                             est.reasons[i].reason, (unsigned long long)est.reasons[i].count);
+            if (k > 0)
+                *o += (size_t)k;
+        }
+    }
+}
+
+/* One pass: the reconcile step, failed work run again, then each kind of
+ * work. Returns true when every step succeeded. */
 static bool run_pass(cli_t *cli, nt_pg_t *pg, runstate_t *rs, const enqueue_filter_t *f)
 {
     nt_err_t err;
@@ -180,9 +281,10 @@ static bool run_pass(cli_t *cli, nt_pg_t *pg, runstate_t *rs, const enqueue_filt
     }
     o = 0;
     line[0] = '\0';
+    retry_failed(cli, pg, rs, f, &total, &ok, line, sizeof(line), &o);
     for (size_t p = 0; p < NPASSES && !*cli->stop; p++) {
         enqueue_stats_t st;
-        if (enqueue_run(cli, passes[p], f, false, true, &st) != 0)
+        if (enqueue_run_stats(cli, passes[p], f, false, true, &st) != 0)
             ok = false;
         rs->enqueued[p] += st.produced;
         total += st.produced;
@@ -203,7 +305,7 @@ static bool run_pass(cli_t *cli, nt_pg_t *pg, runstate_t *rs, const enqueue_filt
             rf.period = period;
             NT_INFO("reconciler: yearly review of tenant %s: checking every registration",
                     rst.tenants[i]);
-            if (enqueue_run(cli, "check", &rf, false, true, &st) != 0)
+            if (enqueue_run_stats(cli, "check", &rf, false, true, &st) != 0)
                 ok = false;
             rs->review_checks += st.produced;
             total += st.produced;
@@ -233,8 +335,12 @@ int cmd_run(cli_t *cli, int argc, char **argv)
                    "that differ from the wanted ones, review polls of pending pushes, appeals\n"
                    "for open marks of the types in worker.appeal_marks, rejected appeals again\n"
                    "after their cool-down, status polls for appeals under review, and renewals\n"
-                   "of expiring certifications (docs/maintenance.md). What a pass skips on\n"
-                   "purpose is logged and counted by reason.\n"
+                   "of expiring certifications (docs/maintenance.md). Failed work whose cause\n"
+                   "can pass (credentials, outages: error classes auth, attempts, unwritable,\n"
+                   "config) is run again (`numtrust-producer retry`) after loop.retry_backoff_s,\n"
+                   "doubled each time, up to loop.retry_max times. What a pass skips on\n"
+                   "purpose, and failed work it does not run again, is logged and counted by\n"
+                   "reason.\n"
                    "Several instances may run; one pass at a time holds an advisory lock.\n"
                    "--once runs a single pass and exits (status 1 if a step failed).\n"
                    "--prefix, --tenant, --platform limit a pass to part of the fleet.\n"

@@ -20,7 +20,8 @@ usage: tests/run.sh [--no-stack] [--no-sim] [--no-sanitize] [--] [ctest argument
   4. ctest --test-dir build --output-on-failure [ctest arguments...]
   5. the same build in build-asan with -DNT_SANITIZE=ON (ASan+UBSan, leak checks on exit),
      its unit and simulator tests, and the integration tests that drive the most worker
-     code paths (exactly-once, poison, restarts, tags and appeals) with those binaries
+     code paths (exactly-once, poison, restarts, tags and appeals, the control plane's API
+     and its iCalendar import) with those binaries
   6. the fuzzing smoke run: tests/fuzz/run.sh --seconds NT_FUZZ_SECONDS (10) per target
 
 Options:
@@ -168,7 +169,7 @@ main() {
             section "ctest integration tests with sanitized binaries (build-asan/)"
             arc=0
             ctest --test-dir "$REPO/build-asan" --output-on-failure --no-tests=error \
-                -R '^integration\.(checks_exactly_once|poison_messages|tag_and_appeal|worker_restart)$' ||
+                -R '^integration\.(checks_exactly_once|poison_messages|tag_and_appeal|worker_restart|api_contract|api_calendar)$' ||
                 arc=$?
             ((rc != 0)) || rc=$arc
         fi

@@ -2,6 +2,7 @@
  * main.c — numtrust-worker: parse arguments, load config and platform
  * adapters, run the worker until SIGTERM/SIGINT, exit 0 after a clean drain.
  */
+#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,7 +62,7 @@ static void on_watchdog(int sig)
 
 static void usage(FILE *fp)
 {
-    fputs("usage: numtrust-worker [--config FILE] [--print-config] [--help]\n"
+    fputs("usage: numtrust-worker [--config FILE] [--print-config] [--version] [--help]\n"
           "\n"
           "Consumes check, tag-update and appeal jobs from Kafka, calls the display\n"
           "platforms through the adapters in platforms_file and writes the results to\n"
@@ -69,9 +70,14 @@ static void usage(FILE *fp)
           "\n"
           "  --config FILE    JSON config file (default: $NUMTRUST_CONFIG, else none)\n"
           "  --print-config   print the effective configuration (secrets masked) and exit\n"
+          "  --version        print the version and exit\n"
           "  --help           this text\n"
           "\n"
-          "Every key can be set by environment: NUMTRUST_<KEY> (see docs/configuration.md).\n",
+          "Every key can be set by environment: NUMTRUST_<KEY> (see docs/configuration.md).\n"
+          "\n"
+          "Exit status: 0 stopped by SIGTERM/SIGINT after a clean drain; 1 a runtime\n"
+          "failure (Kafka, PostgreSQL); 2 a usage, configuration or platforms_file error;\n"
+          "3 the shutdown watchdog ended a drain that hung.\n",
           fp);
 }
 
@@ -85,19 +91,37 @@ int main(int argc, char **argv)
     nt_worker_t *w = NULL;
     int rc = 1;
 
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+    static const struct option opts[] = {
+        {"help", no_argument, NULL, 'h'},
+        {"config", required_argument, NULL, 'c'},
+        {"print-config", no_argument, NULL, 'p'},
+        {"version", no_argument, NULL, 'V'},
+        {NULL, 0, NULL, 0},
+    };
+    int ch;
+    while ((ch = getopt_long(argc, argv, "hc:", opts, NULL)) != -1) {
+        switch (ch) {
+        case 'h':
             usage(stdout);
             return 0;
-        } else if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) {
-            file = argv[++i];
-        } else if (strcmp(argv[i], "--print-config") == 0) {
+        case 'c':
+            file = optarg;
+            break;
+        case 'p':
             print = true;
-        } else {
-            fprintf(stderr, "numtrust-worker: unknown argument \"%s\"\n", argv[i]);
+            break;
+        case 'V':
+            printf("numtrust-worker %s\n", NT_VERSION);
+            return 0;
+        default:
             usage(stderr);
             return 2;
         }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "numtrust-worker: unexpected argument \"%s\"\n", argv[optind]);
+        usage(stderr);
+        return 2;
     }
     nt_err_clear(&err);
     if (nt_config_load(&cfg, file, &err) != NT_OK) {

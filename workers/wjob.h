@@ -47,6 +47,18 @@ typedef enum {
 
 #define WR_NKINDS 9
 
+/* Why a job failed or died (jobs.error_class; `numtrust-producer retry
+ * --class` selects by it). */
+#define WJ_EC_AUTH       "auth"       /* the platform rejected our credentials */
+#define WJ_EC_REJECTED   "rejected"   /* the platform refused the request (4xx, error code) */
+#define WJ_EC_MAPPING    "mapping"    /* the answer could not be read */
+#define WJ_EC_REQUEST    "request"    /* the request could not be built */
+#define WJ_EC_CONFIG     "config"     /* platform or operation not configured here */
+#define WJ_EC_INVALID    "invalid"    /* the message is not a valid job */
+#define WJ_EC_UNWRITABLE "unwritable" /* PostgreSQL refused its row for good */
+#define WJ_EC_ATTEMPTS   "attempts"   /* max attempts reached (dead) */
+#define WJ_EC_POISON     "poison"     /* not a job at all (dead) */
+
 typedef struct tpart_s tpart_t;
 
 typedef struct wjob_s {
@@ -65,9 +77,11 @@ typedef struct wjob_s {
     int claim_attempts; /* writer's scratch while matching claim rows */
     char claim_state[12];
     bool key_held;
-    bool solo;      /* write alone: a batch containing it failed */
-    bool abandoned; /* its partition was revoked before it finished */
-    char *raw;      /* the message bytes, for the dead-letter topic */
+    bool solo;          /* write alone: a batch containing it failed */
+    int write_fails;    /* writer's scratch: transient failures of its single-row writes */
+    uint64_t write_seq; /* ... and its kind's commits counted at the last one */
+    bool abandoned;     /* its partition was revoked before it finished */
+    char *raw;          /* the message bytes, for the dead-letter topic */
     size_t raw_len;
     size_t raw_cap; /* raw's allocation, kept when the job is reused */
     char trace[64];
@@ -75,6 +89,7 @@ typedef struct wjob_s {
     /* what to write */
     wr_kind_t wkind;
     char ledger_state[12]; /* WR_LEDGER / WR_DEAD: failed, retrying, dead */
+    const char *eclass;    /* failed or dead: why (a static string, WJ_EC_*); NULL otherwise */
     int refund;            /* attempts given back (a 429 is pacing, not failure) */
     char error[256];
     int64_t result_ms; /* when the platform answered */

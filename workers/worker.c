@@ -42,6 +42,7 @@
 #define BREAKER_OPEN_MAX_MS  60000
 #define BATCH_LINGER_MS      5
 #define REPRODUCE_DELAY_MS   1000
+#define REWRITE_DELAY_MS     5000 /* a dead letter PostgreSQL refused: written again */
 #define AUTH_LOG_INTERVAL_MS 60000
 #define RATE_LIMIT_FACTOR    4    /* deliveries allowed = this x job.max_attempts */
 #define LEASE_SECONDS        0.2  /* tokens asked per lease: this many seconds of qps */
@@ -164,6 +165,8 @@ struct nt_worker_s {
     bool fatal;
 
     jlist_t reproduce; /* jobs whose produce must be retried */
+    jlist_t rewrite;   /* dead letters whose row must be written again */
+    nt_timer_t rewrite_timer;
     wjob_t *free_jobs; /* finished jobs kept for reuse (at most max_inflight) */
     size_t nfree_jobs;
     nt_timer_t reproduce_timer;
@@ -175,8 +178,8 @@ struct nt_worker_s {
 static void dispatch(nt_worker_t *w, wjob_t *job);
 static void start_job(nt_worker_t *w, wjob_t *job);
 static void finish(nt_worker_t *w, wjob_t *job);
-static void fail_job(nt_worker_t *w, wjob_t *job, const char *reason);
-static void dead_path(nt_worker_t *w, wjob_t *job, const char *reason);
+static void fail_job(nt_worker_t *w, wjob_t *job, const char *eclass, const char *reason);
+static void dead_path(nt_worker_t *w, wjob_t *job, const char *eclass, const char *reason);
 static void plat_pump(nt_worker_t *w, plat_t *ps);
 static void produce_job(nt_worker_t *w, wjob_t *job);
 
@@ -507,12 +510,14 @@ static void finish(nt_worker_t *w, wjob_t *job)
     window_check(w);
 }
 
-static void fail_job(nt_worker_t *w, wjob_t *job, const char *reason)
+/* Records job as failed: eclass (WJ_EC_*) says why, for `retry --class`. */
+static void fail_job(nt_worker_t *w, wjob_t *job, const char *eclass, const char *reason)
 {
     nt_log_ctx_t ctx;
     job_ctx(job, &ctx);
     NT_LOG(NT_LOG_INFO, &ctx, "job failed: %s", reason);
     job->wkind = WR_LEDGER;
+    job->eclass = eclass;
     snprintf(job->ledger_state, sizeof(job->ledger_state), "failed");
     nt_buf_copy_str(job->error, sizeof(job->error), reason);
     count_outcome(w, job, NT_METRIC_FAILED);
@@ -570,11 +575,11 @@ static void dispatch(nt_worker_t *w, wjob_t *job)
     nt_err_t err;
     nt_err_clear(&err);
     if (job->verdict == NT_JOB_VERDICT_POISON) {
-        dead_path(w, job, job->error);
+        dead_path(w, job, WJ_EC_POISON, job->error);
         return;
     }
     if (job->verdict == NT_JOB_VERDICT_INVALID) {
-        fail_job(w, job, job->error);
+        fail_job(w, job, WJ_EC_INVALID, job->error);
         return;
     }
     job->platform = nt_platforms_find(w->platforms, job->job.platform);
@@ -582,14 +587,14 @@ static void dispatch(nt_worker_t *w, wjob_t *job)
         char reason[160];
         snprintf(reason, sizeof(reason), "field platform: \"%s\" is not a configured platform",
                  job->job.platform);
-        fail_job(w, job, reason);
+        fail_job(w, job, WJ_EC_CONFIG, reason);
         return;
     }
     if (!nt_platform_has_op(job->platform, job_ops[job->job.type])) {
         char reason[160];
         snprintf(reason, sizeof(reason), "platform %s has no %s operation", job->job.platform,
                  nt_op_name(job_ops[job->job.type]));
-        fail_job(w, job, reason);
+        fail_job(w, job, WJ_EC_CONFIG, reason);
         return;
     }
     if (key_acquire(w, job))
@@ -665,11 +670,12 @@ static void on_answer(nt_worker_t *w, wjob_t *job, nt_op_t op, const nt_answer_t
         return;
     case NT_OUTCOME_AUTH:
     case NT_OUTCOME_PERMANENT:
-        fail_job(w, job, ans->reason);
+        fail_job(w, job, ans->outcome == NT_OUTCOME_AUTH ? WJ_EC_AUTH : WJ_EC_REJECTED,
+                 ans->reason);
         return;
     case NT_OUTCOME_REJECTED:
         if (op != NT_OP_TAG_UPDATE && op != NT_OP_RENEWAL) {
-            fail_job(w, job, ans->reason);
+            fail_job(w, job, WJ_EC_REJECTED, ans->reason);
             return;
         }
         /* a label (or renewal) the platform refuses at submission: the
@@ -718,7 +724,7 @@ static void on_answer(nt_worker_t *w, wjob_t *job, nt_op_t op, const nt_answer_t
     if (rc != NT_OK) {
         char reason[300];
         snprintf(reason, sizeof(reason), "mapping: %s", err.msg);
-        fail_job(w, job, reason);
+        fail_job(w, job, WJ_EC_MAPPING, reason);
         return;
     }
     count_outcome(w, job, NT_METRIC_OK);
@@ -812,7 +818,7 @@ static void on_call_done(const nt_http_result_t *res, void *arg)
         if (sts == NULL ||
             nt_adapter_map_batch(ps->p, root, c->numbers, c->njobs, sts, &err) != NT_OK) {
             for (size_t i = 0; i < c->njobs; i++)
-                fail_job(w, c->jobs[i], sts == NULL ? "out of memory" : err.msg);
+                fail_job(w, c->jobs[i], WJ_EC_MAPPING, sts == NULL ? "out of memory" : err.msg);
         } else {
             for (size_t i = 0; i < c->njobs; i++) {
                 nt_answer_t item = ans;
@@ -864,6 +870,7 @@ static void start_call(nt_worker_t *w, plat_t *ps, nt_op_t op, wjob_t **jobs, si
     const nt_job_t *j = &jobs[0]->job;
     nt_adapter_req_t req = {
         .job_id = j->id,
+        .idempotency_key = nt_job_idempotency_key(j),
         .number = op == NT_OP_CHECK_BATCH ? NULL : j->number,
         .numbers = op == NT_OP_CHECK_BATCH ? c->numbers : NULL,
         .nnumbers = op == NT_OP_CHECK_BATCH ? n : 0,
@@ -875,7 +882,7 @@ static void start_call(nt_worker_t *w, plat_t *ps, nt_op_t op, wjob_t **jobs, si
     if (nt_adapter_build(ps->p, op, &req, nt_clock_wall_ms() / 1000, &hc, &c->url, &c->body,
                          &err) != NT_OK) {
         for (size_t i = 0; i < n; i++)
-            fail_job(w, jobs[i], err.msg);
+            fail_job(w, jobs[i], WJ_EC_REQUEST, err.msg);
         probe_abandoned(ps, c);
         call_put(w, c);
         return;
@@ -1066,6 +1073,27 @@ static void reproduce_later(nt_worker_t *w, wjob_t *job)
         NT_ERROR("cannot arm the re-produce timer");
 }
 
+static void on_rewrite_timer(nt_loop_t *loop, void *arg)
+{
+    (void)loop;
+    nt_worker_t *w = arg;
+    jlist_t l = w->rewrite;
+    memset(&w->rewrite, 0, sizeof(w->rewrite));
+    wjob_t *job;
+    while ((job = jl_pop(&l)) != NULL)
+        writer_result(w->writer, job);
+}
+
+static void rewrite_later(nt_worker_t *w, wjob_t *job)
+{
+    job->solo = true;
+    jl_push(&w->rewrite, job);
+    if (!nt_loop_timer_is_armed(&w->rewrite_timer) &&
+        nt_loop_timer_start(w->loop, &w->rewrite_timer, REWRITE_DELAY_MS, on_rewrite_timer, w) !=
+            NT_OK)
+        NT_ERROR("cannot arm the rewrite timer");
+}
+
 /* Produces job to its destination: the dead-letter topic (ledger_state
  * "dead"), a retry tier ("retrying"), or tier 1 for a deferral (no ledger
  * state). The delivery report continues the job. */
@@ -1100,7 +1128,7 @@ static void produce_job(nt_worker_t *w, wjob_t *job)
         topic = tier->topic;
         if (nt_job_encode(&next, &value) != NT_OK) {
             nt_buf_free(&value);
-            dead_path(w, job, "cannot encode the retry envelope");
+            dead_path(w, job, WJ_EC_REQUEST, "cannot encode the retry envelope");
             return;
         }
     }
@@ -1141,7 +1169,7 @@ static void retry_path(nt_worker_t *w, wjob_t *job, const char *reason, int64_t 
         snprintf(why, sizeof(why), "max attempts (%d) reached after %d deliveries; last error: %s",
                  w->cfg->job_max_attempts, job->job.attempt + 1, reason);
         job->refund = 0;
-        dead_path(w, job, why);
+        dead_path(w, job, WJ_EC_ATTEMPTS, why);
         return;
     }
     const nt_kafka_tier_t *tier = nt_kafka_tier_for(&w->topics, spent > 0 ? spent : 1);
@@ -1152,18 +1180,20 @@ static void retry_path(nt_worker_t *w, wjob_t *job, const char *reason, int64_t 
     NT_LOG(NT_LOG_DEBUG, &ctx, "retry in %lld ms via %s: %s", (long long)delay, tier->topic,
            reason);
     job->wkind = WR_LEDGER;
+    job->eclass = NULL;
     snprintf(job->ledger_state, sizeof(job->ledger_state), "retrying");
     nt_buf_copy_str(job->error, sizeof(job->error), reason);
     count_outcome(w, job, NT_METRIC_RETRIED);
     produce_job(w, job);
 }
 
-static void dead_path(nt_worker_t *w, wjob_t *job, const char *reason)
+static void dead_path(nt_worker_t *w, wjob_t *job, const char *eclass, const char *reason)
 {
     nt_log_ctx_t ctx;
     job_ctx(job, &ctx);
     NT_LOG(NT_LOG_WARN, &ctx, "dead letter: %s", reason);
     job->wkind = WR_DEAD;
+    job->eclass = eclass;
     snprintf(job->ledger_state, sizeof(job->ledger_state), "dead");
     nt_buf_copy_str(job->error, sizeof(job->error), reason);
     count_outcome(w, job, NT_METRIC_DEAD);
@@ -1206,7 +1236,14 @@ static void on_claimed(void *arg, wjob_t *job, int attempts, const char *state, 
 {
     nt_worker_t *w = arg;
     if (attempts < 0) {
-        dead_path(w, job, error);
+        /* the ledger refused this job's row for good (a transient fault of
+         * the database never gets here: the writer waits it out). Not a
+         * reason to kill the job: record it as failed, with why, so that
+         * `numtrust-producer retry` can run it again once fixed. */
+        char reason[300];
+        snprintf(reason, sizeof(reason), "claim not writable: %s", error);
+        job->solo = true;
+        fail_job(w, job, WJ_EC_UNWRITABLE, reason);
         return;
     }
     job->attempts = attempts;
@@ -1220,7 +1257,7 @@ static void on_claimed(void *arg, wjob_t *job, int attempts, const char *state, 
         char why[200];
         snprintf(why, sizeof(why), "max attempts (%d) reached before this call (attempt %d)",
                  w->cfg->job_max_attempts, attempts);
-        dead_path(w, job, why);
+        dead_path(w, job, WJ_EC_ATTEMPTS, why);
         return;
     }
     plat_enqueue(w, job);
@@ -1234,23 +1271,28 @@ static void on_written(void *arg, wjob_t *job, const char *error)
         return;
     }
     if (job->wkind == WR_DEAD) {
-        /* the message is on the dead-letter topic already; only its row in
-         * PostgreSQL is missing */
+        /* The message is on the dead-letter topic already; its row in
+         * PostgreSQL is what `dead replay` and the ledger need, so the offset
+         * is not committed past it: write it again later, as long as it
+         * takes (the partition's commits wait; the log says why). */
         nt_log_ctx_t ctx;
         job_ctx(job, &ctx);
-        NT_LOG(NT_LOG_ERROR, &ctx, "dead letter not recorded in PostgreSQL: %s", error);
-        finish(w, job);
+        NT_LOG(NT_LOG_ERROR, &ctx,
+               "dead letter not recorded in PostgreSQL: %s; writing it again in %d ms (its "
+               "partition's offsets are not committed past it until then)",
+               error, REWRITE_DELAY_MS);
+        rewrite_later(w, job);
         return;
     }
     if (job->wkind == WR_LEDGER && strcmp(job->ledger_state, "failed") == 0) {
-        dead_path(w, job, error);
+        dead_path(w, job, WJ_EC_UNWRITABLE, error);
         return;
     }
     /* record the failure instead of the result */
     char reason[300];
     snprintf(reason, sizeof(reason), "result not writable: %s", error);
     job->solo = true;
-    fail_job(w, job, reason);
+    fail_job(w, job, WJ_EC_UNWRITABLE, reason);
 }
 
 static void on_new_mark(void *arg, const char *number, const char *platform, const char *type,
@@ -1671,13 +1713,22 @@ static void on_ops_request(nt_httpd_t *srv, nt_httpd_req_t *req, void *arg)
         /* answered from the event loop itself: if this answers, it turns */
         nt_httpd_respond(req, 200, text, NULL, "ok\n", 3);
     } else if (strcmp(path, "/readyz") == 0) {
-        char body[160];
+        char body[200];
+        int64_t stall_ms = writer_stalled_ms(w->writer);
+        int64_t cstall_ms = writer_stalled_ms(w->claimer);
+        if (cstall_ms > stall_ms)
+            stall_ms = cstall_ms;
         const char *why = w->draining ? "draining"
                           : !writer_is_connected(w->writer) || !writer_is_connected(w->claimer)
                               ? "PostgreSQL not connected"
+                          : stall_ms >= (int64_t)w->cfg->worker_ready_stall_s * 1000
+                              ? "PostgreSQL commits nothing"
                           : assigned_partitions(w) == 0 ? "no partitions assigned"
                                                         : NULL;
-        int n = snprintf(body, sizeof(body), "%s\n", why ? why : "ready");
+        int n = why != NULL && stall_ms > 0
+                    ? snprintf(body, sizeof(body), "%s (writes waiting for %lld ms)\n", why,
+                               (long long)stall_ms)
+                    : snprintf(body, sizeof(body), "%s\n", why ? why : "ready");
         nt_httpd_respond(req, why ? 503 : 200, text, NULL, body, (size_t)n);
     } else {
         nt_httpd_respond(req, 404, text, NULL, "not found\n", 10);
@@ -1760,6 +1811,7 @@ nt_worker_t *nt_worker_new(const nt_config_t *cfg, const nt_platforms_t *platfor
     w->stop = stop;
     w->cq_pipe[0] = w->cq_pipe[1] = w->pq_pipe[0] = w->pq_pipe[1] = -1;
     nt_loop_timer_init(&w->reproduce_timer);
+    nt_loop_timer_init(&w->rewrite_timer);
     if (cfg->worker_id[0]) {
         snprintf(w->worker_id, sizeof(w->worker_id), "%s", cfg->worker_id);
     } else {
@@ -1963,8 +2015,19 @@ void nt_worker_free(nt_worker_t *w)
     if (w->plats != NULL && w->loop != NULL)
         for (size_t i = 0; i < w->nplats; i++)
             nt_loop_timer_stop(w->loop, &w->plats[i].timer);
+    if (w->loop != NULL) {
+        nt_loop_timer_stop(w->loop, &w->reproduce_timer);
+        nt_loop_timer_stop(w->loop, &w->rewrite_timer);
+    }
     free(w->plats);
     nt_strmap_free(w->keys);
+    /* jobs waiting for a produce or a write again: abandoned too */
+    jlist_t *waiting[] = {&w->reproduce, &w->rewrite};
+    for (size_t i = 0; i < NT_ARRAY_LEN(waiting); i++) {
+        wjob_t *job;
+        while ((job = jl_pop(waiting[i])) != NULL)
+            job_free(job);
+    }
     while (w->free_jobs != NULL) {
         wjob_t *job = w->free_jobs;
         w->free_jobs = job->next;

@@ -22,8 +22,15 @@
 #include "strmap.h"
 #include "writer_sql.h"
 
-#define NARRAYS          12 /* the most columns of any kind (writer_new checks) */
-#define RECONNECT_MAX_MS 5000
+#define NARRAYS              13 /* the most columns of any kind (writer_new checks) */
+#define RECONNECT_MAX_MS     5000
+#define WRITE_BACKOFF_MS     200  /* first wait after a transient failure */
+#define WRITE_BACKOFF_MAX_MS 2000 /* ... doubling up to this */
+#define SPLIT_AFTER          3    /* transient failures of one batch before it is split */
+#define ISOLATE_AFTER                                                                              \
+    3                          /* transient failures of one row, while others of its               \
+                                * kind are written, before it is failed */
+#define WARN_INTERVAL_MS 10000 /* one warning per kind and interval while failing */
 
 /* ---- batch kinds ---- */
 
@@ -47,7 +54,9 @@ typedef struct lease_s {
 typedef struct wlist_s {
     wjob_t *head, *tail;
     size_t n;
-    int64_t since_ms; /* when the list became non-empty */
+    int64_t since_ms;      /* when the list became non-empty */
+    int64_t hold_until_ms; /* after a transient failure: nothing sent before */
+    int fails;             /* transient failures in a row of what it sent */
 } wlist_t;
 
 typedef struct kind_s {
@@ -94,8 +103,7 @@ struct writer_s {
     PGresult *last_res;
     bool want_write;
 
-    nt_timer_t linger_timer;
-    nt_timer_t retry_timer;
+    nt_timer_t linger_timer; /* the next batch due or hold over */
     nt_pg_array_t arrs[NARRAYS];
     lease_t *leases;
     size_t nleases;
@@ -103,6 +111,11 @@ struct writer_s {
     wjob_t **snap; /* batch_max entries: a claim batch while calling back */
 
     uint64_t stat_statements, stat_rows, stat_failures;
+    uint64_t ok_seq[NK];      /* statements of each kind committed */
+    int64_t warned_ms[NK];    /* last failure warning per kind */
+    uint64_t quiet_fails[NK]; /* failures not warned about since */
+    int64_t last_ok_ms;       /* last statement committed */
+    int64_t work_since_ms;    /* when the writer last went from idle to pending */
 };
 
 static void maybe_send(writer_t *wr);
@@ -279,8 +292,9 @@ static void connect_step(writer_t *wr)
     wr->poll_status = PQconnectPoll(wr->conn);
     if (wr->poll_status == PGRES_POLLING_OK) {
         wr->connecting = false;
-        wr->connected = true;
-        wr->backoff_ms = 100;
+        wr->connected = true; /* backoff_ms is reset by the first statement committed: a
+                               * server that takes connections but refuses every write
+                               * (read-only) is not hammered */
         if (PQsetnonblocking(wr->conn, 1) != 0) {
             drop_connection(wr, "cannot make the connection non-blocking");
             return;
@@ -468,6 +482,25 @@ static int row_renewal(nt_pg_array_t *a, const wjob_t *job)
     return rc;
 }
 
+/* A failed or dead job's envelope (for `numtrust-producer retry`), NULL when
+ * its message could not be decoded into a job or it only waits for a
+ * retry. */
+static int add_envelope(nt_pg_array_t *a, const wjob_t *job)
+{
+    if (job->eclass == NULL || job->verdict != NT_JOB_VERDICT_OK)
+        return nt_pg_array_add_null(a);
+    nt_buf_t env;
+    nt_buf_init(&env, 0);
+    nt_job_t j = job->job;
+    j.attempt = 0;
+    j.not_before_ms = 0;
+    int rc = nt_job_encode(&j, &env);
+    if (rc == NT_OK)
+        rc = nt_pg_array_add(a, env.data, env.len);
+    nt_buf_free(&env);
+    return rc;
+}
+
 static int row_ledger(nt_pg_array_t *a, const wjob_t *job)
 {
     const nt_job_t *j = &job->job;
@@ -480,6 +513,8 @@ static int row_ledger(nt_pg_array_t *a, const wjob_t *job)
     ADD(nt_pg_array_add_str(&a[5], job->ledger_state));
     ADD(nt_pg_array_add_str(&a[6], job->error));
     ADD(nt_pg_array_add_int(&a[7], job->refund));
+    ADD(nt_pg_array_add_str(&a[8], job->eclass));
+    ADD(add_envelope(&a[9], job));
     return rc;
 }
 
@@ -498,16 +533,34 @@ static int row_dead(nt_pg_array_t *a, const wjob_t *job)
     ADD(nt_pg_array_add_str(&a[8], j->number));
     ADD(nt_pg_array_add_str(&a[9], j->platform));
     ADD(nt_pg_array_add_str(&a[10], tenant_of(j)));
+    ADD(nt_pg_array_add_str(&a[11], job->eclass));
+    ADD(add_envelope(&a[12], job));
     return rc;
 }
 #undef ADD
 
 /* ---- sending ---- */
 
+static bool list_held(const wlist_t *l, int64_t now)
+{
+    return l->hold_until_ms > now;
+}
+
 static bool list_due(const writer_t *wr, const wlist_t *l, int64_t now)
 {
-    return l->n > 0 &&
+    return l->n > 0 && !list_held(l, now) &&
            (l->n >= (size_t)wr->opts.batch_max || now - l->since_ms >= wr->opts.linger_ms);
+}
+
+/* When l can be sent: ms from now (0: now), -1 when empty. */
+static int64_t list_wait(const writer_t *wr, const wlist_t *l, int64_t now, bool solo)
+{
+    if (l->n == 0)
+        return -1;
+    int64_t at = solo ? now : l->since_ms + wr->opts.linger_ms;
+    if (l->hold_until_ms > at)
+        at = l->hold_until_ms;
+    return at > now ? at - now : 0;
 }
 
 static void on_linger(nt_loop_t *loop, void *arg)
@@ -629,29 +682,31 @@ static void maybe_send(writer_t *wr)
         }
     }
     /* solo retries first, then claims (they gate platform calls), then
-     * results in kind order */
+     * results in kind order; a list held after a transient failure waits */
     for (int k = 0; k < NK; k++) {
-        if (wr->solo[k].n > 0) {
+        if (wr->solo[k].n > 0 && !list_held(&wr->solo[k], now)) {
             send_batch(wr, k, true);
             return;
         }
     }
     int64_t next_due = -1;
     for (int k = 0; k < NK; k++) {
-        wlist_t *l = &wr->lists[k];
-        if (list_due(wr, l, now)) {
+        if (list_due(wr, &wr->lists[k], now)) {
             send_batch(wr, k, false);
             return;
         }
-        if (l->n > 0) {
-            int64_t due = l->since_ms + wr->opts.linger_ms - now;
-            if (next_due < 0 || due < next_due)
-                next_due = due;
-        }
+        int64_t d = list_wait(wr, &wr->lists[k], now, false);
+        if (d >= 0 && (next_due < 0 || d < next_due))
+            next_due = d;
+        d = list_wait(wr, &wr->solo[k], now, true);
+        if (d >= 0 && (next_due < 0 || d < next_due))
+            next_due = d;
     }
-    if (next_due >= 0 && !nt_loop_timer_is_armed(&wr->linger_timer) &&
-        nt_loop_timer_start(wr->loop, &wr->linger_timer, next_due > 0 ? next_due : 0, on_linger,
-                            wr) != NT_OK)
+    if (next_due < 0)
+        return;
+    if (nt_loop_timer_is_armed(&wr->linger_timer) && wr->linger_timer.due_ms <= now + next_due)
+        return;
+    if (nt_loop_timer_start(wr->loop, &wr->linger_timer, next_due, on_linger, wr) != NT_OK)
         NT_ERROR("writer: cannot arm the linger timer");
 }
 
@@ -752,22 +807,70 @@ static const kind_t kinds[NK] = {
 
 static void finish_ok(writer_t *wr, PGresult *res)
 {
-    const kind_t *kd = &kinds[wr->busy_kind];
+    int kind = wr->busy_kind;
+    const kind_t *kd = &kinds[kind];
+    wlist_t *src = wr->inflight_solo ? &wr->solo[kind] : &wr->lists[kind];
     wlist_t done = wr->inflight;
     memset(&wr->inflight, 0, sizeof(wr->inflight));
     wr->busy = false;
     wr->stat_rows += done.n;
+    wr->ok_seq[kind]++;
+    wr->last_ok_ms = nt_loop_now(wr->loop);
+    wr->backoff_ms = 100;
+    src->fails = 0;
+    src->hold_until_ms = 0;
+    if (wr->quiet_fails[kind] > 0) {
+        NT_INFO("writer: %s statements commit again (%llu failures since the last warning)",
+                kd->name, (unsigned long long)wr->quiet_fails[kind]);
+        wr->quiet_fails[kind] = 0;
+        wr->warned_ms[kind] = 0;
+    }
     NT_DEBUG("writer: %s batch of %zu in %lld us", kd->name, done.n,
              (long long)(nt_clock_mono_us() - wr->busy_since_us));
     kd->done(wr, res, &done);
 }
 
-static void on_retry_timer(nt_loop_t *loop, void *arg)
+/* One warning per kind and WARN_INTERVAL_MS while its statements fail; the
+ * failures in between are counted and reported with the next line. */
+static void warn_failure(writer_t *wr, int kind, nt_pg_class_t cls, size_t n, const char *text,
+                         const char *action)
 {
-    (void)loop;
-    maybe_send(arg);
+    int64_t now = nt_loop_now(wr->loop);
+    if (wr->warned_ms[kind] != 0 && now - wr->warned_ms[kind] < WARN_INTERVAL_MS) {
+        wr->quiet_fails[kind]++;
+        return;
+    }
+    nt_log_level_t level = cls == NT_PG_SCHEMA ? NT_LOG_ERROR : NT_LOG_WARN;
+    NT_LOG(level, NULL,
+           "writer: %s batch of %zu: %s (%s error; %llu more failures since the last "
+           "warning); %s",
+           kinds[kind].name, n, text, nt_pg_class_name(cls),
+           (unsigned long long)wr->quiet_fails[kind], action);
+    wr->warned_ms[kind] = now;
+    wr->quiet_fails[kind] = 0;
 }
 
+/* Holds l after its statement failed transiently: 200 ms, doubling up to
+ * WRITE_BACKOFF_MAX_MS while it keeps failing. */
+static void hold_list(writer_t *wr, wlist_t *l)
+{
+    int64_t wait = WRITE_BACKOFF_MS;
+    for (int i = 1; i < l->fails && wait < WRITE_BACKOFF_MAX_MS; i++)
+        wait *= 2;
+    if (wait > WRITE_BACKOFF_MAX_MS)
+        wait = WRITE_BACKOFF_MAX_MS;
+    l->hold_until_ms = nt_loop_now(wr->loop) + wait;
+}
+
+/* A statement failed with the connection still up. DATA errors are the
+ * rows': a batch is split into single-row statements and a single row is
+ * handed back as failed. Anything else (TRANSIENT, SCHEMA) is the
+ * database's: the rows wait, with backoff, and are sent again — after 25006
+ * on a new connection. A batch that keeps failing is split too, so that one
+ * row cannot hold up the others, and a single row that keeps failing while
+ * other rows of its kind commit is the guilty one: it is handed back as
+ * failed with its reason. When nothing of its kind commits, nothing is
+ * failed: the database, not the row, is what fails. */
 static void finish_error(writer_t *wr, PGresult *res)
 {
     int kind = wr->busy_kind;
@@ -775,39 +878,79 @@ static void finish_error(writer_t *wr, PGresult *res)
     const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
     const char *msg = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
     char text[256];
+    bool reconnect = false;
+    nt_pg_class_t cls = nt_pg_sqlstate_class(state, &reconnect);
     snprintf(text, sizeof(text), "postgres %s: %s", state ? state : "?",
              msg ? msg : PQerrorMessage(wr->conn));
     text[strcspn(text, "\n")] = '\0';
     wr->stat_failures++;
 
-    if (PQstatus(wr->conn) != CONNECTION_OK) {
-        drop_connection(wr, text);
+    wlist_t *src = wr->inflight_solo ? &wr->solo[kind] : &wr->lists[kind];
+    if (PQstatus(wr->conn) != CONNECTION_OK || (cls != NT_PG_DATA && reconnect)) {
+        src->fails++;
+        hold_list(wr, src);
+        warn_failure(wr, kind, cls, wr->inflight.n, text, "reconnecting");
+        drop_connection(wr, text); /* the batch is sent again on the new connection */
         return;
     }
     wlist_t failed = wr->inflight;
     memset(&wr->inflight, 0, sizeof(wr->inflight));
     wr->busy = false;
-    if (nt_pg_sqlstate_is_retriable(state)) {
-        NT_WARN("writer: %s batch of %zu: %s; retrying", kd->name, failed.n, text);
-        list_prepend_all(wr->inflight_solo ? &wr->solo[kind] : &wr->lists[kind], &failed);
-        if (nt_loop_timer_start(wr->loop, &wr->retry_timer, 200, on_retry_timer, wr) != NT_OK)
-            NT_ERROR("writer: cannot arm the retry timer");
+    if (failed.n == 0)
         return;
-    }
-    if (failed.n > 1) {
-        NT_WARN("writer: %s batch of %zu failed (%s); writing its jobs one by one", kd->name,
-                failed.n, text);
+    if (cls == NT_PG_DATA && failed.n > 1) {
+        warn_failure(wr, kind, cls, failed.n, text, "writing its rows one by one");
         for (wjob_t *j = failed.head; j != NULL; j = j->next)
             j->solo = true;
         list_prepend_all(&wr->solo[kind], &failed);
         return;
     }
-    wjob_t *job = failed.head;
-    if (job == NULL)
+    if (cls == NT_PG_DATA) {
+        wjob_t *job = failed.head;
+        nt_log_ctx_t ctx = {NULL, -1, job->offset, job->job.id, job->job.platform, job->job.number};
+        NT_LOG(NT_LOG_WARN, &ctx, "writer: %s row rejected: %s", kd->name, text);
+        kd->fail(wr, job, text);
         return;
-    nt_log_ctx_t ctx = {NULL, -1, job->offset, job->job.id, job->job.platform, job->job.number};
-    NT_LOG(NT_LOG_WARN, &ctx, "writer: %s row rejected: %s", kd->name, text);
-    kd->fail(wr, job, text);
+    }
+    /* TRANSIENT or SCHEMA */
+    src->fails++;
+    if (failed.n > 1) {
+        if (src->fails >= SPLIT_AFTER) {
+            warn_failure(wr, kind, cls, failed.n, text, "splitting it into single rows");
+            for (wjob_t *j = failed.head; j != NULL; j = j->next) {
+                j->solo = true;
+                j->write_fails = 0;
+                j->write_seq = wr->ok_seq[kind];
+            }
+            src->fails = 0;
+            src->hold_until_ms = 0;
+            list_prepend_all(&wr->solo[kind], &failed);
+            hold_list(wr, &wr->solo[kind]);
+            return;
+        }
+        warn_failure(wr, kind, cls, failed.n, text, "waiting to send it again");
+        list_prepend_all(src, &failed);
+        hold_list(wr, src);
+        return;
+    }
+    wjob_t *job = failed.head;
+    if (job->write_fails >= ISOLATE_AFTER && wr->ok_seq[kind] != job->write_seq) {
+        nt_log_ctx_t ctx = {NULL, -1, job->offset, job->job.id, job->job.platform, job->job.number};
+        NT_LOG(NT_LOG_WARN, &ctx,
+               "writer: %s row failed %d times while other rows of its kind were written: %s; "
+               "failing it",
+               kd->name, job->write_fails + 1, text);
+        src->fails = 0;
+        kd->fail(wr, job, text);
+        return;
+    }
+    job->write_fails++;
+    job->write_seq = wr->ok_seq[kind];
+    warn_failure(wr, kind, cls, 1, text, "waiting to send it again");
+    /* to the back of its list: the other single rows go first, and their
+     * fate tells the database's failure from this row's */
+    list_push(src, job, nt_loop_now(wr->loop));
+    hold_list(wr, src);
 }
 
 static void read_results(writer_t *wr)
@@ -914,6 +1057,7 @@ writer_t *writer_new(nt_loop_t *loop, const writer_opts_t *opts, const writer_cb
     wr->cbs = *cbs;
     wr->sock = -1;
     wr->backoff_ms = 100;
+    wr->last_ok_ms = nt_loop_now(loop);
     wr->conninfo = strdup(opts->conninfo);
     wr->worker_id = strdup(opts->worker_id);
     wr->idmap = nt_strmap_new();
@@ -951,7 +1095,6 @@ void writer_free(writer_t *wr)
     if (wr == NULL)
         return;
     nt_loop_timer_stop(wr->loop, &wr->linger_timer);
-    nt_loop_timer_stop(wr->loop, &wr->retry_timer);
     nt_loop_timer_stop(wr->loop, &wr->reconnect_timer);
     if (wr->sock >= 0)
         nt_loop_io_del(wr->loop, wr->sock);
@@ -971,16 +1114,27 @@ void writer_free(writer_t *wr)
     free(wr);
 }
 
+/* Starts the stall clock when the writer goes from idle to pending. */
+static void note_work(writer_t *wr)
+{
+    if (writer_pending(wr) == 0)
+        wr->work_since_ms = nt_loop_now(wr->loop);
+}
+
 void writer_claim(writer_t *wr, wjob_t *job)
 {
+    note_work(wr);
     job->state = WJ_CLAIM;
+    job->write_fails = 0;
     list_push(job->solo ? &wr->solo[K_CLAIM] : &wr->lists[K_CLAIM], job, nt_loop_now(wr->loop));
     maybe_send(wr);
 }
 
 void writer_result(writer_t *wr, wjob_t *job)
 {
+    note_work(wr);
     job->state = WJ_WRITE;
+    job->write_fails = 0;
     int k = (int)job->wkind;
     if (k <= 0 || k >= NK) {
         wr->cbs.on_written(wr->cbs.arg, job, "nothing to write");
@@ -1018,6 +1172,15 @@ size_t writer_pending(const writer_t *wr)
 bool writer_is_connected(const writer_t *wr)
 {
     return wr->connected;
+}
+
+int64_t writer_stalled_ms(const writer_t *wr)
+{
+    if (writer_pending(wr) == 0)
+        return 0;
+    int64_t since = wr->last_ok_ms > wr->work_since_ms ? wr->last_ok_ms : wr->work_since_ms;
+    int64_t now = nt_loop_now(wr->loop);
+    return now > since ? now - since : 0;
 }
 
 void writer_stats(const writer_t *wr, uint64_t *statements, uint64_t *rows, uint64_t *failures)

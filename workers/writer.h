@@ -5,10 +5,13 @@
  * before each platform call) or for their *result*. Each kind is written in
  * batches, one parameterised statement per batch (unnest arrays; ON CONFLICT
  * on the job id, so a redelivered job never writes twice), sent on the
- * worker's event loop without blocking it. A batch that fails on a data
- * error is split into single-job statements, so one bad row cannot hold up
- * the others; a lost connection is re-established with backoff and the batch
- * is sent again.
+ * worker's event loop without blocking it. What a failure means depends on
+ * its SQLSTATE (pg.h, nt_pg_sqlstate_class): a data error is the row's (the
+ * batch is split and only that row is handed back as failed); anything else
+ * is the database's (the batch waits with backoff and is sent again, on a
+ * new connection when the old one broke or is read-only), and a row that
+ * keeps failing while the others of its kind commit is isolated and handed
+ * back as failed. A transient fault of the database never fails a job.
  */
 #ifndef NT_WRITER_H
 #define NT_WRITER_H
@@ -72,6 +75,11 @@ size_t writer_pending(const writer_t *wr);
 
 /* True when the connection is up (for /readyz). */
 bool writer_is_connected(const writer_t *wr);
+
+/* Milliseconds the writer has had work queued without committing a
+ * statement: 0 when idle or committing (for /readyz: a frozen, locked or
+ * read-only database shows here while the connection looks fine). */
+int64_t writer_stalled_ms(const writer_t *wr);
 
 /* Statements sent and rows written so far (for metrics). */
 void writer_stats(const writer_t *wr, uint64_t *statements, uint64_t *rows, uint64_t *failures);

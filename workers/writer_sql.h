@@ -175,37 +175,43 @@ static const char wsql_appeal_status[] =
     "SELECT count(*) FROM led";
 
 /* ledger: a job's state without a result (failed, retrying), attempts given
- * back (refund). $1 ids, $2 types, $3 numbers, $4 platforms, $5 tenants,
- * $6 states, $7 errors, $8 refunds. */
-#define WSQL_LEDGER_NPARAMS 8
+ * back (refund), and for a job that failed why (error class) and what it was
+ * (its envelope, NULL when it could not be decoded), so that it can be run
+ * again. $1 ids, $2 types, $3 numbers, $4 platforms, $5 tenants, $6 states,
+ * $7 errors, $8 refunds, $9 error classes, $10 envelopes. */
+#define WSQL_LEDGER_NPARAMS 10
 static const char wsql_ledger[] =
     "WITH r AS ("
     "  SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[],"
-    "                       $6::text[], $7::text[], $8::int[])"
-    "  AS r(id, type, number, platform, tenant, state, error, refund)"
+    "                       $6::text[], $7::text[], $8::int[], $9::text[], $10::jsonb[])"
+    "  AS r(id, type, number, platform, tenant, state, error, refund, class, envelope)"
     "), up AS ("
     "  UPDATE jobs j SET state = r.state, last_error = r.error, updated_at = now(),"
     "    attempts = greatest(j.attempts - r.refund, 0),"
-    "    finished_at = CASE WHEN r.state IN ('failed', 'dead') THEN now() END"
+    "    finished_at = CASE WHEN r.state IN ('failed', 'dead') THEN now() END,"
+    "    error_class = CASE WHEN r.class IS NULL THEN j.error_class ELSE r.class END,"
+    "    envelope = CASE WHEN r.class IS NULL THEN j.envelope ELSE r.envelope END"
     "  FROM r WHERE j.id = r.id AND j.state NOT IN ('done', 'failed', 'dead')"
     ")"
     "INSERT INTO jobs (id, type, number, platform, tenant_id, state, attempts, last_error,"
-    "                  updated_at, finished_at)"
+    "                  updated_at, finished_at, error_class, envelope)"
     "SELECT id, type, number, platform, tenant, state, 0, error, now(),"
-    "       CASE WHEN state IN ('failed', 'dead') THEN now() END"
+    "       CASE WHEN state IN ('failed', 'dead') THEN now() END, class, envelope"
     "  FROM r WHERE NOT EXISTS (SELECT 1 FROM jobs j WHERE j.id = r.id) "
     "ON CONFLICT (id) DO NOTHING";
 
-/* dead: dead_letters row, ledger dead. $1 source topics, $2 partitions,
- * $3 offsets, $4 job ids (NULL for poison), $5 reasons, $6 attempts, $7 raw
- * bytes, $8 types, $9 numbers, $10 platforms, $11 tenants. */
-#define WSQL_DEAD_NPARAMS 11
+/* dead: dead_letters row, ledger dead (with its error class and envelope, as
+ * for a failed job). $1 source topics, $2 partitions, $3 offsets, $4 job ids
+ * (NULL for poison), $5 reasons, $6 attempts, $7 raw bytes, $8 types,
+ * $9 numbers, $10 platforms, $11 tenants, $12 error classes, $13 envelopes. */
+#define WSQL_DEAD_NPARAMS 13
 static const char wsql_dead[] =
     "WITH r AS ("
     "  SELECT * FROM unnest($1::text[], $2::int[], $3::bigint[], $4::uuid[], $5::text[],"
     "                       $6::int[], $7::bytea[], $8::text[], $9::text[], $10::text[],"
-    "                       $11::text[])"
-    "  AS r(topic, part, off, job_id, reason, attempts, raw, type, number, platform, tenant)"
+    "                       $11::text[], $12::text[], $13::jsonb[])"
+    "  AS r(topic, part, off, job_id, reason, attempts, raw, type, number, platform, tenant,"
+    "       class, envelope)"
     "), ins AS ("
     "  INSERT INTO dead_letters (source_topic, source_partition, source_offset, job_id, reason,"
     "                            attempts, raw)"
@@ -213,11 +219,13 @@ static const char wsql_dead[] =
     "  ON CONFLICT DO NOTHING RETURNING 1"
     "), led AS ("
     "  INSERT INTO jobs AS j (id, type, number, platform, tenant_id, state, attempts,"
-    "                         last_error, updated_at, finished_at)"
-    "  SELECT job_id, type, number, platform, tenant, 'dead', attempts, reason, now(), now()"
+    "                         last_error, updated_at, finished_at, error_class, envelope)"
+    "  SELECT job_id, type, number, platform, tenant, 'dead', attempts, reason, now(), now(),"
+    "         class, envelope"
     "  FROM r WHERE job_id IS NOT NULL"
     "  ON CONFLICT (id) DO UPDATE SET state = 'dead', last_error = EXCLUDED.last_error,"
-    "    updated_at = now(), finished_at = now() WHERE j.state NOT IN ('done', 'failed', 'dead')"
+    "    updated_at = now(), finished_at = now(), error_class = EXCLUDED.error_class,"
+    "    envelope = EXCLUDED.envelope WHERE j.state NOT IN ('done', 'failed', 'dead')"
     ")"
     "SELECT count(*) FROM ins";
 

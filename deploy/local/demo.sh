@@ -170,6 +170,9 @@ done
 worker_pids=()
 
 $P report
+# the same state as one self-contained page with charts (no network needed to view it)
+$P report --format html --output build/demo-report.html
+echo "  HTML report: $repo/build/demo-report.html"
 
 jobs=$(q "SELECT count(*) FROM jobs WHERE created_at >= '$t_run' AND state IN ('done','failed','dead')")
 printf '\n==> summary of run %s\n' "$run"

@@ -11,11 +11,12 @@ source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 APT_PACKAGES=(
     build-essential cmake ninja-build pkg-config git
-    librdkafka-dev libpq-dev libcurl4-openssl-dev libcjson-dev libssl-dev libxml2-dev
+    librdkafka-dev libpq-dev libcurl4-openssl-dev libcjson-dev libssl-dev libxml2-dev libmicrohttpd-dev
     postgresql postgresql-contrib
     docker-compose
     clang libclang-rt-14-dev clang-format
     wrk kcat jq curl python3 procps iproute2 bc shellcheck
+    chromium fonts-noto-cjk prometheus python3-jsonschema python3-yaml
 )
 
 usage() {

@@ -6,7 +6,8 @@ end exactly once: `done` with exactly one result row in its table (check_results
 appeals), or `failed` with none, or `dead` with one dead_letters row and its message on the
 dead-letter topic. Nothing may stay queued/running/retrying, and the simulator must have seen no
 side effect twice (its duplicate_side_effects counter, its side-effect totals against the keys
-that called it, and one Idempotency-Key per tag/appeal job).
+that called it, and one Idempotency-Key per tag/appeal job — shared with its re-runs, which keep
+the first attempt's key: jobs.origin).
 
   lost     a job the producer acknowledged (--expect TYPE=N, --ids) without a final state; a
            `done` job without its result row; a `dead` job without its dead_letters row or
@@ -118,9 +119,10 @@ SELECT json_build_object('n', count(*), 'sample', (array_agg(dl.job_id::text || 
 -- 10: every dead letter of the run (coordinates), poison or not
 SELECT coalesce(json_agg(json_build_array(source_topic, source_partition, source_offset,
                                           job_id IS NULL)), '[]') FROM dl;
--- 11: tag/appeal job ids and states (for the simulator's per-key counts)
-SELECT coalesce(json_agg(json_build_array(id::text, type, state)), '[]') FROM u
-  WHERE type IN ('tag_update', 'appeal');
+-- 11: tag/appeal job ids, states and Idempotency-Keys (a re-run keeps its first attempt's id)
+SELECT coalesce(json_agg(json_build_array(u.id::text, u.type, u.state,
+                                          coalesce(j.origin, u.id)::text)), '[]')
+  FROM u JOIN jobs j ON j.id = u.id WHERE u.type IN ('tag_update', 'appeal');
 -- 12: attempts (how often jobs were claimed)
 SELECT json_build_object('max', coalesce(max(attempts), 0),
                          'over1', count(*) FILTER (WHERE attempts > 1)) FROM u;
@@ -282,13 +284,16 @@ def main():
         c = sim.get("/admin/counters")
         keys_called = {"tag_update": 0, "appeal": 0}
         unbacked_sample = []
-        for jid, t, state in se_jobs:
-            n = sim.get("/admin/idempotency?key=" + urllib.parse.quote(jid))["calls"]
-            calls_hist[n] = calls_hist.get(n, 0) + 1
-            max_calls = max(max_calls, n)
-            if n > 0:
-                keys_called[t] += 1
-            elif state == "done":
+        calls_of = {}  # Idempotency-Key -> calls (a key shared by a job and its re-runs once)
+        for jid, t, state, key in se_jobs:
+            if key not in calls_of:
+                calls_of[key] = sim.get("/admin/idempotency?key=" + urllib.parse.quote(key))["calls"]
+                n = calls_of[key]
+                calls_hist[n] = calls_hist.get(n, 0) + 1
+                max_calls = max(max_calls, n)
+                if n > 0:
+                    keys_called[t] += 1
+            if calls_of[key] == 0 and state == "done":
                 unbacked += 1
                 unbacked_sample.append(jid)
         dup = int(c.get("duplicate_side_effects", 0))
@@ -309,7 +314,7 @@ def main():
                         c.get("requests", 0), c.get("rate_limited", 0),
                         c.get("faults", {}).get("5xx", 0), c.get("faults", {}).get("timeout", 0),
                         json.dumps(se, sort_keys=True, separators=(",", ":")), dup,
-                        c.get("early_retries", 0), len(se_jobs), max_calls,
+                        c.get("early_retries", 0), len(calls_of), max_calls,
                         ",".join("%d:%d" % kv for kv in sorted(calls_hist.items()))))
 
     # report

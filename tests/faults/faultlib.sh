@@ -290,3 +290,56 @@ fault_finish() {
     log "FAIL (worker logs kept in $NT_TMP)"
     exit 1
 }
+
+# fault_ops_url INDEX: http://host:port of worker INDEX's /metrics, /healthz, /readyz (started
+# with NUMTRUST_WORKER_METRICS_LISTEN=127.0.0.1:0: the port is read back from its log).
+fault_ops_url() {
+    local f=$NT_TMP/worker-$1.log hp t0=$SECONDS
+    while :; do
+        hp=$(grep -o 'serving /metrics, /healthz and /readyz on [0-9.]*:[0-9]*' "$f" 2>/dev/null |
+            head -n 1 | awk '{print $NF}')
+        [ -n "$hp" ] && break
+        [ $((SECONDS - t0)) -lt 20 ] || fail "worker $1 never said where it serves /readyz"
+        sleep 0.2
+    done
+    echo "http://$hp"
+}
+
+# fault_sample_readyz URL SECONDS FILE: /readyz's status every 0.5 s for SECONDS, one
+# "<seconds since start> <status>" line each.
+fault_sample_readyz() {
+    local url=$1 secs=$2 out=$3 t0 code
+    t0=$(date +%s.%N)
+    : >"$out"
+    while awk -v a="$t0" -v b="$(date +%s.%N)" -v s="$secs" 'BEGIN { exit !(b - a < s) }'; do
+        code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "$url/readyz" || true)
+        echo "$(secs_since "$t0") ${code:-000}" >>"$out"
+        sleep 0.5
+    done
+}
+
+# fault_check_readyz FILE WHAT: the samples must show 503 (not ready) while WHAT lasted.
+fault_check_readyz() {
+    local n503 n
+    n=$(wc -l <"$1")
+    n503=$(awk '$2 == 503' "$1" | wc -l)
+    log "/readyz during $2: $n503 of $n samples 503 (first at $(awk '$2 == 503 { print $1 "s"; exit }' "$1"))"
+    [ "$n503" -gt 0 ] || FAULT_BUGS+=("/readyz never said 503 while results were not committed ($2)")
+}
+
+# fault_wait_ready URL TIMEOUT_S: /readyz answers 200 again within TIMEOUT_S.
+fault_wait_ready() {
+    local t0=$SECONDS code
+    while :; do
+        code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "$1/readyz" || true)
+        if [ "$code" = 200 ]; then
+            log "/readyz 200 again after $((SECONDS - t0)) s"
+            return 0
+        fi
+        if [ $((SECONDS - t0)) -ge "$2" ]; then
+            FAULT_BUGS+=("/readyz still $code ${2}s after the fault ended")
+            return 0
+        fi
+        sleep 0.5
+    done
+}

@@ -8,7 +8,8 @@ set -uo pipefail
 DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # the order of a full run; tests/faults/CMakeLists.txt registers the same list with ctest
 ALL=(kill9_x3 scale_1_3_1 sigstop_past_session kafka_kill9_restart pg_restart_fast
-     pg_restart_immediate sim_down_60s storm_429 poison_mix duplicate_delivery)
+     pg_restart_immediate sim_down_60s storm_429 poison_mix duplicate_delivery
+     pg_refuses_writes pg_stalls pg_row_refused)
 
 usage() {
     cat <<USAGE

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Acceptance (a) and (b) of the foundation: 1,000 numbers x 3 platforms with
 # 2 workers give exactly 3,000 check results and a committed consumer-group
-# lag of 0; enqueuing the same jobs again, skipped by the ledger or forced
-# through the workers, leaves exactly 3,000 rows.
+# lag of 0; enqueuing the same jobs again (skipped by the ledger, also with
+# --force: finished jobs are never produced again) or delivering the same
+# messages a second time (recognised by the workers) leaves exactly 3,000 rows.
 . "$(dirname "$0")/lib.sh"
 nt_setup checks
 sim_reset
@@ -27,11 +28,18 @@ assert_eq "registrations with an observed state" \
 # (b) the same ids again: the ledger skips them ...
 out=$("$PRODUCER" enqueue check --prefix +86201 --period "$NT_TEST_NAME-$$" 2>&1 | grep -v GETPID)
 echo "$out"
-echo "$out" | grep -q "0 produced, 0 delivered, 3000 already known" || fail "re-enqueue: $out"
-# ... and forced through the workers, they are recognised as duplicates
+echo "$out" | grep -q "0 produced, 0 delivered, 0 already known (skipped), 3000 finished" ||
+    fail "re-enqueue: $out"
+# ... --force does not pretend to run finished jobs again ...
 out=$("$PRODUCER" enqueue check --prefix +86201 --force --period "$NT_TEST_NAME-$$" 2>&1 | grep -v GETPID)
 echo "$out"
-echo "$out" | grep -q "3000 produced, 3000 delivered" || fail "forced enqueue: $out"
+echo "$out" | grep -q "0 produced, 0 delivered, 0 already known (skipped), 3000 finished" ||
+    fail "forced enqueue: $out"
+# ... and the same messages delivered again are recognised by the workers as duplicates
+topic=$NUMTRUST_TOPICS_PREFIX.check
+kcat -b "$NUMTRUST_KAFKA_BOOTSTRAP_SERVERS" -C -t "$topic" -o beginning -e -q -K '\x1f' -D '\x1e' |
+    kcat -b "$NUMTRUST_KAFKA_BOOTSTRAP_SERVERS" -P -t "$topic" -K '\x1f' -D '\x1e'
+log "the check topic's 3000 messages produced a second time"
 # wait until the workers consumed the forced copies (committed lag 0)
 for _ in $(seq 1 60); do
     [ "$(group_lag)" = 0 ] && break

@@ -29,7 +29,7 @@ static void on_signal(int sig)
 static void usage(FILE *f)
 {
     fprintf(f, "usage: " PROG " [--listen HOST:PORT] [--config FILE] [--seed N]\n"
-               "       [--clock-speed X] [--log-level debug|info|warn|error] [--help]\n"
+               "       [--clock-speed X] [--log-level debug|info|warn|error] [--version] [--help]\n"
                "\n"
                "A stand-in for caller-ID display platforms: dialects A (HMAC-signed),\n"
                "B (bearer token) and C (batch aggregator) under /p/{scope}/{a|b|c}/...,\n"
@@ -43,10 +43,14 @@ static void usage(FILE *f)
                "  --clock-start T     simulated time at start: RFC 3339, or now (default\n"
                "                      2026-01-01T00:00:00Z)\n"
                "  --log-level L       debug, info, warn or error (default info)\n"
+               "  --version           print the version and exit\n"
                "  --help              this text\n"
                "\n"
                "Flags override the config file; NT_SIM_HMAC_KEY, NT_SIM_HMAC_SECRET and\n"
-               "NT_SIM_BEARER_TOKEN override its credentials. SIGTERM or SIGINT stops it.\n");
+               "NT_SIM_BEARER_TOKEN override its credentials. SIGTERM or SIGINT stops it.\n"
+               "\n"
+               "Exit status: 0 stopped by SIGTERM or SIGINT; 1 a bad config or a failure to\n"
+               "start (the port in use); 2 a usage error.\n");
 }
 
 int main(int argc, char **argv)
@@ -59,6 +63,7 @@ int main(int argc, char **argv)
         {"clock-start", required_argument, NULL, 't'},
         {"log-level", required_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
     };
     /* flag -> config key, applied after the file */
@@ -86,6 +91,10 @@ int main(int argc, char **argv)
     while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         if (opt == 'h') {
             usage(stdout);
+            return 0;
+        }
+        if (opt == 'V') {
+            printf(PROG " %s\n", NT_VERSION);
             return 0;
         }
         if (opt == 'c') {

@@ -75,6 +75,7 @@ static void fill(nt_job_t *job, nt_job_type_t type)
         snprintf(job->platform, sizeof(job->platform), "qihoo360");
         snprintf(job->mark_type, sizeof(job->mark_type), "fraud");
         snprintf(job->evidence, sizeof(job->evidence), "营业执照 \"quoted\" back\\slash\nline 2");
+        snprintf(job->origin, sizeof(job->origin), "%s", ID_B); /* a re-run */
         job->attempt = 1000;
         break;
     case NT_JOB_APPEAL_STATUS:
@@ -114,6 +115,7 @@ static bool job_equal(const nt_job_t *a, const nt_job_t *b, char *why, size_t wh
     SAME_INT(not_before_ms);
     SAME_INT(created_at_ms);
     SAME_STR(trace_id);
+    SAME_STR(origin);
     SAME_STR(label);
     SAME_STR(mark_type);
     SAME_STR(evidence);
@@ -341,8 +343,14 @@ static const decode_row_t decode_rows[] = {
                            "\"appeal_job\":\"" ID_B "\"}}",
      0, MAXB, NT_JOB_VERDICT_OK, NULL, ID_A},
     {"exactly max_bytes", CHECK_MSG, 0, sizeof(CHECK_MSG) - 1, NT_JOB_VERDICT_OK, NULL, ID_A},
+    {"a re-run with its origin", ENV(REST_ALL ",\"origin\":\"" ID_B "\""), 0, MAXB,
+     NT_JOB_VERDICT_OK, NULL, ID_A},
 
     /* ---- INVALID: an id, and a field that is wrong ---- */
+    {"origin not a UUID", ENV(REST_ALL ",\"origin\":\"not-a-uuid\""), 0, MAXB,
+     NT_JOB_VERDICT_INVALID, "field origin", ID_A},
+    {"origin not a string", ENV(REST_ALL ",\"origin\":7"), 0, MAXB, NT_JOB_VERDICT_INVALID,
+     "field origin", ID_A},
     {"number without +", ENV(REST_NO_NUMBER ",\"number\":\"8613800138000\""), 0, MAXB,
      NT_JOB_VERDICT_INVALID, "field number", ID_A},
     {"number with leading 0", ENV(REST_NO_NUMBER ",\"number\":\"+08613800138000\""), 0, MAXB,

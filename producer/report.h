@@ -1,0 +1,38 @@
+/*
+ * report.h — the report's sections: one SQL statement each over the report
+ * views of migration 007, shared by `numtrust-producer report`, the API's
+ * /v1/reports/{name} and the HTML report.
+ */
+#ifndef NT_PRODUCER_REPORT_H
+#define NT_PRODUCER_REPORT_H
+
+#include <stddef.h>
+
+#include "buf.h"
+#include "err.h"
+#include "pg.h"
+
+typedef struct report_section_s {
+    const char *name;  /* "mark_rate" */
+    const char *title; /* for text and HTML */
+    const char *sql;   /* $1 tenant, $2 platform, $3 scenario, $4 since (each NULL: any) */
+} report_section_t;
+
+typedef struct report_filter_s {
+    const char *tenant, *platform, *scenario, *since; /* NULL: any */
+} report_filter_t;
+
+extern const report_section_t report_sections[];
+extern const size_t report_nsections;
+
+/* The section called name, or NULL. */
+const report_section_t *report_section_find(const char *name);
+
+/* Runs a section. @returns the result (PQclear it) or NULL with err set. */
+PGresult *report_section_query(nt_pg_t *pg, const report_section_t *sec, const report_filter_t *f,
+                               nt_err_t *err);
+
+/* Appends a result as a JSON array of objects (numbers as numbers). */
+int report_result_json(PGresult *res, nt_buf_t *out) NT_MUSTCHECK;
+
+#endif

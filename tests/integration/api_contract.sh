@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# The control plane's API against docs/openapi.yaml (issue 11): every operation
+# once, answers validated against the document; tenant B tries every resource
+# of tenant A and changes nothing; bad bodies, oversized bodies and wrong tokens
+# get errors naming the field and change nothing. The checks are in
+# api_contract.py (Debian's python3-yaml and python3-jsonschema).
+. "$(dirname "$0")/lib.sh"
+nt_setup apicontract
+pfx=231
+fleet=$(gen_fleet 60 $pfx baidu,tencent)
+psqlv "DELETE FROM feedback WHERE number LIKE '+86$pfx%'; DELETE FROM api_tokens WHERE name LIKE 'it-api-%'"
+# two tenants, A and B, 30 numbers each
+awk -F, -v OFS=, 'NR == 1 { print; next } { $1 = (NR % 2 ? "it-api-a" : "it-api-b"); print }' "$fleet" >"$NT_TMP/two.csv"
+"$PRODUCER" import --numbers "$NT_TMP/two.csv"
+num_a=$(psqlv "SELECT min(number) FROM numbers WHERE tenant_id = 'it-api-a' AND number LIKE '+86$pfx%'")
+num_b=$(psqlv "SELECT min(number) FROM numbers WHERE tenant_id = 'it-api-b' AND number LIKE '+86$pfx%'")
+
+token() { "$PRODUCER" token create --name "it-api-$1" --kind "$2" ${3:+--tenant "$3"} 2>/dev/null; }
+NT_TOKEN_ADMIN=$(token admin-$$ admin)
+NT_TOKEN_A=$(token a-$$ tenant it-api-a)
+NT_TOKEN_B=$(token b-$$ tenant it-api-b)
+NT_TOKEN_FB_A=$(token fb-$$ feedback it-api-a)
+NT_TOKEN_REVOKED=$(token old-$$ tenant it-api-a)
+export NT_TOKEN_ADMIN NT_TOKEN_A NT_TOKEN_B NT_TOKEN_FB_A NT_TOKEN_REVOKED
+"$PRODUCER" token revoke --name "it-api-old-$$" >/dev/null
+"$PRODUCER" token list | grep -c "it-api-" | grep -qx 5 || fail "token list does not show the 5 tokens"
+
+# a check of every number, so marks and reports have data
+start_worker NUMTRUST_WORKER_APPEAL_FAST_PATH=false
+"$PRODUCER" enqueue check --prefix "+86$pfx" --period "c-$$" | grep enqueue
+wait_sql "SELECT count(*) FROM check_results WHERE number LIKE '+86$pfx%'" 120 60
+
+# the server on a port the OS picks; read back from its log
+NUMTRUST_API_LISTEN=127.0.0.1:0 NUMTRUST_API_RATE_PER_S=1000 NUMTRUST_API_RATE_BURST=1000 \
+    "$PRODUCER" serve >"$NT_TMP/serve.log" 2>&1 &
+spid=$!
+NT_WORKER_PIDS+=("$spid")
+port=""
+for _ in $(seq 1 50); do
+    port=$(sed -n 's/.*serving the API.* on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$NT_TMP/serve.log")
+    [ -n "$port" ] && break
+    sleep 0.1
+done
+[ -n "$port" ] || { cat "$NT_TMP/serve.log"; fail "serve did not start"; }
+log "serve on port $port"
+
+NT_API_URL="http://127.0.0.1:$port" NT_NUM_A=$num_a NT_NUM_B=$num_b NT_OPENAPI="$NT_REPO/docs/openapi.yaml" \
+    NT_PRODUCER="$PRODUCER" /usr/bin/python3 "$NT_REPO/tests/integration/api_contract.py" ||
+    { tail -n 20 "$NT_TMP/serve.log"; fail "the API does not keep its contract"; }
+
+# the counters saw it all
+curl -fsS "127.0.0.1:$port/metrics" >"$NT_TMP/metrics"
+grep -q '^numtrust_api_rejected_total{reason="unauthorized"} [1-9]' "$NT_TMP/metrics" || fail "no unauthorized in /metrics"
+grep -q '^numtrust_build_info{program="numtrust-producer"' "$NT_TMP/metrics" || fail "no build_info"
+kill -TERM "$spid"
+rc=0
+wait "$spid" || rc=$?
+assert_eq "serve's exit status on SIGTERM" "$rc" 0
+stop_all_workers
+log "PASS"
