@@ -93,7 +93,7 @@ static const centry_t config_table[] = {
      "Seconds between reconciler passes of `numtrust-producer run`."},
     {"loop.verify_after_s", CT_INT, "21600", 60, 31536000, false, F(loop_verify_after_s),
      "Seconds after a label push, an approved appeal or a renewal when a verification check is "
-     "due (then again each as long until the change is seen)."},
+     "due (and again every as many seconds until a check sees the change)."},
     {"loop.verify_timeout_s", CT_INT, "604800", 3600, 31536000, false, F(loop_verify_timeout_s),
      "Seconds a push may stay neither confirmed by the platform nor seen by a check before it "
      "is `unconfirmed` (and may be pushed again)."},
