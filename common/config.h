@@ -54,14 +54,25 @@ typedef struct nt_config_s {
     int worker_drain_timeout_ms;
     int worker_http_max_body;
     int worker_http_max_conns;
-    char *worker_metrics_listen; /* "" = off */
-    int worker_ready_stall_s;    /* /readyz: writes stalled this long = not ready */
+    char *worker_metrics_listen;  /* "" = off */
+    int worker_ready_stall_s;     /* /readyz: writes stalled this long = not ready */
+    int worker_retry_after_max_s; /* longest Retry-After obeyed */
     bool worker_appeal_fast_path;
     char *worker_appeal_marks; /* mark types appealed automatically */
 
     char *producer_metrics_listen;
     int producer_interval_s;
 
+    /* policies, service levels, alerts (docs/policies.md) */
+    int sla_lookback_days;
+    int sla_trend_days;
+    int sla_trend_batch;
+    int alerts_poll_ms;
+    int alerts_batch;
+    int alerts_timeout_ms;
+    int alerts_backoff_base_ms;
+    int alerts_backoff_max_ms;
+    int alerts_max_attempts;
     /* the closed loop (docs/maintenance.md) */
     int loop_verify_after_s;
     int loop_verify_timeout_s;

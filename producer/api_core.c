@@ -69,22 +69,28 @@ int api_fail(api_ctx_t *c, int status, const char *field, const char *fmt, ...)
 
 const char *api_str(api_ctx_t *c, const char *field)
 {
-    static _Thread_local char text[64];
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(c->in, field);
+    char text[64];
+    cJSON *v = cJSON_GetObjectItemCaseSensitive(c->in, field);
     if (v == NULL || cJSON_IsNull(v))
         return NULL;
     if (cJSON_IsString(v))
         return v->valuestring;
     if (cJSON_IsBool(v))
-        return cJSON_IsTrue(v) ? "true" : "false";
-    if (cJSON_IsNumber(v)) {
-        if (v->valuedouble == (double)(long long)v->valuedouble)
-            snprintf(text, sizeof(text), "%lld", (long long)v->valuedouble);
-        else
-            snprintf(text, sizeof(text), "%.17g", v->valuedouble);
-        return text;
+        snprintf(text, sizeof(text), "%s", cJSON_IsTrue(v) ? "true" : "false");
+    else if (cJSON_IsNumber(v) && v->valuedouble == (double)(long long)v->valuedouble)
+        snprintf(text, sizeof(text), "%lld", (long long)v->valuedouble);
+    else if (cJSON_IsNumber(v))
+        snprintf(text, sizeof(text), "%.17g", v->valuedouble);
+    else
+        return NULL;
+    /* the text replaces the value in the input, so it lives as long as the input
+     * and two fields read into one parameter list never share a buffer */
+    cJSON *str = cJSON_CreateString(text);
+    if (str == NULL || !cJSON_ReplaceItemViaPointer(c->in, v, str)) {
+        cJSON_Delete(str);
+        return NULL;
     }
-    return NULL;
+    return str->valuestring;
 }
 
 int api_need(api_ctx_t *c, const char *field, const char **value)

@@ -192,11 +192,13 @@ int api_reports_get(api_ctx_t *c)
         return 0;
     }
     const report_section_t *sec = report_section_find(name);
+    if (sec != NULL && c->role != API_ADMIN && strcmp(name, "dead_letters") == 0)
+        sec = NULL; /* fleet-wide: not a tenant's to read */
     if (sec == NULL)
         return api_fail(c, 404, "name",
-                        "no report named \"%.30s\" (fleet, scenarios, mark_rate, trust, "
-                        "labels, marks, appeals, certification, operations, "
-                        "feedback, jobs, html)",
+                        "no report named \"%.30s\" (fleet, scenarios, platforms, mark_rate, "
+                        "trust, labels, marks, appeals, certification, operations, "
+                        "feedback, jobs, html; dead_letters for an admin)",
                         name);
     PGresult *res = report_section_query(c->pg, sec, &f, &err);
     if (res == NULL)

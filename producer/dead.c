@@ -69,7 +69,7 @@ static int dead_replay(cli_t *cli, nt_pg_t *pg, const char *job, const char *pre
 {
     nt_err_t err;
     nt_kafka_topics_t topics;
-    int failed = 0, replayed = 0, skipped = 0, rc = 1;
+    int failed = 0, replayed = 0, skipped = 0, truncated = 0, rc = 1;
     rd_kafka_t *rk = NULL;
     PGresult *res = NULL;
 
@@ -81,7 +81,8 @@ static int dead_replay(cli_t *cli, nt_pg_t *pg, const char *job, const char *pre
     }
     const char *params[] = {job, prefix};
     res = nt_pg_exec(pg,
-                     "SELECT d.source_topic, d.source_partition, d.source_offset, d.raw"
+                     "SELECT d.source_topic, d.source_partition, d.source_offset, d.raw,"
+                     " coalesce(d.raw_size > length(d.raw), false)"
                      " FROM dead_letters d LEFT JOIN jobs j ON j.id = d.job_id"
                      " WHERE d.replayed_at IS NULL AND ($1::uuid IS NULL OR d.job_id = $1::uuid)"
                      "   AND ($2::text IS NULL OR j.number LIKE $2 || '%')"
@@ -92,6 +93,12 @@ static int dead_replay(cli_t *cli, nt_pg_t *pg, const char *job, const char *pre
         goto out;
     }
     for (int r = 0; r < PQntuples(res); r++) {
+        if (strcmp(PQgetvalue(res, r, 4), "t") == 0) {
+            /* a message larger than job.max_bytes, kept in part: its bytes
+             * cannot be produced again, and it was poison anyway */
+            truncated++;
+            continue;
+        }
         size_t len = 0;
         unsigned char *raw = PQunescapeBytea((const unsigned char *)PQgetvalue(res, r, 3), &len);
         if (raw == NULL)
@@ -139,8 +146,10 @@ static int dead_replay(cli_t *cli, nt_pg_t *pg, const char *job, const char *pre
         }
         replayed++;
     }
-    printf("replayed %d dead letters; skipped %d poison messages%s\n", replayed, skipped,
-           skipped && !include_poison ? " (--include-poison to replay them too)" : "");
+    printf("replayed %d dead letters; skipped %d poison messages%s, %d kept in part (larger than "
+           "job.max_bytes: not replayable)\n",
+           replayed, skipped,
+           skipped && !include_poison ? " (--include-poison to replay them too)" : "", truncated);
     rc = 0;
 out:
     PQclear(res);

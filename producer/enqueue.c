@@ -189,19 +189,20 @@ static const kind_t kinds[] = {
      row_check, false, false,
      "every registered (number, platform): read its state"},
 
+    /* the risk-adaptive schedule and the budget: view checks_due (006a);
+     * routine checks past the tenant's monthly budget are 'deferred_budget' */
     {"check-due", NT_JOB_CHECK, -1,
-     "SELECT np.number, np.platform, n.tenant_id, 'go',"
-     "       'c' || floor(extract(epoch FROM t.now) / extract(epoch FROM s.check_interval))::bigint"
-     " FROM number_platforms np JOIN numbers n ON n.number = np.number"
-     " JOIN scenarios s ON s.id = n.scenario_id JOIN platforms p ON p.id = np.platform"
-     " CROSS JOIN t"
-     " WHERE p.enabled AND n.status = 'active' AND (np.last_checked_at IS NULL"
-     "                      OR np.last_checked_at < t.now - s.check_interval)"
-     FILTERS("np.number", "np.platform", "n.tenant_id")
-     " ORDER BY np.platform, np.number LIMIT $4",
+     "SELECT c.number, c.platform, c.tenant_id, c.decision, c.period FROM checks_due c"
+     " JOIN numbers n ON n.number = c.number JOIN platforms p ON p.id = c.platform"
+     " WHERE p.enabled AND n.status = 'active'"
+     FILTERS("c.number", "c.platform", "c.tenant_id")
+     " ORDER BY c.platform, c.number LIMIT $4",
      row_check, false, true,
-     "registered numbers whose scenario's check cycle (weekly, monthly, ...) has come round; "
-     "the period is the cycle, so one check per number and platform per cycle"},
+     "registered numbers whose cycle has come round: the policy's risk cycle (recent marks, "
+     "falling trust, callee reports, tenant over its mark-rate target), its weekly mark check, "
+     "or the scenario's full-check cycle, whichever is shortest; routine checks beyond the "
+     "tenant's monthly budget are deferred. The period is the cycle, so one check per number "
+     "and platform per cycle"},
 
     {"check-feedback", NT_JOB_CHECK, -1,
      "SELECT f.number, f.platform, f.tenant_id, 'go', f.period FROM feedback_checks_due f"
@@ -293,11 +294,13 @@ static const kind_t kinds[] = {
      "       feedback_evidence(m.number, m.platform, m.type::text)"
      " FROM marks m JOIN numbers n ON n.number = m.number JOIN platforms p ON p.id = m.platform"
      " WHERE p.enabled AND n.status = 'active' AND m.state = 'open'"
-     "   AND m.type = ANY(string_to_array($6, ','))"
+     /* the tenant's policy (appeal_marks, migration 006) */
+     "   AND nt_policy_appeals(n.tenant_id, n.scenario_id, m.type)"
      FILTERS("m.number", "m.platform", "n.tenant_id")
      " ORDER BY m.number, m.platform, m.type LIMIT $4",
      row_appeal, false, true,
-     "open marks of the appealed types (worker.appeal_marks) that have no appeal yet"},
+     "open marks of the types the tenant's policy appeals (appeal_marks) that have no appeal "
+     "yet"},
 
     {"appeal-refile", NT_JOB_APPEAL, -1,
      "SELECT m.number, m.platform, n.tenant_id, 'go', m.type::text,"

@@ -2,7 +2,7 @@
  * import.c — `numtrust-producer import --numbers FILE.csv`.
  *
  * The CSV (RFC 4180, UTF-8, header line required) has the columns
- *   tenant,number,scenario,base_label,platforms
+ *   tenant,number,scenario,base_label,platforms[,group]
  * with platforms separated by ';'. Every row is validated here; a bad row is
  * reported with its line number and reason and the good rows are kept. Good
  * rows go to PostgreSQL with COPY into a temporary table, then into tenants,
@@ -190,11 +190,13 @@ static void import_usage(FILE *fp)
 {
     fputs("usage: numtrust-producer import --numbers FILE.csv [--dry-run]\n\n"
           "Imports numbers from a CSV file with a header line and the columns\n"
-          "  tenant,number,scenario,base_label,platforms\n"
+          "  tenant,number,scenario,base_label,platforms[,group]\n"
           "e.g.  acme,+8613800138000,high_frequency,ACME公司-销售部,baidu;tencent;qihoo360\n"
           "number: E.164; scenario: high_frequency, seasonal, high_qualification or\n"
           "individual; base_label: 1-64 characters; platforms: ids from platforms_file,\n"
-          "separated by ';'. Bad rows are reported with their line number and reason;\n"
+          "separated by ';'; group (optional column): the number's team or department,\n"
+          "up to 64 characters, for mark statistics per group (docs/policies.md).\n"
+          "Bad rows are reported with their line number and reason;\n"
           "good rows are imported. Re-importing a number updates its tenant, scenario\n"
           "and label and adds new platforms. --dry-run validates only.\n",
           fp);
@@ -300,9 +302,13 @@ int import_numbers(cli_t *cli, FILE *fp, const import_opts_t *o, import_result_t
         }
     PQclear(res);
 
-    /* header */
+    /* header; an optional last column "group": the number's team or department */
     int got = csv_read(&csv, msg, sizeof(msg));
-    if (got != 1 || csv.nfields != NFIELDS) {
+    size_t ncols =
+        got == 1 && csv.nfields == NFIELDS + 1 && strcmp(trim(csv.fields[NFIELDS]), "group") == 0
+            ? NFIELDS + 1
+            : NFIELDS;
+    if (got != 1 || csv.nfields != ncols) {
         say(o, 1, "expected the header %s,%s,%s,%s,%s", header_names[0], header_names[1],
             header_names[2], header_names[3], header_names[4]);
         goto out;
@@ -324,7 +330,7 @@ int import_numbers(cli_t *cli, FILE *fp, const import_opts_t *o, import_result_t
             nt_pg_run(pg,
                       "CREATE TEMP TABLE import_rows (line bigint, tenant text, number text, "
                       "scenario text,"
-                      " label text, platform text) ON COMMIT DROP",
+                      " label text, platform text, grp text) ON COMMIT DROP",
                       0, NULL, &err) != NT_OK) {
             say(o, 0, "%s", err.msg);
             goto out;
@@ -353,9 +359,15 @@ int import_numbers(cli_t *cli, FILE *fp, const import_opts_t *o, import_result_t
             reason = msg;
         } else if (csv.nfields == 1 && trim(csv.fields[0])[0] == '\0') {
             continue; /* blank line */
-        } else if (csv.nfields != NFIELDS) {
-            snprintf(why, sizeof(why), "expected %d fields, found %zu", NFIELDS,
-                     csv.nfields > NFIELDS ? (size_t)NFIELDS + 1 : csv.nfields);
+        } else if (csv.nfields != ncols) {
+            snprintf(why, sizeof(why), "expected %zu fields, found %zu", ncols,
+                     csv.nfields > ncols ? ncols + 1 : csv.nfields);
+            reason = why;
+        }
+        char *group = reason == NULL && ncols > NFIELDS ? trim(csv.fields[NFIELDS]) : NULL;
+        if (group != NULL &&
+            (!nt_buf_is_utf8(group, strlen(group)) || nt_buf_utf8_chars(group) > 64)) {
+            snprintf(why, sizeof(why), "field group: at most 64 characters of UTF-8");
             reason = why;
         }
         char *tenant = NULL, *number = NULL, *scenario = NULL, *label = NULL, *plats = NULL;
@@ -444,7 +456,8 @@ int import_numbers(cli_t *cli, FILE *fp, const import_opts_t *o, import_result_t
                     copy_field(&copy, number, false) != NT_OK ||
                     copy_field(&copy, scenario, false) != NT_OK ||
                     copy_field(&copy, label, false) != NT_OK ||
-                    copy_field(&copy, plist[k], true) != NT_OK)
+                    copy_field(&copy, plist[k], false) != NT_OK ||
+                    copy_field(&copy, group != NULL ? group : "", true) != NT_OK)
                     goto out;
                 regs++;
             }
@@ -495,14 +508,24 @@ int import_numbers(cli_t *cli, FILE *fp, const import_opts_t *o, import_result_t
             }
             PQclear(taken);
         }
-        static const char *const steps[] = {
+        /* without a group column, a number keeps the group it has */
+        const char *numbers_step =
+            ncols > NFIELDS
+                ? "INSERT INTO numbers (number, tenant_id, scenario_id, base_label, number_group) "
+                  "SELECT DISTINCT ON (number) number, tenant, scenario, label, grp "
+                  "FROM import_rows ORDER BY number "
+                  "ON CONFLICT (number) DO UPDATE SET tenant_id = EXCLUDED.tenant_id, "
+                  "scenario_id = EXCLUDED.scenario_id, base_label = EXCLUDED.base_label, "
+                  "number_group = EXCLUDED.number_group"
+                : "INSERT INTO numbers (number, tenant_id, scenario_id, base_label) "
+                  "SELECT DISTINCT ON (number) number, tenant, scenario, label FROM import_rows "
+                  "ORDER BY number "
+                  "ON CONFLICT (number) DO UPDATE SET tenant_id = EXCLUDED.tenant_id, "
+                  "scenario_id = EXCLUDED.scenario_id, base_label = EXCLUDED.base_label";
+        const char *const steps[] = {
             "INSERT INTO tenants (id, name) SELECT DISTINCT tenant, tenant FROM import_rows "
             "ON CONFLICT (id) DO NOTHING",
-            "INSERT INTO numbers (number, tenant_id, scenario_id, base_label) "
-            "SELECT DISTINCT ON (number) number, tenant, scenario, label FROM import_rows "
-            "ORDER BY number "
-            "ON CONFLICT (number) DO UPDATE SET tenant_id = EXCLUDED.tenant_id, "
-            "scenario_id = EXCLUDED.scenario_id, base_label = EXCLUDED.base_label",
+            numbers_step,
             "INSERT INTO number_platforms (number, platform) "
             "SELECT DISTINCT number, platform FROM import_rows ON CONFLICT DO NOTHING",
             "COMMIT",

@@ -13,6 +13,7 @@
 #include "cli.h"
 #include "retry.h"
 #include "log.h"
+#include "sla.h"
 
 static volatile sig_atomic_t stop_flag;
 
@@ -48,6 +49,11 @@ static const command_t commands[] = {
     {"feedback", cmd_api, "callee feedback: post (as a tenant's website), list"},
     {"reports", cmd_api, "a report section as JSON, or the HTML report (reports get html)"},
     {"whoami", cmd_api, "the API's identity check; as the CLI: admin"},
+    {"policy", cmd_policy, "show, set or apply the policies per tenant (targets, budget, ...)"},
+    {"sla", cmd_sla, "service levels: a pass by hand, per-tenant summary, breaches, trends"},
+    {"alerts", cmd_alerts, "alerts and their webhook endpoints, deliveries and retries"},
+    {"quarantine", cmd_quarantine, "burned numbers put to rest: list, add, release"},
+    {"costs", cmd_costs, "monthly cost per tenant, scenario and platform against the budget"},
 };
 
 static void usage(FILE *fp)
@@ -56,7 +62,7 @@ static void usage(FILE *fp)
           "Admin CLI and scheduler of numtrust.\n\ncommands:\n",
           fp);
     for (size_t i = 0; i < NT_ARRAY_LEN(commands); i++)
-        fprintf(fp, "  %-9s %s\n", commands[i].name, commands[i].summary);
+        fprintf(fp, "  %-10s %s\n", commands[i].name, commands[i].summary);
     fputs("\n`numtrust-producer COMMAND --help` describes a command.\n"
           "  --config FILE    JSON config file (default: $NUMTRUST_CONFIG, else none)\n"
           "  --print-config   print the effective configuration (secrets masked)\n"

@@ -39,6 +39,16 @@ const report_section_t report_sections[] = {
      "   AND ($3::text IS NULL OR n.scenario_id = $3)"
      " WHERE ($2::text IS NULL OR true) AND ($4::timestamptz IS NULL OR true)"
      " GROUP BY s.id, s.name_zh, s.check_interval ORDER BY s.check_interval"},
+    {"platforms", "observed state by platform",
+     "SELECT np.platform, count(*) AS registered, count(np.last_checked_at) AS checked,"
+     " count(*) FILTER (WHERE np.cert_status = 'certified') AS certified,"
+     " round(avg(np.trust_score), 1) AS avg_trust,"
+     " count(*) FILTER (WHERE np.open_marks > 0) AS with_marks"
+     " FROM number_platforms np JOIN numbers n ON n.number = np.number"
+     " WHERE n.status <> 'offboarded' AND" F_TPS(
+         "n.tenant_id", "np.platform",
+         "n.scenario_id") " AND ($4::timestamptz IS NULL OR true) GROUP BY np.platform ORDER BY "
+                          "np.platform"},
     {"mark_rate", "mark rate per tenant and day (harassment, fraud, agency; target < 3%)",
      "SELECT tenant_id AS tenant, to_char(day, 'YYYY-MM-DD') AS day, sum(checks) AS checks,"
      " sum(marked) AS marked, round(100.0 * sum(marked) / sum(checks), 2) AS mark_rate_pct"
@@ -145,6 +155,10 @@ const report_section_t report_sections[] = {
      " AND ($2::text IS NULL OR true) AND ($3::text IS NULL OR true)"
      " AND ($4::timestamptz IS NULL OR day >= date_trunc('day', $4::timestamptz))"
      " ORDER BY tenant_id, day"},
+    {"dead_letters", "dead letters (fleet-wide: a dead message may not say its tenant)",
+     "SELECT count(*) AS dead_letters, count(replayed_at) AS replayed FROM dead_letters"
+     " WHERE ($1::text IS NULL OR true) AND ($2::text IS NULL OR true)"
+     " AND ($3::text IS NULL OR true) AND ($4::timestamptz IS NULL OR dead_at >= $4)"},
     {"jobs", "jobs ledger",
      "SELECT type, state, count(*) AS jobs, sum(attempts) AS attempts FROM jobs"
      " WHERE ($1::text IS NULL OR tenant_id = $1) AND ($2::text IS NULL OR platform = $2)"

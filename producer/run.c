@@ -27,6 +27,7 @@
 #include "reconcile.h"
 #include "retry.h"
 #include "sink.h"
+#include "sla.h"
 
 #define RECONCILE_LOCK_KEY "7420114552"
 
@@ -61,6 +62,8 @@ typedef struct runstate_s {
     int64_t last_ok_wall_ms;
     bool pg_ok;
     int interval_s;
+    nt_buf_t business; /* policies, service levels, alerts, costs (sla.c) */
+    const alerts_t *alerts;
 } runstate_t;
 
 static void add_skips(runstate_t *rs, const char *pass, const enqueue_stats_t *st)
@@ -160,6 +163,10 @@ static void on_ops(nt_httpd_t *srv, nt_httpd_req_t *req, void *arg)
                            "# TYPE numtrust_reconciler_last_success_timestamp_seconds gauge\n"
                            "numtrust_reconciler_last_success_timestamp_seconds %.3f\n",
                            rs->last_pass_s, (double)rs->last_ok_wall_ms / 1000.0);
+    if (rc == NT_OK && rs->business.len > 0)
+        rc = nt_buf_append(&b, rs->business.data, rs->business.len);
+    if (rc == NT_OK && rs->alerts != NULL)
+        rc = alerts_metrics_text(rs->alerts, &b);
     if (rc == NT_OK)
         nt_httpd_respond(req, 200, "text/plain; version=0.0.4", NULL, b.data, b.len);
     else
@@ -279,6 +286,22 @@ static bool run_pass(cli_t *cli, nt_pg_t *pg, runstate_t *rs, const enqueue_filt
         if (o > 0)
             NT_INFO("reconciler: recorded %s", line);
     }
+    /* service levels after the bookkeeping (they read what it recorded) and
+     * before check-due (which reads the risk they compute) */
+    sla_stats_t sst;
+    if (sla_pass(cli, pg, &sst, &err) != NT_OK) {
+        NT_WARN("reconciler: service levels: %s", err.msg);
+        ok = false;
+    } else if (sst.counts[SLA_OVER_TARGET] + sst.counts[SLA_BREACHED] +
+                   sst.counts[SLA_QUARANTINED] + sst.counts[SLA_RELEASED] >
+               0) {
+        NT_INFO("reconciler: service levels: %llu tenants over target, %llu breaches, "
+                "%llu quarantined, %llu released",
+                (unsigned long long)sst.counts[SLA_OVER_TARGET],
+                (unsigned long long)sst.counts[SLA_BREACHED],
+                (unsigned long long)sst.counts[SLA_QUARANTINED],
+                (unsigned long long)sst.counts[SLA_RELEASED]);
+    }
     o = 0;
     line[0] = '\0';
     retry_failed(cli, pg, rs, f, &total, &ok, line, sizeof(line), &o);
@@ -369,6 +392,9 @@ int cmd_run(cli_t *cli, int argc, char **argv)
     runstate_t rs = {.interval_s = cli->cfg.producer_interval_s};
     nt_loop_t *loop = NULL;
     nt_httpd_t *ops = NULL;
+    alerts_t *alerts = NULL;
+    int64_t alerts_warned_ms = -60001;
+    nt_buf_init(&rs.business, 0);
     nt_pg_t *lock = cli_pg(cli), *ledger = NULL;
     if (lock == NULL)
         return 1;
@@ -404,6 +430,12 @@ int cmd_run(cli_t *cli, int argc, char **argv)
         }
         NT_INFO("serving /metrics, /healthz and /readyz on %s:%d", host, nt_httpd_port(ops));
     }
+    if ((alerts = alerts_new(cli, loop, &err)) == NULL) {
+        fprintf(stderr, "numtrust-producer run: alerts: %s\n", err.msg);
+        rc = 1;
+        goto out;
+    }
+    rs.alerts = alerts;
     cli->tick = tick;
     cli->tick_arg = loop;
     NT_INFO("reconciler: every %d s", cli->cfg.producer_interval_s);
@@ -431,18 +463,39 @@ int cmd_run(cli_t *cli, int argc, char **argv)
                 rs.passes_failed++;
                 rc = 1;
             }
+            if (sla_metrics_text(lock, &rs.business, &err) != NT_OK)
+                NT_WARN("reconciler: business metrics: %s", err.msg);
             if (nt_pg_run(lock, "SELECT pg_advisory_unlock($1::bigint)", 1, key, &err) != NT_OK)
                 NT_WARN("reconciler: unlock: %s", err.msg);
             NT_INFO("reconciler: pass took %lld ms", (long long)(nt_clock_mono_ms() - t0));
         }
-        if (once)
+        if (once) {
+            if (alerts_drain(alerts, NULL, &err) < 0)
+                NT_WARN("reconciler: alerts: %s", err.msg);
             break;
+        }
         int64_t until = t0 + (int64_t)cli->cfg.producer_interval_s * 1000;
-        while (!*cli->stop && nt_clock_mono_ms() < until)
+        int64_t drain_at = 0;
+        while (!*cli->stop && nt_clock_mono_ms() < until) {
             nt_loop_run_once(loop, 100); /* serves /metrics between passes */
+            if (nt_clock_mono_ms() >= drain_at) {
+                /* the alert outbox: what is due now, a batch at a time */
+                int n;
+                while ((n = alerts_drain(alerts, NULL, &err)) >= cli->cfg.alerts_batch &&
+                       !*cli->stop)
+                    ;
+                if (n < 0 && nt_clock_mono_ms() - alerts_warned_ms > 60000) {
+                    NT_WARN("reconciler: alerts: %s (retried every alerts.poll_ms)", err.msg);
+                    alerts_warned_ms = nt_clock_mono_ms();
+                }
+                drain_at = nt_clock_mono_ms() + cli->cfg.alerts_poll_ms;
+            }
+        }
     }
 out:
     cli->tick = NULL;
+    alerts_free(alerts);
+    nt_buf_free(&rs.business);
     sink_free(cli->sink);
     cli->sink = NULL;
     nt_httpd_free(ops);

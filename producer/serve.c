@@ -67,6 +67,10 @@ typedef struct req_s {
 
 /* ------------------------------------------------------------ answering */
 
+/* The feedback intake may be called from a website's page in the callee's
+ * browser: its answers (errors too) carry CORS headers. */
+static _Thread_local bool answer_cors;
+
 static enum MHD_Result answer(struct MHD_Connection *conn, int status, const char *type,
                               const char *data, size_t len, const char *retry_after)
 {
@@ -81,6 +85,12 @@ static enum MHD_Result answer(struct MHD_Connection *conn, int status, const cha
         MHD_add_response_header(r, "WWW-Authenticate", "Bearer realm=\"numtrust\"");
     if (retry_after != NULL)
         MHD_add_response_header(r, "Retry-After", retry_after);
+    if (answer_cors) {
+        MHD_add_response_header(r, "Access-Control-Allow-Origin", "*");
+        MHD_add_response_header(r, "Access-Control-Allow-Methods", "POST, OPTIONS");
+        MHD_add_response_header(r, "Access-Control-Allow-Headers", "Authorization, Content-Type");
+        MHD_add_response_header(r, "Access-Control-Max-Age", "86400");
+    }
     enum MHD_Result rc = MHD_queue_response(conn, (unsigned)status, r);
     MHD_destroy_response(r);
     return rc;
@@ -475,11 +485,15 @@ static enum MHD_Result dispatch(serve_t *s, struct MHD_Connection *conn, const c
     memset(&c, 0, sizeof(c));
     nt_buf_init(&c.out, 0);
     nt_err_clear(&err);
+    answer_cors = false;
     if (strcmp(method, "GET") == 0 && (strcmp(url, "/metrics") == 0 ||
                                        strcmp(url, "/healthz") == 0 || strcmp(url, "/readyz") == 0))
         return serve_ops(s, conn, url);
     if (strcmp(method, "POST") == 0 && route_match("/v1/callbacks/{platform}", url, NULL))
         return serve_callback(s, conn, url, rq);
+    answer_cors = route_match("/v1/feedback", url, NULL);
+    if (answer_cors && strcmp(method, "OPTIONS") == 0)
+        return answer(conn, 204, "text/plain", "", 0, NULL);
 
     for (size_t o = 0; o < api_nops && op == NULL; o++) {
         if (!route_match(api_ops[o].path, url, NULL))

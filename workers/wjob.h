@@ -56,6 +56,7 @@ typedef enum {
 #define WJ_EC_CONFIG     "config"     /* platform or operation not configured here */
 #define WJ_EC_INVALID    "invalid"    /* the message is not a valid job */
 #define WJ_EC_UNWRITABLE "unwritable" /* PostgreSQL refused its row for good */
+#define WJ_EC_CONFLICT   "conflict"   /* the platform answered a ticket another job holds */
 #define WJ_EC_ATTEMPTS   "attempts"   /* max attempts reached (dead) */
 #define WJ_EC_POISON     "poison"     /* not a job at all (dead) */
 
@@ -81,9 +82,12 @@ typedef struct wjob_s {
     int write_fails;    /* writer's scratch: transient failures of its single-row writes */
     uint64_t write_seq; /* ... and its kind's commits counted at the last one */
     bool abandoned;     /* its partition was revoked before it finished */
-    char *raw;          /* the message bytes, for the dead-letter topic */
+    char *raw;          /* the message bytes for the dead-letter topic: at most the
+                         * worker's dead-letter cap of them */
     size_t raw_len;
-    size_t raw_cap; /* raw's allocation, kept when the job is reused */
+    size_t raw_size;     /* the message's full size */
+    char raw_sha256[65]; /* SHA-256 of all its bytes (hex); "" until needed */
+    size_t raw_cap;      /* raw's allocation, kept when the job is reused */
     char trace[64];
 
     /* what to write */
@@ -91,6 +95,8 @@ typedef struct wjob_s {
     char ledger_state[12]; /* WR_LEDGER / WR_DEAD: failed, retrying, dead */
     const char *eclass;    /* failed or dead: why (a static string, WJ_EC_*); NULL otherwise */
     int refund;            /* attempts given back (a 429 is pacing, not failure) */
+    bool no_bump;          /* to a retry tier without counting a delivery (never called) */
+    const struct nt_kafka_tier_s *tier; /* the retry tier chosen; NULL: by attempts */
     char error[256];
     int64_t result_ms; /* when the platform answered */
     nt_check_state_t check;

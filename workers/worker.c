@@ -22,9 +22,11 @@
 #include <unistd.h>
 
 #include <librdkafka/rdkafka.h>
+#include <openssl/evp.h>
 
 #include "buf.h"
 #include "clock.h"
+#include "hex.h"
 #include "http.h"
 #include "httpd.h"
 #include "kafka.h"
@@ -36,13 +38,18 @@
 #include "wjob.h"
 #include "writer.h"
 
-#define MAX_TOPICS           (3 + NT_KAFKA_MAX_TIERS)
-#define BREAKER_THRESHOLD    10
-#define BREAKER_OPEN_MS      5000
-#define BREAKER_OPEN_MAX_MS  60000
-#define BATCH_LINGER_MS      5
-#define REPRODUCE_DELAY_MS   1000
-#define REWRITE_DELAY_MS     5000 /* a dead letter PostgreSQL refused: written again */
+#define MAX_TOPICS          (3 + NT_KAFKA_MAX_TIERS)
+#define BREAKER_THRESHOLD   10
+#define BREAKER_OPEN_MS     5000
+#define BREAKER_OPEN_MAX_MS 60000
+#define BATCH_LINGER_MS     5
+#define REPRODUCE_DELAY_MS  1000
+/* a dead letter PostgreSQL refused is written again after this */
+#define REWRITE_DELAY_MS 5000
+/* bytes a dead letter's key and headers may take */
+#define DEAD_HEADROOM 8192
+/* a platform held longer than this (Retry-After): its jobs leave the window */
+#define HELD_MS              2000
 #define AUTH_LOG_INTERVAL_MS 60000
 #define RATE_LIMIT_FACTOR    4    /* deliveries allowed = this x job.max_attempts */
 #define LEASE_SECONDS        0.2  /* tokens asked per lease: this many seconds of qps */
@@ -104,6 +111,7 @@ typedef struct plat_s {
     bool probe_sent; /* ... and it has been sent */
     int64_t open_ms;
     int64_t last_auth_log_ms;
+    int64_t last_cap_log_ms;
 } plat_t;
 
 typedef struct call_s {
@@ -122,6 +130,7 @@ typedef struct wstats_s {
     uint64_t outcome[NT_JOB_NTYPES + 1][NT_METRIC_OUTCOMES];
     uint64_t calls, call_retryable, call_rate_limited, call_permanent, call_auth, timeouts;
     uint64_t appeals_fast_path;
+    uint64_t conflicts; /* appeals whose ticket another job holds */
     uint64_t produce_errors;
 } wstats_t;
 
@@ -156,8 +165,10 @@ struct nt_worker_s {
     size_t nplats;
     call_t *call_pool;
 
-    size_t outstanding; /* jobs alive */
-    bool window_full;   /* not taking messages from librdkafka's queue */
+    size_t dead_cap;            /* most bytes of a message a dead letter carries */
+    int64_t retry_after_cap_ms; /* the longest Retry-After obeyed */
+    size_t outstanding;         /* jobs alive */
+    bool window_full;           /* not taking messages from librdkafka's queue */
     int64_t full_since_ms;
     bool window_paused; /* ... and, full for long, partitions paused */
     bool in_rebalance;
@@ -515,7 +526,9 @@ static void fail_job(nt_worker_t *w, wjob_t *job, const char *eclass, const char
 {
     nt_log_ctx_t ctx;
     job_ctx(job, &ctx);
-    NT_LOG(NT_LOG_INFO, &ctx, "job failed: %s", reason);
+    /* a platform refusing a job is routine; our side refusing its result is not */
+    bool ours = strcmp(eclass, WJ_EC_CONFLICT) == 0 || strcmp(eclass, WJ_EC_UNWRITABLE) == 0;
+    NT_LOG(ours ? NT_LOG_WARN : NT_LOG_INFO, &ctx, "job failed (%s): %s", eclass, reason);
     job->wkind = WR_LEDGER;
     job->eclass = eclass;
     snprintf(job->ledger_state, sizeof(job->ledger_state), "failed");
@@ -543,11 +556,34 @@ static bool breaker_open(const plat_t *ps, int64_t now)
 }
 
 /* Sends job to the first retry tier without spending an attempt. */
+/* The retry tier for a job that spent `spent` attempts and must wait
+ * delay_ms: its attempt's tier, or the first later one whose delay covers
+ * the wait. A tier partition holds its messages in order, so a message that
+ * waited longer than its tier's delay would hold up every message behind it
+ * (other numbers, other platforms); the Retry-After cap keeps every wait
+ * within the last tier's delay. */
+static const nt_kafka_tier_t *tier_for(nt_worker_t *w, int spent, int64_t delay_ms)
+{
+    const nt_kafka_tier_t *t = nt_kafka_tier_for(&w->topics, spent > 0 ? spent : 1);
+    for (size_t i = 0; i < w->topics.ntiers && t->delay_ms < delay_ms; i++)
+        if (w->topics.tiers[i].delay_ms >= delay_ms || i + 1 == w->topics.ntiers)
+            t = &w->topics.tiers[i];
+    return t;
+}
+
+/* A platform that may not be called for more than HELD_MS (a Retry-After
+ * hold): milliseconds it is held, else 0. */
+static int64_t plat_held_ms(const plat_t *ps)
+{
+    int64_t ms = (ps->rl.hold_until_us - nt_clock_mono_us()) / 1000;
+    return ms > HELD_MS ? ms : 0;
+}
+
 static void defer_job(nt_worker_t *w, wjob_t *job, int64_t delay_ms)
 {
-    const nt_kafka_tier_t *tier = nt_kafka_tier_for(&w->topics, 1);
-    if (delay_ms < tier->delay_ms)
-        delay_ms = tier->delay_ms;
+    if (delay_ms < w->topics.tiers[0].delay_ms)
+        delay_ms = w->topics.tiers[0].delay_ms;
+    job->tier = tier_for(w, 1, delay_ms);
     job->job.not_before_ms = nt_clock_wall_ms() + delay_ms;
     job->wkind = WR_NONE; /* deferral writes nothing: no attempt was spent */
     job->ledger_state[0] = '\0';
@@ -555,13 +591,40 @@ static void defer_job(nt_worker_t *w, wjob_t *job, int64_t delay_ms)
     produce_job(w, job);
 }
 
-/* Job holds its number: claim it, unless its platform's breaker is open. */
+/* A claimed job of a held platform leaves the window: to the retry tier
+ * that covers the hold, its claim's attempt given back, its envelope's
+ * delivery count unchanged (it was never called), its number released. */
+static void release_claimed(nt_worker_t *w, wjob_t *job, int64_t delay_ms)
+{
+    char why[160];
+    snprintf(why, sizeof(why), "platform %s held for %lld ms (Retry-After)", job->job.platform,
+             (long long)delay_ms);
+    job->refund = 1;
+    job->no_bump = true;
+    job->wkind = WR_LEDGER;
+    job->eclass = NULL;
+    snprintf(job->ledger_state, sizeof(job->ledger_state), "retrying");
+    nt_buf_copy_str(job->error, sizeof(job->error), why);
+    job->tier = tier_for(w, job->attempts - job->refund, delay_ms);
+    job->job.not_before_ms = nt_clock_wall_ms() + delay_ms;
+    count_outcome(w, job, NT_METRIC_DEFERRED);
+    produce_job(w, job);
+}
+
+/* Job holds its number: claim it, unless its platform's breaker is open or
+ * the platform is held (Retry-After): then it waits in a retry tier, not in
+ * the window. */
 static void start_job(nt_worker_t *w, wjob_t *job)
 {
     plat_t *ps = plat_of(w, job);
     int64_t now = nt_loop_now(w->loop);
     if (breaker_open(ps, now)) {
         defer_job(w, job, ps->open_until_ms - now);
+        return;
+    }
+    int64_t held = plat_held_ms(ps);
+    if (held > 0) {
+        defer_job(w, job, held);
         return;
     }
     /* closed, or half-open: then this job may be the probe (a half-open
@@ -777,6 +840,16 @@ static void on_call_done(const nt_http_result_t *res, void *arg)
     int64_t now_us = nt_clock_mono_us();
 
     nt_adapter_answer(ps->p, res, &ans, &root);
+    if (ans.retry_after_ms > w->retry_after_cap_ms) {
+        if (nt_loop_now(w->loop) - ps->last_cap_log_ms > AUTH_LOG_INTERVAL_MS) {
+            ps->last_cap_log_ms = nt_loop_now(w->loop);
+            NT_WARN("platform %s asks to wait %lld s (Retry-After); waiting %lld s "
+                    "(worker.retry_after_max_s, at most the last retry tier's delay)",
+                    nt_platform_id(ps->p), (long long)(ans.retry_after_ms / 1000),
+                    (long long)(w->retry_after_cap_ms / 1000));
+        }
+        ans.retry_after_ms = w->retry_after_cap_ms;
+    }
     nt_metrics_call(w->metrics, nt_platform_index(ps->p), ans.outcome, res->elapsed_us);
     switch (ans.outcome) {
     case NT_OUTCOME_OK:
@@ -980,6 +1053,18 @@ static void on_leased(void *arg, size_t platform, double granted, const char *er
 static void plat_pump(nt_worker_t *w, plat_t *ps)
 {
     int64_t now = nt_loop_now(w->loop);
+    int64_t held = plat_held_ms(ps);
+    if (held > 0 && ps->q_other.n + ps->q_check.n > 0) {
+        /* held by a Retry-After: its claimed jobs leave the window and free
+         * their numbers, so that other platforms are not starved */
+        size_t n = ps->q_other.n + ps->q_check.n;
+        wjob_t *job;
+        while ((job = jl_pop(&ps->q_other)) != NULL || (job = jl_pop(&ps->q_check)) != NULL)
+            release_claimed(w, job, held);
+        NT_INFO("platform %s held for %lld ms (Retry-After): %zu claimed jobs to the retry tiers",
+                nt_platform_id(ps->p), (long long)held, n);
+        return;
+    }
     if (ps->leased && ps->q_other.n + ps->q_check.n > 0)
         lease_refill(w, ps, now);
     if (breaker_open(ps, now)) {
@@ -1094,6 +1179,30 @@ static void rewrite_later(nt_worker_t *w, wjob_t *job)
         NT_ERROR("cannot arm the rewrite timer");
 }
 
+/* SHA-256 of len bytes at p, as 64 hex digits (out: 65 bytes). */
+static void sha256_hex(const void *p, size_t len, char out[65])
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen = 0;
+    if (EVP_Digest(p, len, md, &mdlen, EVP_sha256(), NULL) != 1 || mdlen != 32) {
+        out[0] = '\0';
+        return;
+    }
+    nt_hex_encode(md, mdlen, out);
+}
+
+/* A dead letter the producer or the broker refused as too large (a topic
+ * whose max.message.bytes is below the cap): keep half of its bytes, so
+ * that it fits eventually; size and hash still say what it was. */
+static void shrink_dead_letter(wjob_t *job, rd_kafka_resp_err_t err)
+{
+    if (err != RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE || job->raw_len == 0)
+        return;
+    if (job->raw_len == job->raw_size && job->raw_sha256[0] == '\0')
+        sha256_hex(job->raw ? job->raw : "", job->raw_len, job->raw_sha256);
+    job->raw_len /= 2;
+}
+
 /* Produces job to its destination: the dead-letter topic (ledger_state
  * "dead"), a retry tier ("retrying"), or tier 1 for a deferral (no ledger
  * state). The delivery report continues the job. */
@@ -1107,24 +1216,32 @@ static void produce_job(nt_worker_t *w, wjob_t *job)
     job->state = WJ_PRODUCE;
 
     if (dead) {
-        char part[16], off[24], att[16];
+        char part[16], off[24], att[16], size[24];
         topic = w->topics.dead;
+        if (job->raw_sha256[0] == '\0')
+            sha256_hex(job->raw ? job->raw : "", job->raw_len, job->raw_sha256);
         snprintf(part, sizeof(part), "%d", (int)job->partition);
         snprintf(off, sizeof(off), "%lld", (long long)job->offset);
         snprintf(att, sizeof(att), "%d", job->attempts);
-        hdrs = rd_kafka_headers_new(6);
+        snprintf(size, sizeof(size), "%zu", job->raw_size);
+        hdrs = rd_kafka_headers_new(9);
         rd_kafka_header_add(hdrs, "source_topic", -1, job->topic, -1);
         rd_kafka_header_add(hdrs, "source_partition", -1, part, -1);
         rd_kafka_header_add(hdrs, "source_offset", -1, off, -1);
         rd_kafka_header_add(hdrs, "attempts", -1, att, -1);
         rd_kafka_header_add(hdrs, "error", -1, job->error, -1);
         rd_kafka_header_add(hdrs, "trace_id", -1, job->job.trace_id, -1);
+        rd_kafka_header_add(hdrs, "raw_size", -1, size, -1);
+        rd_kafka_header_add(hdrs, "raw_sha256", -1, job->raw_sha256, -1);
+        if (job->raw_len < job->raw_size)
+            rd_kafka_header_add(hdrs, "raw_truncated", -1, "true", -1);
     } else {
         nt_job_t next = job->job;
-        if (job->wkind != WR_NONE || job->ledger_state[0] != '\0')
+        if ((job->wkind != WR_NONE || job->ledger_state[0] != '\0') && !job->no_bump)
             next.attempt = job->job.attempt + 1;
         int spent = job->attempts - job->refund;
-        const nt_kafka_tier_t *tier = nt_kafka_tier_for(&w->topics, spent > 0 ? spent : 1);
+        const nt_kafka_tier_t *tier =
+            job->tier != NULL ? job->tier : nt_kafka_tier_for(&w->topics, spent > 0 ? spent : 1);
         topic = tier->topic;
         if (nt_job_encode(&next, &value) != NT_OK) {
             nt_buf_free(&value);
@@ -1148,6 +1265,8 @@ static void produce_job(nt_worker_t *w, wjob_t *job)
         nt_log_ctx_t ctx;
         job_ctx(job, &ctx);
         NT_LOG(NT_LOG_WARN, &ctx, "produce to %s: %s; trying again", topic, rd_kafka_err2str(err));
+        if (dead)
+            shrink_dead_letter(job, err);
         reproduce_later(w, job);
     }
 }
@@ -1172,10 +1291,11 @@ static void retry_path(nt_worker_t *w, wjob_t *job, const char *reason, int64_t 
         dead_path(w, job, WJ_EC_ATTEMPTS, why);
         return;
     }
-    const nt_kafka_tier_t *tier = nt_kafka_tier_for(&w->topics, spent > 0 ? spent : 1);
-    int64_t delay = tier->delay_ms;
+    int64_t delay = nt_kafka_tier_for(&w->topics, spent > 0 ? spent : 1)->delay_ms;
     if (retry_after_ms > delay)
         delay = retry_after_ms;
+    const nt_kafka_tier_t *tier = tier_for(w, spent, delay);
+    job->tier = tier;
     job->job.not_before_ms = nt_clock_wall_ms() + delay;
     NT_LOG(NT_LOG_DEBUG, &ctx, "retry in %lld ms via %s: %s", (long long)delay, tier->topic,
            reason);
@@ -1220,6 +1340,8 @@ static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *rkm, void *opaque)
         job_ctx(job, &ctx);
         NT_LOG(NT_LOG_WARN, &ctx, "delivery to %s failed: %s; trying again",
                rd_kafka_topic_name(rkm->rkt), rd_kafka_err2str(rkm->err));
+        if (strcmp(job->ledger_state, "dead") == 0)
+            shrink_dead_letter(job, rkm->err);
         reproduce_later(w, job);
         return;
     }
@@ -1263,7 +1385,7 @@ static void on_claimed(void *arg, wjob_t *job, int attempts, const char *state, 
     plat_enqueue(w, job);
 }
 
-static void on_written(void *arg, wjob_t *job, const char *error)
+static void on_written(void *arg, wjob_t *job, const char *eclass, const char *error)
 {
     nt_worker_t *w = arg;
     if (error == NULL) {
@@ -1286,6 +1408,12 @@ static void on_written(void *arg, wjob_t *job, const char *error)
     }
     if (job->wkind == WR_LEDGER && strcmp(job->ledger_state, "failed") == 0) {
         dead_path(w, job, WJ_EC_UNWRITABLE, error);
+        return;
+    }
+    if (eclass != NULL && strcmp(eclass, WJ_EC_CONFLICT) == 0) {
+        /* the platform's answer cannot be recorded as this job's: surface it */
+        w->st.conflicts++;
+        fail_job(w, job, WJ_EC_CONFLICT, error);
         return;
     }
     /* record the failure instead of the result */
@@ -1431,19 +1559,25 @@ static void handle_message(nt_worker_t *w, rd_kafka_message_t *rkm)
     job->partition = rkm->partition;
     job->offset = rkm->offset;
     job->t0_us = nt_clock_mono_us();
-    if (job->raw_cap < rkm->len || job->raw == NULL) {
-        size_t cap = rkm->len > 512 ? rkm->len : 512;
+    /* the bytes a dead letter would carry: at most dead_cap of them, and
+     * the hash of all of them when that is fewer */
+    size_t keep = rkm->len <= w->dead_cap ? rkm->len : w->dead_cap;
+    if (job->raw_cap < keep || job->raw == NULL) {
+        size_t cap = keep > 512 ? keep : 512;
         char *raw = realloc(job->raw, cap);
         if (raw != NULL) {
             job->raw = raw;
             job->raw_cap = cap;
         }
     }
-    if (job->raw != NULL && job->raw_cap >= rkm->len) {
-        if (rkm->len > 0)
-            memcpy(job->raw, rkm->payload, rkm->len);
-        job->raw_len = rkm->len;
+    if (job->raw != NULL && job->raw_cap >= keep) {
+        if (keep > 0)
+            memcpy(job->raw, rkm->payload, keep);
+        job->raw_len = keep;
     }
+    job->raw_size = rkm->len;
+    if (keep < rkm->len)
+        sha256_hex(rkm->payload, rkm->len, job->raw_sha256);
     nt_err_t err;
     nt_err_clear(&err);
     job->verdict =
@@ -1798,6 +1932,21 @@ static int ensure_buckets(nt_worker_t *w, nt_err_t *err)
     return rc;
 }
 
+/* A dead letter always fits: at most job.max_bytes of the message (anything
+ * longer was poison for its size alone), and room for the headers under the
+ * producer's message.max.bytes (librdkafka's default 1,000,000). */
+static size_t dead_letter_cap(const nt_config_t *cfg)
+{
+    long max_msg = 1000000;
+    const char *v = nt_config_kafka_get(cfg, "message.max.bytes");
+    if (v != NULL && strtol(v, NULL, 10) > 0)
+        max_msg = strtol(v, NULL, 10);
+    long cap = max_msg - DEAD_HEADROOM;
+    if (cap > cfg->job_max_bytes)
+        cap = cfg->job_max_bytes;
+    return cap < 1024 ? 1024 : (size_t)cap;
+}
+
 nt_worker_t *nt_worker_new(const nt_config_t *cfg, const nt_platforms_t *platforms,
                            volatile sig_atomic_t *stop, nt_err_t *err)
 {
@@ -1822,6 +1971,10 @@ nt_worker_t *nt_worker_new(const nt_config_t *cfg, const nt_platforms_t *platfor
     }
     if (nt_kafka_topics_init(&w->topics, cfg, err) != NT_OK)
         goto fail;
+    w->dead_cap = dead_letter_cap(cfg);
+    w->retry_after_cap_ms = (int64_t)cfg->worker_retry_after_max_s * 1000;
+    if (w->retry_after_cap_ms > w->topics.tiers[w->topics.ntiers - 1].delay_ms)
+        w->retry_after_cap_ms = w->topics.tiers[w->topics.ntiers - 1].delay_ms;
     w->topic_names[w->ntopics++] = w->topics.check;
     w->topic_names[w->ntopics++] = w->topics.tag;
     w->topic_names[w->ntopics++] = w->topics.appeal;
@@ -1925,11 +2078,12 @@ static void log_progress(nt_worker_t *w, bool force)
         dup += w->st.outcome[t][NT_METRIC_DUPLICATE];
     }
     NT_INFO("progress: received=%llu ok=%llu failed=%llu retried=%llu dead=%llu duplicate=%llu "
-            "in_flight=%zu calls=%llu http_in_flight=%zu writes_pending=%zu",
+            "in_flight=%zu calls=%llu http_in_flight=%zu writes_pending=%zu ticket_conflicts=%llu",
             (unsigned long long)w->st.received, (unsigned long long)ok, (unsigned long long)failed,
             (unsigned long long)retried, (unsigned long long)dead, (unsigned long long)dup,
             w->outstanding, (unsigned long long)w->st.calls, nt_http_inflight(w->http),
-            writer_pending(w->writer) + writer_pending(w->claimer));
+            writer_pending(w->writer) + writer_pending(w->claimer),
+            (unsigned long long)w->st.conflicts);
 }
 
 int nt_worker_run(nt_worker_t *w)

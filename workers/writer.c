@@ -22,7 +22,7 @@
 #include "strmap.h"
 #include "writer_sql.h"
 
-#define NARRAYS              13 /* the most columns of any kind (writer_new checks) */
+#define NARRAYS              15 /* the most columns of any kind (writer_new checks) */
 #define RECONNECT_MAX_MS     5000
 #define WRITE_BACKOFF_MS     200  /* first wait after a transient failure */
 #define WRITE_BACKOFF_MAX_MS 2000 /* ... doubling up to this */
@@ -535,6 +535,8 @@ static int row_dead(nt_pg_array_t *a, const wjob_t *job)
     ADD(nt_pg_array_add_str(&a[10], tenant_of(j)));
     ADD(nt_pg_array_add_str(&a[11], job->eclass));
     ADD(add_envelope(&a[12], job));
+    ADD(nt_pg_array_add_int(&a[13], (long long)job->raw_size));
+    ADD(nt_pg_array_add_str(&a[14], job->raw_sha256[0] ? job->raw_sha256 : NULL));
     return rc;
 }
 #undef ADD
@@ -758,7 +760,7 @@ static void done_written(writer_t *wr, PGresult *res, wlist_t *batch)
     wjob_t *job = batch->head;
     while (job != NULL) {
         wjob_t *next = job->next;
-        wr->cbs.on_written(wr->cbs.arg, job, NULL);
+        wr->cbs.on_written(wr->cbs.arg, job, NULL, NULL);
         job = next;
     }
 }
@@ -777,9 +779,50 @@ static void done_check(writer_t *wr, PGresult *res, wlist_t *batch)
     done_written(wr, res, batch);
 }
 
+/* appeal: the rows the statement returned are tickets another appeal job
+ * holds; those jobs are handed back failed (class conflict), the others
+ * written. Matched first, called back after (a callback may free its job). */
+static void done_appeal(writer_t *wr, PGresult *res, wlist_t *batch)
+{
+    int rows = PQntuples(res);
+    if (rows == 0) {
+        done_written(wr, res, batch);
+        return;
+    }
+    size_t n = 0;
+    for (wjob_t *j = batch->head; j != NULL; j = j->next) {
+        wr->snap[n++] = j;
+        j->claim_attempts = 0; /* scratch: 1 = its ticket clashes */
+        if (nt_strmap_put(wr->idmap, j->job.id, j) != NT_OK)
+            NT_ERROR("writer: out of memory");
+    }
+    for (int r = 0; r < rows; r++) {
+        wjob_t *job = nt_strmap_get(wr->idmap, PQgetvalue(res, r, 0));
+        if (job == NULL)
+            continue;
+        job->claim_attempts = 1;
+        snprintf(job->error, sizeof(job->error),
+                 "ticket conflict: platform %s answered ticket \"%.64s\", which appeal job %s "
+                 "already holds; not recorded",
+                 job->job.platform, PQgetvalue(res, r, 2), PQgetvalue(res, r, 1));
+    }
+    for (size_t i = 0; i < n; i++)
+        nt_strmap_del(wr->idmap, wr->snap[i]->job.id);
+    for (size_t i = 0; i < n; i++) {
+        wjob_t *job = wr->snap[i];
+        if (job->claim_attempts == 1) {
+            char why[256];
+            nt_buf_copy_str(why, sizeof(why), job->error);
+            wr->cbs.on_written(wr->cbs.arg, job, WJ_EC_CONFLICT, why);
+        } else {
+            wr->cbs.on_written(wr->cbs.arg, job, NULL, NULL);
+        }
+    }
+}
+
 static void fail_written(writer_t *wr, wjob_t *job, const char *error)
 {
-    wr->cbs.on_written(wr->cbs.arg, job, error);
+    wr->cbs.on_written(wr->cbs.arg, job, WJ_EC_UNWRITABLE, error);
 }
 
 /* The batch kinds, one row each (see kind_t). */
@@ -791,7 +834,7 @@ static const kind_t kinds[NK] = {
     [WR_TAG] = {"tag", "nt_tag", wsql_tag, WSQL_TAG_NPARAMS, false, row_tag, done_written,
                 fail_written},
     [WR_APPEAL] = {"appeal", "nt_appeal", wsql_appeal, WSQL_APPEAL_NPARAMS, false, row_appeal,
-                   done_written, fail_written},
+                   done_appeal, fail_written},
     [WR_APPEAL_STATUS] = {"appeal_status", "nt_appeal_status", wsql_appeal_status,
                           WSQL_APPEAL_STATUS_NPARAMS, false, row_appeal_status, done_written,
                           fail_written},
@@ -1137,7 +1180,7 @@ void writer_result(writer_t *wr, wjob_t *job)
     job->write_fails = 0;
     int k = (int)job->wkind;
     if (k <= 0 || k >= NK) {
-        wr->cbs.on_written(wr->cbs.arg, job, "nothing to write");
+        wr->cbs.on_written(wr->cbs.arg, job, WJ_EC_UNWRITABLE, "nothing to write");
         return;
     }
     list_push(job->solo ? &wr->solo[k] : &wr->lists[k], job, nt_loop_now(wr->loop));

@@ -32,9 +32,11 @@ typedef struct writer_cbs_s {
      * was already finished by an earlier delivery). On a failure that
      * cannot be retried, attempts is -1 and error says why. */
     void (*on_claimed)(void *arg, wjob_t *job, int attempts, const char *state, const char *error);
-    /* The result of job is committed (error NULL), or could not be written
-     * (error says why; the caller records the failure another way). */
-    void (*on_written)(void *arg, wjob_t *job, const char *error);
+    /* The result of job is committed (error NULL), or could not be written:
+     * error says why and eclass classifies it (WJ_EC_UNWRITABLE: PostgreSQL
+     * refused the row; WJ_EC_CONFLICT: an appeal's ticket is another job's);
+     * the caller records the failure another way. */
+    void (*on_written)(void *arg, wjob_t *job, const char *eclass, const char *error);
     /* A check opened a mark (new, or back after being cleared). */
     void (*on_new_mark)(void *arg, const char *number, const char *platform, const char *type,
                         int64_t opened_ms, const char *tenant);

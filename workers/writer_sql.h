@@ -119,20 +119,27 @@ static const char wsql_tag[] =
     ")"
     "SELECT count(*) FROM ins";
 
-/* appeal: appeals row, mark appealed, ledger done. $1 job ids, $2 numbers,
- * $3 platforms, $4 mark types, $5 tickets, $6 states, $7 evidence,
- * $8 filed_at, $9 tenants. */
+/* appeal: appeals row, mark appealed, ledger done. A ticket the platform
+ * already gave another appeal job (a reused ticket id) is not success: such
+ * a row is not written, its job not marked done, and it is returned (job id,
+ * the job holding the ticket, the ticket) for the worker to record as
+ * failed. $1 job ids, $2 numbers, $3 platforms, $4 mark types, $5 tickets,
+ * $6 states, $7 evidence, $8 filed_at, $9 tenants. */
 #define WSQL_APPEAL_NPARAMS 9
 static const char wsql_appeal[] =
     "WITH r AS ("
     "  SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[],"
     "                       $6::text[], $7::text[], $8::timestamptz[], $9::text[])"
     "  AS r(job_id, number, platform, mark_type, ticket, state, evidence, filed_at, tenant)"
+    "), clash AS ("
+    "  SELECT r.job_id, a.job_id AS holder, r.ticket FROM r JOIN appeals a"
+    "    ON a.platform = r.platform AND a.ticket = r.ticket AND a.job_id <> r.job_id"
     "), ins AS ("
     "  INSERT INTO appeals (job_id, number, platform, mark_type, ticket, state, evidence,"
     "                       filed_at, updated_at)"
     "  SELECT job_id, number, platform, mark_type, ticket, state, evidence, filed_at, filed_at"
-    "  FROM r ON CONFLICT DO NOTHING RETURNING job_id, number, platform, mark_type"
+    "  FROM r WHERE NOT EXISTS (SELECT 1 FROM clash c WHERE c.job_id = r.job_id)"
+    "  ON CONFLICT (job_id) DO NOTHING RETURNING job_id, number, platform, mark_type"
     "), mk AS ("
     "  UPDATE marks m SET state = 'appealed', appeal_job = ins.job_id FROM ins"
     "  WHERE m.number = ins.number AND m.platform = ins.platform AND m.type = ins.mark_type"
@@ -141,8 +148,9 @@ static const char wsql_appeal[] =
     "  UPDATE jobs j SET state = 'done', result = r.state, last_error = NULL,"
     "    updated_at = now(), finished_at = now()"
     "  FROM r WHERE j.id = r.job_id AND j.state <> 'done'"
+    "    AND NOT EXISTS (SELECT 1 FROM clash c WHERE c.job_id = r.job_id)"
     ")"
-    "SELECT count(*) FROM ins";
+    "SELECT job_id::text, holder::text, ticket FROM clash";
 
 /* appeal_status: ledger done, the appeal's state, its mark cleared or
  * disputed. $1 job ids, $2 numbers, $3 platforms, $4 tickets, $5 states,
@@ -202,20 +210,22 @@ static const char wsql_ledger[] =
 
 /* dead: dead_letters row, ledger dead (with its error class and envelope, as
  * for a failed job). $1 source topics, $2 partitions, $3 offsets, $4 job ids
- * (NULL for poison), $5 reasons, $6 attempts, $7 raw bytes, $8 types,
- * $9 numbers, $10 platforms, $11 tenants, $12 error classes, $13 envelopes. */
-#define WSQL_DEAD_NPARAMS 13
+ * (NULL for poison), $5 reasons, $6 attempts, $7 raw bytes (at most
+ * job.max_bytes of them), $8 types, $9 numbers, $10 platforms, $11 tenants,
+ * $12 error classes, $13 envelopes, $14 the messages' full sizes, $15 their
+ * SHA-256 (hex). */
+#define WSQL_DEAD_NPARAMS 15
 static const char wsql_dead[] =
     "WITH r AS ("
     "  SELECT * FROM unnest($1::text[], $2::int[], $3::bigint[], $4::uuid[], $5::text[],"
     "                       $6::int[], $7::bytea[], $8::text[], $9::text[], $10::text[],"
-    "                       $11::text[], $12::text[], $13::jsonb[])"
+    "                       $11::text[], $12::text[], $13::jsonb[], $14::bigint[], $15::text[])"
     "  AS r(topic, part, off, job_id, reason, attempts, raw, type, number, platform, tenant,"
-    "       class, envelope)"
+    "       class, envelope, raw_size, raw_sha256)"
     "), ins AS ("
     "  INSERT INTO dead_letters (source_topic, source_partition, source_offset, job_id, reason,"
-    "                            attempts, raw)"
-    "  SELECT topic, part, off, job_id, reason, attempts, raw FROM r"
+    "                            attempts, raw, raw_size, raw_sha256)"
+    "  SELECT topic, part, off, job_id, reason, attempts, raw, raw_size, raw_sha256 FROM r"
     "  ON CONFLICT DO NOTHING RETURNING 1"
     "), led AS ("
     "  INSERT INTO jobs AS j (id, type, number, platform, tenant_id, state, attempts,"

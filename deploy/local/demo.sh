@@ -93,12 +93,16 @@ $P topics | sed 's/^/  /'
 
 platforms=$(python3 -c 'import json, sys; print(",".join(p["id"] for p in json.load(open(sys.argv[1]))["platforms"]))' "$NUMTRUST_PLATFORMS_FILE")
 step "importing a demo fleet of $numbers numbers x $(tr ',' '\n' <<<"$platforms" | wc -l) platforms"
-python3 deploy/local/gen-fleet.py --numbers "$numbers" --tenants 6 --platforms "$platforms" -o "$tmp/fleet.csv"
+python3 deploy/local/gen-fleet.py --numbers "$numbers" --tenants 6 --platforms "$platforms" --groups -o "$tmp/fleet.csv"
 $P import --numbers "$tmp/fleet.csv"
 psql "$NUMTRUST_PG_CONNINFO" -X -A -t -F ' ' -c \
     "SELECT '  ' || s.id || ' (' || s.name_zh || ', every ' || s.check_interval || '): ' || count(*)
      FROM numbers n JOIN scenarios s ON s.id = n.scenario_id GROUP BY s.id, s.name_zh, s.check_interval
      ORDER BY s.check_interval"
+
+step "policies per tenant (deploy/local/policies.json) and platform prices"
+$P policy apply deploy/local/policies.json | sed 's/^/  /'
+$P costs prices | head -n 1 | sed 's/^/  /'
 
 q() { psql "$NUMTRUST_PG_CONNINFO" -X -A -t -q -c "$1"; }
 # the jobs of this run are those the ledger got since now
@@ -201,6 +205,10 @@ $P report
 # the same state as one self-contained page with charts (no network needed to view it)
 $P report --format html --output build/demo-report.html
 echo "  HTML report: $repo/build/demo-report.html"
+
+step "per tenant: mark rate against its target, service levels met and breached, the month's cost"
+$P sla pass >/dev/null
+$P sla summary
 
 jobs=$(q "SELECT count(*) FROM jobs WHERE created_at >= '$t_run' AND state IN ('done','failed','dead')")
 printf '\n==> summary of run %s\n' "$run"

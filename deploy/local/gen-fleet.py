@@ -17,6 +17,7 @@ SCENARIOS = [  # (id, share, label suffix)
 ]
 TENANT_NAMES = ["华信科技", "安和医疗", "顺达物流", "锦程家居", "青禾教育", "鼎盛保险",
                 "云帆电商", "百川地产", "恒通汽车", "乐享旅游", "康宁宠物医院", "匠心皮具护理"]
+GROUPS = ["销售一部", "销售二部", "客服部"]  # a tenant's teams (--groups)
 
 
 def main():
@@ -28,6 +29,8 @@ def main():
     ap.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
     ap.add_argument("--prefix", default="", help="digits after +86 that every number starts "
                     "with (default: none; use it to keep fleets of several runs apart)")
+    ap.add_argument("--groups", action="store_true", help="add the optional group column: "
+                    "each number in one of a tenant's teams (mark statistics per group)")
     ap.add_argument("-o", "--output", default="-", help="output file (default stdout)")
     args = ap.parse_args()
     if args.numbers < 1:
@@ -42,7 +45,8 @@ def main():
 
     rng = random.Random(args.seed)
     out = sys.stdout if args.output == "-" else open(args.output, "w", encoding="utf-8")
-    out.write("tenant,number,scenario,base_label,platforms\n")
+    out.write("tenant,number,scenario,base_label,platforms" + (",group" if args.groups else "")
+              + "\n")
     seen = set()
     weights = [s[1] for s in SCENARIOS]
     while len(seen) < args.numbers:
@@ -56,7 +60,8 @@ def main():
         t = rng.randrange(args.tenants)
         scen = rng.choices(SCENARIOS, weights)[0]
         label = f"{TENANT_NAMES[t]}-{scen[2]}"
-        out.write(f"tenant{t + 1:02d},{number},{scen[0]},{label},{';'.join(platforms)}\n")
+        group = "," + rng.choice(GROUPS) if args.groups else ""
+        out.write(f"tenant{t + 1:02d},{number},{scen[0]},{label},{';'.join(platforms)}{group}\n")
     if out is not sys.stdout:
         out.close()
 

@@ -17,6 +17,10 @@ APT_PACKAGES=(
     clang libclang-rt-14-dev clang-format
     wrk kcat jq curl python3 procps iproute2 bc shellcheck
     chromium fonts-noto-cjk prometheus python3-jsonschema python3-yaml
+    # containers (deploy/docker/, tests/container/): podman with runc (crun fails on hybrid
+    # cgroups), its netavark networking (iptables) and DNS, debootstrap for the base image
+    # (python3-yaml, above, also serves deploy/k8s/schemas.py)
+    podman runc netavark aardvark-dns iptables debootstrap
 )
 
 usage() {
@@ -68,7 +72,9 @@ apt_install() {
     fi
     local log
     log="$(mktemp)"
-    local -a apt=("${sudo[@]}" env DEBIAN_FRONTEND=noninteractive NEEDRESTART_SUSPEND=1 apt-get)
+    # wait for another apt-get holding the lock rather than failing at once
+    local -a apt=("${sudo[@]}" env DEBIAN_FRONTEND=noninteractive NEEDRESTART_SUSPEND=1 apt-get
+        -o DPkg::Lock::Timeout=300)
     nt_step "apt-get update"
     if ! "${apt[@]}" update -q >"$log" 2>&1; then
         tail -n 20 "$log" >&2
@@ -178,6 +184,8 @@ main() {
 
     check_java
     fetch_kafka
+    # kubeconform and the Kubernetes/KEDA schemas for tests/container/k8s_valid.sh
+    bash "$NT_REPO/deploy/k8s/validate.sh" --install
     nt_step "dependencies ready"
 }
 

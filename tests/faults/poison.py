@@ -238,9 +238,12 @@ def cmd_verify(args):
         man = json.load(f)
     tp = args.topics_prefix
     bad = []
-    # 1. poison: dead_letters rows with the raw bytes, per source topic
-    rows = psql("SELECT coalesce(json_agg(json_build_array(source_topic, encode(sha256(raw), 'hex'),"
-                " reason)), '[]') FROM dead_letters WHERE job_id IS NULL"
+    # 1. poison: dead_letters rows with the raw bytes, per source topic (a message over
+    #    job.max_bytes keeps only that many: its size and the hash of all its bytes say what
+    #    it was)
+    rows = psql("SELECT coalesce(json_agg(json_build_array(source_topic,"
+                " CASE WHEN raw_size > length(raw) THEN raw_sha256 ELSE encode(sha256(raw), 'hex')"
+                " END, reason)), '[]') FROM dead_letters WHERE job_id IS NULL"
                 " AND left(source_topic, length(:'tp') + 1) = :'tp' || '.';", {"tp": tp})[0]
     have = {}
     for topic, sha, _reason in rows:
@@ -278,7 +281,11 @@ def cmd_verify(args):
         hdr, _, value = rec.partition(b"\x1f")
         m = re.search(rb"source_topic=([^,]*)", hdr)
         topic = m.group(1).decode() if m else "?"
-        k = (topic, hashlib.sha256(value).hexdigest())
+        sha = hashlib.sha256(value).hexdigest()
+        if b"raw_truncated=true" in hdr:  # kept in part: the header hashes all its bytes
+            m = re.search(rb"raw_sha256=([0-9a-f]{64})", hdr)
+            sha = m.group(1).decode() if m else "?"
+        k = (topic, sha)
         on_topic[k] = on_topic.get(k, 0) + 1
         for h in (b"source_partition=", b"source_offset=", b"attempts=", b"error="):
             if h not in hdr:

@@ -269,6 +269,12 @@ st, acc = call("POST", "/v1/feedback", FB, {"number": NUM_A, "seen_mark": "haras
 st, acc2 = call("POST", "/v1/feedback", FB, {"number": NUM_B, "seen_mark": "harassment",
                                              "reporter": "203.0.113.8"}, expect=202, what="B's number")
 check(acc == acc2 == {"accepted": True}, "feedback: the same answer for A's and B's numbers")
+pre = urllib.request.Request(BASE + "/v1/feedback", method="OPTIONS",
+                             headers={"Origin": "https://www.example.com", "Access-Control-Request-Method": "POST"})
+with urllib.request.urlopen(pre, timeout=10) as r:
+    check(r.status == 204 and r.headers.get("Access-Control-Allow-Origin") == "*"
+          and "Authorization" in r.headers.get("Access-Control-Allow-Headers", ""),
+          "feedback: a browser's CORS preflight is answered")
 statuses = [call("POST", "/v1/feedback", FB, {"number": NUM_A, "seen_label": "未知号码", "reporter": "198.51.100.9"},
                  what="one source, report %d" % i)[0] for i in range(5)]
 check(statuses[:3] == [202, 202, 202] and 429 in statuses[3:],

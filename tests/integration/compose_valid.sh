@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Acceptance (f) of the foundation: docker-compose.yml validates (there is no
-# Docker engine here; Debian's docker-compose checks the file) and defines
-# the services numtrust needs.
+# docker-compose.yml validates (Debian's docker-compose checks the file) and defines what numtrust
+# runs in containers: PostgreSQL, Kafka, the one-shot migrations, the control plane, workers
+# (2 by default), Prometheus; the simulator only in the demo/test profiles; no secret in the file.
+# tests/container/compose_run.sh runs it for real.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$repo"
@@ -9,10 +10,19 @@ docker-compose -f docker-compose.yml config -q
 echo "ok: docker-compose config -q"
 services=$(docker-compose -f docker-compose.yml config --services | sort | tr '\n' ' ')
 echo "services: $services"
-for s in kafka postgres platform-sim migrate producer worker; do
+for s in kafka postgres platform-sim migrate control-plane worker prometheus; do
     case " $services " in *" $s "*) ;; *) echo "FAIL: service $s missing"; exit 1;; esac
 done
-replicas=$(docker-compose -f docker-compose.yml config | awk '/^  worker:/{w=1} w && /replicas:/{print $2; exit}')
+cfg=$(docker-compose -f docker-compose.yml config)
+replicas=$(awk '/^  worker:/{w=1} w && /replicas:/{print $2; exit}' <<<"$cfg")
 [ "${replicas:-0}" -ge 2 ] || { echo "FAIL: worker replicas = ${replicas:-none}"; exit 1; }
 echo "ok: worker replicas = $replicas"
+profiles=$(awk '/^  platform-sim:/{w=1} w && /^    profiles:/{getline; print; exit}' <<<"$cfg")
+[ -n "$profiles" ] || { echo "FAIL: platform-sim runs without a profile"; exit 1; }
+echo "ok: platform-sim only in a profile ($(awk '/^  platform-sim:/{w=1} w && /^    profiles:/{p=1; next} p && /^    - /{printf "%s ", $2} p && !/^    - /{exit}' <<<"$cfg"))"
+if grep -nE 'PASSWORD: [^$/]|PASSWORD=[^$]' docker-compose.yml; then
+    echo "FAIL: a password in docker-compose.yml (secrets come from files)"
+    exit 1
+fi
+echo "ok: passwords only from secret files"
 echo PASS

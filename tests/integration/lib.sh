@@ -91,6 +91,10 @@ DELETE FROM marks WHERE number LIKE :'like';
 DELETE FROM jobs WHERE number LIKE :'like';
 DELETE FROM label_schedules WHERE number LIKE :'like';
 DELETE FROM number_platforms WHERE number LIKE :'like';
+DELETE FROM trust_trends WHERE number LIKE :'like';
+DELETE FROM number_risk WHERE number LIKE :'like';
+DELETE FROM sla_clocks WHERE number LIKE :'like';
+DELETE FROM cost_ledger WHERE number LIKE :'like';
 DELETE FROM numbers WHERE number LIKE :'like';
 SQL
 }
@@ -185,4 +189,55 @@ assert_eq() {
     local what=$1 got=$2 want=$3
     [ "$got" = "$want" ] || fail "$what: got '$got', want '$want'"
     log "ok: $what = $got"
+}
+
+# --- policies, service levels, alerts (issue 10; tests/integration/sla_*.sh)
+
+# sla_fleet TENANT DIGITS N PLATFORMS SCENARIO [GROUP]: N numbers +86DIGITS0000001..
+# of one tenant (purged first), imported; their marks on the simulator cleared,
+# so a test starts from a known mark rate. Prints the numbers, one a line.
+sla_fleet() {
+    local tenant=$1 digits=$2 n=$3 platforms=$4 scenario=$5 i num p
+    local f=$NT_TMP/fleet-$digits.csv
+    purge_numbers "$digits"
+    echo "tenant,number,scenario,base_label,platforms" >"$f"
+    for ((i = 1; i <= n; i++)); do
+        printf '%s,+86%s%07d,%s,%s-%d号,%s\n' "$tenant" "$digits" "$i" "$scenario" "$tenant" "$i" \
+            "${platforms//,/;}" >>"$f"
+    done
+    "$PRODUCER" import --numbers "$f" >/dev/null
+    for ((i = 1; i <= n; i++)); do
+        num=$(printf '+86%s%07d' "$digits" "$i")
+        for p in ${platforms//,/ }; do
+            sim POST /admin/marks/clear "{\"platform\":\"$p\",\"number\":\"$num\"}" >/dev/null
+        done
+        echo "$num"
+    done
+}
+
+# start_receiver SECRET [PORT]: the signature-checking webhook receiver
+# (alert_receiver.py) in the background; sets RECEIVER_PORT and RECEIVER_PID.
+start_receiver() {
+    RECEIVER_PORT=${2:-$(nt_free_port)}
+    python3 "$NT_REPO/tests/integration/alert_receiver.py" --port "$RECEIVER_PORT" --secret "$1" \
+        --log "$NT_TMP/received.jsonl" >>"$NT_TMP/receiver.log" 2>&1 &
+    RECEIVER_PID=$!
+    NT_WORKER_PIDS+=("$RECEIVER_PID") # killed by nt_cleanup too
+    local t
+    for ((t = 0; t < 50; t++)); do
+        curl -fsS "http://127.0.0.1:$RECEIVER_PORT/stats" >/dev/null 2>&1 && return 0
+        sleep 0.1
+    done
+    fail "the receiver did not start on port $RECEIVER_PORT"
+}
+
+# receiver_stat FIELD: one number from the receiver's /stats (valid, invalid,
+# unique, duplicates, failed_on_purpose, or by_event.EVENT).
+receiver_stat() {
+    curl -fsS "http://127.0.0.1:$RECEIVER_PORT/stats" |
+        python3 -c 'import json, sys
+d = json.load(sys.stdin)
+for k in sys.argv[1].split("."):
+    d = d.get(k, 0) if isinstance(d, dict) else 0
+print(d)' "$1"
 }

@@ -53,9 +53,15 @@ assert_eq "invalid job's reason names the field" \
 psqlv "SELECT source_offset, reason FROM dead_letters WHERE source_topic = '$topic' ORDER BY 1"
 assert_eq "dead letters with a reason" \
     "$(psqlv "SELECT count(*) FROM dead_letters WHERE source_topic = '$topic' AND reason <> ''")" 4
-# the raw bytes are kept unchanged, in PostgreSQL and on the dead-letter topic
+# the raw bytes are kept unchanged, in PostgreSQL and on the dead-letter topic; of the
+# oversized one (m3, over job.max_bytes) its first job.max_bytes, its size and the SHA-256 of
+# all its bytes
 for i in 1 2 3 4; do
     want=$(sha256sum <"$NT_TMP/m$i" | cut -c1-64)
+    got=$(psqlv "SELECT raw_sha256 || ' ' || raw_size FROM dead_letters WHERE source_topic = '$topic'
+                 ORDER BY source_offset OFFSET $((i - 1)) LIMIT 1")
+    assert_eq "size and hash of poison message $i in dead_letters" "$got" "$want $(wc -c <"$NT_TMP/m$i")"
+    [ "$i" = 3 ] && want=$(head -c 65536 "$NT_TMP/m3" | sha256sum | cut -c1-64)
     got=$(psqlv "SELECT encode(sha256(raw), 'hex') FROM dead_letters WHERE source_topic = '$topic'
                  ORDER BY source_offset OFFSET $((i - 1)) LIMIT 1")
     assert_eq "raw bytes of poison message $i in dead_letters" "$got" "$want"
