@@ -62,7 +62,8 @@ typedef struct runstate_s {
     int64_t last_ok_wall_ms;
     bool pg_ok;
     int interval_s;
-    nt_buf_t business; /* policies, service levels, alerts, costs (sla.c) */
+    unsigned passes_on; /* bit p: passes[p] runs; bit NPASSES: retry (--passes) */
+    nt_buf_t business;  /* policies, service levels, alerts, costs (sla.c) */
     const alerts_t *alerts;
 } runstate_t;
 
@@ -304,8 +305,11 @@ static bool run_pass(cli_t *cli, nt_pg_t *pg, runstate_t *rs, const enqueue_filt
     }
     o = 0;
     line[0] = '\0';
-    retry_failed(cli, pg, rs, f, &total, &ok, line, sizeof(line), &o);
+    if (rs->passes_on & (1u << NPASSES))
+        retry_failed(cli, pg, rs, f, &total, &ok, line, sizeof(line), &o);
     for (size_t p = 0; p < NPASSES && !*cli->stop; p++) {
+        if (!(rs->passes_on & (1u << p)))
+            continue;
         enqueue_stats_t st;
         if (enqueue_run_stats(cli, passes[p], f, false, true, &st) != 0)
             ok = false;
@@ -340,16 +344,44 @@ static bool run_pass(cli_t *cli, nt_pg_t *pg, runstate_t *rs, const enqueue_filt
     return ok;
 }
 
+/* Parses --passes "tag,tag-status" into a bit set (see runstate_t). 0 or
+ * NT_EINVAL with the unknown name in bad. */
+static int parse_passes(const char *list, unsigned *on, char *bad, size_t badsz)
+{
+    *on = 0;
+    for (const char *s = list; *s;) {
+        size_t n = strcspn(s, ",");
+        bool found = n == 5 && strncmp(s, "retry", 5) == 0;
+        if (found)
+            *on |= 1u << NPASSES;
+        for (size_t p = 0; p < NPASSES && !found; p++) {
+            if (strlen(passes[p]) == n && strncmp(s, passes[p], n) == 0) {
+                *on |= 1u << p;
+                found = true;
+            }
+        }
+        if (!found) {
+            snprintf(bad, badsz, "%.*s", (int)n, s);
+            return NT_EINVAL;
+        }
+        s += n;
+        if (*s == ',')
+            s++;
+    }
+    return NT_OK;
+}
+
 int cmd_run(cli_t *cli, int argc, char **argv)
 {
     bool once = false;
     nt_err_t err;
     enqueue_filter_t f = {0};
+    unsigned passes_on = (1u << (NPASSES + 1)) - 1; /* all, and retry */
     for (int i = 1; i < argc; i++) {
         const char *v = NULL;
         if (strcmp(argv[i], "--help") == 0) {
             printf("usage: numtrust-producer run [--once] [--prefix +86138] [--tenant T]\n"
-                   "                             [--platform P]\n\n"
+                   "                             [--platform P] [--passes LIST]\n\n"
                    "Reconciler daemon: every producer.interval_s seconds (now %d) it records\n"
                    "what the last checks and answers showed (pushes verified or unconfirmed,\n"
                    "appeals confirmed, marks escalated, renewals done, maintenance items raised),\n"
@@ -367,6 +399,9 @@ int cmd_run(cli_t *cli, int argc, char **argv)
                    "Several instances may run; one pass at a time holds an advisory lock.\n"
                    "--once runs a single pass and exits (status 1 if a step failed).\n"
                    "--prefix, --tenant, --platform limit a pass to part of the fleet.\n"
+                   "--passes runs only some of the passes after the bookkeeping, e.g.\n"
+                   "tag,tag-status (retry, check-due, check-feedback, verify, tag, tag-status,\n"
+                   "appeal, appeal-refile, appeal-status, renewal; default all).\n"
                    "SIGTERM stops it.\n",
                    cli->cfg.producer_interval_s);
             return 0;
@@ -382,6 +417,12 @@ int cmd_run(cli_t *cli, int argc, char **argv)
         } else if (cli_opt(argc, argv, &i, "--platform", &v)) {
             if ((f.platform = v) == NULL)
                 return 2;
+        } else if (cli_opt(argc, argv, &i, "--passes", &v)) {
+            char bad[64];
+            if (v == NULL)
+                return 2;
+            if (parse_passes(v, &passes_on, bad, sizeof(bad)) != NT_OK)
+                return cli_usage_error("run", "--passes: \"%s\" is not a pass", bad);
         } else {
             return cli_usage_error("run", "unknown argument \"%s\"", argv[i]);
         }
@@ -389,7 +430,7 @@ int cmd_run(cli_t *cli, int argc, char **argv)
     if (enqueue_filter_check(cli, "run", NULL, f.platform, f.prefix, NULL) != 0)
         return 2;
     nt_err_clear(&err);
-    runstate_t rs = {.interval_s = cli->cfg.producer_interval_s};
+    runstate_t rs = {.interval_s = cli->cfg.producer_interval_s, .passes_on = passes_on};
     nt_loop_t *loop = NULL;
     nt_httpd_t *ops = NULL;
     alerts_t *alerts = NULL;

@@ -158,8 +158,8 @@ advance() { # DAYS
     curl -fsS -X POST -H 'Content-Type: application/json' -d "{\"advance_s\":$(($1 * 86400))}" \
         "$NT_SIM_URL/admin/clock" >/dev/null
 }
-reconcile() { # one pass of the reconciler (numtrust-producer run --once)
-    $P run --once 2>&1 | grep '^enqueue' | sed 's/^/  /' || true
+reconcile() { # [PASSES]: one reconciler pass (run --once): its bookkeeping, then those passes
+    $P run --once --passes "${1:-retry}" 2>&1 | grep '^enqueue' | sed 's/^/  /' || true
 }
 
 step "pushing the wanted label where the displayed one differs (a campaign label on $(q "SELECT count(DISTINCT number) FROM label_schedules") numbers)"
@@ -173,7 +173,7 @@ wait_jobs appeal "appeals"
 step "a day later: reviews decided, appeals followed to their outcome, pushes verified"
 advance 1
 echo "  (numtrust time and the simulator's clock moved 24 h forward: reviews took their time)"
-reconcile
+reconcile tag-status,appeal-status
 wait_jobs % "follow-ups"
 
 step "checking again: the platforms now show the pushed labels, approved appeals cleared their marks"
@@ -183,10 +183,10 @@ reconcile # records what the checks verified
 
 step "a week later: the campaign is over and reverted; rejected appeals are filed again"
 advance 7
-reconcile
+reconcile tag,appeal-refile,appeal-status
 wait_jobs % "follow-ups"
 advance 1
-reconcile
+reconcile tag-status,appeal-status
 wait_jobs % "follow-ups"
 reconcile
 work_s=$(since "$t_work")
