@@ -57,7 +57,7 @@ typedef struct enqueue_filter_s {
 } enqueue_filter_t;
 
 typedef struct enqueue_stats_s {
-    uint64_t selected; /* rows the selection returned */
+    uint64_t selected; /* rows the selection returned to be done (not the skipped ones) */
     uint64_t produced; /* jobs handed to Kafka */
     uint64_t known;    /* jobs the ledger already knew (not produced again) */
     uint64_t skipped;  /* rows skipped on purpose, by reason below */

@@ -249,8 +249,9 @@ static const kind_t kinds[] = {
      * unless a later check showed otherwise; else what the last check saw */
     {"tag", NT_JOB_TAG_UPDATE, -1,
      "SELECT w.number, w.platform, n.tenant_id,"
-     "       CASE WHEN np.cert_status IS DISTINCT FROM 'certified' AND NOT $13"
-     "            THEN 'uncertified_' || COALESCE(np.cert_status::text, 'unknown')"
+     /* a status no check reported (a platform that does not say) blocks nothing */
+     "       CASE WHEN np.cert_status <> 'certified' AND NOT $13"
+     "            THEN 'uncertified_' || np.cert_status::text"
      "            WHEN lp.label = w.label AND lp.state = 'rejected' THEN 'rejected_label'"
      "            ELSE 'go' END,"
      "       w.label"
@@ -599,7 +600,7 @@ int enqueue_run_stats(cli_t *cli, const char *kind_name, const enqueue_filter_t 
         ss.delivered -= base.delivered;
         ss.failed -= base.failed;
     }
-    st->selected = ss.offered + st->skipped;
+    st->selected = ss.offered; /* the rows skipped on purpose are counted apart */
     st->produced = ss.produced;
     st->known = ss.skipped + ss.finished;
     if (!quiet || ss.produced > 0 || ss.failed > 0) {
@@ -619,6 +620,17 @@ int enqueue_run_stats(cli_t *cli, const char *kind_name, const enqueue_filter_t 
                (unsigned long long)ss.finished, (unsigned long long)ss.failed,
                kind->own_period ? "of each row" : period,
                (double)(nt_clock_mono_ms() - t0) / 1000.0, skips);
+    }
+    /* the reasons other tools and people look for, in words (the reconciler
+     * logs every reason instead) */
+    for (size_t i = 0; i < st->nreasons && !quiet; i++) {
+        if (strcmp(st->reasons[i].reason, "deferred_budget") == 0)
+            printf("enqueue %s: %llu routine checks deferred: their tenant's monthly budget is "
+                   "spent\n",
+                   kind->name, (unsigned long long)st->reasons[i].count);
+        else if (strcmp(st->reasons[i].reason, "no_api") == 0)
+            printf("enqueue %s: %llu rows skipped: their platform has no API for it (manual)\n",
+                   kind->name, (unsigned long long)st->reasons[i].count);
     }
     if (force && ss.finished > 0)
         printf("enqueue %s: %llu finished jobs not produced: --force never runs a finished job "
