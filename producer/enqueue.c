@@ -201,8 +201,9 @@ static const kind_t kinds[] = {
      "registered numbers whose cycle has come round: the policy's risk cycle (recent marks, "
      "falling trust, callee reports, tenant over its mark-rate target), its weekly mark check, "
      "or the scenario's full-check cycle, whichever is shortest; routine checks beyond the "
-     "tenant's monthly budget are deferred. The period is the cycle, so one check per number "
-     "and platform per cycle"},
+     "tenant's monthly budget are deferred. The period is the observation the check follows, "
+     "so one check per number and platform between two observations, whatever shortened its "
+     "cycle meanwhile"},
 
     {"check-feedback", NT_JOB_CHECK, -1,
      "SELECT f.number, f.platform, f.tenant_id, 'go', f.period FROM feedback_checks_due f"

@@ -385,7 +385,7 @@ int cmd_run(cli_t *cli, int argc, char **argv)
                    "Reconciler daemon: every producer.interval_s seconds (now %d) it records\n"
                    "what the last checks and answers showed (pushes verified or unconfirmed,\n"
                    "appeals confirmed, marks escalated, renewals done, maintenance items raised),\n"
-                   "then enqueues due checks (per scenario cycle, and every registration of a\n"
+                   "then enqueues due checks (per policy cycle, and every registration of a\n"
                    "tenant at its yearly review), verification checks, tag updates for labels\n"
                    "that differ from the wanted ones, review polls of pending pushes, appeals\n"
                    "for open marks of the types in worker.appeal_marks, rejected appeals again\n"

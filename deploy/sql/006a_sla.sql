@@ -181,8 +181,11 @@ SELECT number, platform, tenant_id, scenario_id, reason, every,
        CASE WHEN cost = 0 OR budget = 'Infinity'
                  OR spent + sum(cost) OVER w <= budget THEN 'go'
             ELSE 'deferred_budget' END AS decision,
-       'c' || extract(epoch FROM every)::bigint || '.'
-           || floor(extract(epoch FROM now) / extract(epoch FROM every))::bigint AS period,
+       -- the check that follows the last observation: one id whatever made it due, so a
+       -- cycle that shortens while a check waits in Kafka (a tenant going over its target)
+       -- does not enqueue a second, paid check of the same registration
+       'after.' || coalesce((extract(epoch FROM last_checked_at) * 1000)::bigint::text, 'never')
+           AS period,
        cost
 FROM cand
 WINDOW w AS (PARTITION BY tenant_id ORDER BY (rank = 0) DESC, last_checked_at NULLS FIRST,

@@ -47,6 +47,9 @@ fault_setup() {
     FAULT_T0=$(date +%s.%N)
     export NUMTRUST_TOPICS_RETRY_TIERS=${NUMTRUST_TOPICS_RETRY_TIERS:-1s,2s,4s}
     export NUMTRUST_JOB_MAX_ATTEMPTS=${NUMTRUST_JOB_MAX_ATTEMPTS:-5}
+    # a broker restarted after SIGKILL recovers its logs first: on a loaded machine that took
+    # over the stack's default 60 s; the scenarios test recovery, not the broker's speed
+    export NT_STACK_TIMEOUT=${NT_STACK_TIMEOUT:-180}
     nt_setup "$FAULT_NAME"
     trap fault_exit EXIT
     export NUMTRUST_PLATFORMS_FILE=$NT_TMP/platforms.json
@@ -64,6 +67,9 @@ PY
 
 fault_exit() {
     local rc=$?
+    # no errexit in here: a failing step (or `(exit $rc)` below) must not end the trap
+    # before the workers are killed, or they outlive the scenario and disturb the next
+    set +e
     # whatever happened: the stack is as the scenario found it
     if [ -n "${FAULT_RESTORE:-}" ]; then
         eval "$FAULT_RESTORE" || true
