@@ -62,7 +62,7 @@ psqlv "DELETE FROM maintenance_items WHERE $mine OR tenant_id IN (SELECT tenant_
 psqlv "UPDATE tenants SET next_review_at = to_timestamp($T0) + interval '365 days'
        WHERE id IN (SELECT tenant_id FROM numbers WHERE $mine)" >/dev/null
 num() { sed -n "$(($1 + 1))p" "$fleet" | cut -d, -f2; }
-N_CAMPAIGN=$(num 1) N_FORBIDDEN=$(num 2) N_QUAL=$(num 3) N_REGION=$(num 4) N_SLOT=$(num 5)
+N_CAMPAIGN=$(num 1) N_FORBIDDEN=$(num 2) N_QUAL=$(num 3) N_REGION=$(num 4)
 N_LONG=$(num 6) N_QUAL_LATE=$(num 7)
 at() { echo "to_timestamp($T0 + $1)"; } # numtrust time T0 + seconds, as SQL
 sched() { # number kind label start_s end_s|NULL [daily_from daily_to]
@@ -78,7 +78,7 @@ sched "$N_FORBIDDEN" campaign "$FORBIDDEN" $((60 * DAY)) $((70 * DAY)) >/dev/nul
 sched "$N_LONG" campaign "$LONG" $((90 * DAY)) $((100 * DAY)) >/dev/null
 sched "$N_QUAL" qualification "$QUAL" $((120 * DAY)) NULL >/dev/null
 sched "$N_REGION" region "$REGION" 0 NULL >/dev/null
-sched "$N_SLOT" timeslot "$SLOT" $((10 * DAY)) $((40 * DAY)) "'22:00'" "'03:00'" >/dev/null
+# (the time slot goes on a number certified everywhere, chosen after the first checks)
 # the late qualification: its documents exist on baidu and qihoo360, not on tencent
 enc=$(python3 -c "import urllib.parse,sys; print(urllib.parse.quote(sys.argv[1]))" "$N_QUAL_LATE")
 sim POST /admin/qualification "{\"platform\":\"tencent\",\"number\":\"$N_QUAL_LATE\",\"verified\":false}" >/dev/null
@@ -157,7 +157,16 @@ while read -r s what; do
         log "day 100: $RT came back on $RP" ;;
     esac
     pass
-    [ "$s" -eq 0 ] && { pass; pass; } # the first day: checks, then pushes, then polls
+    if [ "$s" -eq 0 ]; then # the first day: checks, then pushes, then polls
+        pass
+        pass
+        N_SLOT=$(psqlv "SELECT number FROM number_platforms WHERE $mine
+                          AND number NOT IN ('$N_CAMPAIGN', '$N_FORBIDDEN', '$N_QUAL', '$N_REGION', '$N_LONG', '$N_QUAL_LATE')
+                        GROUP BY number HAVING bool_and(cert_status = 'certified' AND cert_expires_at > $(at $((45 * DAY))))
+                        ORDER BY number LIMIT 1")
+        [ -n "$N_SLOT" ] || fail "no number certified on every platform for the time slot"
+        sched "$N_SLOT" timeslot "$SLOT" $((10 * DAY)) $((40 * DAY)) "'22:00'" "'03:00'" >/dev/null
+    fi
     case $what in
     campaign_lead-1h) [ "$(count_pushes "$N_CAMPAIGN" "$CAMPAIGN")" -eq 0 ] || violation "campaign pushed before its 7-day lead" ;;
     qual_start-1h) [ "$(count_pushes "$N_QUAL" "$QUAL")" -eq 0 ] || violation "qualification pushed before its start" ;;
@@ -166,8 +175,10 @@ while read -r s what; do
         [ "$what" = slot_on ] || want=$(psqlv "SELECT base_label FROM numbers WHERE number = '$N_SLOT'")
         got=$(psqlv "SELECT DISTINCT label FROM wanted_labels WHERE number = '$N_SLOT'")
         [ "$got" = "$want" ] || violation "time slot at $what: wanted '$got', expected '$want'"
-        last=$(psqlv "SELECT label FROM tag_updates WHERE number = '$N_SLOT' AND platform = 'baidu' ORDER BY pushed_at DESC LIMIT 1")
-        [ "$last" = "$want" ] || violation "time slot at $what: last push '$last', expected '$want'" ;;
+        for plat in baidu tencent qihoo360; do
+            last=$(psqlv "SELECT label FROM tag_updates WHERE number = '$N_SLOT' AND platform = '$plat' ORDER BY pushed_at DESC LIMIT 1")
+            [ "$last" = "$want" ] || violation "time slot at $what on $plat: last push '$last', expected '$want'"
+        done ;;
     esac
 done <"$NT_TMP/steps"
 stop_all_workers
