@@ -19,6 +19,7 @@
 #include <sys/random.h>
 
 #include "clock.h"
+#include "hex.h"
 #include "json.h"
 #include "phone.h"
 #include "platforms_int.h"
@@ -248,16 +249,6 @@ int nt_adapter_render_form(const nt_platform_t *p, nt_op_t op, const nt_adapter_
     return rc;
 }
 
-static void hex_encode(const unsigned char *in, size_t n, char *out)
-{
-    static const char hex[] = "0123456789abcdef";
-    for (size_t i = 0; i < n; i++) {
-        out[2 * i] = hex[in[i] >> 4];
-        out[2 * i + 1] = hex[in[i] & 15];
-    }
-    out[2 * n] = '\0';
-}
-
 void nt_adapter_sign(const char *secret, const char *method, const char *path,
                      const char *timestamp, const char *nonce, const char *body, size_t body_len,
                      char out[65])
@@ -268,13 +259,13 @@ void nt_adapter_sign(const char *secret, const char *method, const char *path,
     nt_buf_t s;
 
     EVP_Digest(body ? body : "", body ? body_len : 0, md, &mdlen, EVP_sha256(), NULL);
-    hex_encode(md, 32, body_hex);
+    nt_hex_encode(md, 32, body_hex);
     nt_buf_init(&s, 0);
     if (nt_buf_printf(&s, "%s\n%s\n%s\n%s\n%s", method, path, timestamp, nonce, body_hex) != NT_OK)
         abort(); /* a few hundred bytes: only out of memory gets here */
     HMAC(EVP_sha256(), secret, (int)strlen(secret), (const unsigned char *)s.data, s.len, md,
          &mdlen);
-    hex_encode(md, 32, out);
+    nt_hex_encode(md, 32, out);
     nt_buf_free(&s);
 }
 
@@ -363,7 +354,7 @@ int nt_adapter_build(const nt_platform_t *p, nt_op_t op, const nt_adapter_req_t 
             }
             got += (size_t)n;
         }
-        hex_encode(rnd, sizeof(rnd), nonce);
+        nt_hex_encode(rnd, sizeof(rnd), nonce);
         snprintf(ts, sizeof(ts), "%lld", (long long)now_s);
         /* the path as sent: base path plus the rendered operation path */
         const char *path = url->data + strlen(p->base_url) - strlen(p->base_path);

@@ -2,6 +2,7 @@
  * buf.c — growable, capped byte buffer (see buf.h).
  */
 #include "buf.h"
+#include "hex.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -154,7 +155,6 @@ bool nt_buf_is_utf8(const void *p, size_t n)
 
 int nt_buf_json_str(nt_buf_t *b, const char *s, size_t n)
 {
-    static const char hex[] = "0123456789abcdef";
     const unsigned char *p = (const unsigned char *)s;
     size_t start_len = b->len;
     int rc = nt_buf_putc(b, '"');
@@ -198,7 +198,7 @@ int nt_buf_json_str(nt_buf_t *b, const char *s, size_t n)
             rc = nt_buf_puts(b, "\\t");
             break;
         default: {
-            char esc[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+            char esc[6] = {'\\', 'u', '0', '0', nt_hex_digit(c >> 4), nt_hex_digit(c)};
             rc = nt_buf_append(b, esc, sizeof(esc));
         }
         }

@@ -3,7 +3,10 @@
  *
  * Each key is one row of config_table: name, type, default, bounds, secret
  * flag, field offset and a line of documentation. Adding a key is adding a
- * row (and a field in nt_config_t).
+ * row (and a field in nt_config_t). The engine that applies the rows —
+ * parsing, bounds, JSON flattening, defaults — is common/conftab.c, shared
+ * with the simulator; this file has numtrust's keys, the kafka.* pass-
+ * through, the NUMTRUST_* environment, the checks across keys and masking.
  */
 #include "config.h"
 
@@ -18,23 +21,17 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "conftab.h"
 #include "log.h"
 
 extern char **environ;
 
-typedef enum { CT_STR, CT_INT, CT_BOOL } ctype_t;
-
-typedef struct centry_s {
-    const char *key;
-    ctype_t type;
-    const char *def;
-    long min, max; /* CT_INT bounds */
-    bool secret;
-    size_t off;
-    const char *help;
-} centry_t;
-
-#define F(field) offsetof(nt_config_t, field)
+/* A row: key, type, default, bounds (CT_INT), secret, field, help. */
+typedef nt_conf_key_t centry_t;
+#define CT_STR   NT_CONF_STR
+#define CT_INT   NT_CONF_INT
+#define CT_BOOL  NT_CONF_BOOL
+#define F(field) NT_CONF_FIELD(nt_config_t, field)
 
 static const centry_t config_table[] = {
     {"log.level", CT_STR, "info", 0, 0, false, F(log_level),
@@ -89,8 +86,9 @@ static const centry_t config_table[] = {
     {"worker.appeal_fast_path", CT_BOOL, "true", 0, 0, false, F(worker_appeal_fast_path),
      "Enqueue an appeal as soon as a check finds a new mark of an appealed type."},
     {"worker.appeal_marks", CT_STR, "harassment,fraud,agency", 0, 0, false, F(worker_appeal_marks),
-     "Mark types the workers' fast path appeals as soon as a check finds them; the reconciler's "
-     "appeals follow each tenant's policy (appeal_marks, docs/policies.md)."},
+     "Mark types numtrust appeals automatically at all: the workers' fast path appeals them as "
+     "soon as a check finds them; the reconciler's appeals take, among them, those of each "
+     "tenant's policy (appeal_marks, docs/policies.md)."},
     {"producer.metrics_listen", CT_STR, "", 0, 0, false, F(producer_metrics_listen),
      "host:port for the producer daemon's /metrics, /healthz, /readyz; empty: off."},
     {"producer.interval_s", CT_INT, "60", 1, 86400, false, F(producer_interval_s),
@@ -166,65 +164,7 @@ static const centry_t config_table[] = {
 
 #undef F
 
-static const centry_t *find_entry(const char *key)
-{
-    for (size_t i = 0; i < NT_ARRAY_LEN(config_table); i++)
-        if (strcmp(config_table[i].key, key) == 0)
-            return &config_table[i];
-    return NULL;
-}
-
-static void env_name(const char *key, char *out, size_t outsz)
-{
-    size_t o = 0;
-    const char *prefix = "NUMTRUST_";
-    for (const char *p = prefix; *p && o + 1 < outsz; p++)
-        out[o++] = *p;
-    for (const char *p = key; *p && o + 1 < outsz; p++)
-        out[o++] = (*p == '.') ? '_' : (char)toupper((unsigned char)*p);
-    out[o] = '\0';
-}
-
-static int set_entry(nt_config_t *cfg, const centry_t *e, const char *value, const char *origin,
-                     nt_err_t *err)
-{
-    void *field = (char *)cfg + e->off;
-    switch (e->type) {
-    case CT_STR: {
-        char *copy = strdup(value);
-        if (copy == NULL)
-            return nt_err_set(err, NT_ENOMEM, false, "out of memory");
-        free(*(char **)field);
-        *(char **)field = copy;
-        return NT_OK;
-    }
-    case CT_INT: {
-        char *end = NULL;
-        errno = 0;
-        long v = strtol(value, &end, 10);
-        if (errno != 0 || end == value || *end != '\0')
-            return nt_err_set(err, NT_EINVAL, false, "%s: key %s: \"%s\" is not an integer", origin,
-                              e->key, value);
-        if (v < e->min || v > e->max)
-            return nt_err_set(err, NT_EINVAL, false, "%s: key %s: %ld is outside [%ld, %ld]",
-                              origin, e->key, v, e->min, e->max);
-        *(int *)field = (int)v;
-        return NT_OK;
-    }
-    case CT_BOOL:
-        if (strcmp(value, "true") == 0 || strcmp(value, "1") == 0) {
-            *(bool *)field = true;
-        } else if (strcmp(value, "false") == 0 || strcmp(value, "0") == 0) {
-            *(bool *)field = false;
-        } else {
-            return nt_err_set(err, NT_EINVAL, false,
-                              "%s: key %s: \"%s\" is not a boolean (true or false)", origin, e->key,
-                              value);
-        }
-        return NT_OK;
-    }
-    return NT_EINVAL;
-}
+#define NKEYS NT_ARRAY_LEN(config_table)
 
 static int kafka_set(nt_config_t *cfg, const char *prop, const char *value, nt_err_t *err)
 {
@@ -260,47 +200,33 @@ int nt_config_set(nt_config_t *cfg, const char *key, const char *value, const ch
 {
     if (strncmp(key, "kafka.", 6) == 0)
         return kafka_set(cfg, key + 6, value, err);
-    const centry_t *e = find_entry(key);
+    const centry_t *e = nt_conftab_find(config_table, NKEYS, key);
     if (e == NULL)
         return nt_err_set(err, NT_EINVAL, false, "%s: unknown key \"%s\"", origin, key);
-    return set_entry(cfg, e, value, origin, err);
+    return nt_conftab_set(e, cfg, value, origin, err);
 }
 
-/* Flattens one JSON value at dotted path `key` into cfg. */
-static int load_json_value(nt_config_t *cfg, const char *key, const cJSON *item, const char *origin,
-                           nt_err_t *err)
+/* The keys the table does not have: kafka.* pass through to librdkafka. */
+static int kafka_json(void *ctx, void *base, const char *key, const char *shown, const cJSON *v,
+                      const char *origin, nt_err_t *err)
 {
     char num[64];
     const char *value = NULL;
-    if (cJSON_IsObject(item)) {
-        for (const cJSON *c = item->child; c != NULL; c = c->next) {
-            char sub[256];
-            int n = snprintf(sub, sizeof(sub), "%s%s%s", key, key[0] ? "." : "", c->string);
-            if (n < 0 || (size_t)n >= sizeof(sub))
-                return nt_err_set(err, NT_EINVAL, false, "%s: key too long: %s.%s", origin, key,
-                                  c->string);
-            int rc = load_json_value(cfg, sub, c, origin, err);
-            if (rc != NT_OK)
-                return rc;
-        }
-        return NT_OK;
-    }
-    if (cJSON_IsString(item)) {
-        value = item->valuestring;
-    } else if (cJSON_IsBool(item)) {
-        value = cJSON_IsTrue(item) ? "true" : "false";
-    } else if (cJSON_IsNumber(item)) {
-        double d = item->valuedouble;
-        if (d == (double)(long long)d)
-            snprintf(num, sizeof(num), "%lld", (long long)d);
-        else
-            snprintf(num, sizeof(num), "%.17g", d);
+    (void)ctx;
+    if (strncmp(key, "kafka.", 6) != 0)
+        return NT_ENOENT;
+    if (cJSON_IsString(v)) {
+        value = v->valuestring;
+    } else if (cJSON_IsBool(v)) {
+        value = cJSON_IsTrue(v) ? "true" : "false";
+    } else if (cJSON_IsNumber(v)) {
+        snprintf(num, sizeof(num), "%.17g", v->valuedouble);
         value = num;
     } else {
-        return nt_err_set(err, NT_EINVAL, false, "%s: key %s: must be a string, number or boolean",
-                          origin, key);
+        return nt_err_set(err, NT_EINVAL, false,
+                          "%s: key \"%s\": must be a string, number or boolean", origin, shown);
     }
-    return nt_config_set(cfg, key, value, origin, err);
+    return kafka_set(base, key + 6, value, err);
 }
 
 static int load_file(nt_config_t *cfg, const char *file, nt_err_t *err)
@@ -329,7 +255,8 @@ static int load_file(nt_config_t *cfg, const char *file, nt_err_t *err)
         rc = nt_err_set(err, NT_EINVAL, false, "config file %s: not a JSON object", file);
         goto out;
     }
-    rc = load_json_value(cfg, "", root, file, err);
+    rc =
+        nt_conftab_apply_json(config_table, NKEYS, cfg, root, NULL, 0, kafka_json, NULL, file, err);
 out:
     cJSON_Delete(root);
     if (fp != NULL)
@@ -368,9 +295,9 @@ static int load_env(nt_config_t *cfg, nt_err_t *err)
             continue;
         }
         const centry_t *e = NULL;
-        for (size_t i = 0; i < NT_ARRAY_LEN(config_table); i++) {
+        for (size_t i = 0; i < NKEYS; i++) {
             char en[256];
-            env_name(config_table[i].key, en, sizeof(en));
+            nt_conftab_env_name("NUMTRUST_", config_table[i].key, en, sizeof(en));
             if (strcmp(en, name) == 0) {
                 e = &config_table[i];
                 break;
@@ -381,7 +308,7 @@ static int load_env(nt_config_t *cfg, nt_err_t *err)
                               "environment: unknown variable %s (no such config key)", name);
         char origin[300];
         snprintf(origin, sizeof(origin), "environment %s", name);
-        int rc = set_entry(cfg, e, value, origin, err);
+        int rc = nt_conftab_set(e, cfg, value, origin, err);
         if (rc != NT_OK)
             return rc;
     }
@@ -421,11 +348,9 @@ int nt_config_load(nt_config_t *cfg, const char *file, nt_err_t *err)
 {
     int rc = NT_OK;
     memset(cfg, 0, sizeof(*cfg));
-    for (size_t i = 0; i < NT_ARRAY_LEN(config_table); i++) {
-        rc = set_entry(cfg, &config_table[i], config_table[i].def, "default", err);
-        if (rc != NT_OK)
-            goto out;
-    }
+    rc = nt_conftab_defaults(config_table, NKEYS, cfg, err);
+    if (rc != NT_OK)
+        goto out;
     rc = kafka_set(cfg, "bootstrap.servers", "127.0.0.1:29092", err);
     if (rc != NT_OK)
         goto out;
@@ -449,13 +374,7 @@ void nt_config_free(nt_config_t *cfg)
 {
     if (cfg == NULL)
         return;
-    for (size_t i = 0; i < NT_ARRAY_LEN(config_table); i++) {
-        if (config_table[i].type == CT_STR) {
-            char **field = (char **)((char *)cfg + config_table[i].off);
-            free(*field);
-            *field = NULL;
-        }
-    }
+    nt_conftab_free(config_table, NKEYS, cfg);
     for (size_t i = 0; i < cfg->nkafka; i++) {
         free(cfg->kafka[i].key);
         free(cfg->kafka[i].value);
@@ -473,10 +392,25 @@ const char *nt_config_kafka_get(const nt_config_t *cfg, const char *key)
     return NULL;
 }
 
+/* librdkafka properties shown as ****: any whose name holds one of these
+ * (sasl.password, ssl.key.password, sasl.oauthbearer.client.secret,
+ * ssl.key.pem, sasl.oauthbearer.config: "principal=… extension_…=<token>"). */
 static bool kafka_is_secret(const char *key)
 {
-    return strstr(key, "password") != NULL || strstr(key, "secret") != NULL ||
-           strstr(key, "key") != NULL || strstr(key, "token") != NULL;
+    static const char *const parts[] = {"password", "secret",      "key",
+                                        "token",    "credentials", "oauthbearer.config"};
+    for (size_t i = 0; i < NT_ARRAY_LEN(parts); i++)
+        if (strstr(key, parts[i]) != NULL)
+            return true;
+    return false;
+}
+
+/* libpq keywords whose value is a secret: password, and sslpassword (the
+ * passphrase of the client key). */
+static bool pg_key_is_secret(const char *k, size_t len)
+{
+    return (len == 8 && strncmp(k, "password", 8) == 0) ||
+           (len == 11 && strncmp(k, "sslpassword", 11) == 0);
 }
 
 static void put_line(int fd, nt_buf_t *b)
@@ -514,8 +448,9 @@ static void mask_uri(const char *ci, nt_buf_t *b, int *rc)
     while (*rc == NT_OK && q != NULL && *q) {
         const char *next = strchr(q + 1, '&');
         size_t len = next ? (size_t)(next - q) : strlen(q);
-        if (strncmp(q + 1, "password=", 9) == 0) {
-            *rc = nt_buf_append(b, q, 10);
+        size_t klen = strcspn(q + 1, "=&");
+        if (q[1 + klen] == '=' && pg_key_is_secret(q + 1, klen)) {
+            *rc = nt_buf_append(b, q, klen + 2);
             if (*rc == NT_OK)
                 *rc = nt_buf_puts(b, "****");
         } else {
@@ -554,7 +489,7 @@ static void mask_conninfo(const char *ci, char *out, size_t outsz)
                 continue;
             }
             size_t klen = strcspn(p, " \t\n\r\f=");
-            bool secret = klen == 8 && strncmp(p, "password", 8) == 0;
+            bool secret = pg_key_is_secret(p, klen);
             rc = nt_buf_append(&b, p, klen);
             p += klen;
             size_t sep = strspn(p, " \t\n\r\f=");
@@ -587,30 +522,22 @@ void nt_config_dump(const nt_config_t *cfg, int fd)
 {
     nt_buf_t b;
     nt_buf_init(&b, 0);
-    for (size_t i = 0; i < NT_ARRAY_LEN(config_table); i++) {
+    for (size_t i = 0; i < NKEYS; i++) {
         const centry_t *e = &config_table[i];
-        const void *field = (const char *)cfg + e->off;
-        int rc = NT_OK;
-        switch (e->type) {
-        case CT_STR: {
-            const char *v = *(char *const *)field;
+        int rc = nt_buf_printf(&b, "%s = ", e->key);
+        if (rc == NT_OK && e->secret && e->type == CT_STR) {
             char masked[1024];
-            if (e->secret) {
-                mask_conninfo(v, masked, sizeof(masked));
-                v = masked;
-            }
-            rc = nt_buf_printf(&b, "%s = %s\n", e->key, v);
-            break;
-        }
-        case CT_INT:
-            rc = nt_buf_printf(&b, "%s = %d\n", e->key, *(const int *)field);
-            break;
-        case CT_BOOL:
-            rc = nt_buf_printf(&b, "%s = %s\n", e->key, *(const bool *)field ? "true" : "false");
-            break;
+            mask_conninfo(*(char *const *)(const void *)((const char *)cfg + e->off), masked,
+                          sizeof(masked));
+            rc = nt_buf_puts(&b, masked);
+        } else if (rc == NT_OK) {
+            rc = nt_conftab_format(e, cfg, &b);
         }
         if (rc == NT_OK)
+            rc = nt_buf_putc(&b, '\n');
+        if (rc == NT_OK)
             put_line(fd, &b);
+        nt_buf_reset(&b);
     }
     for (size_t i = 0; i < cfg->nkafka; i++) {
         if (nt_buf_printf(&b, "kafka.%s = %s\n", cfg->kafka[i].key,
@@ -623,22 +550,21 @@ void nt_config_dump(const nt_config_t *cfg, int fd)
 
 void nt_config_doc(int fd)
 {
-    static const char *const type_names[] = {"string", "integer", "boolean"};
     nt_buf_t b;
     nt_buf_init(&b, 0);
     if (nt_buf_puts(&b,
                     "| key | environment | type | default | meaning |\n|---|---|---|---|---|\n") ==
         NT_OK)
         put_line(fd, &b);
-    for (size_t i = 0; i < NT_ARRAY_LEN(config_table); i++) {
+    for (size_t i = 0; i < NKEYS; i++) {
         const centry_t *e = &config_table[i];
         char en[256];
-        env_name(e->key, en, sizeof(en));
+        nt_conftab_env_name("NUMTRUST_", e->key, en, sizeof(en));
         char range[64] = "";
         if (e->type == CT_INT)
-            snprintf(range, sizeof(range), " (%ld–%ld)", e->min, e->max);
+            snprintf(range, sizeof(range), " (%.0f–%.0f)", e->min, e->max);
         if (nt_buf_printf(&b, "| `%s` | `%s` | %s%s | `%s` | %s |\n", e->key, en,
-                          type_names[e->type], range, e->def, e->help) == NT_OK)
+                          nt_conftab_type_name(e->type), range, e->def, e->help) == NT_OK)
             put_line(fd, &b);
     }
     if (nt_buf_puts(&b, "| `kafka.<property>` | `NUMTRUST_KAFKA_<PROPERTY>` | string | "

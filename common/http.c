@@ -15,6 +15,7 @@
 
 #include "buf.h"
 #include "clock.h"
+#include "hex.h"
 #include "log.h"
 
 typedef struct xfer_s {
@@ -358,7 +359,6 @@ size_t nt_http_inflight(const nt_http_t *h)
 
 int nt_http_urlencode(const char *s, char *out, size_t outsz)
 {
-    static const char hex[] = "0123456789ABCDEF";
     size_t o = 0;
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
         bool keep = isalnum(*p) || *p == '-' || *p == '.' || *p == '_' || *p == '~';
@@ -369,8 +369,9 @@ int nt_http_urlencode(const char *s, char *out, size_t outsz)
             out[o++] = (char)*p;
         } else {
             out[o++] = '%';
-            out[o++] = hex[*p >> 4];
-            out[o++] = hex[*p & 15];
+            /* RFC 3986 2.1: upper-case digits in percent-encoding */
+            out[o++] = (char)toupper((unsigned char)nt_hex_digit(*p >> 4));
+            out[o++] = (char)toupper((unsigned char)nt_hex_digit(*p));
         }
     }
     out[o] = '\0';

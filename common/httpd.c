@@ -78,6 +78,7 @@ struct conn_s {
     nt_timer_t idle_timer;
     nt_timer_t defer_timer;
     int64_t last_active;
+    int64_t req_start; /* first byte of the request being read (or accept) */
     conn_state_t state;
     unsigned watched;   /* NT_LOOP_* events currently registered */
     bool keepalive;     /* of the current request */
@@ -100,6 +101,7 @@ struct nt_httpd_s {
     size_t max_body;
     int max_conns;
     int idle_ms;
+    int request_ms;
     int lfd;
     bool paused;
     nt_timer_t accept_timer;
@@ -274,6 +276,7 @@ static void conn_watch(conn_t *conn, unsigned events)
 }
 
 static int conn_process(conn_t *conn);
+static void request_begins(conn_t *conn);
 
 /* Shuts the write side and discards input until EOF or HTTPD_LINGER_MS, so
  * that the peer reads the last answer before the close (closing with unread
@@ -584,15 +587,19 @@ static int conn_process(conn_t *conn)
     if (conn->processing)
         return NT_OK;
     conn->processing = true;
+    bool consumed = false; /* a request was taken out of the input */
     while (conn->state == CONN_READING && !conn->dead) {
         if (conn_parse_one(conn) != NT_OK)
             break;
+        consumed = true;
     }
     conn->processing = false;
     if (conn->dead) {
         conn_free(conn);
         return NT_ERR;
     }
+    if (consumed && conn->in.len > conn->in_off)
+        request_begins(conn); /* the bytes left are the next request's */
     if (conn->fd < 0)
         return NT_ERR; /* zombie: freed when answered */
     if (conn->out.len > conn->out_off || conn->state == CONN_CLOSING)
@@ -639,6 +646,8 @@ static void conn_read(conn_t *conn)
         }
         ssize_t n = recv(conn->fd, conn->in.data + conn->in.len, room, 0);
         if (n > 0) {
+            if (conn->in.len == conn->in_off)
+                request_begins(conn); /* a new request begins */
             conn->in.len += (size_t)n;
             conn->in.data[conn->in.len] = '\0';
             conn->last_active = nt_loop_now(srv->loop);
@@ -688,19 +697,44 @@ static void conn_on_io(nt_loop_t *loop, int fd, unsigned events, void *arg)
         conn_read(conn);
 }
 
+static void conn_on_idle(nt_loop_t *loop, void *arg);
+
+/* The first byte of a request: its deadline starts now, and the connection's
+ * timer fires by then at the latest. */
+static void request_begins(conn_t *conn)
+{
+    nt_httpd_t *srv = conn->srv;
+    int64_t now = nt_loop_now(srv->loop);
+    conn->req_start = now;
+    if (!nt_loop_timer_is_armed(&conn->idle_timer) ||
+        conn->idle_timer.due_ms > now + srv->request_ms) {
+        int rc =
+            nt_loop_timer_start(srv->loop, &conn->idle_timer, srv->request_ms, conn_on_idle, conn);
+        (void)rc; /* cannot fail short of memory; the idle timer would still close it */
+    }
+}
+
+/* Closes a connection idle too long, or one whose request has not arrived
+ * whole within request_ms of its first byte: a trickle of bytes extends the
+ * idle clock, never the request deadline (slowloris). */
 static void conn_on_idle(nt_loop_t *loop, void *arg)
 {
     conn_t *conn = arg;
     nt_httpd_t *srv = conn->srv;
     int64_t limit = conn->state == CONN_LINGER ? HTTPD_LINGER_MS : srv->idle_ms;
-    int64_t idle = nt_loop_update_now(loop) - conn->last_active;
+    int64_t now = nt_loop_update_now(loop);
+    int64_t idle = now - conn->last_active;
     bool counts =
         conn->state == CONN_READING || conn->state == CONN_NEVER || conn->state == CONN_LINGER;
-    if (counts && idle >= limit) {
+    bool partial = conn->state == CONN_READING && conn->in.len > conn->in_off;
+    int64_t req_left = partial ? conn->req_start + srv->request_ms - now : limit;
+    if ((counts && idle >= limit) || req_left <= 0) {
         conn_close(conn);
         return;
     }
     int64_t next = counts ? limit - idle : limit;
+    if (req_left < next)
+        next = req_left;
     if (nt_loop_timer_start(loop, &conn->idle_timer, next, conn_on_idle, conn) != NT_OK)
         conn_close(conn);
 }
@@ -740,6 +774,29 @@ static void srv_accept_resume(nt_loop_t *loop, void *arg)
         listen_close(srv); /* cannot watch it nor retry: stop listening */
 }
 
+/* The server is full: closes the connection that has waited longest for a
+ * request to arrive (idle keep-alive, or a request trickling in), so that a
+ * new client — a liveness probe — gets room. Connections whose request is at
+ * the handler or being answered are never chosen. False when none can go. */
+static bool evict_one(nt_httpd_t *srv)
+{
+    conn_t *victim = NULL;
+    int64_t oldest = 0;
+    for (conn_t *c = srv->conns; c != NULL; c = c->next) {
+        if (c->state != CONN_READING || c->fd < 0 || c->processing || c->out.len > c->out_off)
+            continue;
+        int64_t since = c->in.len > c->in_off ? c->req_start : c->last_active;
+        if (victim == NULL || since < oldest) {
+            victim = c;
+            oldest = since;
+        }
+    }
+    if (victim == NULL)
+        return false;
+    conn_close(victim);
+    return true;
+}
+
 static void srv_on_accept(nt_loop_t *loop, int lfd, unsigned events, void *arg)
 {
     nt_httpd_t *srv = arg;
@@ -758,7 +815,7 @@ static void srv_on_accept(nt_loop_t *loop, int lfd, unsigned events, void *arg)
             }
             return;
         }
-        if (srv->nconns >= srv->max_conns) {
+        if (srv->nconns >= srv->max_conns && !evict_one(srv)) {
             close(fd);
             continue;
         }
@@ -781,6 +838,7 @@ static void srv_on_accept(nt_loop_t *loop, int lfd, unsigned events, void *arg)
         conn->idle_timer.cb = conn_on_idle;
         conn->state = CONN_READING;
         conn->last_active = nt_loop_now(loop);
+        conn->req_start = conn->last_active;
         conn->watched = NT_LOOP_READ;
         if (nt_loop_io_add(loop, fd, NT_LOOP_READ, conn_on_io, conn) != NT_OK) {
             close(fd);
@@ -862,6 +920,7 @@ nt_httpd_t *nt_httpd_new(nt_loop_t *loop, const nt_httpd_opts_t *opts, nt_httpd_
     srv->max_body = opts->max_body_bytes ? opts->max_body_bytes : 1048576;
     srv->max_conns = opts->max_conns > 0 ? opts->max_conns : 4096;
     srv->idle_ms = opts->idle_timeout_ms > 0 ? opts->idle_timeout_ms : 60000;
+    srv->request_ms = opts->request_timeout_ms > 0 ? opts->request_timeout_ms : 30000;
     srv->lfd = -1;
     nt_loop_timer_init(&srv->accept_timer);
     if (listen_open(srv, err) != NT_OK)

@@ -24,8 +24,11 @@ typedef struct nt_httpd_opts_s {
     int port;                /* 0: an ephemeral port (see nt_httpd_port) */
     size_t max_header_bytes; /* 0: 16 KiB */
     size_t max_body_bytes;   /* 0: 1 MiB */
-    int max_conns;           /* 0: 4096 */
+    int max_conns;           /* 0: 4096; when full, a new connection closes the one that
+                              * has waited longest for a request (room for probes) */
     int idle_timeout_ms;     /* 0: 60000; idle keep-alive connections are closed */
+    int request_timeout_ms;  /* 0: 30000; a request not complete this long after its first
+                              * byte is closed, however many bytes trickle in */
 } nt_httpd_opts_t;
 
 /* Called once per complete request. The handler must answer exactly once,

@@ -69,6 +69,29 @@ static bool is_platform_id(const char *s)
     return true;
 }
 
+int nt_job_build_appeal(nt_job_t *job, const nt_appeal_spec_t *spec, nt_err_t *err)
+{
+    /* built aside: spec's strings may point into *job (enqueue fills the
+     * registration into the job first) */
+    nt_job_t a;
+    char period[32];
+    const char *tenant = spec->tenant != NULL && spec->tenant[0] ? spec->tenant : "unknown";
+    nt_job_init(&a);
+    a.type = NT_JOB_APPEAL;
+    snprintf(a.number, sizeof(a.number), "%s", spec->number ? spec->number : "");
+    snprintf(a.platform, sizeof(a.platform), "%s", spec->platform ? spec->platform : "");
+    snprintf(a.tenant, sizeof(a.tenant), "%s", tenant);
+    snprintf(a.mark_type, sizeof(a.mark_type), "%s", spec->mark_type ? spec->mark_type : "");
+    snprintf(a.evidence, sizeof(a.evidence),
+             "Number verified for enterprise %s; the %s mark is disputed, qualification on file.%s",
+             a.tenant, a.mark_type, spec->extra_evidence ? spec->extra_evidence : "");
+    a.created_at_ms = spec->now_ms;
+    snprintf(period, sizeof(period), "%lld", (long long)spec->opened_ms);
+    nt_job_make_id(&a, a.mark_type, period);
+    *job = a;
+    return nt_job_validate(job, err);
+}
+
 const char *nt_job_idempotency_key(const nt_job_t *job)
 {
     return job->origin[0] ? job->origin : job->id;

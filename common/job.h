@@ -110,6 +110,24 @@ void nt_job_make_id(nt_job_t *job, const char *extra, const char *period);
  * origin when it re-runs an earlier job, else its own id. */
 const char *nt_job_idempotency_key(const nt_job_t *job);
 
+/* What the appeal of one mark is built from. */
+typedef struct nt_appeal_spec_s {
+    const char *number, *platform;
+    const char *tenant;         /* "" or NULL: "unknown" */
+    const char *mark_type;      /* taxonomy type */
+    int64_t opened_ms;          /* when the mark was opened (its identity) */
+    const char *extra_evidence; /* appended to the statement (callee feedback); may be NULL */
+    int64_t now_ms;             /* created_at */
+} nt_appeal_spec_t;
+
+/* Builds the appeal job of a mark: id UUIDv5 of appeal|number|platform|mark
+ * type|opening time in ms, evidence the enterprise's statement plus the
+ * extra evidence. The one builder of the worker's fast path and of `enqueue
+ * appeal`: the reconciler's appeals are the fast path's safety net only as
+ * long as both give a mark the same id and envelope. 0, or NT_EINVAL with
+ * err naming the field (job is then not valid). */
+int nt_job_build_appeal(nt_job_t *job, const nt_appeal_spec_t *spec, nt_err_t *err) NT_MUSTCHECK;
+
 /* True for a tenant id: [A-Za-z0-9][A-Za-z0-9_.-], 1 to 63 characters. */
 bool nt_job_is_tenant_id(const char *s);
 

@@ -164,6 +164,30 @@ static void log_cb(const rd_kafka_t *rk, int level, const char *fac, const char 
     NT_LOG(l, NT_LOG_CTX_NONE, "librdkafka %s: %s", fac, buf);
 }
 
+/* librdkafka's errors. A fatal one (the idempotent producer lost its
+ * guarantees: sequence desynchronisation, fenced, not authorised) ends the
+ * client for good; librdkafka raises it once, and it is logged once here
+ * with its reason; the owner notices it with nt_kafka_fatal() and exits
+ * non-zero so that its orchestrator restarts it. The others are transient
+ * (brokers down, a connection reset): librdkafka recovers by itself. */
+static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
+{
+    (void)opaque;
+    if (err == RD_KAFKA_RESP_ERR__FATAL) {
+        char why[512];
+        rd_kafka_resp_err_t orig = rd_kafka_fatal_error(rk, why, sizeof(why));
+        NT_ERROR("kafka: fatal error in %s: %s: %s; this process must restart", rd_kafka_name(rk),
+                 rd_kafka_err2name(orig), why);
+        return;
+    }
+    NT_WARN("kafka: %s: %s", rd_kafka_err2name((rd_kafka_resp_err_t)err), reason);
+}
+
+bool nt_kafka_fatal(rd_kafka_t *rk, char *why, size_t whysz)
+{
+    return rk != NULL && rd_kafka_fatal_error(rk, why, whysz) != RD_KAFKA_RESP_ERR_NO_ERROR;
+}
+
 rd_kafka_t *nt_kafka_producer_new(const nt_config_t *cfg,
                                   void (*dr_msg_cb)(rd_kafka_t *, const rd_kafka_message_t *,
                                                     void *),
@@ -176,6 +200,7 @@ rd_kafka_t *nt_kafka_producer_new(const nt_config_t *cfg,
     if (dr_msg_cb != NULL)
         rd_kafka_conf_set_dr_msg_cb(conf, dr_msg_cb);
     rd_kafka_conf_set_log_cb(conf, log_cb);
+    rd_kafka_conf_set_error_cb(conf, error_cb);
     rd_kafka_conf_set_opaque(conf, opaque);
     rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
     if (rk == NULL) {
@@ -213,6 +238,7 @@ rd_kafka_t *nt_kafka_consumer_new(const nt_config_t *cfg, const char *group_id,
     if (rebalance_cb != NULL)
         rd_kafka_conf_set_rebalance_cb(conf, rebalance_cb);
     rd_kafka_conf_set_log_cb(conf, log_cb);
+    rd_kafka_conf_set_error_cb(conf, error_cb);
     rd_kafka_conf_set_opaque(conf, opaque);
     rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof(errstr));
     if (rk == NULL) {

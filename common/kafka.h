@@ -59,6 +59,14 @@ const char *nt_kafka_assignor(void);
 /* True when the linked librdkafka's cooperative protocol can be trusted. */
 bool nt_kafka_cooperative_ok(void);
 
+/* True when rk hit a fatal error (its error callback logged it once with the
+ * reason): it can do nothing more and the process should exit non-zero.
+ * The reason goes to why (may be NULL). rk may be NULL (false). */
+bool nt_kafka_fatal(rd_kafka_t *rk, char *why, size_t whysz);
+
+/* Both constructors below install an error callback that logs a fatal
+ * error once with its reason and other errors as warnings. */
+
 /* @returns a new idempotent producer; free with rd_kafka_destroy() after
  * rd_kafka_flush(). dr_msg_cb may be NULL. opaque reaches the callbacks. NULL
  * on failure (err names the property). */

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "clock.h"
+#include "hex.h"
 #include "log.h"
 
 struct nt_pg_s {
@@ -27,6 +28,28 @@ static void notice_cb(void *arg, const char *message)
     NT_DEBUG("postgres notice: %s", line);
 }
 
+/* Connection failures that waiting cannot fix (libpq reports no SQLSTATE
+ * for a failed connection; these are its server's and its own words). */
+static const char *const permanent_connect[] = {
+    "does not exist",                 /* role, database */
+    "password authentication failed", /* wrong password */
+    "authentication failed",          /* any method */
+    "no pg_hba.conf entry",           /* not allowed from here */
+    "invalid connection option",      /* a typo in the conninfo */
+    "invalid integer value",          /* port=abc */
+    "invalid sslmode value",          /* sslmode=typo */
+    "is not permitted to log in",     /* NOLOGIN role */
+    "missing \"=\" after",            /* conninfo syntax */
+};
+
+static bool connect_error_is_permanent(const char *msg)
+{
+    for (size_t i = 0; i < NT_ARRAY_LEN(permanent_connect); i++)
+        if (strstr(msg, permanent_connect[i]) != NULL)
+            return true;
+    return false;
+}
+
 static PGconn *connect_once(const char *conninfo, nt_err_t *err)
 {
     PGconn *conn = PQconnectdb(conninfo);
@@ -38,8 +61,9 @@ static PGconn *connect_once(const char *conninfo, nt_err_t *err)
         char msg[200];
         snprintf(msg, sizeof(msg), "%s", PQerrorMessage(conn));
         msg[strcspn(msg, "\n")] = '\0';
-        nt_err_set(err, NT_EIO, true, "postgres: cannot connect to %s:%s: %s",
-                   PQhost(conn) ? PQhost(conn) : "?", PQport(conn) ? PQport(conn) : "?", msg);
+        nt_err_set(err, NT_EIO, !connect_error_is_permanent(msg),
+                   "postgres: cannot connect to %s:%s: %s", PQhost(conn) ? PQhost(conn) : "?",
+                   PQport(conn) ? PQport(conn) : "?", msg);
         PQfinish(conn);
         return NULL;
     }
@@ -58,11 +82,15 @@ nt_pg_t *nt_pg_connect(const char *conninfo, int timeout_s, nt_err_t *err)
     int64_t deadline = nt_clock_mono_ms() + (int64_t)timeout_s * 1000;
     int64_t backoff = 100;
     for (;;) {
-        pg->conn = connect_once(conninfo, err);
+        nt_err_t e;
+        nt_err_clear(&e);
+        pg->conn = connect_once(conninfo, &e);
         if (pg->conn != NULL)
             return pg;
-        if (nt_clock_mono_ms() + backoff > deadline)
-            break;
+        if (err != NULL)
+            *err = e;
+        if (!e.retriable || nt_clock_mono_ms() + backoff > deadline)
+            break; /* a wrong role or password does not get better by waiting */
         struct timespec ts = {backoff / 1000, (backoff % 1000) * 1000000};
         nanosleep(&ts, NULL);
         backoff = backoff * 2 > 2000 ? 2000 : backoff * 2;
@@ -267,8 +295,6 @@ int nt_pg_array_add_int(nt_pg_array_t *a, long long v)
 
 int nt_pg_array_add_bytea(nt_pg_array_t *a, const void *p, size_t len)
 {
-    static const char hex[] = "0123456789abcdef";
-    const unsigned char *b = p;
     int rc = array_sep(a);
     if (rc == NT_OK)
         rc = nt_buf_reserve(&a->buf, len * 2 + 6);
@@ -278,10 +304,8 @@ int nt_pg_array_add_bytea(nt_pg_array_t *a, const void *p, size_t len)
     /* "\\x..." : the array parser turns \\\\ into one backslash */
     memcpy(o, "\"\\\\x", 4);
     o += 4;
-    for (size_t i = 0; i < len; i++) {
-        *o++ = hex[b[i] >> 4];
-        *o++ = hex[b[i] & 15];
-    }
+    nt_hex_encode(p, len, o); /* its NUL is overwritten by the quote */
+    o += 2 * len;
     *o++ = '"';
     a->buf.len = (size_t)(o - a->buf.data);
     a->buf.data[a->buf.len] = '\0';

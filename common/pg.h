@@ -19,9 +19,13 @@
 
 typedef struct nt_pg_s nt_pg_t;
 
-/* Connects, retrying with backoff for up to timeout_s seconds (0: one try).
+/* Connects, retrying with backoff for up to timeout_s seconds (0: one try;
+ * pg.connect_timeout_s for callers that have a config). A failure that
+ * waiting cannot fix (a role or database that does not exist, a wrong
+ * password, no pg_hba.conf entry, a conninfo typo) is not retried.
  * @returns a new handle; free with nt_pg_free(). NULL on failure (err says
- * why; the password is never in the message). */
+ * why, err->retriable whether waiting could help; the password is never in
+ * the message). */
 nt_pg_t *nt_pg_connect(const char *conninfo, int timeout_s, nt_err_t *err);
 
 /* Closes and frees; pg may be NULL. */

@@ -859,6 +859,76 @@ static int load_platform(loadctx_t *lc, nt_platform_t *p, const cJSON *obj)
     return NT_OK;
 }
 
+/* ---- templates: "extends" (platforms.md, Templates) ---- */
+
+#define EXTENDS_DEPTH 8
+
+/* Merges src into the object dst: a member of src replaces dst's, except
+ * that two objects merge member by member and null removes the member.
+ * skip (may be NULL) names a member of src to leave out. */
+static int merge_into(cJSON *dst, const cJSON *src, const char *skip)
+{
+    for (const cJSON *c = src->child; c != NULL; c = c->next) {
+        if (skip != NULL && strcmp(c->string, skip) == 0)
+            continue;
+        cJSON *have = cJSON_GetObjectItemCaseSensitive(dst, c->string);
+        if (cJSON_IsNull(c)) {
+            cJSON_DeleteItemFromObjectCaseSensitive(dst, c->string);
+            continue;
+        }
+        if (cJSON_IsObject(c) && cJSON_IsObject(have)) {
+            if (merge_into(have, c, NULL) != NT_OK)
+                return NT_ENOMEM;
+            continue;
+        }
+        cJSON *dup = cJSON_Duplicate(c, true);
+        if (dup == NULL)
+            return NT_ENOMEM;
+        if (have != NULL ? !cJSON_ReplaceItemInObjectCaseSensitive(dst, c->string, dup)
+                         : !cJSON_AddItemToObject(dst, c->string, dup)) {
+            cJSON_Delete(dup);
+            return NT_ENOMEM;
+        }
+    }
+    return NT_OK;
+}
+
+/* obj with its chain of templates applied ("extends": NAME, templates may
+ * extend templates), as a new tree without "extends"; NULL with lc's error
+ * set. */
+static cJSON *resolve_extends(loadctx_t *lc, const cJSON *templates, const cJSON *obj, int depth)
+{
+    const cJSON *ext = cJSON_GetObjectItemCaseSensitive(obj, "extends");
+    cJSON *out = NULL;
+    if (ext == NULL) {
+        if ((out = cJSON_Duplicate(obj, true)) == NULL)
+            nt_err_set(lc->err, NT_ENOMEM, false, "out of memory");
+        return out;
+    }
+    if (!cJSON_IsString(ext)) {
+        lerr(lc, "extends", "want the name of a template%s", "");
+        return NULL;
+    }
+    const cJSON *t = cJSON_GetObjectItemCaseSensitive(templates, ext->valuestring);
+    if (!cJSON_IsObject(t)) {
+        lerr(lc, "extends", "\"%.64s\" is not an object of \"templates\"", ext->valuestring);
+        return NULL;
+    }
+    if (depth >= EXTENDS_DEPTH) {
+        lerr(lc, "extends", "\"%.64s\": templates extend each other more than %d deep (a cycle?)",
+             ext->valuestring, EXTENDS_DEPTH);
+        return NULL;
+    }
+    if ((out = resolve_extends(lc, templates, t, depth + 1)) == NULL)
+        return NULL;
+    if (merge_into(out, obj, "extends") != NT_OK) {
+        nt_err_set(lc->err, NT_ENOMEM, false, "out of memory");
+        cJSON_Delete(out);
+        return NULL;
+    }
+    return out;
+}
+
 static void platform_free(nt_platform_t *p)
 {
     free(p->id);
@@ -922,7 +992,7 @@ nt_platforms_t *nt_platforms_parse(const char *text, size_t len, const char *ori
         goto fail;
     }
     for (const cJSON *c = root->child; c != NULL; c = c->next) {
-        if (strcmp(c->string, "platforms") != 0) {
+        if (strcmp(c->string, "platforms") != 0 && strcmp(c->string, "templates") != 0) {
             nt_err_set(err, NT_EINVAL, false, "%s: unknown top-level key \"%s\"", origin,
                        c->string);
             goto fail;
@@ -931,6 +1001,11 @@ nt_platforms_t *nt_platforms_parse(const char *text, size_t len, const char *ori
     const cJSON *arr = cJSON_GetObjectItemCaseSensitive(root, "platforms");
     if (!cJSON_IsArray(arr) || cJSON_GetArraySize(arr) == 0) {
         nt_err_set(err, NT_EINVAL, false, "%s: \"platforms\" must be a non-empty array", origin);
+        goto fail;
+    }
+    const cJSON *templates = cJSON_GetObjectItemCaseSensitive(root, "templates");
+    if (templates != NULL && !cJSON_IsObject(templates)) {
+        nt_err_set(err, NT_EINVAL, false, "%s: \"templates\" must be an object of objects", origin);
         goto fail;
     }
     ps = calloc(1, sizeof(*ps));
@@ -943,8 +1018,15 @@ nt_platforms_t *nt_platforms_parse(const char *text, size_t len, const char *ori
         nt_platform_t *p = &ps->items[ps->n];
         p->index = ps->n;
         ps->n++;
+        const cJSON *cid = cJSON_GetObjectItemCaseSensitive(c, "id");
+        lc.pid = cJSON_IsString(cid) ? cid->valuestring : NULL;
+        cJSON *merged = cJSON_IsObject(c) ? resolve_extends(&lc, templates, c, 0) : NULL;
+        if (cJSON_IsObject(c) && merged == NULL)
+            goto fail;
         lc.pid = NULL;
-        if (load_platform(&lc, p, c) != NT_OK)
+        int lrc = load_platform(&lc, p, merged != NULL ? merged : c);
+        cJSON_Delete(merged);
+        if (lrc != NT_OK)
             goto fail;
         for (size_t j = 0; j + 1 < ps->n; j++) {
             if (strcmp(ps->items[j].id, p->id) == 0) {
@@ -1007,6 +1089,16 @@ const nt_platform_t *nt_platforms_find(const nt_platforms_t *ps, const char *id)
 const char *nt_platform_id(const nt_platform_t *p)
 {
     return p->id;
+}
+
+size_t nt_platform_secrets(const nt_platform_t *p, const char **out, size_t max)
+{
+    const char *all[] = {p->auth_secret, p->auth_key, p->cb.secret};
+    size_t n = 0;
+    for (size_t i = 0; i < NT_ARRAY_LEN(all) && n < max; i++)
+        if (all[i] != NULL && all[i][0] != '\0')
+            out[n++] = all[i];
+    return n;
 }
 const char *nt_platform_name(const nt_platform_t *p)
 {

@@ -82,6 +82,10 @@ const nt_platform_t *nt_platforms_at(const nt_platforms_t *ps, size_t i);
 const nt_platform_t *nt_platforms_find(const nt_platforms_t *ps, const char *id);
 
 const char *nt_platform_id(const nt_platform_t *p);
+/* The credentials of p (bearer token, HMAC key and secret, callback
+ * secret), for redacting what the platform answers (redact.h): up to max of
+ * them into out. Returns how many. Never log them. */
+size_t nt_platform_secrets(const nt_platform_t *p, const char **out, size_t max);
 const char *nt_platform_name(const nt_platform_t *p);
 const char *nt_platform_dialect(const nt_platform_t *p);
 bool nt_platform_has_op(const nt_platform_t *p, nt_op_t op);

@@ -1,5 +1,5 @@
 /*
- * strmap.h — a string-keyed hash map (open addressing, linear probing).
+ * strmap.h — a string-keyed hash map on the one hash table (htab.h).
  *
  * Used for per-number key locks in the worker and similar lookups. Keys are
  * copied; values are opaque pointers the caller owns.

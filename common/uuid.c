@@ -8,6 +8,7 @@
 #include <sys/random.h>
 
 #include "buf.h"
+#include "hex.h"
 
 /* 5d1f2c4e-7a3b-5e8d-9c61-6e756d747275 — fixed forever: changing it would
  * change every deterministic job id. */
@@ -48,26 +49,14 @@ int nt_uuid_v4(nt_uuid_t *out)
 
 void nt_uuid_format(const nt_uuid_t *u, char out[NT_UUID_STRLEN])
 {
-    static const char hex[] = "0123456789abcdef";
     size_t o = 0;
     for (size_t i = 0; i < 16; i++) {
         if (i == 4 || i == 6 || i == 8 || i == 10)
             out[o++] = '-';
-        out[o++] = hex[u->b[i] >> 4];
-        out[o++] = hex[u->b[i] & 15];
+        out[o++] = nt_hex_digit(u->b[i] >> 4);
+        out[o++] = nt_hex_digit(u->b[i]);
     }
     out[o] = '\0';
-}
-
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
 }
 
 int nt_uuid_parse(const char *s, nt_uuid_t *out)
@@ -82,7 +71,7 @@ int nt_uuid_parse(const char *s, nt_uuid_t *out)
             i++;
             continue;
         }
-        int hi = hexval(s[i]), lo = hexval(s[i + 1]);
+        int hi = nt_hex_value(s[i]), lo = nt_hex_value(s[i + 1]);
         if (hi < 0 || lo < 0)
             return NT_EINVAL;
         out->b[bi++] = (uint8_t)(hi << 4 | lo);

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "api.h"
+#include "hex.h"
 #include "job.h"
 
 /* "numbers get" for argv {"numbers", "get"}; single-word operations too. */
@@ -268,16 +269,13 @@ int cmd_token(cli_t *cli, int argc, char **argv)
             return cli_usage_error("token", "--tenant \"%s\" is not a tenant id", tenant);
         unsigned char rnd[24];
         char token[64], hash[65];
-        static const char hex[] = "0123456789abcdef";
         if (RAND_bytes(rnd, sizeof(rnd)) != 1) {
             fprintf(stderr, "numtrust-producer token: no randomness\n");
             return 1;
         }
         size_t o = (size_t)snprintf(token, sizeof(token), "nt_%s_", kind);
-        for (size_t i = 0; i < sizeof(rnd) && o + 2 < sizeof(token); i++) {
-            token[o++] = hex[rnd[i] >> 4];
-            token[o++] = hex[rnd[i] & 15];
-        }
+        for (size_t i = 0; i < sizeof(rnd) && o + 2 < sizeof(token); i++, o += 2)
+            nt_hex_encode(&rnd[i], 1, token + o);
         token[o] = '\0';
         api_token_hash(token, hash);
         if ((pg = cli_pg(cli)) == NULL)

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "api.h"
+#include "hex.h"
 
 const api_op_t api_ops[] = {
     {"GET", "/v1/whoami", "whoami", 0, api_whoami, "the token's role and tenant"},
@@ -167,15 +168,10 @@ int api_sql_json(api_ctx_t *c, const char *sql, int nparams, const char *const *
 
 void api_token_hash(const char *s, char out[65])
 {
-    static const char hex[] = "0123456789abcdef";
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int mdlen = 0;
     EVP_Digest(s, strlen(s), md, &mdlen, EVP_sha256(), NULL);
-    for (unsigned i = 0; i < 32; i++) {
-        out[2 * i] = hex[md[i] >> 4];
-        out[2 * i + 1] = hex[md[i] & 15];
-    }
-    out[64] = '\0';
+    nt_hex_encode(md, 32, out);
 }
 
 int api_whoami(api_ctx_t *c)

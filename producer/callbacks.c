@@ -126,37 +126,38 @@ static const char *verify(const nt_platform_callbacks_t *cb, const nt_callback_r
     return NULL;
 }
 
-int nt_callbacks_handle(const nt_platforms_t *ps, nt_pg_t *pg, const nt_callback_req_t *req,
-                        int64_t now_ms, nt_buf_t *out)
+int nt_callbacks_parse(const nt_platforms_t *ps, const nt_callback_req_t *req, int64_t now_ms,
+                       nt_callback_t *cb, nt_buf_t *out)
 {
     cJSON *root = NULL;
-    PGresult *res = NULL;
     nt_err_t err;
-    char kind[64], ticket[128], state_raw[64], state[32], seq[24] = "1", when[64], msg[300];
-    int status;
+    char kind[64], state_raw[64], when[64], msg[300];
+    int status = 0;
 
+    memset(cb, 0, sizeof(*cb));
     nt_err_clear(&err);
     const nt_platform_t *p = req->platform ? nt_platforms_find(ps, req->platform) : NULL;
-    const nt_platform_callbacks_t *cb = p ? nt_platform_callbacks(p) : NULL;
-    if (cb == NULL) {
+    const nt_platform_callbacks_t *cbs = p ? nt_platform_callbacks(p) : NULL;
+    if (cbs == NULL) {
         snprintf(msg, sizeof(msg), "platform \"%.64s\" is not configured for callbacks",
                  req->platform ? req->platform : "");
         return answer(out, 404, "error", msg);
     }
-    const char *why = verify(cb, req, now_ms);
+    const char *why = verify(cbs, req, now_ms);
     if (why != NULL) {
         snprintf(msg, sizeof(msg), "%s: %s", nt_platform_id(p), why);
         return answer(out, 401, "error", msg);
     }
+    cb->platform = p;
     root = nt_platform_is_xml(p) ? nt_xml_parse(req->body, req->body_len, &err)
                                  : cJSON_ParseWithLength(req->body, req->body_len);
     if (root == NULL) {
         status = answer(out, 400, "error", "body is not parsable");
         goto out;
     }
-    if (!field(root, cb->kind, kind, sizeof(kind)) ||
-        !field(root, cb->ticket, ticket, sizeof(ticket)) ||
-        !field(root, cb->state, state_raw, sizeof(state_raw))) {
+    if (!field(root, cbs->kind, kind, sizeof(kind)) ||
+        !field(root, cbs->ticket, cb->ticket, sizeof(cb->ticket)) ||
+        !field(root, cbs->state, state_raw, sizeof(state_raw))) {
         status = answer(out, 400, "error", "kind, ticket or state missing");
         goto out;
     }
@@ -166,39 +167,60 @@ int nt_callbacks_handle(const nt_platforms_t *ps, nt_pg_t *pg, const nt_callback
         status = answer(out, 400, "error", msg);
         goto out;
     }
-    if (nt_platform_map_state(p, (nt_op_t)op, state_raw, state, sizeof(state)) != NT_OK) {
+    cb->tag = op == NT_OP_TAG_UPDATE;
+    if (nt_platform_map_state(p, (nt_op_t)op, state_raw, cb->state, sizeof(cb->state)) != NT_OK) {
         snprintf(msg, sizeof(msg), "field state: \"%s\" is not in values.%s", state_raw,
-                 op == NT_OP_TAG_UPDATE ? "tag_state" : "appeal_state");
+                 cb->tag ? "tag_state" : "appeal_state");
         status = answer(out, 400, "error", msg);
         goto out;
     }
-    if (cb->seq != NULL && (!field(root, cb->seq, seq, sizeof(seq)) ||
-                            strspn(seq, "0123456789") != strlen(seq) || strlen(seq) > 15)) {
+    if (cbs->seq != NULL &&
+        (!field(root, cbs->seq, cb->seq, sizeof(cb->seq)) ||
+         strspn(cb->seq, "0123456789") != strlen(cb->seq) || strlen(cb->seq) > 15)) {
         status = answer(out, 400, "error", "field seq: missing or not a sequence number");
         goto out;
     }
-    int64_t at_ms = nt_clock_wall_ms();
-    if (cb->time != NULL) {
-        if (!field(root, cb->time, when, sizeof(when)) || nt_clock_parse(when, &at_ms) != NT_OK) {
+    int64_t at_ms = now_ms;
+    if (cbs->time != NULL) {
+        if (!field(root, cbs->time, when, sizeof(when)) || nt_clock_parse(when, &at_ms) != NT_OK) {
             status = answer(out, 400, "error", "field time: missing or not an RFC 3339 time");
             goto out;
         }
     }
-    if (cb->seq == NULL) /* no sequence: the event time orders them */
-        snprintf(seq, sizeof(seq), "%lld", (long long)at_ms);
-    nt_clock_format(at_ms, when);
-    const char *params[6] = {
-        nt_platform_id(p), ticket, op == NT_OP_TAG_UPDATE ? "tag" : "appeal", seq, state, when};
-    res = nt_pg_exec(pg, sql_apply, 6, params, &err);
-    if (res == NULL) {
-        snprintf(msg, sizeof(msg), "not recorded, retry: %s", err.msg);
-        status = answer(out, 503, "error", msg);
-        goto out;
-    }
-    const char *effect = PQgetvalue(res, 0, 0);
-    status = answer(out, strcmp(effect, "unknown_ticket") == 0 ? 202 : 200, "result", effect);
+    if (cbs->seq == NULL) /* no sequence: the event time orders them */
+        snprintf(cb->seq, sizeof(cb->seq), "%lld", (long long)at_ms);
+    nt_clock_format(at_ms, cb->when);
 out:
-    PQclear(res);
     cJSON_Delete(root);
     return status;
+}
+
+int nt_callbacks_apply(nt_pg_t *pg, const nt_callback_t *cb, nt_buf_t *out)
+{
+    nt_err_t err;
+    char msg[300];
+    nt_err_clear(&err);
+    const char *params[6] = {nt_platform_id(cb->platform),
+                             cb->ticket,
+                             cb->tag ? "tag" : "appeal",
+                             cb->seq,
+                             cb->state,
+                             cb->when};
+    PGresult *res = nt_pg_exec(pg, sql_apply, 6, params, &err);
+    if (res == NULL) {
+        snprintf(msg, sizeof(msg), "not recorded, retry: %s", err.msg);
+        return answer(out, 503, "error", msg);
+    }
+    const char *effect = PQgetvalue(res, 0, 0);
+    int status = answer(out, strcmp(effect, "unknown_ticket") == 0 ? 202 : 200, "result", effect);
+    PQclear(res);
+    return status;
+}
+
+int nt_callbacks_handle(const nt_platforms_t *ps, nt_pg_t *pg, const nt_callback_req_t *req,
+                        int64_t now_ms, nt_buf_t *out)
+{
+    nt_callback_t cb;
+    int status = nt_callbacks_parse(ps, req, now_ms, &cb, out);
+    return status != 0 ? status : nt_callbacks_apply(pg, &cb, out);
 }

@@ -15,10 +15,12 @@
 #ifndef NT_CALLBACKS_H
 #define NT_CALLBACKS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "buf.h"
+#include "clock.h"
 #include "pg.h"
 #include "platforms.h"
 
@@ -33,7 +35,33 @@ typedef struct nt_callback_req_s {
     const void *hctx; /* passed to header */
 } nt_callback_req_t;
 
-/* Handles one callback.
+/* A verified, parsed callback, ready to be applied. */
+typedef struct nt_callback_s {
+    const nt_platform_t *platform;
+    bool tag;                  /* a label review (tag_updates); false: an appeal decision */
+    char ticket[128];          /* the platform's ticket */
+    char state[32];            /* numtrust's state (values.tag_state / values.appeal_state) */
+    char seq[24];              /* the platform's sequence, or the event time in ms without one */
+    char when[NT_RFC3339_LEN]; /* the event's time (now without a time field) */
+} nt_callback_t;
+
+/* Verifies and parses one callback without any I/O (what the fuzzer
+ * drives): the platform, its signature and timestamp window, the body in the
+ * platform's format, and every field.
+ * @param now_ms  wall-clock Unix time in ms: the signature window, and the
+ *                event time when the platform sends none
+ * @returns 0 with cb filled (out untouched), or the HTTP status to answer
+ *          (400, 401, 404 as for nt_callbacks_handle) with out reset and
+ *          holding the JSON error. */
+int nt_callbacks_parse(const nt_platforms_t *ps, const nt_callback_req_t *req, int64_t now_ms,
+                       nt_callback_t *cb, nt_buf_t *out);
+
+/* Applies a parsed callback with one statement on pg (idempotent and
+ * ordered, see the top of this file). Returns the HTTP status (200, 202,
+ * 503 as for nt_callbacks_handle) with out reset and holding the answer. */
+int nt_callbacks_apply(nt_pg_t *pg, const nt_callback_t *cb, nt_buf_t *out);
+
+/* Handles one callback: nt_callbacks_parse, then nt_callbacks_apply.
  * @param ps      the platform registry (read only; safe to share between threads)
  * @param pg      a connection of the caller's, used for one statement; not
  *                shared with another thread during the call

@@ -115,6 +115,7 @@ int cmd_report(cli_t *cli, int argc, char **argv);
 int cmd_dead(cli_t *cli, int argc, char **argv);
 int cmd_run(cli_t *cli, int argc, char **argv);
 int cmd_clock(cli_t *cli, int argc, char **argv);
+int cmd_actions(cli_t *cli, int argc, char **argv);
 int cmd_serve(cli_t *cli, int argc, char **argv);
 int cmd_token(cli_t *cli, int argc, char **argv);
 int cmd_api(cli_t *cli, int argc, char **argv);

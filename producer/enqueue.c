@@ -18,6 +18,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "actions.h"
 #include "cli.h"
 #include "clock.h"
 #include "job.h"
@@ -97,13 +98,18 @@ static void row_tag_status(nt_job_t *job, PGresult *res, int r, row_ctx_t *ctx, 
     *period = PQgetvalue(res, r, 6);
 }
 
-/* The evidence of an appeal: who vouches for the number, and what happened
- * to the mark before (re-marks, earlier rounds). */
-static void appeal_evidence(nt_job_t *job, int remarks, int round, int max_rounds,
-                            const char *prev_ticket, const char *prev_filed,
-                            const char *prev_decided, const char *feedback)
+/* Builds an appeal with nt_job_build_appeal (the worker's fast path uses
+ * it too: same id, same envelope) and evidence beyond the enterprise's
+ * statement: what happened to the mark before (re-marks, earlier rounds)
+ * and callee reports. A failure leaves the job invalid for the caller's
+ * validation to report. */
+static void appeal_build(nt_job_t *job, const char *mark_type, const char *opened_ms,
+                         int64_t now_ms, int remarks, int round, int max_rounds,
+                         const char *prev_ticket, const char *prev_filed, const char *prev_decided,
+                         const char *feedback)
 {
-    char history[1024] = "";
+    char history[1024] = "", evidence[sizeof(job->evidence)];
+    nt_err_t err;
     if (round > 1)
         snprintf(history, sizeof(history),
                  " Round %d of %d: appeal %s filed %.10s was rejected %.10s; the number is "
@@ -115,19 +121,25 @@ static void appeal_evidence(nt_job_t *job, int remarks, int round, int max_round
                  " The mark was cleared before and came back %d time%s.", remarks,
                  remarks == 1 ? "" : "s");
     }
-    snprintf(job->evidence, sizeof(job->evidence),
-             "Number verified for enterprise %s; the %s mark is disputed, qualification on "
-             "file.%s%s",
-             job->tenant, job->mark_type, history, feedback);
+    snprintf(evidence, sizeof(evidence), "%s%s", history, feedback);
+    nt_appeal_spec_t spec = {.number = job->number,
+                             .platform = job->platform,
+                             .tenant = job->tenant,
+                             .mark_type = mark_type,
+                             .opened_ms = strtoll(opened_ms, NULL, 10),
+                             .extra_evidence = evidence,
+                             .now_ms = now_ms};
+    if (nt_job_build_appeal(job, &spec, &err) != NT_OK)
+        job->mark_type[0] = '\0'; /* invalid: the caller's validation says why */
 }
 
 static void row_appeal(nt_job_t *job, PGresult *res, int r, row_ctx_t *ctx, const char **extra,
                        const char **period)
 {
     (void)ctx;
-    /* the same id the worker's fast path gives this mark */
-    nt_buf_copy_str(job->mark_type, sizeof(job->mark_type), col(res, r, 4));
-    appeal_evidence(job, atoi(col(res, r, 6)), 1, 1, "", "", "", col(res, r, 7));
+    /* the same id and envelope the worker's fast path gives this mark */
+    appeal_build(job, col(res, r, 4), col(res, r, 5), job->created_at_ms, atoi(col(res, r, 6)), 1,
+                 1, "", "", "", col(res, r, 7));
     *extra = job->mark_type;
     *period = PQgetvalue(res, r, 5);
 }
@@ -136,9 +148,9 @@ static void row_appeal_refile(nt_job_t *job, PGresult *res, int r, row_ctx_t *ct
                               const char **extra, const char **period)
 {
     int round = atoi(col(res, r, 6)) + 1;
-    nt_buf_copy_str(job->mark_type, sizeof(job->mark_type), col(res, r, 4));
-    appeal_evidence(job, atoi(col(res, r, 10)), round, ctx->cli->cfg.loop_appeal_max_rounds,
-                    col(res, r, 7), col(res, r, 8), col(res, r, 9), col(res, r, 11));
+    appeal_build(job, col(res, r, 4), col(res, r, 5), job->created_at_ms, atoi(col(res, r, 10)),
+                 round, ctx->cli->cfg.loop_appeal_max_rounds, col(res, r, 7), col(res, r, 8),
+                 col(res, r, 9), col(res, r, 11));
     *extra = job->mark_type;
     /* the first round's period is the mark's opening; round n adds ":rn" */
     snprintf(ctx->period_buf, sizeof(ctx->period_buf), "%s:r%d", col(res, r, 5), round);
@@ -298,6 +310,8 @@ static const kind_t kinds[] = {
      " WHERE p.enabled AND n.status = 'active' AND m.state = 'open'"
      /* the tenant's policy (appeal_marks, migration 006) */
      "   AND nt_policy_appeals(n.tenant_id, n.scenario_id, m.type)"
+     /* among the types the operator lets numtrust appeal at all */
+     "   AND m.type = ANY(string_to_array($6, ','))"
      FILTERS("m.number", "m.platform", "n.tenant_id")
      " ORDER BY m.number, m.platform, m.type LIMIT $4",
      row_appeal, false, true,
@@ -379,7 +393,10 @@ static void enqueue_usage(FILE *fp)
           "re-runs failed and dead ones), ones enqueued in the last hour unless --force.\n"
           "Jobs Kafka did not acknowledge are taken out of the ledger again, so enqueuing\n"
           "again after a failure produces them at once. Rows skipped on purpose (a\n"
-          "rejected label, an uncertified registration) are counted by reason.\n",
+          "rejected label, an uncertified registration) are counted by reason.\n"
+          "Label updates and appeals for a manual platform (no submission API) become\n"
+          "action items for a person instead, with the job's id, one per registration's\n"
+          "label or mark while not done (`numtrust-producer actions --help`).\n",
           fp);
 }
 
@@ -474,6 +491,7 @@ int enqueue_run_stats(cli_t *cli, const char *kind_name, const enqueue_filter_t 
     const char *period = f->period;
     enqueue_stats_t local;
     enqueue_stats_t *st = stats != NULL ? stats : &local;
+    nt_actions_batch_t *manual = NULL; /* action items for manual platforms */
     sink_stats_t ss = {0}, base = {0};
     bool shared = cli->sink != NULL && !force;
 
@@ -553,14 +571,27 @@ int enqueue_run_stats(cli_t *cli, const char *kind_name, const enqueue_filter_t 
             nt_buf_copy_str(job.platform, sizeof(job.platform), PQgetvalue(res, r, 1));
             nt_buf_copy_str(job.tenant, sizeof(job.tenant), PQgetvalue(res, r, 2));
             kind->row(&job, res, r, &ctx, &extra, &job_period);
-            /* no API for this operation (a manual platform): skipped, counted */
+            nt_job_make_id(&job, extra, job_period);
+            /* no API for this operation: skipped, counted; a label update or
+             * an appeal on a manual platform becomes an action item for a
+             * person, with the job's id */
             const nt_platforms_t *ps = cli_platforms(cli);
             const nt_platform_t *pl = ps ? nt_platforms_find(ps, job.platform) : NULL;
             if (pl != NULL && !nt_platform_has_op(pl, type_ops[job.type])) {
-                count_skip(st, "no_api");
+                if (!nt_platform_is_manual(pl) ||
+                    (job.type != NT_JOB_TAG_UPDATE && job.type != NT_JOB_APPEAL)) {
+                    count_skip(st, "no_api");
+                    continue;
+                }
+                if (manual == NULL && (manual = nt_actions_batch_new()) == NULL) {
+                    PQclear(res);
+                    nt_err_set(&err, NT_ENOMEM, false, "out of memory");
+                    goto fail;
+                }
+                if (nt_actions_offer(manual, pl, &job, &err) != NT_OK)
+                    fprintf(stderr, "numtrust-producer enqueue: skipping a row: %s\n", err.msg);
                 continue;
             }
-            nt_job_make_id(&job, extra, job_period);
             if (nt_job_validate(&job, &err) != NT_OK) {
                 fprintf(stderr, "numtrust-producer enqueue: skipping a row: %s\n", err.msg);
                 count_skip(st, "invalid");
@@ -583,6 +614,8 @@ int enqueue_run_stats(cli_t *cli, const char *kind_name, const enqueue_filter_t 
             }
         }
         PQclear(res);
+        if (manual != NULL && nt_actions_flush(manual, pg, &err) != NT_OK)
+            goto fail;
         if (rows == 0)
             break;
     }
@@ -638,6 +671,15 @@ int enqueue_run_stats(cli_t *cli, const char *kind_name, const enqueue_filter_t 
                "again (a worker would drop it); `numtrust-producer retry` re-runs failed and "
                "dead ones, a new --period checks again\n",
                kind->name, (unsigned long long)ss.finished);
+    if (manual != NULL) {
+        nt_actions_stats_t ms;
+        nt_actions_get_stats(manual, &ms);
+        if (!quiet || ms.created > 0 || ms.relabelled > 0)
+            printf("enqueue %s: %llu rows for manual platforms: %llu action items created, %llu "
+                   "relabelled, %llu already there (`numtrust-producer actions list`)\n",
+                   kind->name, (unsigned long long)ms.offered, (unsigned long long)ms.created,
+                   (unsigned long long)ms.relabelled, (unsigned long long)ms.known);
+    }
     if (frc != NT_OK) {
         fprintf(stderr, "numtrust-producer enqueue: %s\n", err.msg);
         goto out;
@@ -647,6 +689,7 @@ int enqueue_run_stats(cli_t *cli, const char *kind_name, const enqueue_filter_t 
 fail:
     fprintf(stderr, "numtrust-producer enqueue %s: %s\n", kind->name, err.msg);
 out:
+    nt_actions_batch_free(manual);
     if (in_tx && nt_pg_run(pg, "ROLLBACK", 0, NULL, &err) != NT_OK)
         fprintf(stderr, "numtrust-producer enqueue: %s\n", err.msg);
     if (!shared)

@@ -10,10 +10,12 @@
  * nothing half-done. Importing the same file again changes nothing.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "buf.h"
 #include "cli.h"
@@ -26,21 +28,46 @@
 #define FIELD_MAX   4096
 #define MAX_PRINTED 50
 #define COPY_CHUNK  (256 * 1024)
+#define SKIP_MAX    (16L << 20) /* bytes of an overlong record skipped before giving up */
+#define STOP_EVERY  65536       /* bytes read between looks at the stop flag */
 
 static const char *const header_names[NFIELDS] = {"tenant", "number", "scenario", "base_label",
                                                   "platforms"};
 
 typedef struct csv_s {
     FILE *fp;
-    long line;      /* line where the current record starts */
-    long next_line; /* physical line counter */
+    volatile sig_atomic_t *stop; /* Ctrl-C, SIGTERM: checked while reading */
+    unsigned long nread;         /* bytes read, for the stop checks */
+    long line;                   /* line where the current record starts */
+    long next_line;              /* physical line counter */
     char *fields[NFIELDS + 1];
     size_t nfields;
     nt_buf_t buf;
 } csv_t;
 
+/* One byte, or EOF; CSV_STOP when the stop flag was raised (looked at
+ * every STOP_EVERY bytes, so a line that never ends cannot hold off Ctrl-C
+ * or SIGTERM). */
+#define CSV_STOP (-2)
+static int csv_getc(csv_t *c)
+{
+    for (;;) {
+        if (++c->nread % STOP_EVERY == 0 && c->stop != NULL && *c->stop)
+            return CSV_STOP;
+        int ch = fgetc(c->fp);
+        if (ch != EOF || !ferror(c->fp) || errno != EINTR)
+            return ch;
+        /* a signal interrupted the read: ours to stop, or someone else's */
+        clearerr(c->fp);
+        if (c->stop != NULL && *c->stop)
+            return CSV_STOP;
+    }
+}
+
 /* Reads one record. Returns 1 with fields set, 0 at end of file, -1 on a
- * malformed record (unterminated quote, field too long) with msg set. */
+ * malformed record (unterminated quote, field too long, a NUL byte) with msg
+ * set, -2 when reading must stop (interrupted, a record that never ends, a
+ * read error) with msg set. */
 static int csv_read(csv_t *c, char *msg, size_t msgsz)
 {
     size_t starts[NFIELDS + 1];
@@ -48,17 +75,29 @@ static int csv_read(csv_t *c, char *msg, size_t msgsz)
     int ch;
     bool any = false;
     bool too_many = false;
+    bool nul = false;
+    size_t consumed = 0; /* bytes of this record, NULs and quotes too */
     nt_buf_reset(&c->buf);
     c->line = c->next_line;
     starts[nf++] = 0;
     for (;;) {
-        ch = fgetc(c->fp);
+        ch = csv_getc(c);
+        if (ch == CSV_STOP)
+            goto stop;
         if (ch == EOF) {
+            if (ferror(c->fp))
+                goto ioerr;
             if (!any)
                 return 0;
             break;
         }
         any = true;
+        if (++consumed > 5 * FIELD_MAX)
+            goto toolong;
+        if (ch == '\0') {
+            nul = true; /* kept out of the field: it would cut it short */
+            continue;
+        }
         if (ch == '\n') {
             c->next_line++;
             break;
@@ -68,15 +107,27 @@ static int csv_read(csv_t *c, char *msg, size_t msgsz)
         if (ch == '"' && c->buf.len == starts[nf - 1]) {
             /* quoted field */
             for (;;) {
-                ch = fgetc(c->fp);
+                ch = csv_getc(c);
+                if (ch == CSV_STOP)
+                    goto stop;
                 if (ch == EOF) {
+                    if (ferror(c->fp))
+                        goto ioerr;
                     snprintf(msg, msgsz, "unterminated quoted field");
                     return -1;
+                }
+                if (++consumed > 5 * FIELD_MAX)
+                    goto toolong;
+                if (ch == '\0') {
+                    nul = true;
+                    continue;
                 }
                 if (ch == '\n')
                     c->next_line++;
                 if (ch == '"') {
-                    int nx = fgetc(c->fp);
+                    int nx = csv_getc(c);
+                    if (nx == CSV_STOP)
+                        goto stop;
                     if (nx == '"') {
                         if (nt_buf_putc(&c->buf, '"') != NT_OK)
                             goto toolong;
@@ -106,18 +157,39 @@ static int csv_read(csv_t *c, char *msg, size_t msgsz)
     }
     if (nt_buf_putc(&c->buf, '\0') != NT_OK)
         goto toolong;
+    if (nul) {
+        snprintf(msg, msgsz, "a field contains a NUL byte (0x00)");
+        return -1;
+    }
     for (size_t i = 0; i < nf; i++)
         c->fields[i] = c->buf.data + starts[i];
     c->nfields = too_many ? NFIELDS + 2 : nf;
     return 1;
-toolong:
-    /* skip the rest of the line */
-    while (ch != '\n' && ch != EOF)
-        ch = fgetc(c->fp);
+toolong : {
+    /* skip the rest of the line, within reason */
+    long skipped = 0;
+    while (ch != '\n' && ch != EOF && ch != CSV_STOP && skipped++ < SKIP_MAX)
+        ch = csv_getc(c);
+    if (ch == CSV_STOP)
+        goto stop;
+    if (ch == EOF && ferror(c->fp))
+        goto ioerr;
+    if (ch != '\n' && ch != EOF) {
+        snprintf(msg, msgsz, "a record longer than %ld bytes: not a CSV file of numbers; stopping",
+                 SKIP_MAX);
+        return -2;
+    }
     if (ch == '\n')
         c->next_line++;
     snprintf(msg, msgsz, "record longer than %d bytes", 5 * FIELD_MAX);
     return -1;
+}
+stop:
+    snprintf(msg, msgsz, "interrupted; nothing imported");
+    return -2;
+ioerr:
+    snprintf(msg, msgsz, "cannot read: %s", strerror(errno));
+    return -2;
 }
 
 static char *trim(char *s)
@@ -244,9 +316,16 @@ int cmd_import(cli_t *cli, int argc, char **argv)
     }
     if (file == NULL)
         return cli_usage_error("import", "--numbers FILE.csv is required");
+    struct stat st;
+    if (strcmp(file, "-") != 0 && stat(file, &st) == 0 && S_ISDIR(st.st_mode)) {
+        fprintf(stderr,
+                "numtrust-producer import: --numbers \"%s\" is a directory, not a CSV file\n",
+                file);
+        return 1;
+    }
     fp = strcmp(file, "-") == 0 ? stdin : fopen(file, "rb");
     if (fp == NULL) {
-        fprintf(stderr, "numtrust-producer import: %s: %s\n", file, strerror(errno));
+        fprintf(stderr, "numtrust-producer import: --numbers \"%s\": %s\n", file, strerror(errno));
         return 1;
     }
     import_opts_t o = {.name = file, .dry = dry};
@@ -283,6 +362,7 @@ int import_numbers(cli_t *cli, FILE *fp, const import_opts_t *o, import_result_t
     if (ps == NULL)
         goto out;
     csv.fp = fp;
+    csv.stop = cli->stop;
     csv.next_line = 1;
     if ((pg = cli_pg(cli)) == NULL)
         goto out;
@@ -304,6 +384,10 @@ int import_numbers(cli_t *cli, FILE *fp, const import_opts_t *o, import_result_t
 
     /* header; an optional last column "group": the number's team or department */
     int got = csv_read(&csv, msg, sizeof(msg));
+    if (got == -2) {
+        say(o, 0, "%s: %s", file, msg);
+        goto out;
+    }
     size_t ncols =
         got == 1 && csv.nfields == NFIELDS + 1 && strcmp(trim(csv.fields[NFIELDS]), "group") == 0
             ? NFIELDS + 1
@@ -352,6 +436,10 @@ int import_numbers(cli_t *cli, FILE *fp, const import_opts_t *o, import_result_t
         got = csv_read(&csv, msg, sizeof(msg));
         if (got == 0)
             break;
+        if (got == -2) {
+            say(o, csv.line, "%s", msg);
+            goto out;
+        }
         long line = csv.line;
         const char *reason = NULL;
         char why[300];

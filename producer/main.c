@@ -39,6 +39,7 @@ static const command_t commands[] = {
     {"retry", cmd_retry, "run failed and dead jobs again as new attempts (after a fix)"},
     {"run", cmd_run, "the reconciler daemon: enqueue due work every producer.interval_s"},
     {"clock", cmd_clock, "show or move numtrust time (nt_now()), for tests and demos"},
+    {"actions", cmd_actions, "the manual queue: list, show, submit and close action items"},
     {"serve", cmd_serve, "the control plane: HTTP JSON API, feedback intake, /metrics"},
     {"token", cmd_token, "create, list or revoke API tokens (admin, tenant, feedback)"},
     {"numbers", cmd_api, "numbers: list, get, add, import, update, disable, enable, offboard, ..."},

@@ -21,6 +21,7 @@
 
 #include "buf.h"
 #include "cli.h"
+#include "hex.h"
 #include "kafka.h"
 
 #define MIGRATE_LOCK_KEY "7420114551" /* pg_advisory_lock key of migrations */
@@ -74,15 +75,10 @@ static int read_file(const char *path, nt_buf_t *b)
 
 static void sha256_hex(const char *data, size_t len, char out[65])
 {
-    static const char hex[] = "0123456789abcdef";
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int mdlen = 0;
     EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL);
-    for (unsigned i = 0; i < 32; i++) {
-        out[2 * i] = hex[md[i] >> 4];
-        out[2 * i + 1] = hex[md[i] & 15];
-    }
-    out[64] = '\0';
+    nt_hex_encode(md, 32, out);
 }
 
 int cmd_migrate(cli_t *cli, int argc, char **argv)

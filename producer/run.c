@@ -463,7 +463,11 @@ int cmd_run(cli_t *cli, int argc, char **argv)
             rc = 2;
             goto out;
         }
-        nt_httpd_opts_t o = {.host = host, .port = port, .max_conns = 64};
+        nt_httpd_opts_t o = {.host = host,
+                             .port = port,
+                             .max_conns = 64,
+                             .idle_timeout_ms = 10000,
+                             .request_timeout_ms = 5000};
         if ((ops = nt_httpd_new(loop, &o, on_ops, &rs, &err)) == NULL) {
             fprintf(stderr, "numtrust-producer run: %s\n", err.msg);
             rc = 1;

@@ -285,6 +285,13 @@ int sink_finish(sink_t *s, int timeout_ms, nt_err_t *err)
         unrecord(s);
     if (rc != NT_OK)
         return rc;
+    char why[256];
+    if (nt_kafka_fatal(s->rk, why, sizeof(why)))
+        return nt_err_set(
+            err, NT_EIO, false,
+            "Kafka producer fatal error (%s): %llu jobs not delivered, %llu taken out "
+            "of the ledger; run again (a new producer starts clean)",
+            why, (unsigned long long)s->st.failed, (unsigned long long)s->st.unrecorded);
     if (kerr != RD_KAFKA_RESP_ERR_NO_ERROR)
         return nt_err_set(err, NT_EIO, true,
                           "%d jobs not acknowledged by Kafka within %d ms (%s); %llu taken out of "

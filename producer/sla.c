@@ -33,7 +33,7 @@ const char *sla_step_name(sla_step_t step)
 }
 
 #define NOW_CTE "WITH t AS (SELECT nt_now() AS now) "
-/* $1 = sla.lookback_days */
+/* $1 = sla.lookback_days; $2 = worker.appeal_marks (sql_open_clocks) */
 #define LOOKBACK "($1::int * interval '1 day')"
 /* the policy of a row's number: n (numbers) and ep (effective_policies) */
 #define EP_OF(num)                                                                                 \
@@ -129,6 +129,7 @@ static const char sql_open_clocks[] = NOW_CTE
     "             'opened_at', m.opened_at, 'detected_by', m.detected_by)) AS evidence"
     "  FROM marks m" EP_M " CROSS JOIN t"
     "  WHERE m.opened_at > t.now - " LOOKBACK " AND m.type = ANY(ep.appeal_marks)"
+    "    AND m.type = ANY(string_to_array($2, ','))"
     "  UNION ALL"
     "  SELECT 'appeal_decision', a.job_id::text, n.tenant_id, n.scenario_id, n.number_group,"
     "         a.number, a.platform, a.ticket, a.filed_at, ep.appeal_decide_within,"
@@ -524,6 +525,7 @@ int sla_pass(cli_t *cli, nt_pg_t *pg, sla_stats_t *st, nt_err_t *err)
     memset(st, 0, sizeof(*st));
     snprintf(lookback, sizeof(lookback), "%d", cli->cfg.sla_lookback_days);
     const char *lb[] = {lookback};
+    const char *lbm[] = {lookback, cli->cfg.worker_appeal_marks};
     if (ps == NULL)
         return nt_err_set(err, NT_EINVAL, false, "cannot load %s", cli->cfg.platforms_file);
     rc = costs_sync_prices(ps, pg, &st->counts[SLA_PRICES], err);
@@ -532,7 +534,7 @@ int sla_pass(cli_t *cli, nt_pg_t *pg, sla_stats_t *st, nt_err_t *err)
     if (rc == NT_OK)
         rc = step_sql(pg, sql_over_target, 0, NULL, st, SLA_OVER_TARGET, -1, err);
     if (rc == NT_OK)
-        rc = step_sql(pg, sql_open_clocks, 1, lb, st, SLA_CLOCKS_OPENED, -1, err);
+        rc = step_sql(pg, sql_open_clocks, 2, lbm, st, SLA_CLOCKS_OPENED, -1, err);
     if (rc == NT_OK)
         rc = step_sql(pg, sql_done_clocks, 1, lb, st, SLA_CLOCKS_DONE, -1, err);
     if (rc == NT_OK)

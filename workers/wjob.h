@@ -82,6 +82,7 @@ typedef struct wjob_s {
     int write_fails;    /* writer's scratch: transient failures of its single-row writes */
     uint64_t write_seq; /* ... and its kind's commits counted at the last one */
     bool abandoned;     /* its partition was revoked before it finished */
+    bool key_mismatch;  /* its message is keyed with another number (error says which) */
     char *raw;          /* the message bytes for the dead-letter topic: at most the
                          * worker's dead-letter cap of them */
     size_t raw_len;

@@ -33,7 +33,9 @@
 #include "log.h"
 #include "metrics.h"
 #include "pg.h"
+#include "phone.h"
 #include "ratelimit.h"
+#include "redact.h"
 #include "strmap.h"
 #include "wjob.h"
 #include "writer.h"
@@ -131,6 +133,7 @@ typedef struct wstats_s {
     uint64_t calls, call_retryable, call_rate_limited, call_permanent, call_auth, timeouts;
     uint64_t appeals_fast_path;
     uint64_t conflicts; /* appeals whose ticket another job holds */
+    uint64_t keyless;   /* messages without a key */
     uint64_t produce_errors;
 } wstats_t;
 
@@ -184,6 +187,7 @@ struct nt_worker_s {
 
     wstats_t st;
     int64_t last_progress_ms;
+    int64_t keyless_log_ms;
 };
 
 static void dispatch(nt_worker_t *w, wjob_t *job);
@@ -193,6 +197,7 @@ static void fail_job(nt_worker_t *w, wjob_t *job, const char *eclass, const char
 static void dead_path(nt_worker_t *w, wjob_t *job, const char *eclass, const char *reason);
 static void plat_pump(nt_worker_t *w, plat_t *ps);
 static void produce_job(nt_worker_t *w, wjob_t *job);
+static bool kafka_fatal(nt_worker_t *w);
 
 static void jl_push(jlist_t *l, wjob_t *job)
 {
@@ -521,18 +526,30 @@ static void finish(nt_worker_t *w, wjob_t *job)
     window_check(w);
 }
 
+/* The reason a job failed, retries or died, as it is stored and logged:
+ * whatever a platform said passes through nt_redact (our credentials out,
+ * numbers masked, printable UTF-8). reason may be job->error itself. */
+static void set_error(wjob_t *job, const char *reason)
+{
+    char clean[sizeof(job->error)];
+    const char *secrets[4];
+    size_t n = job->platform != NULL ? nt_platform_secrets(job->platform, secrets, 4) : 0;
+    nt_redact(reason, secrets, n, clean, sizeof(clean));
+    memcpy(job->error, clean, sizeof(job->error));
+}
+
 /* Records job as failed: eclass (WJ_EC_*) says why, for `retry --class`. */
 static void fail_job(nt_worker_t *w, wjob_t *job, const char *eclass, const char *reason)
 {
     nt_log_ctx_t ctx;
     job_ctx(job, &ctx);
+    set_error(job, reason);
     /* a platform refusing a job is routine; our side refusing its result is not */
     bool ours = strcmp(eclass, WJ_EC_CONFLICT) == 0 || strcmp(eclass, WJ_EC_UNWRITABLE) == 0;
-    NT_LOG(ours ? NT_LOG_WARN : NT_LOG_INFO, &ctx, "job failed (%s): %s", eclass, reason);
+    NT_LOG(ours ? NT_LOG_WARN : NT_LOG_INFO, &ctx, "job failed (%s): %s", eclass, job->error);
     job->wkind = WR_LEDGER;
     job->eclass = eclass;
     snprintf(job->ledger_state, sizeof(job->ledger_state), "failed");
-    nt_buf_copy_str(job->error, sizeof(job->error), reason);
     count_outcome(w, job, NT_METRIC_FAILED);
     writer_result(w->writer, job);
 }
@@ -642,7 +659,25 @@ static void dispatch(nt_worker_t *w, wjob_t *job)
         return;
     }
     if (job->verdict == NT_JOB_VERDICT_INVALID) {
-        fail_job(w, job, WJ_EC_INVALID, job->error);
+        /* Not a job we can trust, so not the job whose id it claims: it is
+         * recorded under an id of its own (its place on Kafka), and a valid
+         * job with that id is not suppressed by it. */
+        char claimed[NT_UUID_STRLEN], part[16], off[24], reason[400];
+        snprintf(claimed, sizeof(claimed), "%s", job->job.id);
+        snprintf(part, sizeof(part), "%d", (int)job->partition);
+        snprintf(off, sizeof(off), "%lld", (long long)job->offset);
+        const char *fields[] = {"invalid", job->topic, part, off};
+        nt_uuid_v5_fields(job->job.id, fields, NT_ARRAY_LEN(fields));
+        snprintf(reason, sizeof(reason), "%s (the message claimed job id %s)", job->error, claimed);
+        fail_job(w, job, WJ_EC_INVALID, reason);
+        return;
+    }
+    if (job->key_mismatch) {
+        /* a message keyed with another number sits in another number's
+         * partition: processing it would break that number's order.
+         * `numtrust-producer dead replay` produces it again keyed by its
+         * number. */
+        dead_path(w, job, WJ_EC_INVALID, job->error);
         return;
     }
     job->platform = nt_platforms_find(w->platforms, job->job.platform);
@@ -840,6 +875,14 @@ static void on_call_done(const nt_http_result_t *res, void *arg)
     int64_t now_us = nt_clock_mono_us();
 
     nt_adapter_answer(ps->p, res, &ans, &root);
+    {
+        /* the platform's words, before any log line or record sees them */
+        const char *secrets[4];
+        size_t ns = nt_platform_secrets(ps->p, secrets, 4);
+        char clean[sizeof(ans.reason)];
+        nt_redact(ans.reason, secrets, ns, clean, sizeof(clean));
+        memcpy(ans.reason, clean, sizeof(ans.reason));
+    }
     if (ans.retry_after_ms > w->retry_after_cap_ms) {
         if (nt_loop_now(w->loop) - ps->last_cap_log_ms > AUTH_LOG_INTERVAL_MS) {
             ps->last_cap_log_ms = nt_loop_now(w->loop);
@@ -1297,12 +1340,12 @@ static void retry_path(nt_worker_t *w, wjob_t *job, const char *reason, int64_t 
     const nt_kafka_tier_t *tier = tier_for(w, spent, delay);
     job->tier = tier;
     job->job.not_before_ms = nt_clock_wall_ms() + delay;
+    set_error(job, reason);
     NT_LOG(NT_LOG_DEBUG, &ctx, "retry in %lld ms via %s: %s", (long long)delay, tier->topic,
-           reason);
+           job->error);
     job->wkind = WR_LEDGER;
     job->eclass = NULL;
     snprintf(job->ledger_state, sizeof(job->ledger_state), "retrying");
-    nt_buf_copy_str(job->error, sizeof(job->error), reason);
     count_outcome(w, job, NT_METRIC_RETRIED);
     produce_job(w, job);
 }
@@ -1311,11 +1354,11 @@ static void dead_path(nt_worker_t *w, wjob_t *job, const char *eclass, const cha
 {
     nt_log_ctx_t ctx;
     job_ctx(job, &ctx);
-    NT_LOG(NT_LOG_WARN, &ctx, "dead letter: %s", reason);
+    set_error(job, reason);
+    NT_LOG(NT_LOG_WARN, &ctx, "dead letter: %s", job->error);
     job->wkind = WR_DEAD;
     job->eclass = eclass;
     snprintf(job->ledger_state, sizeof(job->ledger_state), "dead");
-    nt_buf_copy_str(job->error, sizeof(job->error), reason);
     count_outcome(w, job, NT_METRIC_DEAD);
     produce_job(w, job);
 }
@@ -1424,7 +1467,7 @@ static void on_written(void *arg, wjob_t *job, const char *eclass, const char *e
 }
 
 static void on_new_mark(void *arg, const char *number, const char *platform, const char *type,
-                        int64_t opened_ms, const char *tenant)
+                        int64_t opened_ms, const char *tenant, const char *extra_evidence)
 {
     nt_worker_t *w = arg;
     if (!w->cfg->worker_appeal_fast_path)
@@ -1447,21 +1490,12 @@ static void on_new_mark(void *arg, const char *number, const char *platform, con
         return;
     nt_job_t job;
     nt_buf_t value;
-    char period[32];
-    nt_job_init(&job);
-    job.type = NT_JOB_APPEAL;
-    snprintf(job.number, sizeof(job.number), "%s", number);
-    snprintf(job.platform, sizeof(job.platform), "%s", platform);
-    snprintf(job.tenant, sizeof(job.tenant), "%s", tenant[0] ? tenant : "unknown");
-    snprintf(job.mark_type, sizeof(job.mark_type), "%s", type);
-    snprintf(job.evidence, sizeof(job.evidence),
-             "Number verified for enterprise %s; the %s mark is disputed, qualification on file.",
-             job.tenant, type);
-    job.created_at_ms = nt_clock_wall_ms();
-    snprintf(period, sizeof(period), "%lld", (long long)opened_ms);
-    nt_job_make_id(&job, type, period);
+    nt_appeal_spec_t spec = {number,         platform,          tenant, type, opened_ms,
+                             extra_evidence, nt_clock_wall_ms()};
+    if (nt_job_build_appeal(&job, &spec, NULL) != NT_OK)
+        return;
     nt_buf_init(&value, 0);
-    if (nt_job_validate(&job, NULL) != NT_OK || nt_job_encode(&job, &value) != NT_OK) {
+    if (nt_job_encode(&job, &value) != NT_OK) {
         nt_buf_free(&value);
         return;
     }
@@ -1525,6 +1559,40 @@ static void on_hold_timer(nt_loop_t *loop, void *arg)
         if (tp->active && !w->window_paused)
             pause_tp(w, tp, false);
     }
+}
+
+/* Every message is keyed by its job's number (one partition per number,
+ * the order of its jobs kept). A key that names another number marks the
+ * job for the dead-letter topic; a message without a key is counted and
+ * logged (once a minute), and processed. */
+static void check_key(nt_worker_t *w, wjob_t *job, const rd_kafka_message_t *rkm)
+{
+    size_t n = strlen(job->job.number);
+    if (rkm->key_len == 0 || rkm->key == NULL) {
+        w->st.keyless++;
+        int64_t now = nt_loop_now(w->loop);
+        if (now - w->keyless_log_ms > AUTH_LOG_INTERVAL_MS) {
+            w->keyless_log_ms = now;
+            nt_log_ctx_t ctx;
+            job_ctx(job, &ctx);
+            NT_LOG(NT_LOG_WARN, &ctx,
+                   "message without a key (%llu so far): its number's jobs may run out of order",
+                   (unsigned long long)w->st.keyless);
+        }
+        return;
+    }
+    if (rkm->key_len == n && memcmp(rkm->key, job->job.number, n) == 0)
+        return;
+    char key[NT_JOB_NUMBER_MAX], masked[64];
+    size_t kl = rkm->key_len < sizeof(key) - 1 ? rkm->key_len : sizeof(key) - 1;
+    memcpy(key, rkm->key, kl);
+    key[kl] = '\0';
+    nt_phone_mask_text(key, masked, sizeof(masked));
+    job->key_mismatch = true;
+    snprintf(job->error, sizeof(job->error),
+             "message key \"%s\" is not the job's number: it would break that number's order "
+             "(dead replay produces it keyed by its number)",
+             masked);
 }
 
 static void handle_message(nt_worker_t *w, rd_kafka_message_t *rkm)
@@ -1591,6 +1659,8 @@ static void handle_message(nt_worker_t *w, rd_kafka_message_t *rkm)
         if (!nt_buf_is_utf8(job->job.number, rkm->key_len))
             job->job.number[0] = '\0';
     }
+    if (job->verdict == NT_JOB_VERDICT_OK)
+        check_key(w, job, rkm);
     window_check(w);
 
     if (is_tier(tidx) && job->verdict == NT_JOB_VERDICT_OK &&
@@ -1852,7 +1922,8 @@ static void on_ops_request(nt_httpd_t *srv, nt_httpd_req_t *req, void *arg)
         int64_t cstall_ms = writer_stalled_ms(w->claimer);
         if (cstall_ms > stall_ms)
             stall_ms = cstall_ms;
-        const char *why = w->draining ? "draining"
+        const char *why = kafka_fatal(w) ? "Kafka fatal error: restarting"
+                          : w->draining  ? "draining"
                           : !writer_is_connected(w->writer) || !writer_is_connected(w->claimer)
                               ? "PostgreSQL not connected"
                           : stall_ms >= (int64_t)w->cfg->worker_ready_stall_s * 1000
@@ -1879,7 +1950,14 @@ static int start_ops(nt_worker_t *w, nt_err_t *err)
     if (nt_httpd_parse_listen(listen, host, sizeof(host), &port) != NT_OK)
         return nt_err_set(err, NT_EINVAL, false,
                           "key worker.metrics_listen: \"%s\" is not host:port", listen);
-    nt_httpd_opts_t o = {.host = host, .port = port, .max_conns = 64};
+    /* probes must get through idle sockets and slowloris clients: the
+     * longest-waiting connection makes room, and a request must arrive
+     * whole within 5 s of its first byte */
+    nt_httpd_opts_t o = {.host = host,
+                         .port = port,
+                         .max_conns = 64,
+                         .idle_timeout_ms = 10000,
+                         .request_timeout_ms = 5000};
     w->ops = nt_httpd_new(w->loop, &o, on_ops_request, w, err);
     if (w->ops == NULL)
         return err ? err->code : NT_ERR;
@@ -1913,7 +1991,8 @@ static int ensure_buckets(nt_worker_t *w, nt_err_t *err)
         double qps = nt_platform_qps(ps->p);
         if (qps <= 0)
             continue;
-        if (pg == NULL && (pg = nt_pg_connect(w->cfg->pg_conninfo, 30, err)) == NULL)
+        if (pg == NULL &&
+            (pg = nt_pg_connect(w->cfg->pg_conninfo, w->cfg->pg_connect_timeout_s, err)) == NULL)
             return NT_EIO;
         char q[32], b[32];
         snprintf(q, sizeof(q), "%.3f", qps);
@@ -2012,7 +2091,8 @@ nt_worker_t *nt_worker_new(const nt_config_t *cfg, const nt_platforms_t *platfor
                            .worker_id = w->worker_id,
                            .batch_max = cfg->worker_batch_max,
                            .linger_ms = cfg->worker_batch_linger_ms,
-                           .max_platforms = w->nplats};
+                           .max_platforms = w->nplats,
+                           .connect_timeout_s = cfg->pg_connect_timeout_s};
     writer_cbs_t wcbs = {.arg = w,
                          .on_claimed = on_claimed,
                          .on_written = on_written,
@@ -2086,6 +2166,15 @@ static void log_progress(nt_worker_t *w, bool force)
             (unsigned long long)w->st.conflicts);
 }
 
+/* True once librdkafka raised a fatal error on either client: the worker
+ * stops (readiness fails meanwhile) and exits non-zero. */
+static bool kafka_fatal(nt_worker_t *w)
+{
+    if (!w->fatal && (nt_kafka_fatal(w->producer, NULL, 0) || nt_kafka_fatal(w->consumer, NULL, 0)))
+        w->fatal = true;
+    return w->fatal;
+}
+
 int nt_worker_run(nt_worker_t *w)
 {
     while (!*w->stop && !w->fatal) {
@@ -2096,24 +2185,40 @@ int nt_worker_run(nt_worker_t *w)
         }
         poll_consumer(w);
         rd_kafka_poll(w->producer, 0);
+        if (kafka_fatal(w)) /* logged once by the error callback */
+            break;
         store_offsets(w);
         nt_metrics_set_gauges(w->metrics, w->outstanding, nt_http_inflight(w->http),
                               writer_pending(w->writer) + writer_pending(w->claimer),
                               writer_is_connected(w->writer) && writer_is_connected(w->claimer));
         log_progress(w, false);
     }
-    NT_INFO("stopping: %zu jobs in flight, draining for up to %d ms", w->outstanding,
-            w->cfg->worker_drain_timeout_ms);
+    if (w->fatal)
+        NT_ERROR("stopping after a fatal error: %zu jobs in flight are abandoned (redelivered "
+                 "to the next owner of their partitions)",
+                 w->outstanding);
+    else
+        NT_INFO("stopping: %zu jobs in flight, draining for up to %d ms", w->outstanding,
+                w->cfg->worker_drain_timeout_ms);
     w->draining = true;
     alarm((unsigned)(w->cfg->worker_drain_timeout_ms / 1000 + 30)); /* the watchdog */
+    /* The shutdown order librdkafka requires (rdkafka.h): the consumer queue
+     * handle taken with rd_kafka_queue_get_consumer() is destroyed before
+     * rd_kafka_consumer_close(). Its wake-up pipe goes first. */
+    nt_loop_io_del(w->loop, w->cq_pipe[0]);
+    rd_kafka_queue_io_event_enable(w->cq, -1, NULL, 0);
+    rd_kafka_queue_destroy(w->cq);
+    w->cq = NULL;
     /* Closing the consumer revokes every partition: the rebalance callback
-     * finishes in-flight jobs (or abandons them at the deadline), stores and
-     * commits offsets, and the member leaves the group. */
+     * finishes in-flight jobs (or abandons them at the deadline; at once
+     * after a fatal error), stores and commits offsets, and the member
+     * leaves the group. */
     rd_kafka_resp_err_t err = rd_kafka_consumer_close(w->consumer);
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
         NT_WARN("kafka: consumer close: %s", rd_kafka_err2str(err));
-    /* follow-up appeals and anything else still being produced */
-    int64_t deadline = nt_clock_mono_ms() + 5000;
+    /* follow-up appeals and anything else still being produced (not after
+     * a fatal error: a fatal producer delivers nothing more) */
+    int64_t deadline = nt_clock_mono_ms() + (w->fatal ? 0 : 5000);
     while (rd_kafka_outq_len(w->producer) > 0 && nt_clock_mono_ms() < deadline) {
         rd_kafka_poll(w->producer, 50);
         nt_loop_run_once(w->loop, 0);

@@ -774,7 +774,8 @@ static void done_check(writer_t *wr, PGresult *res, wlist_t *batch)
         for (int r = 0; r < rows; r++)
             wr->cbs.on_new_mark(wr->cbs.arg, PQgetvalue(res, r, 0), PQgetvalue(res, r, 1),
                                 PQgetvalue(res, r, 2), strtoll(PQgetvalue(res, r, 3), NULL, 10),
-                                PQgetisnull(res, r, 4) ? "" : PQgetvalue(res, r, 4));
+                                PQgetisnull(res, r, 4) ? "" : PQgetvalue(res, r, 4),
+                                PQgetisnull(res, r, 5) ? "" : PQgetvalue(res, r, 5));
     }
     done_written(wr, res, batch);
 }
@@ -1123,7 +1124,7 @@ writer_t *writer_new(nt_loop_t *loop, const writer_opts_t *opts, const writer_cb
     }
     /* The first connection is made synchronously so that a wrong conninfo
      * stops the worker at start-up with a clear message. */
-    nt_pg_t *probe = nt_pg_connect(opts->conninfo, 30, err);
+    nt_pg_t *probe = nt_pg_connect(opts->conninfo, opts->connect_timeout_s, err);
     if (probe == NULL) {
         writer_free(wr);
         return NULL;

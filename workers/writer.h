@@ -37,9 +37,10 @@ typedef struct writer_cbs_s {
      * refused the row; WJ_EC_CONFLICT: an appeal's ticket is another job's);
      * the caller records the failure another way. */
     void (*on_written)(void *arg, wjob_t *job, const char *eclass, const char *error);
-    /* A check opened a mark (new, or back after being cleared). */
+    /* A check opened a mark (new, or back after being cleared); extra_evidence
+     * is what callees reported about it (feedback_evidence, "" if nothing). */
     void (*on_new_mark)(void *arg, const char *number, const char *platform, const char *type,
-                        int64_t opened_ms, const char *tenant);
+                        int64_t opened_ms, const char *tenant, const char *extra_evidence);
     /* A token lease for platform index `platform` was answered: `granted`
      * tokens (maybe 0), or error when the statement failed. */
     void (*on_leased)(void *arg, size_t platform, double granted, const char *error);
@@ -50,7 +51,8 @@ typedef struct writer_opts_s {
     const char *worker_id;
     int batch_max;
     int linger_ms;
-    size_t max_platforms; /* size of the lease table */
+    size_t max_platforms;  /* size of the lease table */
+    int connect_timeout_s; /* the first connection: give up after (pg.connect_timeout_s) */
 } writer_opts_t;
 
 /* @returns a new writer connected to PostgreSQL; free with writer_free().

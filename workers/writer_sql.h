@@ -31,7 +31,8 @@ static const char wsql_claim[] =
  * $5 cert_status, $6 trust_score, $7-$9 labels (android, ios, search),
  * $10 marks (jsonb), $11 tenants, $12 cert_expires_at (arrays); $13 the
  * worker id (scalar).
- * Returns the marks it opened: number, platform, type, opened (ms), tenant. */
+ * Returns the marks it opened: number, platform, type, opened (ms), tenant,
+ * what callees reported about it (feedback_evidence, migration 007). */
 #define WSQL_CHECK_NARRAYS 12
 #define WSQL_CHECK_NPARAMS 13
 static const char wsql_check[] =
@@ -90,7 +91,8 @@ static const char wsql_check[] =
     "  FROM r WHERE j.id = r.job_id AND j.state <> 'done'"
     ")"
     "SELECT up.number::text, up.platform::text, up.type::text,"
-    "       (extract(epoch FROM up.opened_at) * 1000)::bigint, r.tenant"
+    "       (extract(epoch FROM up.opened_at) * 1000)::bigint, r.tenant,"
+    "       feedback_evidence(up.number::text, up.platform::text, up.type::text)"
     "  FROM up JOIN r ON r.job_id = up.detected_by WHERE up.state = 'open'";
 
 /* tag_update: tag_updates row, last pushed label, ledger done.

@@ -27,6 +27,7 @@ Commands:
               default_ulimits nofile=20000:20000, nproc=32768:32768
                                           raising limits beyond the engine's own fails
                                           with EPERM without CAP_SYS_RESOURCE
+              exit_command_delay = 10     exec sessions' conmon does not linger 5 minutes
               network_backend = "netavark" (DNS between containers by service name)
   start     setup, then (podman) start \`podman system service\` on a socket in
             NT_CTR_STATE and the healthcheck runner (deploy/docker/healthd.sh: without
@@ -110,6 +111,9 @@ default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]
 runtime = "runc"
 cgroup_manager = "cgroupfs"
 events_logger = "file"
+# the conmon of an exec session (health checks, docker-compose exec) waits this long after the
+# command for someone to ask for its exit code: 10 s, not 5 minutes, so none outlives a test
+exit_command_delay = 10
 
 [network]
 network_backend = "netavark"'

@@ -240,7 +240,11 @@ q "SELECT
      coalesce(' (' || (SELECT string_agg(state || ' ' || n, ', ' ORDER BY state) FROM
         (SELECT state, count(*) AS n FROM appeals WHERE filed_at >= '$t_run' GROUP BY state) a) || ')', '') || chr(10) ||
      '  failed / dead jobs   ' || (SELECT count(*) FROM jobs WHERE created_at >= '$t_run' AND state = 'failed') ||
-     ' / ' || (SELECT count(*) FROM jobs WHERE created_at >= '$t_run' AND state = 'dead')"
+     ' / ' || (SELECT count(*) FROM jobs WHERE created_at >= '$t_run' AND state = 'dead') || chr(10) ||
+     '  manual action items  ' || (SELECT count(*) FROM action_items WHERE state <> 'done') || ' open' ||
+     coalesce(' (' || (SELECT string_agg(platform || ' ' || kind || ' ' || n, ', ' ORDER BY platform, kind) FROM
+        (SELECT platform, kind, count(*) AS n FROM action_items WHERE state <> 'done' GROUP BY 1, 2) i) ||
+        '): a person files them, numtrust-producer actions list', '')"
 echo "  per platform         checks / open marks / tags pushed / appeals (approved) / dialect:"
 q "SELECT format('    %-9s %6s / %5s / %5s / %5s (%s) / %s', p.id,
         (SELECT count(*) FROM check_results cr JOIN jobs j ON j.id = cr.job_id

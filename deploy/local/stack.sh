@@ -474,9 +474,8 @@ kafka_format() {
     id="$(head -c16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')"
     nt_step "kafka: formatting storage in $KDIR/data (first start, cluster $id)"
     local -a argv
-    # --cluster-id=ID, not -t ID: an id may start with "-" (1 in 64), which the tool's argument
-    # parser would take for an option
-    mapfile -d '' argv < <(kafka_java kafka.tools.StorageTool format "--cluster-id=$id" -c "$KDIR/server.properties")
+    # --cluster-id=ID, not -t ID: an id starting with "-" (1 in 64) is not taken for an option
+    mapfile -d '' argv < <(kafka_java kafka.tools.StorageTool format --cluster-id="$id" -c "$KDIR/server.properties")
     if ! "${argv[@]}" >>"$KDIR/kafka.log" 2>&1 9>&-; then
         log_tail "$KDIR/kafka.log"
         nt_die "kafka: formatting $KDIR/data failed"

@@ -5,8 +5,8 @@
 #      Kafka, Prometheus), timed
 #   2. `up` with 3 workers (profile test: the simulator; tests/container/compose.test.yml
 #      publishes PostgreSQL, Kafka and the simulator on 127.0.0.1 for the checks)
-#   3. import a fleet through a container (docker-compose run ... numtrust-producer import);
-#      the control plane's reconciler turns it into a maintenance cycle: checks, then the
+#   3. import a fleet through a container (numtrust-producer import, exec'd in the reconciler's);
+#      the reconciler turns it into a maintenance cycle: checks, then the
 #      appeals the workers file for new marks, tag updates for labels that differ, appeal
 #      status polls
 #   4. during the run: SIGKILL one worker container, scale 3 -> 5, then 5 -> 2
@@ -20,8 +20,9 @@
 #   container: jobs=N done=N lost=0 doubled=0 lag=0 dead=0 workers=3,kill,5,2 build=Ss up=Ss run=Ss down=Ss
 # Exits 77 (ctest: skipped) with the reason when no container engine can run here.
 #
-# Settings: NT_CT_PORT_BASE (16400: PostgreSQL +32, Kafka +92, simulator +80, Prometheus +90),
-# NT_CT_NUMBERS (300 numbers, on 3 platforms), NT_CT_KEEP=1 leaves the stack up on failure.
+# Settings: NT_CT_PORT_BASE (below: PostgreSQL +32, Kafka +92, simulator +80, Prometheus +90,
+# API +91), NT_CT_NUMBERS (300 numbers, on 3 platforms), NT_CT_KEEP=1 leaves the stack up on
+# failure.
 set -euo pipefail
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$REPO"
@@ -38,12 +39,19 @@ command -v docker-compose >/dev/null 2>&1 || {
     exit 1
 }
 
-BASE=${NT_CT_PORT_BASE:-16400}
+# Ports: NT_CT_PORT_BASE, else the hundred above the thousand of the test stack's PostgreSQL port
+# (tests/run.sh exports NT_PG_PORT: 15432 -> 15100; an engineer's 2X432 -> 2X100, the start of
+# their extra ports), so that runs from two checkouts at once do not collide
+pg=${NT_PG_PORT:-15432}
+BASE=${NT_CT_PORT_BASE:-$((pg / 1000 * 1000 + 100))}
 export NT_CT_PG_PORT=$((BASE + 32)) NT_CT_KAFKA_PORT=$((BASE + 92)) NT_CT_SIM_PORT=$((BASE + 80))
-export NT_PROMETHEUS_PORT=$((BASE + 90))
+export NT_PROMETHEUS_PORT=$((BASE + 90)) NT_API_PORT=$((BASE + 91))
 NUMBERS=${NT_CT_NUMBERS:-300}
 PREFIX_DIGITS=3090
 PROJECT=ntct$BASE
+# images of this checkout, whatever another checkout builds meanwhile (the base is shared)
+export NT_IMAGE_TAG
+NT_IMAGE_TAG=${NT_IMAGE_TAG:-ct$(printf '%s' "$REPO" | sha256sum | cut -c1-8)}
 TMP=$(mktemp -d /tmp/nt-container.XXXXXX)
 chmod 0755 "$TMP"
 export NT_SECRETS_DIR=$TMP/secrets
@@ -55,8 +63,8 @@ eval "$(bash deploy/docker/engine.sh env)"
 ENGINE=$NT_CONTAINER_ENGINE
 # docker-compose.yml takes settings from the environment: not those of the local test stack
 # that tests/run.sh exports (NT_SIM_URL would point the containers at the host's simulator)
-COMPOSE_UNSET=(NT_SIM_URL NT_PLATFORMS_FILE NT_PARTITIONS NT_PG_MAX_CONNECTIONS NT_IMAGE_TAG
-    NT_BASE_IMAGE NT_GRAFANA_IMAGE NT_GRAFANA_PORT)
+COMPOSE_UNSET=(NT_SIM_URL NT_PLATFORMS_FILE NT_PARTITIONS NT_PG_MAX_CONNECTIONS NT_BASE_IMAGE
+    NT_GRAFANA_IMAGE NT_GRAFANA_PORT)
 compose() {
     env "${COMPOSE_UNSET[@]/#/-u}" docker-compose -p "$PROJECT" -f docker-compose.yml \
         -f tests/container/compose.test.yml --profile test "$@"
@@ -132,6 +140,9 @@ wait_healthy() { # SERVICE N TIMEOUT
 }
 wait_healthy worker 3 90
 wait_healthy control-plane 1 60
+wait_healthy reconciler 1 60
+code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$NT_API_PORT/readyz")
+[ "$code" = 200 ] || fail "the control plane's /readyz on 127.0.0.1:$NT_API_PORT answered $code"
 log "up in ${UP_S}s: $(compose ps --services 2>/dev/null | tr '\n' ' ')"
 
 # ---- the run ---------------------------------------------------------------------------------
@@ -145,7 +156,7 @@ MINE="number LIKE '+86$PREFIX_DIGITS%'"
 
 # the simulator answers slowly enough that the run spans the kill and both scalings
 curl -fsS -X POST -H 'Content-Type: application/json' \
-    -d '{"latency":{"base_ms":300,"jitter_ms":200}}' "$NT_SIM_URL/admin/config" >/dev/null
+    -d '{"latency":{"base_ms":400,"jitter_ms":200}}' "$NT_SIM_URL/admin/config" >/dev/null
 curl -fsS -X POST "$NT_SIM_URL/admin/counters/reset" >/dev/null
 
 python3 deploy/local/gen-fleet.py --numbers "$NUMBERS" --prefix "$PREFIX_DIGITS" --seed 13 \
@@ -154,7 +165,7 @@ chmod 0644 "$TMP/fleet.csv"
 t_run=$(date +%s.%N)
 # (docker-compose run would fit better, but podman's API refuses its container links)
 # (exec bypasses the entrypoint: nt-entrypoint reads the secret files)
-compose exec -T control-plane sh -c 'cat >/tmp/fleet.csv && nt-entrypoint numtrust-producer import --numbers /tmp/fleet.csv' \
+compose exec -T reconciler sh -c 'cat >/tmp/fleet.csv && nt-entrypoint numtrust-producer import --numbers /tmp/fleet.csv' \
     <"$TMP/fleet.csv" 2>&1 | grep -v '^{' | sed 's/^/    /' || true
 CHECKS=$(psqlv "SELECT count(*) FROM number_platforms WHERE $MINE")
 [ "$CHECKS" -gt 0 ] || fail "the import through the container stored no registration"
@@ -188,20 +199,32 @@ log "$victim after the kill: $($ENGINE inspect --format '{{.State.Status}} (rest
 wait_final $((CHECKS * 3 / 5)) 180
 compose up -d --no-build --no-recreate --no-deps --scale worker=5 worker 2>&1 | grep -v '^Creating .* \.\.\. $' | sed 's/^/    /'
 log "scaled to 5 workers: $(workers | wc -l) running"
-wait_final $((CHECKS * 6 / 5)) 180
-# every one of the five took part: each was assigned partitions
-for w in $(workers); do
+# every one of the five takes part: each is assigned partitions (joining takes a few seconds)
+assigned() { # WORKER: true once it logged an assignment of partitions
     # (no grep -q: it would quit early, and pipefail would count the logger's SIGPIPE)
-    $ENGINE logs "$w" 2>&1 | grep -E '"rebalance: [1-9][0-9]* partitions assigned' >/dev/null ||
-        BUGS+=("$w was never assigned a partition")
+    $ENGINE logs "$1" 2>&1 | grep -E '"rebalance: [1-9][0-9]* partitions assigned' >/dev/null
+}
+t0=$SECONDS
+while :; do
+    waiting=()
+    for w in $(workers); do assigned "$w" || waiting+=("$w"); done
+    [ "${#waiting[@]}" -eq 0 ] && break
+    if [ $((SECONDS - t0)) -ge 60 ]; then
+        BUGS+=("not assigned a partition 60 s after the scale-up: ${waiting[*]}")
+        break
+    fi
+    sleep 1
 done
+log "all $(workers | wc -l) workers assigned partitions $((SECONDS - t0)) s after the scale-up"
+wait_final $((CHECKS * 6 / 5)) 180
 compose up -d --no-build --no-recreate --no-deps --scale worker=2 worker 2>&1 | sed 's/^/    /'
 n=$(workers | wc -l)
 log "scaled to 2 workers: $n running"
 [ "$n" -eq 2 ] || BUGS+=("scale to 2 left $n worker containers")
 
-# Prometheus scrapes every numtrust process: each running worker and the control plane are
-# targets that are up (found by DNS, refreshed every 10 s)
+# Prometheus scrapes every numtrust process: each running worker, the reconciler and the
+# control plane are targets that are up (found by DNS, refreshed every 10 s); the alert rules
+# are loaded
 prom_up() { # JOB -> "up/targets"
     curl -fsS "http://127.0.0.1:$NT_PROMETHEUS_PORT/api/v1/targets?state=active" |
         python3 -c 'import json, sys
@@ -212,14 +235,20 @@ t0=$SECONDS
 while :; do
     pw=$(prom_up numtrust-worker)
     pc=$(prom_up numtrust-control-plane)
-    [ "$pw" = "$n/$n" ] && [ "$pc" = 1/1 ] && break
+    pr=$(prom_up numtrust-reconciler)
+    [ "$pw" = "$n/$n" ] && [ "$pc" = 1/1 ] && [ "$pr" = 1/1 ] && break
     if [ $((SECONDS - t0)) -ge 60 ]; then
-        BUGS+=("Prometheus: workers up/targets $pw (want $n/$n), control plane $pc (want 1/1)")
+        BUGS+=("Prometheus: up/targets workers $pw (want $n/$n), control plane $pc, reconciler $pr (want 1/1)")
         break
     fi
     sleep 2
 done
-log "Prometheus targets up: workers $pw, control plane $pc"
+rules=$(curl -fsS "http://127.0.0.1:$NT_PROMETHEUS_PORT/api/v1/rules" |
+    python3 -c 'import json, sys; g = json.load(sys.stdin)["data"]["groups"]; print(sum(len(x["rules"]) for x in g))')
+if ls deploy/prometheus/*-rules.yml >/dev/null 2>&1; then
+    [ "$rules" -gt 0 ] || BUGS+=("Prometheus loaded no alert rule from deploy/prometheus/*-rules.yml")
+fi
+log "Prometheus targets up: workers $pw, control plane $pc, reconciler $pr; $rules alert rules loaded"
 
 # the cycle is over when every job is final and the reconciler has added nothing for a while
 stable=0
@@ -236,7 +265,7 @@ done
 RUN_S=$(secs "$t_run")
 log "settled: $total jobs, all final, none added for 3 looks (${RUN_S}s after the import)"
 
-compose stop -t 20 control-plane >/dev/null 2>&1
+compose stop -t 20 reconciler >/dev/null 2>&1
 lag() { # committed lag of numtrust-workers, or "?" when the group's partitions cannot be listed
     compose exec -T kafka kafka-consumer-groups --describe --group numtrust-workers 2>/dev/null |
         awk 'NR > 1 && $2 ~ /^[a-z]/ && $5 ~ /^[0-9]+$/ {
@@ -277,6 +306,10 @@ log "jobs by type: $types"
 case " $types " in *" tag_update="*) ;; *) BUGS+=("the cycle enqueued no tag update") ;; esac
 
 # ---- down -------------------------------------------------------------------------------------
+if [ "${#BUGS[@]}" -gt 0 ] && [ -n "${NT_CT_KEEP:-}" ]; then
+    printf 'FAIL: %s\n' "${BUGS[@]}"
+    fail "NT_CT_KEEP: the stack stays up for a look"
+fi
 t=$(date +%s.%N)
 compose down -v --remove-orphans -t 20 2>&1 | grep -v '^Removing .* \.\.\. $' | sed 's/^/    /' || true
 UP=false

@@ -162,9 +162,10 @@ def cmd_gen(args):
             topic = topics["tag"] if env["type"] == "tag_update" else topics["check"]
             key = env["number"] if env["number"].startswith("+") else rng.choice(checks)["number"]
             put(batch, topic, key, jbytes(env))
+            # not in man["ids"]: a message that is not a valid job is recorded under an id of
+            # its own (its place on Kafka), naming the id it claimed; verify finds it so
             man["invalid"].append({"kind": kind, "id": env["id"], "field": field,
                                    "number": env["number"]})
-            man["ids"].append(env["id"])
     # valid: SQL-like labels on check-fleet registrations (each its own registration), and
     # appeals with SQL-like evidence for marks injected at the simulator on tag-fleet numbers
     used = set()
@@ -299,6 +300,15 @@ def cmd_verify(args):
     rows = psql("SELECT coalesce(json_object_agg(id::text, json_build_array(state, last_error, "
                 "encode(convert_to(number, 'UTF8'), 'hex'), type)), '{}') FROM jobs "
                 "WHERE id = ANY(:'ids'::uuid[]);", {"ids": "{" + ",".join(ids) + "}"})[0]
+    # invalid messages: recorded under their own id, the claimed one in the reason
+    claimed = psql("SELECT coalesce(json_object_agg(substring(last_error FROM "
+                   "'claimed job id ([0-9a-f-]{36})'), json_build_array(state, last_error, "
+                   "encode(convert_to(number, 'UTF8'), 'hex'), type)), '{}') FROM jobs "
+                   "WHERE last_error LIKE '%claimed job id%' "
+                   "AND substring(last_error FROM 'claimed job id ([0-9a-f-]{36})') = "
+                   "ANY(:'ids');", {"ids": "{" + ",".join(ids) + "}"})[0]
+    for k, v in claimed.items():
+        rows[k] = v
     wrong = {}
     for inv in man["invalid"]:
         r = rows.get(inv["id"])

@@ -8,7 +8,8 @@ set -euo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 FUZZ="$REPO/tests/fuzz"
 BUILD="${NT_FUZZ_BUILD_DIR:-$REPO/build-fuzz}"
-ALL_TARGETS=(fuzz_job_decode fuzz_dialect_a fuzz_dialect_b fuzz_dialect_c fuzz_dialect_d fuzz_httpd_request)
+ALL_TARGETS=(fuzz_job_decode fuzz_dialect_a fuzz_dialect_b fuzz_dialect_c fuzz_dialect_d fuzz_httpd_request
+    fuzz_callback)
 
 usage() {
     cat <<EOF

@@ -8,7 +8,7 @@
 . "$(dirname "$0")/lib.sh"
 nt_setup ticketconflict
 sim_reset
-export NUMTRUST_WORKER_APPEAL_FAST_PATH=false NUMTRUST_WORKER_APPEAL_MARKS=harassment
+export NUMTRUST_WORKER_APPEAL_FAST_PATH=false
 fleet=$(gen_fleet 15 216 tencent)
 "$PRODUCER" import --numbers "$fleet" >/dev/null
 tail -n +2 "$fleet" | cut -d, -f2 | while read -r n; do
@@ -36,7 +36,9 @@ for line in sys.stdin:
            "created_at": "2026-11-28T00:00:00.000Z", "origin": origin,
            "payload": {"mark_type": "harassment", "evidence": "ticket conflict test"}}
     sys.stdout.write(number + "\x1f" + json.dumps(env) + "\x1e")
-' >"$NT_TMP/crafted"
+    sys.stderr.write(number + "\n")
+' >"$NT_TMP/crafted" 2>"$NT_TMP/crafted-numbers"
+crafted=$(sed "s/.*/'&'/" "$NT_TMP/crafted-numbers" | paste -sd, -)
 kcat -b "$NUMTRUST_KAFKA_BOOTSTRAP_SERVERS" -P -t "$NUMTRUST_TOPICS_PREFIX.appeal" -K '\x1f' -D '\x1e' \
     -l "$NT_TMP/crafted"
 log "5 appeals produced with the Idempotency-Keys of 5 filed ones"
@@ -52,7 +54,7 @@ assert_eq "appeals recorded (the first ten only)" \
 assert_eq "appeal jobs done" \
     "$(psqlv "SELECT count(*) FROM jobs WHERE number LIKE '+86216%' AND type = 'appeal' AND state = 'done'")" 10
 assert_eq "marks of the conflicting appeals still open" \
-    "$(psqlv "SELECT count(*) FROM marks WHERE number LIKE '+86216%' AND state = 'open'
+    "$(psqlv "SELECT count(*) FROM marks WHERE number IN ($crafted) AND state = 'open'
               AND type = 'harassment'")" 5
 grep -q 'ticket_conflicts=5' "$NT_TMP/worker-0.log" || fail "the worker's progress line does not count the conflicts"
 log "PASS"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # docker-compose.yml validates (Debian's docker-compose checks the file) and defines what numtrust
-# runs in containers: PostgreSQL, Kafka, the one-shot migrations, the control plane, workers
+# runs in containers: PostgreSQL, Kafka, the one-shot migrations, the control plane, the reconciler, workers
 # (2 by default), Prometheus; the simulator only in the demo/test profiles; no secret in the file.
 # tests/container/compose_run.sh runs it for real.
 set -euo pipefail
@@ -10,7 +10,7 @@ docker-compose -f docker-compose.yml config -q
 echo "ok: docker-compose config -q"
 services=$(docker-compose -f docker-compose.yml config --services | sort | tr '\n' ' ')
 echo "services: $services"
-for s in kafka postgres platform-sim migrate control-plane worker prometheus; do
+for s in kafka postgres platform-sim migrate control-plane reconciler worker prometheus; do
     case " $services " in *" $s "*) ;; *) echo "FAIL: service $s missing"; exit 1;; esac
 done
 cfg=$(docker-compose -f docker-compose.yml config)

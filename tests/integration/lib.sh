@@ -107,6 +107,7 @@ DELETE FROM appeals WHERE number LIKE :'like';
 DELETE FROM marks WHERE number LIKE :'like';
 DELETE FROM jobs WHERE number LIKE :'like';
 DELETE FROM label_schedules WHERE number LIKE :'like';
+DELETE FROM action_items WHERE number LIKE :'like';
 DELETE FROM number_platforms WHERE number LIKE :'like';
 DELETE FROM trust_trends WHERE number LIKE :'like';
 DELETE FROM number_risk WHERE number LIKE :'like';

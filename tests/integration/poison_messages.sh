@@ -21,7 +21,7 @@ printf '{"v":1,"id":"not json' >"$NT_TMP/m1"
 printf '{"v":1,"id":"6f1c1c1e-0000-5000-8000-00000000000\xff","type":"check"}' >"$NT_TMP/m2"
 python3 -c "print('{\"v\":1,\"pad\":\"' + 'x' * 70000 + '\"}', end='')" >"$NT_TMP/m3"
 printf '{"v":2,"id":"6f1c1c1e-0000-5000-8000-000000000002","type":"check"}' >"$NT_TMP/m4"
-bad_id=6f1c1c1e-0000-5000-8000-000000000005
+bad_id=$(python3 -c "import uuid; print(uuid.uuid4())") # its own per run: invalid rows are not purged
 printf '{"v":1,"id":"%s","type":"check","number":"13800138000","platform":"baidu","tenant":"t","attempt":0,"created_at":"%s","payload":{}}' \
     "$bad_id" "$now" >"$NT_TMP/m5"
 good_id=6f1c1c1e-0000-5000-8000-000000000006
@@ -43,13 +43,15 @@ log "produced 4 poison messages, 1 invalid job, 1 valid check and 1 tag update w
 start_worker
 wait_sql "SELECT count(*) FROM check_results WHERE job_id = '$good_id'" 1 60
 wait_sql "SELECT count(*) FROM dead_letters WHERE source_topic = '$topic'" 4 30
-wait_sql "SELECT state FROM jobs WHERE id = '$bad_id'" failed 30
+# an invalid message is recorded under an id of its own, naming the id it claimed
+wait_sql "SELECT state FROM jobs WHERE last_error LIKE '%claimed job id $bad_id%'" failed 30
 wait_sql "SELECT count(*) FROM jobs WHERE id = '$sql_id' AND state IN ('done', 'failed')" 1 30
 for _ in $(seq 1 30); do [ "$(group_lag)" = 0 ] && break; sleep 1; done
 stop_all_workers
 
 assert_eq "invalid job's reason names the field" \
-    "$(psqlv "SELECT last_error LIKE 'field number:%' FROM jobs WHERE id = '$bad_id'")" t
+    "$(psqlv "SELECT last_error LIKE 'field number:%' FROM jobs
+              WHERE last_error LIKE '%claimed job id $bad_id%'")" t
 psqlv "SELECT source_offset, reason FROM dead_letters WHERE source_topic = '$topic' ORDER BY 1"
 assert_eq "dead letters with a reason" \
     "$(psqlv "SELECT count(*) FROM dead_letters WHERE source_topic = '$topic' AND reason <> ''")" 4

@@ -46,8 +46,20 @@ log "last error: $(psqlv "SELECT last_error FROM alert_deliveries WHERE $ep LIMI
 # --- the receiver comes up, failing its first 5 deliveries; a new daemon
 start_receiver "$secret" "$port"
 curl -fsS -X POST "http://127.0.0.1:$port/admin/fail" -d '{"next": 5, "status": 503}' >/dev/null
-start_daemon
+mport=$(nt_free_port)
+NUMTRUST_PRODUCER_METRICS_LISTEN="127.0.0.1:$mport" start_daemon
 wait_sql "SELECT count(*) FROM alert_deliveries WHERE $ep AND state = 'delivered'" 20 90
+# the daemon's business metrics: its delivery attempts, and the families of the pass
+curl -fsS "http://127.0.0.1:$mport/metrics" >"$NT_TMP/metrics"
+assert_eq "delivery attempts of this daemon in /metrics (delivered)" \
+    "$(awk '/^numtrust_alert_delivery_attempts_total\{result="delivered"\}/ {print $2}' "$NT_TMP/metrics")" 20
+failed=$(awk '/^numtrust_alert_delivery_attempts_total\{result="failed"\}/ {print $2}' "$NT_TMP/metrics")
+[ "$failed" -ge 5 ] || fail "failed delivery attempts in /metrics: $failed (the receiver refused 5)"
+for family in numtrust_tenant_mark_rate numtrust_sla_clocks numtrust_alerts_total \
+    numtrust_alert_deliveries numtrust_quarantined_numbers numtrust_cost_month; do
+    grep -q "^# TYPE $family " "$NT_TMP/metrics" || fail "/metrics lacks $family"
+done
+log "ok: /metrics has the business metric families"
 kill -TERM "$DAEMON_PID"
 rc=0
 wait "$DAEMON_PID" || rc=$?

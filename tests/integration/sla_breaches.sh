@@ -4,7 +4,8 @@
 # its evidence and an alert — while their on-time twins are met. The workers'
 # fast path is off, so appeals are filed when the test says (`enqueue appeal`,
 # the reconciler's safety net); numtrust time and the simulator's clock move
-# together. Numtrust time is reset on exit.
+# together. The appeals' decisions then meet their target and raise their alerts. Numtrust
+# time is reset on exit.
 . "$(dirname "$0")/lib.sh"
 nt_setup slabreach
 sim_reset
@@ -88,6 +89,17 @@ assert_eq "its evidence: the schedule and the check that showed it" \
     "执业医师-李主任 true"
 assert_eq "breach alerts of the late label" \
     "$(psqlv "SELECT count(*) FROM alerts WHERE event = 'sla_breach' AND number = '$qual'")" 1
+# --- the appeals' decisions: the platform decided 12 h after filing; polled now, both are
+# within the 3-day decision target, and each decision raises its alert
+"$PRODUCER" enqueue appeal-status --prefix +862062 --period "b6-$$" | grep enqueue
+wait_sql "SELECT count(*) FROM appeals WHERE $mine AND state IN ('approved', 'rejected')" 2 60
+"$PRODUCER" sla pass >/dev/null
+assert_eq "appeal decision clocks" \
+    "$(psqlv "SELECT string_agg(status, ' ') FROM sla_clocks WHERE kind = 'appeal_decision' AND $mine")" \
+    "met met"
+assert_eq "appeal_decided alerts (with the decision)" \
+    "$(psqlv "SELECT count(*) FROM alerts a JOIN appeals p ON a.dedupe = 'decided:' || p.job_id
+              WHERE p.$mine AND a.event = 'appeal_decided' AND a.data->>'state' = p.state")" 2
 "$PRODUCER" sla breaches --tenant "$tenant"
 "$PRODUCER" sla summary --tenant "$tenant"
 stop_all_workers

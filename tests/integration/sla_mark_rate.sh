@@ -5,21 +5,23 @@
 # tenant start clean (0%); two harassment marks make 5%. Passes repeated while
 # the tenant stays over raise nothing more. The policy comes from a policy
 # file applied with `policy apply`, and the SQL view resolves it as the C code
-# does. The check cycle: 2 days after a full check nothing is due under 3%
+# does. The first checks go through check-due, and a cycle changed while they are queued
+# does not enqueue them twice. The check cycle: 2 days after a full check nothing is due under 3%
 # (the weekly mark check and the half-yearly cycle); 2 days after going over,
 # every registration is due (the policy's risk cycle, 1 day). Numtrust time is
 # reset on exit (every test shares the database).
 . "$(dirname "$0")/lib.sh"
 nt_setup slarate
 sim_reset
-trap '"$PRODUCER" clock set --offset 0 --force >/dev/null || true; sim_reset; nt_cleanup' EXIT
+tenant=it-rate-$$
+trap '"$PRODUCER" clock set --offset 0 --force >/dev/null || true
+      "$PRODUCER" alerts endpoint remove --name "rate-$$" >/dev/null 2>&1 || true
+      sim_reset; nt_cleanup' EXIT
 "$PRODUCER" clock set --offset 0 --force >/dev/null
 
-tenant=it-rate-$$
 secret=whsec-$$-0123456789abcdef
 mapfile -t nums < <(sla_fleet "$tenant" 2061 40 baidu individual)
 mine="number LIKE '+862061%'"
-pfx=+862061
 
 # the policy from a file, as kept in version control
 cat >"$NT_TMP/policies.json" <<EOF
@@ -39,10 +41,17 @@ assert_eq "effective_policies agrees with policy show (risk cycle, target, cycle
 start_receiver "$secret"
 "$PRODUCER" alerts endpoint add --name "rate-$$" --url "http://127.0.0.1:$RECEIVER_PORT/hook" \
     --secret "$secret" --tenant "$tenant" >/dev/null
-start_worker
 
-# --- under the target: a full check, 0 marks
-"$PRODUCER" enqueue check --prefix $pfx --period "r1-$$" | grep enqueue
+# --- under the target: the first checks, through check-due. A cycle that changes while
+# they are queued (here by policy; in a fleet's first pass, by its tenant going over
+# target) must not enqueue them again (the period is the observation a check follows).
+"$PRODUCER" enqueue check --due --tenant "$tenant" | tee "$NT_TMP/due0.out"
+grep -q " 40 produced" "$NT_TMP/due0.out" || fail "check-due did not take the 40 new registrations"
+"$PRODUCER" policy set --tenant "$tenant" mark_check_every=3d >/dev/null
+"$PRODUCER" enqueue check --due --tenant "$tenant" | tee "$NT_TMP/due1.out"
+grep -q " 0 produced" "$NT_TMP/due1.out" || fail "a changed cycle enqueued the queued checks again"
+"$PRODUCER" policy unset --tenant "$tenant" mark_check_every >/dev/null
+start_worker
 wait_sql "SELECT count(*) FROM check_results WHERE $mine" 40 60
 "$PRODUCER" sla pass
 assert_eq "mark rate of the clean fleet" \

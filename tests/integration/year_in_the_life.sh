@@ -196,25 +196,37 @@ rule() { # name sql-returning-the-violating-rows
     fi
 }
 H=3600
+# whether a registration was certified at a time, by its last check before (no check: yes); an
+# uncertified one gets no push at all, campaign or revert (loop.push_uncertified)
+certified_at() { # number-sql platform-sql time-sql
+    echo "COALESCE((SELECT c.cert_status = 'certified' FROM check_results c WHERE c.number = $1
+                     AND c.platform = $2 AND c.checked_at <= $3 ORDER BY c.checked_at DESC LIMIT 1), true)"
+}
 rule "campaign label live at its 7-day lead (within a pass), on every platform" "
-    SELECT np.platform FROM number_platforms np WHERE np.number = '$N_CAMPAIGN' AND np.cert_status = 'certified'
+    SELECT np.platform FROM number_platforms np WHERE np.number = '$N_CAMPAIGN'
+      AND $(certified_at np.number np.platform "$(at $((23 * DAY + H + 600)))")
       AND NOT EXISTS (SELECT 1 FROM tag_updates t WHERE t.number = np.number AND t.platform = np.platform
                       AND t.label = '$CAMPAIGN' AND t.pushed_at BETWEEN $(at $((23 * DAY))) AND $(at $((23 * DAY + H + 600))))"
 rule "campaign label reverted within one pass after the event" "
     SELECT t.platform FROM tag_updates t WHERE t.number = '$N_CAMPAIGN' AND t.label = '$CAMPAIGN' AND t.state = 'applied'
+      AND $(certified_at t.number t.platform "$(at $((45 * DAY + H + 600)))")
       AND NOT EXISTS (SELECT 1 FROM tag_updates r JOIN numbers n USING (number) WHERE r.number = t.number
                       AND r.platform = t.platform AND r.label = n.base_label
                       AND r.pushed_at BETWEEN $(at $((45 * DAY))) AND $(at $((45 * DAY + H + 600))))"
+lapsed=$(psqlv "SELECT string_agg(DISTINCT t.platform, ',') FROM tag_updates t WHERE t.number = '$N_CAMPAIGN'
+                AND t.label = '$CAMPAIGN' AND NOT $(certified_at t.number t.platform "$(at $((45 * DAY + H + 600)))")")
+[ -z "$lapsed" ] || log "note: campaign not reverted on $lapsed: its certification had lapsed (no push to an uncertified registration; counted in the reconciler's log)"
 rule "qualification live at its start, within 24 h, never before" "
     SELECT np.platform, min(t.pushed_at) FROM number_platforms np
       LEFT JOIN tag_updates t ON t.number = np.number AND t.platform = np.platform AND t.label = '$QUAL'
-     WHERE np.number = '$N_QUAL' AND np.cert_status = 'certified' GROUP BY np.platform
+     WHERE np.number = '$N_QUAL' AND $(certified_at np.number np.platform "$(at $((120 * DAY)))") GROUP BY np.platform
     HAVING min(t.pushed_at) IS NULL OR min(t.pushed_at) < $(at $((120 * DAY)))
         OR min(t.pushed_at) > $(at $((120 * DAY))) + interval '24 hours'"
 rule "a qualification recorded late is live within 24 h of being recorded" "
     SELECT np.platform, min(t.pushed_at) FROM number_platforms np
       LEFT JOIN tag_updates t ON t.number = np.number AND t.platform = np.platform AND t.label = '$QUAL_LATE'
-     WHERE np.number = '$N_QUAL_LATE' AND np.cert_status = 'certified' GROUP BY np.platform
+     WHERE np.number = '$N_QUAL_LATE' AND $(certified_at np.number np.platform "$(at $((200 * DAY)))")
+     GROUP BY np.platform
     HAVING min(t.pushed_at) IS NULL OR min(t.pushed_at) > $(at $((200 * DAY))) + interval '24 hours'"
 rule "a qualification without documents is rejected with the platform's reason" "
     SELECT platform, state, reason FROM tag_updates WHERE number = '$N_QUAL_LATE' AND label = '$QUAL_LATE'

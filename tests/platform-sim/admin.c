@@ -321,9 +321,10 @@ static int a_ticket(admin_call_t *call)
                            "{\"kind\":\"%s\",\"number\":\"%s\",\"state\":\"%s\","
                            "\"decided\":%s,\"approved\":%s}",
                            info.appeal ? "appeal" : "tag", info.number,
-                           info.appeal ? states[info.status]
-                           : decided   ? "applied"
-                                       : "pending_review",
+                           info.appeal     ? states[info.status]
+                           : !decided      ? "pending_review"
+                           : info.approved ? "applied"
+                                           : "rejected",
                            decided ? "true" : "false", info.approved ? "true" : "false");
     return rc == NT_OK ? 200 : 500;
 }

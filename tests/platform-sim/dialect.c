@@ -6,6 +6,7 @@
 
 #include "buf.h"
 #include "clock.h"
+#include "hex.h"
 
 #include <string.h>
 
@@ -86,17 +87,6 @@ const nt_dialect_route_t *nt_dialect_route(const nt_dialect_t *d, const char *me
     return NULL;
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 int nt_dialect_pct_decode(const char *s, size_t n, char *out, size_t outsz)
 {
     size_t o = 0;
@@ -105,8 +95,8 @@ int nt_dialect_pct_decode(const char *s, size_t n, char *out, size_t outsz)
         if (c == '%') {
             if (i + 2 >= n)
                 return -1;
-            int hi = hexval(s[i + 1]);
-            int lo = hexval(s[i + 2]);
+            int hi = nt_hex_value(s[i + 1]);
+            int lo = nt_hex_value(s[i + 2]);
             if (hi < 0 || lo < 0)
                 return -1;
             c = (char)(hi * 16 + lo);

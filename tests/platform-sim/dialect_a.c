@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "dialect.h"
+#include "hex.h"
 #include "phone.h"
 
 static const char *const cert_states[NT_CERT__COUNT] = {
@@ -56,16 +57,6 @@ static int error_body(nt_buf_t *out, const nt_dialect_errdef_t *e, const char *m
     return rc;
 }
 
-static void to_hex(const unsigned char *p, size_t n, char *out)
-{
-    static const char hex[] = "0123456789abcdef";
-    for (size_t i = 0; i < n; i++) {
-        out[2 * i] = hex[p[i] >> 4];
-        out[2 * i + 1] = hex[p[i] & 15];
-    }
-    out[2 * n] = '\0';
-}
-
 int nt_dialect_a_sign(const char *secret, const char *method, const char *path, const char *ts,
                       const char *nonce, const char *body, size_t len, char hex[65])
 {
@@ -77,14 +68,14 @@ int nt_dialect_a_sign(const char *secret, const char *method, const char *path, 
     int rc;
 
     SHA256((const unsigned char *)(body ? body : ""), len, digest);
-    to_hex(digest, sizeof(digest), body_hex);
+    nt_hex_encode(digest, sizeof(digest), body_hex);
     nt_buf_init(&sts, 0);
     rc = nt_buf_printf(&sts, "%s\n%s\n%s\n%s\n%s", method, path, ts, nonce, body_hex);
     if (rc == NT_OK && HMAC(EVP_sha256(), secret, (int)strlen(secret),
                             (const unsigned char *)sts.data, sts.len, mac, &maclen) == NULL)
         rc = NT_ERR;
     if (rc == NT_OK)
-        to_hex(mac, maclen, hex);
+        nt_hex_encode(mac, maclen, hex);
     nt_buf_free(&sts);
     return rc;
 }

@@ -155,7 +155,9 @@ static int accepted(nt_dialect_call_t *call, const char *ticket, const char *sta
 }
 
 /* Schedules the ticket's callbacks (unless it was filed before: an
- * idempotent repeat schedules nothing twice, the server answers it). */
+ * idempotent repeat schedules nothing twice, the server answers it): a card
+ * is "in review" a minute after it was accepted, then active or rejected
+ * when decided; a complaint is in review, then passed or refused. */
 static int schedule(nt_dialect_call_t *call, const char *ticket, const char *kind)
 {
     nt_sim_ticket_info_t info;
@@ -164,15 +166,22 @@ static int schedule(nt_dialect_call_t *call, const char *ticket, const char *kin
         return NT_OK;
     if ((rc = nt_sim_ticket_info(call->sim, call->scope, ticket, &info)) != NT_OK)
         return rc;
-    if (!info.appeal)
-        return nt_notify_add(call->notify, call->scope_name, ticket, kind, info.number, 1, "ACTIVE",
-                             info.decide_ms);
+    if (!info.appeal) {
+        int64_t reviewing = info.submit_ms + 60000;
+        rc = reviewing < info.decide_ms
+                 ? nt_notify_add(call->notify, call->scope_name, ticket, kind, info.number, 1,
+                                 "REVIEWING", false, reviewing)
+                 : NT_OK;
+        NT_EMIT(rc, nt_notify_add(call->notify, call->scope_name, ticket, kind, info.number, 2,
+                                  info.approved ? "ACTIVE" : "REJECTED", true, info.decide_ms));
+        return rc;
+    }
     rc = nt_notify_add(call->notify, call->scope_name, ticket, kind, info.number, 1,
-                       complaint_states[NT_APPEAL_IN_REVIEW], info.review_ms);
+                       complaint_states[NT_APPEAL_IN_REVIEW], false, info.review_ms);
     NT_EMIT(rc,
             nt_notify_add(call->notify, call->scope_name, ticket, kind, info.number, 2,
                           complaint_states[info.approved ? NT_APPEAL_APPROVED : NT_APPEAL_REJECTED],
-                          info.decide_ms));
+                          true, info.decide_ms));
     return rc;
 }
 

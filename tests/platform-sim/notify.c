@@ -48,12 +48,14 @@ typedef struct event_s {
     int tries;
     int copies; /* sends still to make (2 for a duplicated event) */
     bool forged;
+    bool decision; /* the ticket's verdict (its last event) */
     ev_state_t st;
 } event_t;
 
 typedef struct counters_s {
     uint64_t scheduled, sent, delivered, rejected, failed, lost, duplicated, reordered, late,
         forged, no_url, retries;
+    uint64_t lost_decisions[2]; /* complaints, cards */
 } counters_t;
 
 struct nt_notify_s {
@@ -120,7 +122,7 @@ int nt_notify_attach(nt_notify_t *n, nt_loop_t *loop, nt_err_t *err)
 }
 
 int nt_notify_add(nt_notify_t *n, const char *scope, const char *ticket, const char *kind,
-                  const char *number, int seq, const char *state, int64_t at_ms)
+                  const char *number, int seq, const char *state, bool decision, int64_t at_ms)
 {
     if (n->n >= MAX_EVENTS)
         return NT_ETOOBIG;
@@ -141,6 +143,7 @@ int nt_notify_add(nt_notify_t *n, const char *scope, const char *ticket, const c
     snprintf(ev->number, sizeof(ev->number), "%s", number);
     snprintf(ev->state, sizeof(ev->state), "%s", state);
     ev->seq = seq;
+    ev->decision = decision;
     ev->at_ms = at_ms;
     ev->st = EV_WAITING;
     n->evs[n->n++] = ev;
@@ -172,7 +175,7 @@ static const char *forged_state(const char *state)
 {
     static const char *const swap[][2] = {
         {"PASSED", "REFUSED"},  {"REFUSED", "PASSED"},  {"PROCESSING", "PASSED"},
-        {"ACTIVE", "REJECTED"}, {"REJECTED", "ACTIVE"},
+        {"ACTIVE", "REJECTED"}, {"REJECTED", "ACTIVE"}, {"REVIEWING", "ACTIVE"},
     };
     for (size_t i = 0; i < NT_ARRAY_LEN(swap); i++)
         if (strcmp(swap[i][0], state) == 0)
@@ -306,6 +309,8 @@ static bool draw_fate(nt_notify_t *n, event_t *ev, int64_t mono)
     ev->send_after = mono;
     if (u < conf->cb_rate_lost) {
         n->c.lost++;
+        if (ev->decision)
+            n->c.lost_decisions[strcmp(ev->kind, "card") == 0]++;
         return false;
     }
     if (nt_rng_next_unit(&n->rng) < conf->cb_rate_duplicate) {
@@ -363,13 +368,15 @@ int nt_notify_stats(const nt_notify_t *n, nt_buf_t *out)
         out,
         "{\"url\":\"%s\",\"scheduled\":%llu,\"waiting\":%zu,\"queued\":%zu,\"sent\":%llu,"
         "\"delivered\":%llu,\"rejected\":%llu,\"failed\":%llu,\"retries\":%llu,\"lost\":%llu,"
-        "\"duplicated\":%llu,\"reordered\":%llu,\"late\":%llu,\"forged\":%llu,\"no_url\":%llu}",
+        "\"duplicated\":%llu,\"reordered\":%llu,\"late\":%llu,\"forged\":%llu,\"no_url\":%llu,"
+        "\"lost_decisions\":{\"complaint\":%llu,\"card\":%llu}}",
         n->conf->callback_url[0] ? "set" : "", (unsigned long long)c->scheduled, waiting, n->n,
         (unsigned long long)c->sent, (unsigned long long)c->delivered,
         (unsigned long long)c->rejected, (unsigned long long)c->failed,
         (unsigned long long)c->retries, (unsigned long long)c->lost,
         (unsigned long long)c->duplicated, (unsigned long long)c->reordered,
-        (unsigned long long)c->late, (unsigned long long)c->forged, (unsigned long long)c->no_url);
+        (unsigned long long)c->late, (unsigned long long)c->forged, (unsigned long long)c->no_url,
+        (unsigned long long)c->lost_decisions[0], (unsigned long long)c->lost_decisions[1]);
 }
 
 void nt_notify_reset_counters(nt_notify_t *n)

@@ -36,10 +36,12 @@ int nt_notify_attach(nt_notify_t *n, nt_loop_t *loop, nt_err_t *err) NT_MUSTCHEC
 
 /* Schedules one event: at simulated time at_ms, tell scope's callback URL
  * that ticket (of kind "complaint" or "card", about number) is now state,
- * the ticket's seq-th event. Returns 0 or NT_ENOMEM / NT_ETOOBIG (more than
- * max_records events waiting). */
+ * the ticket's seq-th event; decision marks the ticket's last one (the
+ * platform's verdict), counted apart per kind when it is lost. Returns 0 or
+ * NT_ENOMEM / NT_ETOOBIG (more than max_records events waiting). */
 int nt_notify_add(nt_notify_t *n, const char *scope, const char *ticket, const char *kind,
-                  const char *number, int seq, const char *state, int64_t at_ms) NT_MUSTCHECK;
+                  const char *number, int seq, const char *state, bool decision,
+                  int64_t at_ms) NT_MUSTCHECK;
 
 /* Sends what is due now (the timer calls it). */
 void nt_notify_tick(nt_notify_t *n);
@@ -48,7 +50,8 @@ void nt_notify_tick(nt_notify_t *n);
 int nt_notify_body(nt_buf_t *out, const char *ticket, const char *kind, const char *number, int seq,
                    const char *state, int64_t at_ms) NT_MUSTCHECK;
 
-/* The counters as a JSON object (GET /admin/callbacks). */
+/* The counters as a JSON object (GET /admin/callbacks); "lost_decisions"
+ * has, per kind, the decisions that were lost (never sent). */
 int nt_notify_stats(const nt_notify_t *n, nt_buf_t *out) NT_MUSTCHECK;
 
 /* Zeroes the counters (events stay queued). */

@@ -439,6 +439,8 @@ static void test_dump(void)
         {"postgresql://u:s3cretpw@db:5432/x", "s3cretpw", "db:5432"},
         {"postgres://u:s3cretpw@db/x?sslmode=disable", "s3cretpw", "sslmode=disable"},
         {"postgresql://u@db/x?password=s3cretpw", "s3cretpw", "u@db"},
+        {"host=db sslcert=c sslkey=k sslpassword=k3ypass dbname=x", "k3ypass", "sslcert=c"},
+        {"postgresql://u@db/x?sslmode=verify-full&sslpassword=k3ypass", "k3ypass", "verify-full"},
         {"host=db dbname=x", NULL, "host=db dbname=x"},
     };
     for (size_t i = 0; i < NT_ARRAY_LEN(rows); i++, ncases++) {
@@ -449,6 +451,8 @@ static void test_dump(void)
         snprintf(name, sizeof(name), "dump of pg.conninfo \"%s\"", rows[i].conninfo);
         setenv("NUMTRUST_PG_CONNINFO", rows[i].conninfo, 1);
         setenv("NUMTRUST_KAFKA_SASL_PASSWORD", "kafkapw123", 1);
+        setenv("NUMTRUST_KAFKA_SASL_OAUTHBEARER_CONFIG",
+               "principal=svc extension_traceId=1 scope=x token=oauthsecret77", 1);
         int rc = nt_config_load(&cfg, NULL, &err);
         clear_numtrust_env();
         CHECKF(rc == NT_OK, "%s: load: %s", name, err.msg);
@@ -461,6 +465,8 @@ static void test_dump(void)
         CHECK_CONTAINS(name, out.data, rows[i].keep);
         CHECK_LACKS(name, out.data, "kafkapw123");
         CHECK_CONTAINS(name, out.data, "kafka.sasl.password = ****");
+        CHECK_LACKS(name, out.data, "oauthsecret77");
+        CHECK_CONTAINS(name, out.data, "kafka.sasl.oauthbearer.config = ****");
         CHECK_CONTAINS(name, out.data, "worker.max_inflight = 1000\n");
         CHECK_CONTAINS(name, out.data, "worker.appeal_fast_path = true\n");
         CHECK_CONTAINS(name, out.data, "kafka.bootstrap.servers = 127.0.0.1:29092\n");

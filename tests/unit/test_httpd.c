@@ -4,7 +4,8 @@
  * it waits for answers. Covers keep-alive, pipelining order, the error
  * answers (400/411/413/431/505), HTTP/1.0, Connection: close, 100-continue,
  * deferred answers, clients leaving before a deferred answer, never-answered
- * requests, idle timeout, max connections and pause/resume.
+ * requests, idle timeout, max connections (the longest-waiting connection
+ * makes room), request deadlines against slowloris, and pause/resume.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -476,6 +477,9 @@ static void test_idle_timeout(void)
     fixture_stop(&fx);
 }
 
+/* Full: a new connection closes the one that waited longest for a request,
+ * so that a probe is answered; a connection with a request at the handler
+ * is never the one closed. */
 static void test_max_conns(void)
 {
     fixture_t fx;
@@ -490,13 +494,85 @@ static void test_max_conns(void)
     }
     get("/x", req, sizeof(req));
     client_send(&fx, fds[2], req, strlen(req));
-    client_read(&fx, fds[2], &r, 1, true, 1000);
-    CHECK(r.closed);
-    CHECK_INT(r.nresp, 0);
-    client_send(&fx, fds[0], req, strlen(req));
-    client_read(&fx, fds[0], &r, 1, false, 1000);
+    client_read(&fx, fds[2], &r, 1, false, 1000);
+    CHECK_INT(r.nresp, 1); /* the newest is served ... */
+    client_read(&fx, fds[0], &r, 1, true, 1000);
+    CHECK(r.closed); /* ... the oldest idle one made room */
+    /* a request waiting at the handler keeps its connection */
+    get("/later", req, sizeof(req));
+    client_send(&fx, fds[1], req, strlen(req));
+    pump(&fx, 20);
+    int fd4 = client_connect(fx.port);
+    get("/y", req, sizeof(req));
+    client_send(&fx, fd4, req, strlen(req));
+    client_read(&fx, fd4, &r, 1, false, 1000);
     CHECK_INT(r.nresp, 1);
+    CHECK(fx.later != NULL);
+    CHECK_INT(nt_httpd_respond(fx.later, 200, "text/plain", NULL, "late", 4), 0);
+    client_read(&fx, fds[1], &r, 1, false, 1000);
+    CHECK_INT(r.nresp, 1);
+    CHECK_STR(r.body[0], "late");
     for (int i = 0; i < 3; i++)
+        close(fds[i]);
+    close(fd4);
+    pump(&fx, 10);
+    fixture_stop(&fx);
+}
+
+/* The ops endpoint under a slowloris and a flood of idle sockets (issue 8
+ * item 8): a request trickling in one byte at a time is closed at its
+ * deadline however active it looks, and with every slot taken by idle or
+ * trickling sockets each probe is still answered at once. */
+static void test_slowloris(void)
+{
+    fixture_t fx;
+    reply_t r;
+    char req[128];
+    nt_httpd_opts_t opts = {
+        .host = "127.0.0.1", .max_conns = 8, .idle_timeout_ms = 5000, .request_timeout_ms = 300};
+    CHECK_INT(fixture_start(&fx, &opts), 0);
+    /* one byte every 50 ms: never idle for long, never complete */
+    int slow = client_connect(fx.port);
+    const char *head = "GET /slow-loris HTTP/1.1\r\nHost: t\r\nX-Pad: ";
+    int64_t t0 = nt_clock_mono_ms();
+    bool closed = false;
+    for (size_t i = 0; i < strlen(head) * 4 && !closed; i++) {
+        char c = i < strlen(head) ? head[i] : 'a';
+        if (send(slow, &c, 1, MSG_NOSIGNAL) != 1)
+            closed = true;
+        pump(&fx, 50);
+        char buf[16];
+        ssize_t n = recv(slow, buf, sizeof(buf), 0);
+        if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK))
+            closed = true;
+    }
+    int64_t took = nt_clock_mono_ms() - t0;
+    CHECKF(closed, "a request trickling in for %lld ms was not closed", (long long)took);
+    CHECKF(took < 1500, "the trickle was closed only after %lld ms (deadline 300)",
+           (long long)took);
+    close(slow);
+
+    /* every slot taken: 4 idle sockets and 4 trickling ones */
+    int fds[8];
+    for (int i = 0; i < 8; i++) {
+        fds[i] = client_connect(fx.port);
+        if (i >= 4)
+            client_send(&fx, fds[i], "GET /", 5);
+        pump(&fx, 5);
+    }
+    for (int probe = 0; probe < 5; probe++) {
+        int fd = client_connect(fx.port);
+        get("/healthz", req, sizeof(req));
+        client_send(&fx, fd, req, strlen(req));
+        client_read(&fx, fd, &r, 1, false, 500);
+        CHECKF(r.nresp == 1 && r.status[0] == 200, "probe %d not answered with every slot taken",
+               probe);
+        close(fd);
+        /* the flood comes back at once */
+        fds[probe] = client_connect(fx.port);
+        pump(&fx, 5);
+    }
+    for (int i = 0; i < 8; i++)
         close(fds[i]);
     pump(&fx, 10);
     fixture_stop(&fx);
@@ -548,6 +624,7 @@ int main(void)
     test_respond_never();
     test_idle_timeout();
     test_max_conns();
+    test_slowloris();
     test_pause_resume();
     CHECK_DONE();
 }

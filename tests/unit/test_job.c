@@ -720,6 +720,58 @@ static void test_validate(void)
     }
 }
 
+/* The appeal builder shared by the worker's fast path and `enqueue appeal`
+ * (issue 15 item 9): the id is UUIDv5 of appeal|number|platform|mark|opening
+ * time in ms, computed here independently; the evidence is the statement
+ * plus the extra; a bad field is refused naming it. */
+static void test_build_appeal(void)
+{
+    static const struct {
+        const char *tenant, *mark, *extra;
+        int64_t opened_ms;
+        int rc;
+        const char *evidence_has; /* or the field named on failure */
+    } rows[] = {
+        {"acme", "harassment", NULL, 1764547200123LL, NT_OK,
+         "Number verified for enterprise acme; the harassment mark is disputed"},
+        {"", "fraud", " Callee reports: 2 in the last 90 days.", 1LL, NT_OK,
+         "enterprise unknown; the fraud mark is disputed, qualification on file. Callee reports"},
+        {"acme", "nonsense", NULL, 5LL, NT_EINVAL, "payload.mark_type"},
+    };
+    for (size_t i = 0; i < NT_ARRAY_LEN(rows); i++, ncases++) {
+        nt_job_t job, again;
+        nt_err_t err;
+        nt_err_clear(&err);
+        nt_appeal_spec_t spec = {"+8613800138000",  "baidu",       rows[i].tenant, rows[i].mark,
+                                 rows[i].opened_ms, rows[i].extra, T_2026};
+        int rc = nt_job_build_appeal(&job, &spec, &err);
+        CHECKF(rc == rows[i].rc, "build_appeal row %zu: rc %d (%s)", i, rc, err.msg);
+        if (rc != NT_OK) {
+            CHECK_CONTAINS("build_appeal error", err.msg, rows[i].evidence_has);
+            continue;
+        }
+        char period[32], want[NT_UUID_STRLEN];
+        snprintf(period, sizeof(period), "%lld", (long long)rows[i].opened_ms);
+        const char *fields[] = {"appeal", "+8613800138000", "baidu", rows[i].mark, period};
+        nt_uuid_v5_fields(want, fields, NT_ARRAY_LEN(fields));
+        CHECK_STR(job.id, want);
+        CHECK_INT(job.type, NT_JOB_APPEAL);
+        CHECK_CONTAINS("build_appeal evidence", job.evidence, rows[i].evidence_has);
+        CHECK_INT(job.created_at_ms, T_2026);
+        /* spec pointing into the job being built (as enqueue does) */
+        nt_appeal_spec_t inplace = {job.number,        job.platform,  job.tenant, job.mark_type,
+                                    rows[i].opened_ms, rows[i].extra, T_2026};
+        CHECK_INT(nt_job_build_appeal(&job, &inplace, NULL), NT_OK);
+        CHECK_STR(job.id, want);
+        /* the same mark later (another extra, another time of building): the same id */
+        nt_appeal_spec_t later = spec;
+        later.extra_evidence = " other";
+        later.now_ms = T_2026 + 86400000;
+        CHECK_INT(nt_job_build_appeal(&again, &later, NULL), NT_OK);
+        CHECK_STR(again.id, job.id);
+    }
+}
+
 static void test_make_id(void)
 {
     nt_job_t job;
@@ -829,6 +881,7 @@ int main(void)
     test_truncation_and_corruption();
     test_validate();
     test_make_id();
+    test_build_appeal();
     printf("test_job: %d cases\n", ncases);
     CHECK_DONE();
 }

@@ -1,9 +1,8 @@
 /*
- * test_strmap.c — the open-addressing string map (strmap.h): a basic table,
+ * test_strmap.c — the string map (strmap.h, on htab.h): a basic table,
  * 100k random put/get/del operations checked against a plain reference
- * array, growth to many keys, and backward-shift deletion in clusters built
- * on purpose (keys chosen by their hash to share or neighbour a home slot,
- * including a cluster that wraps past the last slot).
+ * array, growth to many keys, and deletion in clusters built on purpose (keys chosen by their hash
+ * to share or neighbour a home slot, including a cluster that wraps past the last slot).
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -208,11 +207,11 @@ static void keys_with_home(size_t home, int n, char out[][16], int *next)
     }
 }
 
-static void test_backward_shift(void)
+static void test_cluster_deletion(void)
 {
     /* One cluster wrapping the end of the table: homes 61, 61, 61, 62, 62,
      * 63, 0, 0, 1 occupy slots 61..63 and 0..5. Deleting any one must keep
-     * every other reachable (no tombstones, correct shifting). */
+     * every other reachable (probing passes the deleted slot). */
     char keys[12][16];
     int next = 0;
     keys_with_home(61, 3, keys, &next);
@@ -309,7 +308,7 @@ int main(void)
     test_basic();
     test_churn();
     test_growth();
-    test_backward_shift();
+    test_cluster_deletion();
     test_hash();
     printf("test_strmap: %d cases\n", ncases);
     CHECK_DONE();

@@ -1,10 +1,15 @@
 /*
- * htab.h — an open-addressing hash table of caller-owned items.
+ * htab.h — an open-addressing hash table of caller-owned items: the one hash
+ * table of common/ and the simulator.
  *
- * The simulator keeps its mutable state (numbers whose state changed,
- * tickets, idempotency records, retry deadlines) in these tables. The table
- * stores each item's 64-bit hash and a pointer; the caller computes hashes,
- * compares keys through a callback, and owns (allocates and frees) items.
+ * The table stores each item's 64-bit hash and a pointer; the caller
+ * computes hashes, compares keys through a callback, and owns (allocates and
+ * frees) items. Linear probing; a deleted slot becomes a tombstone, so items
+ * may be deleted while iterating (nt_htab_del_at); tombstones are cleared
+ * when the table is rebuilt, at 70% of its slots used. nt_strmap (strmap.h)
+ * is a string-keyed map on top of it; the simulator keeps its state
+ * (numbers whose state changed, tickets, idempotency records, retry
+ * deadlines) in tables of its own items.
  */
 #ifndef NT_HTAB_H
 #define NT_HTAB_H
