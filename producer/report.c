@@ -96,6 +96,51 @@ const report_section_t report_sections[] = {
          "tenant_id", "platform",
          "scenario_id") " AND ($4::timestamptz IS NULL OR true)"
                         " GROUP BY platform, status ORDER BY platform, status"},
+    /* the closed loop (docs/maintenance.md) */
+    {"pushes", "label pushes by state: verified by a check, rejected, unconfirmed",
+     "SELECT t.platform, t.state, count(*) AS pushes, count(t.verified_at) AS verified,"
+     " count(*) FILTER (WHERE t.polls > 0) AS polled"
+     " FROM tag_updates t JOIN numbers n ON n.number = t.number WHERE" F_TPS(
+         "n.tenant_id", "t.platform", "n.scenario_id") " AND ($4::timestamptz IS NULL OR "
+                                                       "t.pushed_at >= $4)"
+                                                       " GROUP BY t.platform, t.state"
+                                                       " ORDER BY t.platform, t.state"},
+    {"rejected_labels", "labels the platforms rejected, with their reasons (not pushed again)",
+     "SELECT t.number, t.platform, t.label, t.reason, to_char(t.decided_at, 'YYYY-MM-DD') AS day"
+     " FROM tag_updates t JOIN numbers n ON n.number = t.number"
+     " WHERE t.state = 'rejected' AND ($4::timestamptz IS NULL OR t.pushed_at >= $4) AND" F_TPS(
+         "n.tenant_id", "t.platform", "n.scenario_id") " ORDER BY t.decided_at DESC NULLS LAST"
+                                                       " LIMIT 50"},
+    {"escalations",
+     "marks whose appeals were rejected every round (escalated) and marks that "
+     "came back",
+     "SELECT m.number, m.platform, m.type, m.state, m.remarks AS came_back,"
+     " (SELECT max(a.round) FROM appeals a WHERE a.number = m.number AND a.platform = m.platform"
+     "   AND a.mark_type = m.type) AS rounds, to_char(m.escalated_at, 'YYYY-MM-DD') AS escalated"
+     " FROM marks m JOIN numbers n ON n.number = m.number"
+     " WHERE (m.state = 'escalated' OR m.remarks > 0) AND" F_TPS(
+         "n.tenant_id", "m.platform", "n.scenario_id") " AND ($4::timestamptz IS NULL OR true)"
+                                                       " ORDER BY m.state, m.number LIMIT 50"},
+    {"maintenance", "work for people: renewals without an API, yearly and region reviews",
+     "SELECT i.kind, i.tenant_id AS tenant, i.number, i.platform,"
+     " to_char(i.due_at, 'YYYY-MM-DD') AS due, i.detail"
+     " FROM maintenance_items i LEFT JOIN numbers n ON n.number = i.number"
+     " WHERE i.resolved_at IS NULL AND ($1::text IS NULL OR i.tenant_id = $1)"
+     " AND ($2::text IS NULL OR i.platform = $2) AND ($3::text IS NULL OR n.scenario_id = $3)"
+     " AND ($4::timestamptz IS NULL OR i.created_at >= $4) ORDER BY i.due_at LIMIT 50"},
+    {"renewals", "certifications expiring within 30 days and their renewals",
+     "SELECT np.platform, count(*) FILTER (WHERE np.cert_expires_at < nt_now()) AS expired,"
+     " count(*) FILTER (WHERE np.cert_expires_at >= nt_now()"
+     "   AND np.cert_expires_at < nt_now() + interval '30 days') AS expiring_30d,"
+     " (SELECT count(*) FROM renewals r WHERE r.platform = np.platform"
+     "   AND r.state = 'submitted') AS renewals_pending,"
+     " (SELECT count(*) FROM renewals r WHERE r.platform = np.platform"
+     "   AND r.state = 'renewed') AS renewed"
+     " FROM number_platforms np JOIN numbers n ON n.number = np.number"
+     " WHERE np.cert_expires_at IS NOT NULL AND" F_TPS(
+         "n.tenant_id", "np.platform",
+         "n.scenario_id") " AND ($4::timestamptz IS NULL OR true)"
+                          " GROUP BY np.platform ORDER BY np.platform"},
     {"operations", "paid operations per month (tag updates, appeals; money: issue 10's costs)",
      "SELECT to_char(month, 'YYYY-MM') AS month, tenant_id AS tenant,"
      " sum(tag_updates) AS tag_updates, sum(appeals) AS appeals"

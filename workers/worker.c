@@ -60,6 +60,13 @@
 #define FULL_PAUSE_MS        5000 /* window full this long: pause partitions, keep polling */
 #define LEASE_TIMEOUT_MS     5000 /* then fall back to the partition share */
 
+/* The platform operation of each job type (the dispatch table). */
+static const nt_op_t job_ops[NT_JOB_NTYPES] = {
+    [NT_JOB_CHECK] = NT_OP_CHECK,           [NT_JOB_TAG_UPDATE] = NT_OP_TAG_UPDATE,
+    [NT_JOB_APPEAL] = NT_OP_APPEAL_SUBMIT,  [NT_JOB_APPEAL_STATUS] = NT_OP_APPEAL_STATUS,
+    [NT_JOB_TAG_STATUS] = NT_OP_TAG_STATUS, [NT_JOB_RENEWAL] = NT_OP_RENEWAL,
+};
+
 /* ---- types ---- */
 
 struct tpart_s {
@@ -622,12 +629,10 @@ static void dispatch(nt_worker_t *w, wjob_t *job)
         fail_job(w, job, WJ_EC_CONFIG, reason);
         return;
     }
-    static const nt_op_t ops[NT_JOB_NTYPES] = {NT_OP_CHECK, NT_OP_TAG_UPDATE, NT_OP_APPEAL_SUBMIT,
-                                               NT_OP_APPEAL_STATUS};
-    if (!nt_platform_has_op(job->platform, ops[job->job.type])) {
+    if (!nt_platform_has_op(job->platform, job_ops[job->job.type])) {
         char reason[160];
         snprintf(reason, sizeof(reason), "platform %s has no %s operation", job->job.platform,
-                 nt_op_name(ops[job->job.type]));
+                 nt_op_name(job_ops[job->job.type]));
         fail_job(w, job, WJ_EC_CONFIG, reason);
         return;
     }
@@ -707,6 +712,21 @@ static void on_answer(nt_worker_t *w, wjob_t *job, nt_op_t op, const nt_answer_t
         fail_job(w, job, ans->outcome == NT_OUTCOME_AUTH ? WJ_EC_AUTH : WJ_EC_REJECTED,
                  ans->reason);
         return;
+    case NT_OUTCOME_REJECTED:
+        if (op != NT_OP_TAG_UPDATE && op != NT_OP_RENEWAL) {
+            fail_job(w, job, WJ_EC_REJECTED, ans->reason);
+            return;
+        }
+        /* a label (or renewal) the platform refuses at submission: the
+         * request's answer, recorded with the platform's reason (never
+         * retried blindly) */
+        memset(&job->ticket, 0, sizeof(job->ticket));
+        nt_buf_copy_str(job->ticket.state, sizeof(job->ticket.state), "rejected");
+        nt_buf_copy_str(job->ticket.reason, sizeof(job->ticket.reason), ans->reason);
+        job->wkind = op == NT_OP_TAG_UPDATE ? WR_TAG : WR_RENEWAL;
+        count_outcome(w, job, NT_METRIC_OK);
+        writer_result(w->writer, job);
+        return;
     }
     int rc = NT_OK;
     switch (op) {
@@ -730,6 +750,14 @@ static void on_answer(nt_worker_t *w, wjob_t *job, nt_op_t op, const nt_answer_t
     case NT_OP_APPEAL_STATUS:
         rc = nt_adapter_map_ticket(job->platform, op, root, &job->ticket, &err);
         job->wkind = WR_APPEAL_STATUS;
+        break;
+    case NT_OP_TAG_STATUS:
+        rc = nt_adapter_map_ticket(job->platform, op, root, &job->ticket, &err);
+        job->wkind = WR_TAG_STATUS;
+        break;
+    case NT_OP_RENEWAL:
+        rc = nt_adapter_map_ticket(job->platform, op, root, &job->ticket, &err);
+        job->wkind = WR_RENEWAL;
         break;
     }
     if (rc != NT_OK) {
@@ -820,6 +848,7 @@ static void on_call_done(const nt_http_result_t *res, void *arg)
         }
         break;
     case NT_OUTCOME_PERMANENT:
+    case NT_OUTCOME_REJECTED: /* an answer about the request, not the platform's health */
         w->st.call_permanent++;
         break;
     }
@@ -1042,9 +1071,7 @@ static void plat_pump(nt_worker_t *w, plat_t *ps)
         }
         if (ps->q_other.n > 0) {
             wjob_t *job = jl_pop(&ps->q_other);
-            static const nt_op_t ops[NT_JOB_NTYPES] = {NT_OP_CHECK, NT_OP_TAG_UPDATE,
-                                                       NT_OP_APPEAL_SUBMIT, NT_OP_APPEAL_STATUS};
-            start_call(w, ps, ops[job->job.type], &job, 1);
+            start_call(w, ps, job_ops[job->job.type], &job, 1);
             continue;
         }
         if (ps->batch_max > 0) {
