@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include "clock.h"
 #include "hex.h"
 #include "json.h"
 #include "phone.h"
@@ -331,8 +332,8 @@ int nt_adapter_build(const nt_platform_t *p, nt_op_t op, const nt_adapter_req_t 
     if (req->job_id != NULL && (rc = add_header(&headers, "X-Request-Id", req->job_id)) != NT_OK)
         goto fail;
     const char *idem = req->idempotency_key != NULL ? req->idempotency_key : req->job_id;
-    if ((op == NT_OP_TAG_UPDATE || op == NT_OP_APPEAL_SUBMIT) && idem != NULL &&
-        (rc = add_header(&headers, "Idempotency-Key", idem)) != NT_OK)
+    if ((op == NT_OP_TAG_UPDATE || op == NT_OP_APPEAL_SUBMIT || op == NT_OP_RENEWAL) &&
+        idem != NULL && (rc = add_header(&headers, "Idempotency-Key", idem)) != NT_OK)
         goto fail;
     if (p->auth == AUTH_BEARER) {
         char value[600];
@@ -414,6 +415,20 @@ static void set_reason(nt_answer_t *ans, const nt_platform_t *p, const char *wha
              masked[0] ? ": " : "", masked);
 }
 
+/* The class errors.codes gives the business code in body; false when the
+ * platform has no code pointer, the body none, or the code no class. */
+static bool code_class(const nt_platform_t *p, const cJSON *body, nt_outcome_t *out)
+{
+    char text[64];
+    const cJSON *code =
+        p->err_code != NULL && body != NULL ? nt_json_pointer(body, p->err_code) : NULL;
+    if (code == NULL || cJSON_IsNull(code) ||
+        nt_json_scalar_text(code, text, sizeof(text)) != NT_OK)
+        return false;
+    const char *cls = kvlist_get(&p->err_codes, text);
+    return cls != NULL && outcome_parse(cls, out) == NT_OK;
+}
+
 void nt_adapter_answer(const nt_platform_t *p, const nt_http_result_t *res, nt_answer_t *ans,
                        cJSON **root)
 {
@@ -445,8 +460,17 @@ void nt_adapter_answer(const nt_platform_t *p, const nt_http_result_t *res, nt_a
         body = cJSON_ParseWithLength(res->body, res->body_len);
     }
     if (by_status != NT_OUTCOME_OK) {
-        ans->outcome = by_status;
-        set_reason(ans, p, nt_outcome_name(by_status), body);
+        /* a business code mapped to "rejected" says more than a 4xx: the
+         * platform refused this request on its merits */
+        nt_outcome_t by_code;
+        if (by_status == NT_OUTCOME_PERMANENT && code_class(p, body, &by_code) &&
+            by_code == NT_OUTCOME_REJECTED) {
+            ans->outcome = NT_OUTCOME_REJECTED;
+            set_reason(ans, p, "rejected", body);
+        } else {
+            ans->outcome = by_status;
+            set_reason(ans, p, nt_outcome_name(by_status), body);
+        }
         cJSON_Delete(body);
         return;
     }
@@ -602,6 +626,43 @@ static int mark_cmp(const void *a, const void *b)
     return mark_rank(x->type) - mark_rank(y->type);
 }
 
+/* A point in time: an RFC 3339 string, a date "YYYY-MM-DD" (midnight UTC)
+ * or a number of seconds since the epoch (times the field's scale: 0.001
+ * for milliseconds). An empty string or 0 is "none" (*has false). */
+static int map_time(const nt_platform_t *p, const field_t *f, const cJSON *it, const char *fname,
+                    bool *has, int64_t *ms, nt_err_t *err)
+{
+    *has = false;
+    if (cJSON_IsString(it)) {
+        const char *s = it->valuestring;
+        char full[40];
+        if (s[0] == '\0')
+            return NT_OK;
+        if (strlen(s) == 10 && s[4] == '-' && s[7] == '-') {
+            snprintf(full, sizeof(full), "%sT00:00:00Z", s);
+            s = full;
+        }
+        if (nt_clock_parse(s, ms) != NT_OK)
+            return nt_err_set(err, NT_EINVAL, false, "%s: %s \"%.40s\" is not a time", p->id, fname,
+                              it->valuestring);
+        *has = true;
+        return NT_OK;
+    }
+    if (cJSON_IsNumber(it)) {
+        double secs = it->valuedouble * f->scale;
+        if (!(secs >= 0 && secs < 253402300800.0)) /* also NaN; up to year 9999 */
+            return nt_err_set(err, NT_EINVAL, false, "%s: %s %g is not a time", p->id, fname,
+                              it->valuedouble);
+        if (secs == 0)
+            return NT_OK;
+        *ms = (int64_t)llround(secs * 1000.0);
+        *has = true;
+        return NT_OK;
+    }
+    return nt_err_set(err, NT_EINVAL, false, "%s: %s is neither a time text nor a number", p->id,
+                      fname);
+}
+
 static int map_state(const nt_platform_t *p, const opdef_t *d, const cJSON *base,
                      nt_check_state_t *st, nt_err_t *err)
 {
@@ -628,6 +689,11 @@ static int map_state(const nt_platform_t *p, const opdef_t *d, const cJSON *base
         st->trust_score = (int)lround(s);
         st->has_score = true;
     }
+    if ((rc = field_get(p, &d->fields[F_CERT_EXPIRES], "cert_expires", base, &it, err)) != NT_OK)
+        return rc;
+    if (it != NULL && (rc = map_time(p, &d->fields[F_CERT_EXPIRES], it, "cert_expires",
+                                     &st->has_cert_expires, &st->cert_expires_ms, err)) != NT_OK)
+        return rc;
     for (int s = 0; s < NT_SURFACES; s++) {
         static const char *const names[] = {"label_android", "label_ios", "label_search"};
         if ((rc = field_get(p, &d->fields[F_LABEL_ANDROID + s], names[s], base, &it, err)) != NT_OK)
@@ -740,7 +806,8 @@ int nt_adapter_map_ticket(const nt_platform_t *p, nt_op_t op, const cJSON *root,
     const cJSON *it;
     int rc;
     memset(t, 0, sizeof(*t));
-    if (op != NT_OP_TAG_UPDATE && op != NT_OP_APPEAL_SUBMIT && op != NT_OP_APPEAL_STATUS)
+    if (op != NT_OP_TAG_UPDATE && op != NT_OP_APPEAL_SUBMIT && op != NT_OP_APPEAL_STATUS &&
+        op != NT_OP_TAG_STATUS && op != NT_OP_RENEWAL)
         return nt_err_set(err, NT_EINVAL, false, "%s: %s has no ticket", p->id, nt_op_name(op));
     if ((rc = field_get(p, &d->fields[F_TICKET], "ticket", root, &it, err)) != NT_OK)
         return rc;
@@ -752,6 +819,25 @@ int nt_adapter_map_ticket(const nt_platform_t *p, nt_op_t op, const cJSON *root,
         return rc;
     if (it == NULL)
         return nt_err_set(err, NT_EINVAL, false, "%s: state missing", p->id);
-    return map_value(p, op == NT_OP_TAG_UPDATE ? V_TAG_STATE : V_APPEAL_STATE, it, "state",
-                     t->state, sizeof(t->state), err);
+    int vi = op == NT_OP_TAG_UPDATE || op == NT_OP_TAG_STATUS ? V_TAG_STATE
+             : op == NT_OP_RENEWAL                            ? V_RENEWAL_STATE
+                                                              : V_APPEAL_STATE;
+    if ((rc = map_value(p, vi, it, "state", t->state, sizeof(t->state), err)) != NT_OK)
+        return rc;
+    if ((rc = field_get(p, &d->fields[F_REASON], "reason", root, &it, err)) != NT_OK)
+        return rc;
+    if (it != NULL) {
+        char raw[NT_REASON_MAX];
+        if (nt_json_scalar_text(it, raw, sizeof(raw)) != NT_OK)
+            nt_buf_copy_str(raw, sizeof(raw), "(reason not a short scalar)");
+        nt_phone_mask_text(raw, t->reason, sizeof(t->reason)); /* it may quote the number */
+    }
+    if ((rc = field_get(p, &d->fields[F_CERT_EXPIRES], "cert_expires", root, &it, err)) != NT_OK)
+        return rc;
+    if (it != NULL) {
+        if ((rc = map_time(p, &d->fields[F_CERT_EXPIRES], it, "cert_expires", &t->has_expires,
+                           &t->expires_ms, err)) != NT_OK)
+            return rc;
+    }
+    return NT_OK;
 }

@@ -40,6 +40,8 @@ typedef struct nt_check_state_s {
     char cert_status[NT_CERT_MAX];
     bool has_score;
     int trust_score; /* 0-100 */
+    bool has_cert_expires;
+    int64_t cert_expires_ms; /* the certification's expiry (Unix ms) */
     bool has_label[NT_SURFACES];
     char label[NT_SURFACES][NT_JOB_LABEL_MAX];
     nt_mark_t marks[NT_MAX_MARKS]; /* sorted by count desc, then taxonomy order */
@@ -50,9 +52,16 @@ typedef struct nt_check_state_s {
 } nt_check_state_t;
 
 /* The answer to a tag update, appeal submit or appeal status. */
+#define NT_REASON_MAX 192
+
+/* The answer to a tag update, tag status, appeal submit, appeal status or
+ * renewal. */
 typedef struct nt_ticket_s {
     char ticket[NT_JOB_TICKET_MAX];
-    char state[NT_STATE_MAX]; /* normalised tag or appeal state */
+    char state[NT_STATE_MAX];   /* normalised tag, appeal or renewal state */
+    char reason[NT_REASON_MAX]; /* the platform's words (a rejection), "" if none */
+    bool has_expires;
+    int64_t expires_ms; /* renewal: the new expiry, when the platform says it */
 } nt_ticket_t;
 
 /* How a platform answered, before any mapping. */
@@ -74,7 +83,7 @@ typedef struct nt_adapter_req_s {
     const char *label;     /* tag_update */
     const char *mark_type; /* appeal_submit: taxonomy type */
     const char *evidence;  /* appeal_submit */
-    const char *ticket;    /* appeal_status */
+    const char *ticket;    /* appeal_status, tag_status */
 } nt_adapter_req_t;
 
 /* Builds the HTTP call for op: URL into url, body into body (both caller-
@@ -103,7 +112,8 @@ int nt_adapter_map_check(const nt_platform_t *p, const cJSON *root, nt_check_sta
 int nt_adapter_map_batch(const nt_platform_t *p, const cJSON *root, const char *const *numbers,
                          size_t n, nt_check_state_t *sts, nt_err_t *err) NT_MUSTCHECK;
 
-/* Maps a tag_update, appeal_submit or appeal_status answer. */
+/* Maps a tag_update, tag_status, appeal_submit, appeal_status or renewal
+ * answer. */
 int nt_adapter_map_ticket(const nt_platform_t *p, nt_op_t op, const cJSON *root, nt_ticket_t *t,
                           nt_err_t *err) NT_MUSTCHECK;
 

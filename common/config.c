@@ -120,6 +120,31 @@ static const centry_t config_table[] = {
     {"alerts.max_attempts", CT_INT, "100", 1, 100000, false, F(alerts_max_attempts),
      "Attempts before a delivery is marked dead (listed by `alerts deliveries --state dead`, "
      "re-queued by `alerts retry`)."},
+    {"loop.verify_after_s", CT_INT, "21600", 60, 31536000, false, F(loop_verify_after_s),
+     "Seconds after a label push, an approved appeal or a renewal when a verification check is "
+     "due (and again every as many seconds until a check sees the change)."},
+    {"loop.verify_timeout_s", CT_INT, "604800", 3600, 31536000, false, F(loop_verify_timeout_s),
+     "Seconds a push may stay neither confirmed by the platform nor seen by a check before it "
+     "is `unconfirmed` (and may be pushed again)."},
+    {"loop.tag_poll_s", CT_INT, "3600", 60, 31536000, false, F(loop_tag_poll_s),
+     "Seconds between review polls (tag_status) of a pending label push."},
+    {"loop.push_uncertified", CT_BOOL, "false", 0, 0, false, F(loop_push_uncertified),
+     "Push labels to registrations whose certification is not `certified` (expired, revoked, "
+     "pending, none)."},
+    {"loop.appeal_cooldown_s", CT_INT, "604800", 0, 31536000, false, F(loop_appeal_cooldown_s),
+     "Seconds after a rejected appeal before it is filed again with its history."},
+    {"loop.appeal_max_rounds", CT_INT, "3", 1, 20, false, F(loop_appeal_max_rounds),
+     "Appeals filed for one opening of a mark; after that many rejections the mark is "
+     "`escalated`."},
+    {"loop.renew_ahead_s", CT_INT, "2592000", 0, 31536000, false, F(loop_renew_ahead_s),
+     "Seconds before a certification expires when its renewal is asked for (or a maintenance item "
+     "raised on platforms without a renewal API)."},
+    {"loop.retry_backoff_s", CT_INT, "600", 1, 86400, false, F(loop_retry_backoff_s),
+     "Real seconds after a job failed (credentials, a dead platform) before the reconciler runs "
+     "it again; doubled for each further attempt."},
+    {"loop.retry_max", CT_INT, "6", 0, 30, false, F(loop_retry_max),
+     "Times the reconciler runs failed work again before it gives up (and counts it as given "
+     "up); 0: never."},
     {"api.listen", CT_STR, "127.0.0.1:28090", 0, 0, false, F(api_listen),
      "host:port of the control plane's HTTP API (`numtrust-producer serve`), with /metrics, "
      "/healthz and /readyz."},
@@ -137,6 +162,12 @@ static const centry_t config_table[] = {
      "Requests per second allowed per token (token bucket); more get 429 with Retry-After."},
     {"api.rate_burst", CT_INT, "40", 1, 100000, false, F(api_rate_burst),
      "Burst of requests allowed per token above api.rate_per_s."},
+    {"api.callback_rate_per_s", CT_INT, "500", 1, 1000000, false, F(api_callback_rate_per_s),
+     "Platform callbacks per second accepted per platform (POST /v1/callbacks/{platform}); "
+     "more get 503 with Retry-After, which platforms retry (many never retry a 4xx such as "
+     "429, and a lost decision waits for the next status poll)."},
+    {"api.callback_rate_burst", CT_INT, "1000", 1, 1000000, false, F(api_callback_rate_burst),
+     "Burst of callbacks allowed per platform above api.callback_rate_per_s."},
     {"api.feedback_per_min", CT_INT, "6", 1, 100000, false, F(api_feedback_per_min),
      "Callee reports per minute accepted from one source (the reporting callee's address, else "
      "the poster's)."},

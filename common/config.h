@@ -76,6 +76,16 @@ typedef struct nt_config_s {
     int alerts_backoff_base_ms;
     int alerts_backoff_max_ms;
     int alerts_max_attempts;
+    /* the closed loop (docs/maintenance.md) */
+    int loop_verify_after_s;
+    int loop_verify_timeout_s;
+    int loop_tag_poll_s;
+    bool loop_push_uncertified;
+    int loop_appeal_cooldown_s;
+    int loop_appeal_max_rounds;
+    int loop_renew_ahead_s;
+    int loop_retry_backoff_s;
+    int loop_retry_max;
     char *api_listen; /* the control plane (`numtrust-producer serve`) */
     int api_max_body_bytes;
     int api_max_import_bytes;
@@ -85,6 +95,8 @@ typedef struct nt_config_s {
     int api_rate_per_s;
     int api_rate_burst;
     int api_feedback_per_min;
+    int api_callback_rate_per_s; /* per platform; over it: 503, which platforms retry */
+    int api_callback_rate_burst;
     int api_pg_pool;
 } nt_config_t;
 

@@ -33,8 +33,9 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "httphead.h"
 
-#define HTTPD_MAX_HEADERS    64
+#define HTTPD_MAX_HEADERS    NT_HTTPHEAD_MAX_HEADERS
 #define HTTPD_READ_CHUNK     16384
 #define HTTPD_LINGER_MS      1000
 #define HTTPD_ACCEPT_BACKOFF 100
@@ -171,26 +172,6 @@ static void list_unlink(conn_t **head, conn_t *conn)
     if (conn->next != NULL)
         conn->next->prev = conn->prev;
     conn->prev = conn->next = NULL;
-}
-
-/* Case-insensitive search for token tok in a comma-separated header value. */
-static bool value_has_token(const char *v, size_t vlen, const char *tok)
-{
-    size_t tlen = strlen(tok);
-    size_t i = 0;
-    while (i < vlen) {
-        while (i < vlen && (v[i] == ' ' || v[i] == '\t' || v[i] == ','))
-            i++;
-        size_t start = i;
-        while (i < vlen && v[i] != ',')
-            i++;
-        size_t end = i;
-        while (end > start && (v[end - 1] == ' ' || v[end - 1] == '\t'))
-            end--;
-        if (end - start == tlen && strncasecmp(v + start, tok, tlen) == 0)
-            return true;
-    }
-    return false;
 }
 
 /* Appends a complete response to dst. */
@@ -342,121 +323,8 @@ static void conn_fail(conn_t *conn, int status)
 
 /* ---- request parsing ---- */
 
-static bool is_tchar(unsigned char c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           (c != 0 && strchr("!#$%&'*+-.^_`|~", c) != NULL);
-}
-
-typedef struct head_s {
-    /* scalars first: parse_head zeroes everything before hname */
-    size_t method_end, target, path_end, query, query_end;
-    size_t nheaders;
-    size_t content_length;
-    bool http10, keepalive, expect_continue, head;
-    size_t hname[HTTPD_MAX_HEADERS], hname_end[HTTPD_MAX_HEADERS];
-    size_t hvalue[HTTPD_MAX_HEADERS], hvalue_end[HTTPD_MAX_HEADERS];
-} head_t;
-
-/* Parses the head (len bytes at p, ending with CRLF CRLF). Returns 0 or an
- * HTTP status for the error answer. Offsets are relative to p. */
-static int parse_head(const char *p, size_t len, size_t max_body, head_t *h)
-{
-    size_t i = 0;
-    bool have_cl = false, close_tok = false, keep_tok = false;
-
-    memset(h, 0, offsetof(head_t, hname));
-    while (i < len && is_tchar((unsigned char)p[i]))
-        i++;
-    if (i == 0 || i >= len || p[i] != ' ')
-        return 400;
-    h->method_end = i++;
-    h->head = h->method_end == 4 && memcmp(p, "HEAD", 4) == 0;
-    h->target = i;
-    while (i < len && p[i] != ' ' && p[i] != '?' && (unsigned char)p[i] > 0x20)
-        i++;
-    h->path_end = i;
-    h->query = h->query_end = i;
-    if (i < len && p[i] == '?') {
-        h->query = ++i;
-        while (i < len && p[i] != ' ' && (unsigned char)p[i] > 0x20)
-            i++;
-        h->query_end = i;
-    }
-    if (h->path_end == h->target || i >= len || p[i] != ' ')
-        return 400;
-    i++;
-    if (len - i < 10 || memcmp(p + i, "HTTP/1.", 7) != 0 || p[i + 8] != '\r' || p[i + 9] != '\n')
-        return 400;
-    if (p[i + 7] == '0')
-        h->http10 = true;
-    else if (p[i + 7] != '1')
-        return 505;
-    i += 10;
-
-    while (i + 1 < len && !(p[i] == '\r' && p[i + 1] == '\n')) {
-        size_t ns = i;
-        while (i < len && is_tchar((unsigned char)p[i]))
-            i++;
-        if (i == ns || i >= len || p[i] != ':')
-            return 400;
-        size_t ne = i++;
-        while (i < len && (p[i] == ' ' || p[i] == '\t'))
-            i++;
-        size_t vs = i;
-        while (i < len && p[i] != '\r' && p[i] != '\n') {
-            if (p[i] == '\0')
-                return 400;
-            i++;
-        }
-        if (i + 1 >= len || p[i] != '\r' || p[i + 1] != '\n')
-            return 400;
-        size_t ve = i;
-        while (ve > vs && (p[ve - 1] == ' ' || p[ve - 1] == '\t'))
-            ve--;
-        i += 2;
-        if (h->nheaders == HTTPD_MAX_HEADERS)
-            return 431;
-        size_t k = h->nheaders++;
-        h->hname[k] = ns;
-        h->hname_end[k] = ne;
-        h->hvalue[k] = vs;
-        h->hvalue_end[k] = ve;
-
-        size_t nlen = ne - ns, vlen = ve - vs;
-        const char *name = p + ns, *val = p + vs;
-        if (nlen == 14 && strncasecmp(name, "content-length", 14) == 0) {
-            size_t cl = 0;
-            if (vlen == 0 || vlen > 18)
-                return vlen > 18 ? 413 : 400;
-            for (size_t j = 0; j < vlen; j++) {
-                if (val[j] < '0' || val[j] > '9')
-                    return 400;
-                cl = cl * 10 + (size_t)(val[j] - '0');
-            }
-            if (have_cl && cl != h->content_length)
-                return 400;
-            have_cl = true;
-            h->content_length = cl;
-        } else if (nlen == 17 && strncasecmp(name, "transfer-encoding", 17) == 0) {
-            return 411;
-        } else if (nlen == 10 && strncasecmp(name, "connection", 10) == 0) {
-            close_tok = close_tok || value_has_token(val, vlen, "close");
-            keep_tok = keep_tok || value_has_token(val, vlen, "keep-alive");
-        } else if (nlen == 6 && strncasecmp(name, "expect", 6) == 0) {
-            if (vlen != 12 || strncasecmp(val, "100-continue", 12) != 0)
-                return 417;
-            h->expect_continue = !h->http10;
-        }
-    }
-    if (h->content_length > max_body)
-        return 413;
-    h->keepalive = h->http10 ? (keep_tok && !close_tok) : !close_tok;
-    return 0;
-}
-
 /* Points req at the NUL-terminated pieces of the request in conn->reqbuf. */
-static void req_fill(conn_t *conn, const head_t *h, size_t head_len)
+static void req_fill(conn_t *conn, const nt_httphead_t *h, size_t head_len)
 {
     char *p = conn->reqbuf.data;
     nt_httpd_req_t *req = &conn->req;
@@ -483,29 +351,13 @@ static void req_fill(conn_t *conn, const head_t *h, size_t head_len)
     req->body_len = h->content_length;
 }
 
-/* The position of the CRLF CRLF ending a head in the n bytes at p, or NULL. */
-static const char *find_head_end(const char *p, size_t n)
-{
-    const char *end = p + n;
-    while (n >= 4) {
-        const char *cr = memchr(p, '\r', n - 3);
-        if (cr == NULL)
-            return NULL;
-        if (cr[1] == '\n' && cr[2] == '\r' && cr[3] == '\n')
-            return cr;
-        p = cr + 1;
-        n = (size_t)(end - p);
-    }
-    return NULL;
-}
-
 /* Parses and dispatches one request. Returns NT_OK when one was handed to
  * the handler, NT_AGAIN when more bytes are needed, NT_ERR when the
  * connection is failing. */
 static int conn_parse_one(conn_t *conn)
 {
     nt_httpd_t *srv = conn->srv;
-    head_t h;
+    nt_httphead_t h;
 
     /* tolerate empty lines before a request (RFC 9112 section 2.2) */
     while (conn->in_off < conn->in.len &&
@@ -520,7 +372,7 @@ static int conn_parse_one(conn_t *conn)
     /* only now: in.data may be NULL (never allocated) when nothing is in */
     const char *p = conn->in.data + conn->in_off;
     size_t scan = avail < srv->max_header ? avail : srv->max_header;
-    const char *end = find_head_end(p, scan);
+    const char *end = nt_httphead_find_end(p, scan);
     if (end == NULL) {
         if (avail >= srv->max_header) {
             conn_fail(conn, 431);
@@ -529,7 +381,7 @@ static int conn_parse_one(conn_t *conn)
         return NT_AGAIN;
     }
     size_t head_len = (size_t)(end - p) + 4;
-    int status = parse_head(p, head_len, srv->max_body, &h);
+    int status = nt_httphead_parse(p, head_len, srv->max_body, &h);
     if (status != 0) {
         conn_fail(conn, status);
         return NT_ERR;

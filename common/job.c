@@ -15,8 +15,8 @@
 #include "clock.h"
 #include "phone.h"
 
-static const char *const type_names[NT_JOB_NTYPES] = {"check", "tag_update", "appeal",
-                                                      "appeal_status"};
+static const char *const type_names[NT_JOB_NTYPES] = {"check",         "tag_update", "appeal",
+                                                      "appeal_status", "tag_status", "renewal"};
 
 /* The taxonomy of design.md; order is the taxonomy order used for ties. */
 static const char *const mark_types[] = {"harassment",  "fraud",    "agency", "finance",
@@ -170,6 +170,16 @@ static int decode_payload(const cJSON *root, nt_job_t *job, nt_err_t *err)
         return nt_err_set(err, NT_EINVAL, false, "field payload: not an object");
     switch (job->type) {
     case NT_JOB_CHECK:
+    case NT_JOB_RENEWAL:
+        return NT_OK;
+    case NT_JOB_TAG_STATUS:
+        if (!get_str(payload, "ticket", job->ticket, sizeof(job->ticket), &too_long))
+            return nt_err_set(err, NT_EINVAL, false, "field payload.ticket: missing");
+        if (too_long)
+            return nt_err_set(err, NT_EINVAL, false, "field payload.ticket: too long");
+        if (get_str(payload, "label", job->label, sizeof(job->label), &too_long) && too_long)
+            return nt_err_set(err, NT_EINVAL, false, "field payload.label: longer than %d bytes",
+                              NT_JOB_LABEL_MAX - 1);
         return NT_OK;
     case NT_JOB_TAG_UPDATE:
         if (!get_str(payload, "label", job->label, sizeof(job->label), &too_long))
@@ -358,6 +368,11 @@ int nt_job_validate(const nt_job_t *job, nt_err_t *err)
         return nt_err_set(err, NT_EINVAL, false, "field attempt: %d out of range", job->attempt);
     switch (job->type) {
     case NT_JOB_CHECK:
+    case NT_JOB_RENEWAL:
+        break;
+    case NT_JOB_TAG_STATUS:
+        if (job->ticket[0] == '\0')
+            return nt_err_set(err, NT_EINVAL, false, "field payload.ticket: empty");
         break;
     case NT_JOB_TAG_UPDATE: {
         size_t chars = nt_buf_utf8_chars(job->label);
@@ -418,10 +433,17 @@ int nt_job_encode(const nt_job_t *job, nt_buf_t *out)
         rc = nt_buf_puts(out, ",\"payload\":{");
     switch (job->type) {
     case NT_JOB_CHECK:
+    case NT_JOB_RENEWAL:
         break;
     case NT_JOB_TAG_UPDATE:
         if (rc == NT_OK)
             rc = put_kv_str(out, "label", job->label, false);
+        break;
+    case NT_JOB_TAG_STATUS:
+        if (rc == NT_OK)
+            rc = put_kv_str(out, "ticket", job->ticket, false);
+        if (rc == NT_OK && job->label[0])
+            rc = put_kv_str(out, "label", job->label, true);
         break;
     case NT_JOB_APPEAL:
         if (rc == NT_OK)

@@ -1,7 +1,7 @@
 /*
  * job.h — the versioned job envelope carried on Kafka.
  *
- *   {"v":1,"id":UUID,"type":"check|tag_update|appeal|appeal_status",
+ *   {"v":1,"id":UUID,"type":"check|tag_update|appeal|appeal_status|tag_status|renewal",
  *    "number":"+86…","platform":"…","tenant":"…","attempt":0,
  *    "not_before":RFC3339,"created_at":RFC3339,"trace_id":"…","origin":UUID,
  *    "payload":{…}}
@@ -44,9 +44,11 @@ typedef enum {
     NT_JOB_TAG_UPDATE = 1,
     NT_JOB_APPEAL = 2,
     NT_JOB_APPEAL_STATUS = 3,
+    NT_JOB_TAG_STATUS = 4, /* poll a tag update's review by ticket */
+    NT_JOB_RENEWAL = 5,    /* ask a platform to renew a certification */
 } nt_job_type_t;
 
-#define NT_JOB_NTYPES 4
+#define NT_JOB_NTYPES 6
 
 typedef enum {
     NT_JOB_VERDICT_OK = 0,
@@ -68,14 +70,14 @@ typedef struct nt_job_s {
     char trace_id[NT_JOB_TRACE_MAX];
     char origin[NT_UUID_STRLEN]; /* re-runs: the first attempt's id; "" otherwise */
     /* payload, by type */
-    char label[NT_JOB_LABEL_MAX];         /* tag_update: wanted label */
+    char label[NT_JOB_LABEL_MAX];         /* tag_update: wanted label; tag_status: pushed */
     char mark_type[NT_JOB_MARK_TYPE_MAX]; /* appeal, appeal_status: taxonomy type */
     char evidence[NT_JOB_EVIDENCE_MAX];   /* appeal */
-    char ticket[NT_JOB_TICKET_MAX];       /* appeal_status */
+    char ticket[NT_JOB_TICKET_MAX];       /* appeal_status, tag_status */
     char appeal_job[NT_UUID_STRLEN];      /* appeal_status: the appeal's job id */
 } nt_job_t;
 
-/* "check", "tag_update", "appeal", "appeal_status". */
+/* "check", "tag_update", "appeal", "appeal_status", "tag_status", "renewal". */
 const char *nt_job_type_name(nt_job_type_t type);
 
 /* Parses a type name. 0 or NT_EINVAL. */

@@ -100,6 +100,8 @@ const char *nt_kafka_topic_for(const nt_kafka_topics_t *topics, nt_job_type_t ty
     case NT_JOB_CHECK:
         return topics->check;
     case NT_JOB_TAG_UPDATE:
+    case NT_JOB_TAG_STATUS:
+    case NT_JOB_RENEWAL:
         return topics->tag;
     case NT_JOB_APPEAL:
     case NT_JOB_APPEAL_STATUS:

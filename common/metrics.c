@@ -41,8 +41,8 @@ struct nt_metrics_s {
 
 static const char *const outcome_names[NT_METRIC_OUTCOMES] = {"ok",   "failed",    "retried",
                                                               "dead", "duplicate", "deferred"};
-static const char *const type_names[NT_JOB_NTYPES + 1] = {"check", "tag_update", "appeal",
-                                                          "appeal_status", "unknown"};
+static const char *const type_names[NT_JOB_NTYPES + 1] = {
+    "check", "tag_update", "appeal", "appeal_status", "tag_status", "renewal", "unknown"};
 
 nt_metrics_t *nt_metrics_new(const nt_platforms_t *platforms, nt_err_t *err)
 {

@@ -34,8 +34,8 @@ typedef struct nt_metrics_s nt_metrics_t;
 nt_metrics_t *nt_metrics_new(const nt_platforms_t *platforms, nt_err_t *err);
 void nt_metrics_free(nt_metrics_t *m);
 
-/* A job ended (type index 0-3, 4 = unknown) with an outcome, latency_us after
- * it was received. */
+/* A job ended (type index an nt_job_type_t, NT_JOB_NTYPES = unknown) with an outcome, latency_us
+ * after it was received. */
 void nt_metrics_job_done(nt_metrics_t *m, int type, nt_metric_outcome_t outcome,
                          int64_t latency_us);
 

@@ -22,30 +22,34 @@
 
 /* ---- tables ---- */
 
-static const char *const op_names[NT_OP_N] = {"check", "check_batch", "tag_update", "appeal_submit",
-                                              "appeal_status"};
-static const char *const outcome_names[NT_OUTCOME_N] = {"ok", "retryable", "rate_limited",
-                                                        "permanent", "auth"};
+static const char *const op_names[NT_OP_N] = {"check",         "check_batch",   "tag_update",
+                                              "appeal_submit", "appeal_status", "tag_status",
+                                              "renewal"};
+static const char *const outcome_names[NT_OUTCOME_N] = {"ok",        "retryable", "rate_limited",
+                                                        "permanent", "auth",      "rejected"};
 
 static const char *const field_names[F_N] = {
-    "cert_status", "trust_score", "label_android", "label_ios", "label_search",
-    "marks",       "mark_type",   "mark_count",    "ticket",    "state"};
+    "cert_status", "trust_score", "label_android", "label_ios", "label_search", "marks",
+    "mark_type",   "mark_count",  "ticket",        "state",     "reason",       "cert_expires"};
 
 /* Which result fields each operation may map. */
 static const unsigned op_fields[NT_OP_N] = {
     [NT_OP_CHECK] = (1u << F_CERT) | (1u << F_SCORE) | (1u << F_LABEL_ANDROID) |
                     (1u << F_LABEL_IOS) | (1u << F_LABEL_SEARCH) | (1u << F_MARKS) |
-                    (1u << F_MARK_TYPE) | (1u << F_MARK_COUNT),
+                    (1u << F_MARK_TYPE) | (1u << F_MARK_COUNT) | (1u << F_CERT_EXPIRES),
     [NT_OP_CHECK_BATCH] = (1u << F_CERT) | (1u << F_SCORE) | (1u << F_LABEL_ANDROID) |
                           (1u << F_LABEL_IOS) | (1u << F_LABEL_SEARCH) | (1u << F_MARKS) |
-                          (1u << F_MARK_TYPE) | (1u << F_MARK_COUNT),
+                          (1u << F_MARK_TYPE) | (1u << F_MARK_COUNT) | (1u << F_CERT_EXPIRES),
     [NT_OP_TAG_UPDATE] = (1u << F_TICKET) | (1u << F_STATE),
     [NT_OP_APPEAL_SUBMIT] = (1u << F_TICKET) | (1u << F_STATE),
-    [NT_OP_APPEAL_STATUS] = (1u << F_STATE),
+    [NT_OP_APPEAL_STATUS] = (1u << F_STATE) | (1u << F_REASON),
+    [NT_OP_TAG_STATUS] = (1u << F_STATE) | (1u << F_REASON),
+    [NT_OP_RENEWAL] =
+        (1u << F_TICKET) | (1u << F_STATE) | (1u << F_REASON) | (1u << F_CERT_EXPIRES),
 };
 
 const char *const nt_platforms_vmap_names[V_N] = {"cert_status", "mark", "tag_state",
-                                                  "appeal_state"};
+                                                  "appeal_state", "renewal_state"};
 
 /* The normalised vocabulary each value map must map into. */
 static const char *const cert_values[] = {"certified", "pending", "expired", "revoked", "none"};
@@ -53,12 +57,14 @@ static const char *const mark_values[] = {"harassment",  "fraud",    "agency", "
                                           "advertising", "delivery", "taxi",   "other"};
 static const char *const tag_state_values[] = {"pending_review", "applied", "rejected"};
 static const char *const appeal_state_values[] = {"submitted", "in_review", "approved", "rejected"};
+static const char *const renewal_state_values[] = {"submitted", "renewed", "rejected"};
 
 const vocab_t nt_platforms_vocabs[V_N] = {
     {cert_values, NT_ARRAY_LEN(cert_values)},
     {mark_values, NT_ARRAY_LEN(mark_values)},
     {tag_state_values, NT_ARRAY_LEN(tag_state_values)},
     {appeal_state_values, NT_ARRAY_LEN(appeal_state_values)},
+    {renewal_state_values, NT_ARRAY_LEN(renewal_state_values)},
 };
 
 const char *nt_op_name(nt_op_t op)
@@ -347,7 +353,7 @@ static int load_op(loadctx_t *lc, nt_platform_t *p, nt_op_t op, const cJSON *obj
         if (d->fields[F_MARKS].pointer != NULL &&
             (d->fields[F_MARK_TYPE].pointer == NULL || d->fields[F_MARK_COUNT].pointer == NULL))
             return lerr(lc, key, "marks needs mark_type and mark_count%s", "");
-    } else if (op == NT_OP_APPEAL_STATUS) {
+    } else if (op == NT_OP_APPEAL_STATUS || op == NT_OP_TAG_STATUS) {
         if (d->fields[F_STATE].pointer == NULL)
             return lerr(lc, key, "result needs \"state\"%s", "");
     } else if (d->fields[F_TICKET].pointer == NULL || d->fields[F_STATE].pointer == NULL) {

@@ -23,19 +23,23 @@ typedef enum {
     NT_OP_TAG_UPDATE,
     NT_OP_APPEAL_SUBMIT,
     NT_OP_APPEAL_STATUS,
+    NT_OP_TAG_STATUS, /* the review state of a tag update, by ticket */
+    NT_OP_RENEWAL,    /* ask for a certification's renewal */
 } nt_op_t;
 
-#define NT_OP_N 5
+#define NT_OP_N 7
 
 typedef enum {
     NT_OUTCOME_OK = 0,
     NT_OUTCOME_RETRYABLE,
     NT_OUTCOME_RATE_LIMITED, /* retryable, and the platform wants us slower */
     NT_OUTCOME_PERMANENT,
-    NT_OUTCOME_AUTH, /* permanent: credentials are wrong */
+    NT_OUTCOME_AUTH,     /* permanent: credentials are wrong */
+    NT_OUTCOME_REJECTED, /* the platform refused the request on its merits (a label it will
+                          * not show): the operation's answer, recorded, never retried */
 } nt_outcome_t;
 
-#define NT_OUTCOME_N 5
+#define NT_OUTCOME_N 6
 
 typedef struct nt_platforms_s nt_platforms_t;
 typedef struct nt_platform_s nt_platform_t;

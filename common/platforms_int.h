@@ -27,11 +27,13 @@ enum {
     F_MARK_COUNT,
     F_TICKET,
     F_STATE,
+    F_REASON,       /* tag_status, appeal_status, renewal: why (a rejection's reason) */
+    F_CERT_EXPIRES, /* check, check_batch, renewal: the certification's expiry */
     F_N
 };
 
 /* Value maps (platforms.md, Value maps). */
-enum { V_CERT, V_MARK, V_TAG_STATE, V_APPEAL_STATE, V_N };
+enum { V_CERT, V_MARK, V_TAG_STATE, V_APPEAL_STATE, V_RENEWAL_STATE, V_N };
 
 typedef struct vocab_s {
     const char *const *values;

@@ -284,7 +284,8 @@ static void alerts_usage(FILE *fp)
     fputs("usage: numtrust-producer alerts list [--tenant T] [--event E] [--limit N]\n"
           "       numtrust-producer alerts endpoint add --name N --url URL\n"
           "                          (--secret S | --secret-env VAR) [--tenant T] [--events E,..]\n"
-          "       numtrust-producer alerts endpoint list | remove --name N\n"
+          "       numtrust-producer alerts endpoint list\n"
+          "       numtrust-producer alerts endpoint remove --name N\n"
           "       numtrust-producer alerts test [--tenant T]\n"
           "       numtrust-producer alerts deliveries [--state pending|delivered|dead]\n"
           "       numtrust-producer alerts retry\n"
@@ -310,7 +311,7 @@ static const char *const events[] = {
     "appeal_decided", "appeal_escalated",      "label_rejected",  "cert_expiring",
     "cert_lost",      "number_quarantined",    "number_released", "test"};
 
-static bool is_event(const char *e)
+bool alerts_is_event(const char *e)
 {
     for (size_t i = 0; i < NT_ARRAY_LEN(events); i++)
         if (strcmp(e, events[i]) == 0)
@@ -330,7 +331,7 @@ static int events_array(const char *list, char *out, size_t outsz)
         char *comma = strchr(p, ',');
         if (comma != NULL)
             *comma = '\0';
-        if (!is_event(p))
+        if (!alerts_is_event(p))
             return cli_usage_error("alerts", "--events: \"%s\" is not an event (%s, ...)", p,
                                    events[0]);
         o += (size_t)snprintf(out + o, outsz - o, "%s%s", o > 1 ? "," : "", p);
@@ -417,7 +418,7 @@ int cmd_alerts(cli_t *cli, int argc, char **argv)
     if (!known)
         return cli_usage_error("alerts", "which one? list, endpoint, test, deliveries, retry or "
                                          "drain");
-    if (event != NULL && !is_event(event))
+    if (event != NULL && !alerts_is_event(event))
         return cli_usage_error("alerts", "--event \"%s\" is not an event", event);
     if (state != NULL && strcmp(state, "pending") != 0 && strcmp(state, "delivered") != 0 &&
         strcmp(state, "dead") != 0)

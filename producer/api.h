@@ -48,7 +48,8 @@ typedef int (*api_fn)(api_ctx_t *c);
 enum {
     API_OP_ADMIN = 1u << 0,    /* admin token only */
     API_OP_FEEDBACK = 1u << 1, /* the feedback token's operation (public intake) */
-    API_OP_RAW = 1u << 2,      /* the body is a file (CSV, iCalendar), not JSON */
+    API_OP_RAW = 1u << 2,      /* the body is a file (CSV, iCalendar, a policy document), kept
+                                * as it came; up to api.max_import_bytes */
     API_OP_WRITE = 1u << 3,    /* changes something */
 };
 
@@ -111,6 +112,28 @@ int api_schedules_import(api_ctx_t *c);
 int api_marks_list(api_ctx_t *c);
 int api_appeals_list(api_ctx_t *c);
 int api_actions_list(api_ctx_t *c);
+int api_actions_get(api_ctx_t *c);
+int api_actions_submit(api_ctx_t *c);
+int api_actions_done(api_ctx_t *c);
+int api_policy_get(api_ctx_t *c);
+int api_policy_patch(api_ctx_t *c);
+int api_policy_export(api_ctx_t *c);
+int api_policy_apply(api_ctx_t *c);
+int api_sla_summary(api_ctx_t *c);
+int api_sla_breaches(api_ctx_t *c);
+int api_sla_rates(api_ctx_t *c);
+int api_sla_trend(api_ctx_t *c);
+int api_alerts_list(api_ctx_t *c);
+int api_alerts_test(api_ctx_t *c);
+int api_endpoints_list(api_ctx_t *c);
+int api_endpoints_add(api_ctx_t *c);
+int api_endpoints_remove(api_ctx_t *c);
+int api_deliveries_list(api_ctx_t *c);
+int api_deliveries_retry(api_ctx_t *c);
+int api_quarantine_list(api_ctx_t *c);
+int api_quarantine_add(api_ctx_t *c);
+int api_quarantine_release(api_ctx_t *c);
+int api_costs_get(api_ctx_t *c);
 int api_feedback_post(api_ctx_t *c);
 int api_feedback_list(api_ctx_t *c);
 int api_reports_get(api_ctx_t *c);

@@ -66,33 +66,6 @@ int api_appeals_list(api_ctx_t *c)
         5, p, NULL);
 }
 
-int api_actions_list(api_ctx_t *c)
-{
-    static const char *const allowed[] = {"tenant", "number", "platform", "state", "limit", NULL};
-    long limit = 1000;
-    if (api_only(c, allowed) != 0 || api_int(c, "limit", 1, 10000, &limit) != 0)
-        return -1;
-    const char *state = api_str(c, "state");
-    if (state != NULL && strcmp(state, "open") != 0 && strcmp(state, "submitted") != 0 &&
-        strcmp(state, "done") != 0)
-        return api_fail(c, 400, "state", "field state: \"%.20s\" is not open, submitted or done",
-                        state);
-    char lim[24];
-    snprintf(lim, sizeof(lim), "%ld", limit);
-    const char *p[] = {api_scope(c), api_str(c, "number"), api_str(c, "platform"), state, lim};
-    /* the manual queue (008, P's): items a person files on a platform's web form */
-    return api_sql_json(
-        c,
-        "SELECT COALESCE(json_agg(x ORDER BY x.created_at, x.id), '[]')::text FROM ("
-        " SELECT a.id, a.kind, a.number, a.platform, a.label, a.mark_type, a.evidence,"
-        "  a.form_url, a.form, a.state, a.outcome, a.reference, a.created_at, a.done_at"
-        " FROM action_items a JOIN numbers n ON n.number = a.number"
-        " WHERE ($1::text IS NULL OR n.tenant_id = $1) AND ($2::text IS NULL OR a.number = $2)"
-        "   AND ($3::text IS NULL OR a.platform = $3) AND ($4::text IS NULL OR a.state = $4)"
-        " ORDER BY a.created_at, a.id LIMIT $5::int) x",
-        5, p, NULL);
-}
-
 int api_feedback_post(api_ctx_t *c)
 {
     static const char *const allowed[] = {"number",  "seen_label", "seen_mark", "platform",
@@ -198,7 +171,7 @@ int api_reports_get(api_ctx_t *c)
         return api_fail(c, 404, "name",
                         "no report named \"%.30s\" (fleet, scenarios, platforms, mark_rate, "
                         "trust, labels, marks, appeals, certification, operations, "
-                        "feedback, jobs, html; dead_letters for an admin)",
+                        "costs, feedback, jobs, html; dead_letters for an admin)",
                         name);
     PGresult *res = report_section_query(c->pg, sec, &f, &err);
     if (res == NULL)

@@ -23,6 +23,9 @@ typedef struct cli_s {
      * its /healthz and /metrics from here while a pass runs. */
     void (*tick)(void *arg);
     void *tick_arg;
+    /* The reconciler's sink, shared by every kind of every pass (one Kafka
+     * producer for the daemon's life); NULL: each enqueue makes its own. */
+    struct sink_s *sink;
 } cli_t;
 
 /* Loads the platform adapters once. NULL with a message on stderr. */
@@ -38,10 +41,12 @@ bool cli_opt(int argc, char **argv, int *i, const char *name, const char **value
 /* Prints "numtrust-producer <cmd>: <message>" to stderr and returns 2. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) NT_PRINTF(2, 3);
 
-/* Enqueues one kind of work ("check", "check-due", "tag", "appeal",
- * "appeal-status") with optional filters (NULL fields: any). quiet: print a line
- * only when something was produced. *produced (may be NULL) receives the
- * count. Returns 0, or non-zero after printing why. */
+/* Enqueues one kind of work ("check", "check-due", "check-feedback",
+ * "verify", "tag", "tag-status", "appeal", "appeal-refile", "appeal-status",
+ * "renewal") with
+ * optional filters (NULL fields: any). quiet: print a line only when
+ * something was produced. *stats (may be NULL) receives the counts, skipped
+ * rows by reason. Returns 0, or non-zero after printing why. */
 typedef struct enqueue_filter_s {
     const char *number;   /* one E.164 number */
     const char *platform; /* platform id */
@@ -51,8 +56,34 @@ typedef struct enqueue_filter_s {
     const char *limit;    /* most jobs, as text */
 } enqueue_filter_t;
 
+typedef struct enqueue_stats_s {
+    uint64_t selected; /* rows the selection returned to be done (not the skipped ones) */
+    uint64_t produced; /* jobs handed to Kafka */
+    uint64_t known;    /* jobs the ledger already knew (not produced again) */
+    uint64_t skipped;  /* rows skipped on purpose, by reason below */
+    struct {
+        char reason[40]; /* "rejected_label", "uncertified_expired", ... */
+        uint64_t count;
+    } reasons[8];
+    size_t nreasons;
+} enqueue_stats_t;
+
+int enqueue_run_stats(cli_t *cli, const char *kind, const enqueue_filter_t *filter, bool force,
+                      bool quiet, enqueue_stats_t *stats);
+
+/* The same; *produced (may be NULL) receives the count of jobs produced. */
 int enqueue_run(cli_t *cli, const char *kind, const enqueue_filter_t *filter, bool force,
                 bool quiet, uint64_t *produced);
+
+/* Checks --number, --platform, --prefix, --limit values; prints the usage
+ * error of cmd and returns 2 (1 when the platforms file cannot be read), or
+ * 0 when they are fine. */
+int enqueue_filter_check(cli_t *cli, const char *cmd, const char *number, const char *platform,
+                         const char *prefix, const char *limit);
+
+/* Writes the PostgreSQL array literal of the platform ids that have
+ * operation op (every platform when op < 0) into out. 0 or an error. */
+int enqueue_platforms_with(cli_t *cli, int op, char *out, size_t outsz);
 
 /* Imports numbers from a CSV stream (the columns of `import --help`): every
  * row validated, good rows loaded with COPY in one transaction. The CLI's

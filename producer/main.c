@@ -47,7 +47,7 @@ static const command_t commands[] = {
     {"schedules", cmd_api, "label schedules: list, add, delete, import (CSV, iCalendar)"},
     {"marks", cmd_api, "marks: list"},
     {"appeals", cmd_api, "appeals: list (numbers appeal NUMBER files one now)"},
-    {"action-items", cmd_api, "the manual queue's items (platforms without a submission API)"},
+    {"action-items", cmd_actions, "the same as actions (its former name; kept for scripts)"},
     {"feedback", cmd_api, "callee feedback: post (as a tenant's website), list"},
     {"reports", cmd_api, "a report section as JSON, or the HTML report (reports get html)"},
     {"whoami", cmd_api, "the API's identity check; as the CLI: admin"},

@@ -110,8 +110,12 @@ out:
     return rc;
 }
 
-/* Upserts one layer's fields (set[f]) and clears those in clear[f] (NULL:
- * none) of (tenant, scenario). */
+/* Writes one layer's fields (set[f]) and clears those in clear[f] (NULL:
+ * none) of (tenant, scenario). Other layers are upserted. The defaults row
+ * ('*', '*') always exists (migration 006 seeds it) and is updated in place:
+ * an INSERT of a few of its fields would be checked against the
+ * complete-defaults constraint before ON CONFLICT turned it into an update,
+ * so `policy set FIELD=V` without --tenant and --scenario always failed. */
 static int store_layer(nt_pg_t *pg, const char *tenant, const char *scenario,
                        const nt_policy_layer_t *l, const bool *clear, const char *by, nt_err_t *err)
 {
@@ -134,8 +138,10 @@ static int store_layer(nt_pg_t *pg, const char *tenant, const char *scenario,
     if (rc == NT_OK)
         rc = nt_buf_puts(&sql, ") VALUES ($1, $2, $3");
     if (rc == NT_OK)
-        rc = nt_buf_puts(&upd, " ON CONFLICT (tenant_id, scenario_id) DO UPDATE SET"
-                               " updated_at = now(), updated_by = EXCLUDED.updated_by");
+        rc = nt_buf_puts(&upd, defaults ? "UPDATE policies AS p SET updated_at = now(),"
+                                          " updated_by = $3"
+                                        : " ON CONFLICT (tenant_id, scenario_id) DO UPDATE SET"
+                                          " updated_at = now(), updated_by = EXCLUDED.updated_by");
     for (int f = 0; rc == NT_OK && f < NT_POLICY_NFIELDS; f++) {
         bool reset = clear != NULL && clear[f];
         if (l->set[f] || (defaults && reset && fs[f].def != NULL)) {
@@ -144,17 +150,26 @@ static int store_layer(nt_pg_t *pg, const char *tenant, const char *scenario,
             n++;
             rc = nt_buf_printf(&sql, ", %s", param_value(f, n, val, sizeof(val)));
             if (rc == NT_OK)
-                rc = nt_buf_printf(&upd, ", %s = EXCLUDED.%s", fs[f].name, fs[f].name);
+                rc = defaults ? nt_buf_printf(&upd, ", %s = %s", fs[f].name, val)
+                              : nt_buf_printf(&upd, ", %s = EXCLUDED.%s", fs[f].name, fs[f].name);
         } else if (reset) {
             rc = nt_buf_printf(&upd, ", %s = NULL", fs[f].name);
         }
     }
-    if (rc == NT_OK)
+    if (rc == NT_OK && defaults)
+        rc = nt_buf_puts(&upd, " WHERE p.tenant_id = $1 AND p.scenario_id = $2");
+    else if (rc == NT_OK)
         rc = nt_buf_printf(&sql, ")%s", upd.data);
-    if (rc != NT_OK)
+    if (rc != NT_OK) {
         rc = nt_err_set(err, rc, false, "out of memory");
-    else
-        rc = nt_pg_run(pg, sql.data, n, params, err);
+    } else {
+        PGresult *res = nt_pg_exec(pg, defaults ? upd.data : sql.data, n, params, err);
+        if (res == NULL)
+            rc = err->code != 0 ? err->code : NT_ERR;
+        else if (defaults && strcmp(PQcmdTuples(res), "1") != 0)
+            rc = nt_err_set(err, NT_ERR, false, "table policies has no defaults row ('*', '*')");
+        PQclear(res);
+    }
     nt_buf_free(&sql);
     nt_buf_free(&upd);
     return rc;

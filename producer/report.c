@@ -96,6 +96,51 @@ const report_section_t report_sections[] = {
          "tenant_id", "platform",
          "scenario_id") " AND ($4::timestamptz IS NULL OR true)"
                         " GROUP BY platform, status ORDER BY platform, status"},
+    /* the closed loop (docs/maintenance.md) */
+    {"pushes", "label pushes by state: verified by a check, rejected, unconfirmed",
+     "SELECT t.platform, t.state, count(*) AS pushes, count(t.verified_at) AS verified,"
+     " count(*) FILTER (WHERE t.polls > 0) AS polled"
+     " FROM tag_updates t JOIN numbers n ON n.number = t.number WHERE" F_TPS(
+         "n.tenant_id", "t.platform", "n.scenario_id") " AND ($4::timestamptz IS NULL OR "
+                                                       "t.pushed_at >= $4)"
+                                                       " GROUP BY t.platform, t.state"
+                                                       " ORDER BY t.platform, t.state"},
+    {"rejected_labels", "labels the platforms rejected, with their reasons (not pushed again)",
+     "SELECT t.number, t.platform, t.label, t.reason, to_char(t.decided_at, 'YYYY-MM-DD') AS day"
+     " FROM tag_updates t JOIN numbers n ON n.number = t.number"
+     " WHERE t.state = 'rejected' AND ($4::timestamptz IS NULL OR t.pushed_at >= $4) AND" F_TPS(
+         "n.tenant_id", "t.platform", "n.scenario_id") " ORDER BY t.decided_at DESC NULLS LAST"
+                                                       " LIMIT 50"},
+    {"escalations",
+     "marks whose appeals were rejected every round (escalated) and marks that "
+     "came back",
+     "SELECT m.number, m.platform, m.type, m.state, m.remarks AS came_back,"
+     " (SELECT max(a.round) FROM appeals a WHERE a.number = m.number AND a.platform = m.platform"
+     "   AND a.mark_type = m.type) AS rounds, to_char(m.escalated_at, 'YYYY-MM-DD') AS escalated"
+     " FROM marks m JOIN numbers n ON n.number = m.number"
+     " WHERE (m.state = 'escalated' OR m.remarks > 0) AND" F_TPS(
+         "n.tenant_id", "m.platform", "n.scenario_id") " AND ($4::timestamptz IS NULL OR true)"
+                                                       " ORDER BY m.state, m.number LIMIT 50"},
+    {"maintenance", "work for people: renewals without an API, yearly and region reviews",
+     "SELECT i.kind, i.tenant_id AS tenant, i.number, i.platform,"
+     " to_char(i.due_at, 'YYYY-MM-DD') AS due, i.detail"
+     " FROM maintenance_items i LEFT JOIN numbers n ON n.number = i.number"
+     " WHERE i.resolved_at IS NULL AND ($1::text IS NULL OR i.tenant_id = $1)"
+     " AND ($2::text IS NULL OR i.platform = $2) AND ($3::text IS NULL OR n.scenario_id = $3)"
+     " AND ($4::timestamptz IS NULL OR i.created_at >= $4) ORDER BY i.due_at LIMIT 50"},
+    {"renewals", "certifications expiring within 30 days and their renewals",
+     "SELECT np.platform, count(*) FILTER (WHERE np.cert_expires_at < nt_now()) AS expired,"
+     " count(*) FILTER (WHERE np.cert_expires_at >= nt_now()"
+     "   AND np.cert_expires_at < nt_now() + interval '30 days') AS expiring_30d,"
+     " (SELECT count(*) FROM renewals r WHERE r.platform = np.platform"
+     "   AND r.state = 'submitted') AS renewals_pending,"
+     " (SELECT count(*) FROM renewals r WHERE r.platform = np.platform"
+     "   AND r.state = 'renewed') AS renewed"
+     " FROM number_platforms np JOIN numbers n ON n.number = np.number"
+     " WHERE np.cert_expires_at IS NOT NULL AND" F_TPS(
+         "n.tenant_id", "np.platform",
+         "n.scenario_id") " AND ($4::timestamptz IS NULL OR true)"
+                          " GROUP BY np.platform ORDER BY np.platform"},
     {"operations", "paid operations per month (tag updates, appeals; money: issue 10's costs)",
      "SELECT to_char(month, 'YYYY-MM') AS month, tenant_id AS tenant,"
      " sum(tag_updates) AS tag_updates, sum(appeals) AS appeals"
@@ -104,6 +149,35 @@ const report_section_t report_sections[] = {
          "scenario_id") " AND ($4::timestamptz IS NULL OR month >= date_trunc('month', "
                         "$4::timestamptz))"
                         " GROUP BY month, tenant_id ORDER BY month, tenant_id"},
+    {"costs", "cost per month: platform operations and scenario plans, against the budget",
+     /* in the budget's currency (a tenant's, else the defaults'); the budget is
+      * today's monthly_budget (a tenant's, or every tenant's summed; none when
+      * one has no cap). Months with operations, and the month of numtrust time. */
+     "WITH b AS (SELECT CASE WHEN $1::text IS NOT NULL THEN (SELECT monthly_budget"
+     "   FROM tenant_policies WHERE tenant_id = $1) WHEN bool_or(monthly_budget = 'Infinity')"
+     "   THEN 'Infinity' ELSE sum(monthly_budget) END AS budget,"
+     "  COALESCE(max(budget_currency) FILTER (WHERE tenant_id = $1), (SELECT budget_currency"
+     "   FROM policies WHERE tenant_id = '*' AND scenario_id = '*')) AS currency"
+     "  FROM tenant_policies),"
+     " months AS (SELECT DISTINCT month FROM cost_ledger WHERE ($1::text IS NULL OR tenant_id = $1)"
+     "  AND ($4::timestamptz IS NULL OR month >= date_trunc('month', $4::timestamptz))"
+     "  UNION SELECT nt_month(nt_now()))"
+     " SELECT to_char(m.month, 'YYYY-MM') AS month, x.operations, x.plans,"
+     "  x.operations + x.plans AS total,"
+     "  CASE WHEN b.budget = 'Infinity' THEN NULL ELSE round(b.budget, 2) END AS budget,"
+     "  b.currency"
+     " FROM months m CROSS JOIN b CROSS JOIN LATERAL (SELECT"
+     "  round(COALESCE((SELECT sum(c.amount) FROM cost_monthly c WHERE c.month = m.month"
+     "   AND c.currency = b.currency AND" F_TPS(
+         "c.tenant_id", "c.platform",
+         "c.scenario_id") "),"
+                          "   0), 2) AS operations,"
+                          "  round(COALESCE((SELECT sum(f.amount) FROM nt_plan_fees(m.month) f"
+                          "   WHERE f.currency = b.currency AND $2::text IS NULL AND ($1::text IS "
+                          "NULL OR"
+                          "   f.tenant_id = $1) AND ($3::text IS NULL OR f.scenario_id = $3)), 0), "
+                          "2) AS plans) x"
+                          " ORDER BY m.month"},
     {"feedback", "callee reports per tenant and day",
      "SELECT tenant_id AS tenant, to_char(day, 'YYYY-MM-DD') AS day, reports, mark_reports"
      " FROM report_feedback_daily WHERE ($1::text IS NULL OR tenant_id = $1)"

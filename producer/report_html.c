@@ -3,7 +3,8 @@
  * SVG charts drawn here, no script, no font or CDN to fetch), so it can be
  * mailed, archived or opened offline. Charts: mark rate per tenant against
  * the 3% line, trust score per scenario, label coverage, appeal outcomes and
- * time to decision, certification status, operations per month. Each chart
+ * time to decision, certification status, operations per month, cost per
+ * month against the budget. Each chart
  * is followed by its numbers as a table. Every chart is an <svg> with
  * id="chart-<section>" and a data-points attribute (what the browser test
  * checks).
@@ -289,6 +290,8 @@ typedef struct chart_spec_s {
     double ref;
     const char *ref_label, *unit;
     double fixed_max;
+    int ref_col; /* > 0: the reference line's value from this column (first row not null),
+                  * labelled ref_label and the value; none when every row is null */
 } chart_spec_t;
 
 static const chart_spec_t specs[] = {
@@ -303,6 +306,7 @@ static const chart_spec_t specs[] = {
      3.0,
      "3% target",
      "%",
+     0,
      0},
     {"trust",
      "Average trust score (0-100) per scenario and day: its decay shows as a falling "
@@ -315,7 +319,8 @@ static const chart_spec_t specs[] = {
      -1,
      NULL,
      "",
-     100},
+     100,
+     0},
     {"labels",
      "Registrations whose wanted label is showing, against those that want one.",
      -1,
@@ -326,6 +331,7 @@ static const chart_spec_t specs[] = {
      -1,
      NULL,
      "",
+     0,
      0},
     {"appeals",
      "Appeals by outcome; average hours from filing to decision in the table.",
@@ -337,6 +343,7 @@ static const chart_spec_t specs[] = {
      -1,
      NULL,
      "",
+     0,
      0},
     {"certification",
      "Registrations by certification status, per platform.",
@@ -348,10 +355,11 @@ static const chart_spec_t specs[] = {
      -1,
      NULL,
      "",
+     0,
      0},
     {"operations",
-     "Paid platform operations per month (the article prices a tag update at 200-500 CNY; money "
-     "comes with the cost model).",
+     "Paid platform operations per month (the article prices a tag update at 200-500 CNY; what "
+     "they cost is the next chart).",
      -1,
      0,
      {2, 3, -1},
@@ -360,7 +368,23 @@ static const chart_spec_t specs[] = {
      -1,
      NULL,
      "",
+     0,
      0},
+    {"costs",
+     "Cost per month in the budget's currency: platform operations from the cost ledger and the "
+     "scenario plans of the article (200 CNY a month for high-frequency callers, 300 per "
+     "seasonal switch, 800 a year for qualifications), against today's monthly budget (the "
+     "policy's monthly_budget; it caps routine checks, never service-level work).",
+     -1,
+     0,
+     {1, 2, -1},
+     true,
+     false,
+     -1,
+     "budget",
+     "",
+     0,
+     4},
 };
 
 int report_html(nt_pg_t *pg, const char *tenant, const char *platform, const char *scenario,
@@ -449,9 +473,19 @@ int report_html(nt_pg_t *pg, const char *tenant, const char *platform, const cha
             rc = esc(b, sp->note);
         if (rc == NT_OK)
             rc = nt_buf_puts(b, "</p>");
+        double ref = sp->ref;
+        char ref_label[96];
+        snprintf(ref_label, sizeof(ref_label), "%s", sp->ref_label ? sp->ref_label : "");
+        for (int r = 0; sp->ref_col > 0 && r < PQntuples(res); r++)
+            if (!PQgetisnull(res, r, sp->ref_col)) {
+                ref = atof(PQgetvalue(res, r, sp->ref_col));
+                snprintf(ref_label, sizeof(ref_label), "%s %s", sp->ref_label,
+                         PQgetvalue(res, r, sp->ref_col));
+                break;
+            }
         if (rc == NT_OK)
-            rc = chart_svg(b, sec->name, c, sp->stacked, sp->lines, sp->ref, sp->ref_label,
-                           sp->unit, sp->fixed_max);
+            rc = chart_svg(b, sec->name, c, sp->stacked, sp->lines, ref, ref_label, sp->unit,
+                           sp->fixed_max);
         if (rc == NT_OK)
             rc = table(b, res);
         if (rc == NT_OK)

@@ -38,9 +38,20 @@
 #define MAX_OPS      64
 #define MAX_LIMITERS 10000 /* rate limiters kept; the table starts afresh when full */
 
-enum { REJ_AUTH, REJ_FORBIDDEN, REJ_RATE, REJ_TOO_BIG, REJ_BAD_BODY, REJ_ROUTE, REJ_N };
-static const char *const rej_names[REJ_N] = {"unauthorized", "forbidden",    "rate_limited",
-                                             "too_big",      "invalid_body", "no_route"};
+enum {
+    REJ_AUTH,
+    REJ_FORBIDDEN,
+    REJ_RATE,
+    REJ_TOO_BIG,
+    REJ_BAD_BODY,
+    REJ_ROUTE,
+    REJ_CALLBACK_RATE,
+    REJ_N
+};
+static const char *const rej_names[REJ_N] = {
+    "unauthorized", "forbidden", "rate_limited",          "too_big",
+    "invalid_body", "no_route",  "callback_rate_limited",
+};
 
 typedef struct serve_s {
     cli_t *cli;
@@ -423,14 +434,20 @@ static enum MHD_Result serve_callback(serve_t *s, struct MHD_Connection *conn, c
         count_reject(s, REJ_TOO_BIG);
         return answer_error(conn, 413, "body", NULL, "body larger than %zu bytes", rq->body.cap);
     }
+    /* a limit of their own, far above a token's: a burst of decisions is normal.
+     * Over it, 503 with Retry-After rather than 429: platforms retry a 5xx
+     * (the simulator does, like most), while many drop a decision refused
+     * with a 4xx, which then waits for the next status poll. */
     char key[96];
     snprintf(key, sizeof(key), "c%s", platform);
-    if (!rate_take(s, key, s->cli->cfg.api_rate_per_s, s->cli->cfg.api_rate_burst, &wait_s)) {
+    if (!rate_take(s, key, s->cli->cfg.api_callback_rate_per_s, s->cli->cfg.api_callback_rate_burst,
+                   &wait_s)) {
         char ra[16];
         snprintf(ra, sizeof(ra), "%d", wait_s);
-        count_reject(s, REJ_RATE);
-        return answer_error(conn, 429, NULL, ra, "more than %d callbacks per second",
-                            s->cli->cfg.api_rate_per_s);
+        count_reject(s, REJ_CALLBACK_RATE);
+        return answer_error(conn, 503, NULL, ra,
+                            "more than %d callbacks per second for this platform; retry later",
+                            s->cli->cfg.api_callback_rate_per_s);
     }
     nt_err_t err;
     nt_err_clear(&err);
@@ -699,10 +716,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         rq = calloc(1, sizeof(*rq));
         if (rq == NULL)
             return MHD_NO;
-        /* imports may be larger than JSON bodies */
-        bool import = strstr(url, "/import") != NULL;
-        nt_buf_init(&rq->body, (size_t)(import ? s->cli->cfg.api_max_import_bytes
-                                               : s->cli->cfg.api_max_body_bytes));
+        /* files (imports, the policy document) may be larger than JSON bodies */
+        bool file = false;
+        for (size_t o = 0; o < api_nops && !file; o++)
+            file = (api_ops[o].flags & API_OP_RAW) && strcmp(api_ops[o].method, method) == 0 &&
+                   route_match(api_ops[o].path, url, NULL);
+        nt_buf_init(&rq->body, (size_t)(file ? s->cli->cfg.api_max_import_bytes
+                                             : s->cli->cfg.api_max_body_bytes));
         *con_cls = rq;
         const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
         if (cl != NULL && strtoull(cl, NULL, 10) > rq->body.cap) {
@@ -750,7 +770,8 @@ static void serve_usage(const cli_t *cli)
            "with /metrics, /healthz and /readyz. A process of its own beside the\n"
            "reconciler (`run`). Tokens: `numtrust-producer token create`. Limits:\n"
            "api.max_body_bytes, api.max_import_bytes, api.max_conns, api.timeout_s,\n"
-           "api.statement_timeout_ms, api.rate_per_s, api.rate_burst, api.feedback_per_min.\n"
+           "api.statement_timeout_ms, api.rate_per_s, api.rate_burst, api.feedback_per_min,\n"
+           "api.callback_rate_per_s, api.callback_rate_burst (callbacks: 503 when over).\n"
            "SIGTERM stops it (connections in progress are finished first).\n\n"
            "Exit status: 0 after SIGTERM, 1 when it cannot start, 2 for a usage error.\n\n"
            "operations:\n",

@@ -119,7 +119,18 @@ int alerts_drain(alerts_t *a, alerts_stats_t *stats, nt_err_t *err) NT_MUSTCHECK
 /* Delivery attempts by result since start, as Prometheus text. */
 int alerts_metrics_text(const alerts_t *a, nt_buf_t *out) NT_MUSTCHECK;
 
-/* ---- shared by the commands ---- */
+/* True when e is an alert event (mark_new, sla_breach, ..., test). */
+bool alerts_is_event(const char *e);
+
+/* ---- shared by the commands and the API ---- */
+
+/* Quarantine by hand ($1 number, $2 note): one row (the quarantine's id)
+ * when the number is managed and not in quarantine, with the alert. */
+extern const char sla_sql_quarantine_add[];
+
+/* Release by hand ($1 number, $2 note or NULL): one row (the quarantine's
+ * id) when it was in quarantine, with the alert. */
+extern const char sla_sql_quarantine_release[];
 
 /* Prints a result as an aligned table under title (NULL: no title); CJK
  * characters count two columns. */

@@ -268,7 +268,7 @@ static const char sql_q_list[] =
     " FROM quarantine q WHERE ($1::text IS NULL OR q.tenant_id = $1)"
     "   AND ($2::bool OR q.released_at IS NULL) ORDER BY q.since DESC, q.id DESC";
 
-static const char sql_q_add[] =
+const char sla_sql_quarantine_add[] =
     "WITH ins AS ("
     "  INSERT INTO quarantine (number, tenant_id, reason, evidence, since, note)"
     "  SELECT n.number, n.tenant_id, 'manual', jsonb_build_object('note', $2::text), nt_now(), $2"
@@ -279,7 +279,7 @@ static const char sql_q_add[] =
     "    jsonb_build_object('reason', 'manual', 'note', ins.note, 'since', ins.since))"
     " FROM ins";
 
-static const char sql_q_release[] =
+const char sla_sql_quarantine_release[] =
     "WITH up AS ("
     "  UPDATE quarantine q SET released_at = nt_now(), release_reason = 'manual',"
     "    note = COALESCE($2, q.note)"
@@ -336,7 +336,9 @@ int cmd_quarantine(cli_t *cli, int argc, char **argv)
         goto out;
     }
     const char *p[] = {number, note};
-    PGresult *res = nt_pg_exec(pg, strcmp(sub, "add") == 0 ? sql_q_add : sql_q_release, 2, p, &err);
+    PGresult *res = nt_pg_exec(
+        pg, strcmp(sub, "add") == 0 ? sla_sql_quarantine_add : sla_sql_quarantine_release, 2, p,
+        &err);
     if (res == NULL) {
         fprintf(stderr, "numtrust-producer quarantine: %s\n", err.msg);
         goto out;

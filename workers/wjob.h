@@ -41,9 +41,11 @@ typedef enum {
     WR_APPEAL_STATUS, /* appeals state + marks + ledger done */
     WR_LEDGER,        /* ledger only: failed / retrying */
     WR_DEAD,          /* dead_letters row (+ ledger dead when the id is known) */
+    WR_TAG_STATUS,    /* tag_updates review state + ledger done */
+    WR_RENEWAL,       /* renewals + ledger done */
 } wr_kind_t;
 
-#define WR_NKINDS 7
+#define WR_NKINDS 9
 
 /* Why a job failed or died (jobs.error_class; `numtrust-producer retry
  * --class` selects by it). */

@@ -24,14 +24,16 @@
 #include <librdkafka/rdkafka.h>
 #include <openssl/evp.h>
 
+#include "breaker.h"
 #include "buf.h"
 #include "clock.h"
 #include "hex.h"
 #include "http.h"
-#include "httpd.h"
 #include "kafka.h"
 #include "log.h"
 #include "metrics.h"
+#include "offsets.h"
+#include "ops.h"
 #include "pg.h"
 #include "phone.h"
 #include "ratelimit.h"
@@ -58,19 +60,22 @@
 #define FULL_PAUSE_MS        5000 /* window full this long: pause partitions, keep polling */
 #define LEASE_TIMEOUT_MS     5000 /* then fall back to the partition share */
 
+/* The platform operation of each job type (the dispatch table). */
+static const nt_op_t job_ops[NT_JOB_NTYPES] = {
+    [NT_JOB_CHECK] = NT_OP_CHECK,           [NT_JOB_TAG_UPDATE] = NT_OP_TAG_UPDATE,
+    [NT_JOB_APPEAL] = NT_OP_APPEAL_SUBMIT,  [NT_JOB_APPEAL_STATUS] = NT_OP_APPEAL_STATUS,
+    [NT_JOB_TAG_STATUS] = NT_OP_TAG_STATUS, [NT_JOB_RENEWAL] = NT_OP_RENEWAL,
+};
+
 /* ---- types ---- */
 
 struct tpart_s {
     nt_worker_t *w;
     int topic_idx;
     int32_t partition;
-    bool active;   /* assigned to us; false once revoked (jobs then abandoned) */
-    size_t refs;   /* jobs alive from this partition, +1 while active */
-    int64_t *offs; /* offsets received and not yet committable, ascending (ring) */
-    uint8_t *done;
-    size_t head, count, cap;
-    int64_t committable; /* next offset to store; -1 none yet */
-    bool dirty;
+    bool active;      /* assigned to us; false once revoked (jobs then abandoned) */
+    size_t refs;      /* jobs alive from this partition, +1 while active */
+    nt_offsets_t trk; /* offsets handed out, and the next one to store */
     int64_t last_seen;
     /* retry tiers: messages not due yet, in order; the partition is paused */
     wjob_t *hold_head, *hold_tail;
@@ -98,13 +103,7 @@ typedef struct plat_s {
     int64_t lease_asked_ms;
     int64_t lease_next_ms; /* no new request before this (bucket was empty) */
     bool lease_warned;
-    /* circuit breaker: closed; open (fails >= threshold, before open_until);
-     * half-open (after it: one probe call at a time decides) */
-    int fails;
-    int64_t open_until_ms;
-    bool probing;    /* half-open: a probe call is to be made or in flight */
-    bool probe_sent; /* ... and it has been sent */
-    int64_t open_ms;
+    nt_breaker_t br; /* closed, open, half-open (common/breaker.h) */
     int64_t last_auth_log_ms;
     int64_t last_cap_log_ms;
 } plat_t;
@@ -141,7 +140,7 @@ struct nt_worker_s {
     writer_t *claimer; /* claims and token leases, on their own connection so
                         * they never wait behind a result batch */
     nt_metrics_t *metrics;
-    nt_httpd_t *ops; /* /metrics, /healthz, /readyz; NULL when off */
+    nt_ops_t *ops; /* /metrics, /healthz, /readyz; NULL when off */
 
     rd_kafka_t *consumer;
     rd_kafka_t *producer;
@@ -251,8 +250,7 @@ static void tp_unref(nt_worker_t *w, tpart_t *tp)
     (void)w;
     if (--tp->refs > 0)
         return;
-    free(tp->offs);
-    free(tp->done);
+    nt_offsets_free(&tp->trk);
     free(tp);
 }
 
@@ -284,61 +282,11 @@ static tpart_t *tp_create(nt_worker_t *w, int topic_idx, int32_t partition)
     tp->partition = partition;
     tp->active = true;
     tp->refs = 1;
-    tp->committable = -1;
+    nt_offsets_init(&tp->trk);
     tp->last_seen = -1;
     nt_loop_timer_init(&tp->hold_timer);
     w->tps[topic_idx][partition] = tp;
     return tp;
-}
-
-static int tracker_push(tpart_t *tp, int64_t off)
-{
-    if (tp->count == tp->cap) {
-        size_t ncap = tp->cap ? tp->cap * 2 : 256;
-        int64_t *offs = malloc(ncap * sizeof(*offs));
-        uint8_t *done = malloc(ncap);
-        if (offs == NULL || done == NULL) {
-            free(offs);
-            free(done);
-            return NT_ENOMEM;
-        }
-        for (size_t i = 0; i < tp->count; i++) {
-            offs[i] = tp->offs[(tp->head + i) % tp->cap];
-            done[i] = tp->done[(tp->head + i) % tp->cap];
-        }
-        free(tp->offs);
-        free(tp->done);
-        tp->offs = offs;
-        tp->done = done;
-        tp->cap = ncap;
-        tp->head = 0;
-    }
-    size_t at = (tp->head + tp->count) % tp->cap;
-    tp->offs[at] = off;
-    tp->done[at] = 0;
-    tp->count++;
-    return NT_OK;
-}
-
-static void tracker_done(tpart_t *tp, int64_t off)
-{
-    size_t lo = 0, hi = tp->count;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        if (tp->offs[(tp->head + mid) % tp->cap] < off)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    if (lo == tp->count || tp->offs[(tp->head + lo) % tp->cap] != off)
-        return;
-    tp->done[(tp->head + lo) % tp->cap] = 1;
-    while (tp->count > 0 && tp->done[tp->head]) {
-        tp->committable = tp->offs[tp->head] + 1;
-        tp->head = (tp->head + 1) % tp->cap;
-        tp->count--;
-        tp->dirty = true;
-    }
 }
 
 /* Stores the committable offsets of every dirty active partition. */
@@ -348,12 +296,12 @@ static void store_offsets(nt_worker_t *w)
     for (int t = 0; t < w->ntopics; t++) {
         for (int32_t p = 0; p < w->ntps[t]; p++) {
             tpart_t *tp = w->tps[t][p];
-            if (tp == NULL || !tp->active || !tp->dirty)
+            int64_t off;
+            if (tp == NULL || !tp->active || !nt_offsets_take(&tp->trk, &off))
                 continue;
             if (list == NULL)
                 list = rd_kafka_topic_partition_list_new(16);
-            rd_kafka_topic_partition_list_add(list, w->topic_names[t], p)->offset = tp->committable;
-            tp->dirty = false;
+            rd_kafka_topic_partition_list_add(list, w->topic_names[t], p)->offset = off;
         }
     }
     if (list == NULL)
@@ -509,7 +457,7 @@ static void finish(nt_worker_t *w, wjob_t *job)
     tpart_t *tp = job->tp;
     if (tp != NULL) {
         if (tp->active && !job->abandoned)
-            tracker_done(tp, job->offset);
+            nt_offsets_done(&tp->trk, job->offset);
         tp_unref(w, tp);
         job->tp = NULL;
     }
@@ -557,12 +505,12 @@ static plat_t *plat_of(nt_worker_t *w, const wjob_t *job)
  * (the probe) decides, and the other queued jobs wait for its answer. */
 static bool breaker_tripped(const plat_t *ps)
 {
-    return ps->fails >= BREAKER_THRESHOLD;
+    return nt_breaker_tripped(&ps->br);
 }
 
 static bool breaker_open(const plat_t *ps, int64_t now)
 {
-    return breaker_tripped(ps) && now < ps->open_until_ms;
+    return nt_breaker_open(&ps->br, now);
 }
 
 /* Sends job to the first retry tier without spending an attempt. */
@@ -629,7 +577,7 @@ static void start_job(nt_worker_t *w, wjob_t *job)
     plat_t *ps = plat_of(w, job);
     int64_t now = nt_loop_now(w->loop);
     if (breaker_open(ps, now)) {
-        defer_job(w, job, ps->open_until_ms - now);
+        defer_job(w, job, ps->br.open_until_ms - now);
         return;
     }
     int64_t held = plat_held_ms(ps);
@@ -681,12 +629,10 @@ static void dispatch(nt_worker_t *w, wjob_t *job)
         fail_job(w, job, WJ_EC_CONFIG, reason);
         return;
     }
-    static const nt_op_t ops[NT_JOB_NTYPES] = {NT_OP_CHECK, NT_OP_TAG_UPDATE, NT_OP_APPEAL_SUBMIT,
-                                               NT_OP_APPEAL_STATUS};
-    if (!nt_platform_has_op(job->platform, ops[job->job.type])) {
+    if (!nt_platform_has_op(job->platform, job_ops[job->job.type])) {
         char reason[160];
         snprintf(reason, sizeof(reason), "platform %s has no %s operation", job->job.platform,
-                 nt_op_name(ops[job->job.type]));
+                 nt_op_name(job_ops[job->job.type]));
         fail_job(w, job, WJ_EC_CONFIG, reason);
         return;
     }
@@ -766,6 +712,21 @@ static void on_answer(nt_worker_t *w, wjob_t *job, nt_op_t op, const nt_answer_t
         fail_job(w, job, ans->outcome == NT_OUTCOME_AUTH ? WJ_EC_AUTH : WJ_EC_REJECTED,
                  ans->reason);
         return;
+    case NT_OUTCOME_REJECTED:
+        if (op != NT_OP_TAG_UPDATE && op != NT_OP_RENEWAL) {
+            fail_job(w, job, WJ_EC_REJECTED, ans->reason);
+            return;
+        }
+        /* a label (or renewal) the platform refuses at submission: the
+         * request's answer, recorded with the platform's reason (never
+         * retried blindly) */
+        memset(&job->ticket, 0, sizeof(job->ticket));
+        nt_buf_copy_str(job->ticket.state, sizeof(job->ticket.state), "rejected");
+        nt_buf_copy_str(job->ticket.reason, sizeof(job->ticket.reason), ans->reason);
+        job->wkind = op == NT_OP_TAG_UPDATE ? WR_TAG : WR_RENEWAL;
+        count_outcome(w, job, NT_METRIC_OK);
+        writer_result(w->writer, job);
+        return;
     }
     int rc = NT_OK;
     switch (op) {
@@ -790,6 +751,14 @@ static void on_answer(nt_worker_t *w, wjob_t *job, nt_op_t op, const nt_answer_t
         rc = nt_adapter_map_ticket(job->platform, op, root, &job->ticket, &err);
         job->wkind = WR_APPEAL_STATUS;
         break;
+    case NT_OP_TAG_STATUS:
+        rc = nt_adapter_map_ticket(job->platform, op, root, &job->ticket, &err);
+        job->wkind = WR_TAG_STATUS;
+        break;
+    case NT_OP_RENEWAL:
+        rc = nt_adapter_map_ticket(job->platform, op, root, &job->ticket, &err);
+        job->wkind = WR_RENEWAL;
+        break;
     }
     if (rc != NT_OK) {
         char reason[300];
@@ -801,39 +770,25 @@ static void on_answer(nt_worker_t *w, wjob_t *job, nt_op_t op, const nt_answer_t
     writer_result(w->writer, job);
 }
 
-static void breaker_open_now(plat_t *ps, int64_t now, const char *why)
-{
-    ps->open_until_ms = now + ps->open_ms;
-    NT_WARN("platform %s: %s; circuit open for %lld ms", nt_platform_id(ps->p), why,
-            (long long)ps->open_ms);
-    ps->open_ms = ps->open_ms * 2 > BREAKER_OPEN_MAX_MS ? BREAKER_OPEN_MAX_MS : ps->open_ms * 2;
-}
-
 /* probe: this call was the half-open probe. */
 static void breaker_record(nt_worker_t *w, plat_t *ps, const nt_answer_t *ans, bool probe)
 {
-    int64_t now = nt_loop_now(w->loop);
+    int64_t open_for = 0;
     bool failure = ans->outcome == NT_OUTCOME_RETRYABLE;
-    if (probe) {
-        ps->probing = false;
-        ps->probe_sent = false;
-    }
-    if (!failure) {
-        if (breaker_tripped(ps))
-            NT_INFO("platform %s: answering again, circuit closed", nt_platform_id(ps->p));
-        ps->fails = 0;
-        ps->open_ms = BREAKER_OPEN_MS;
-        return;
-    }
-    bool was_tripped = breaker_tripped(ps);
-    ps->fails++;
-    char why[320];
-    if (probe) {
-        snprintf(why, sizeof(why), "the probe call failed (%s)", ans->reason);
-        breaker_open_now(ps, now, why);
-    } else if (!was_tripped && breaker_tripped(ps)) {
-        snprintf(why, sizeof(why), "%d failures in a row (%s)", ps->fails, ans->reason);
-        breaker_open_now(ps, now, why);
+    switch (nt_breaker_record(&ps->br, nt_loop_now(w->loop), failure, probe, &open_for)) {
+    case NT_BREAKER_OPENED:
+        if (probe)
+            NT_WARN("platform %s: the probe call failed (%s); circuit open for %lld ms",
+                    nt_platform_id(ps->p), ans->reason, (long long)open_for);
+        else
+            NT_WARN("platform %s: %d failures in a row (%s); circuit open for %lld ms",
+                    nt_platform_id(ps->p), ps->br.fails, ans->reason, (long long)open_for);
+        break;
+    case NT_BREAKER_CLOSED:
+        NT_INFO("platform %s: answering again, circuit closed", nt_platform_id(ps->p));
+        break;
+    case NT_BREAKER_SAME:
+        break;
     }
 }
 
@@ -893,6 +848,7 @@ static void on_call_done(const nt_http_result_t *res, void *arg)
         }
         break;
     case NT_OUTCOME_PERMANENT:
+    case NT_OUTCOME_REJECTED: /* an answer about the request, not the platform's health */
         w->st.call_permanent++;
         break;
     }
@@ -929,7 +885,7 @@ static void on_call_done(const nt_http_result_t *res, void *arg)
 static void probe_abandoned(plat_t *ps, const call_t *c)
 {
     if (c->probe)
-        ps->probe_sent = false;
+        nt_breaker_probe_lost(&ps->br);
 }
 
 static void start_call(nt_worker_t *w, plat_t *ps, nt_op_t op, wjob_t **jobs, size_t n)
@@ -945,9 +901,10 @@ static void start_call(nt_worker_t *w, plat_t *ps, nt_op_t op, wjob_t **jobs, si
     }
     c->ps = ps;
     c->op = op;
-    c->probe = ps->probing && !ps->probe_sent;
-    if (c->probe)
-        ps->probe_sent = true;
+    /* closed: an ordinary call; half-open: the one probe call */
+    bool probe = false;
+    (void)nt_breaker_allow(&ps->br, nt_loop_now(w->loop), &probe);
+    c->probe = probe;
     c->njobs = n;
     for (size_t i = 0; i < n; i++) {
         c->jobs[i] = jobs[i];
@@ -1083,16 +1040,11 @@ static void plat_pump(nt_worker_t *w, plat_t *ps)
         lease_refill(w, ps, now);
     if (breaker_open(ps, now)) {
         if (ps->q_other.n + ps->q_check.n > 0)
-            arm_plat_timer(w, ps, ps->open_until_ms - now);
+            arm_plat_timer(w, ps, ps->br.open_until_ms - now);
         return;
     }
-    if (breaker_tripped(ps)) {
-        /* half-open: one probe call; the rest wait for its answer */
-        if (ps->probe_sent || ps->q_other.n + ps->q_check.n == 0)
-            return;
-        ps->probing = true; /* the next call made is the probe */
-    }
-    while (ps->q_other.n + ps->q_check.n > 0 && !(ps->probing && ps->probe_sent)) {
+    /* half-open: one probe call; the rest wait for its answer */
+    while (ps->q_other.n + ps->q_check.n > 0 && nt_breaker_allow(&ps->br, now, NULL)) {
         bool batch = ps->batch_max > 0 && ps->q_other.n == 0;
         if (batch && ps->q_check.n < (size_t)ps->batch_max && !w->draining) {
             int64_t waited = now - ps->q_check_since_ms;
@@ -1119,9 +1071,7 @@ static void plat_pump(nt_worker_t *w, plat_t *ps)
         }
         if (ps->q_other.n > 0) {
             wjob_t *job = jl_pop(&ps->q_other);
-            static const nt_op_t ops[NT_JOB_NTYPES] = {NT_OP_CHECK, NT_OP_TAG_UPDATE,
-                                                       NT_OP_APPEAL_SUBMIT, NT_OP_APPEAL_STATUS};
-            start_call(w, ps, ops[job->job.type], &job, 1);
+            start_call(w, ps, job_ops[job->job.type], &job, 1);
             continue;
         }
         if (ps->batch_max > 0) {
@@ -1582,12 +1532,14 @@ static void handle_message(nt_worker_t *w, rd_kafka_message_t *rkm)
         return; /* already received (re-fetched after a pause) */
     tp->last_seen = rkm->offset;
     wjob_t *job = job_alloc(w);
-    if (job == NULL || tracker_push(tp, rkm->offset) != NT_OK) {
-        /* without memory the message cannot be tracked: stop so that it is
-         * redelivered rather than skipped */
+    if (job == NULL || nt_offsets_push(&tp->trk, rkm->offset) != NT_OK) {
+        /* without memory (or with an offset that went backwards) the
+         * message cannot be tracked: stop so that it is redelivered rather
+         * than skipped */
         if (job != NULL)
             job_free(job);
-        NT_ERROR("out of memory; stopping");
+        NT_ERROR("cannot track offset %lld of %s [%d] (out of memory); stopping",
+                 (long long)rkm->offset, tname, (int)rkm->partition);
         w->fatal = true;
         return;
     }
@@ -1770,10 +1722,10 @@ static void revoke_partitions(nt_worker_t *w, rd_kafka_topic_partition_list_t *p
         for (int i = 0; i < parts->cnt; i++) {
             int t = topic_index(w, parts->elems[i].topic);
             tpart_t *tp = t >= 0 ? tp_get(w, t, parts->elems[i].partition) : NULL;
-            if (tp != NULL && tp->active && tp->committable >= 0)
+            if (tp != NULL && tp->active && tp->trk.committable >= 0)
                 rd_kafka_topic_partition_list_add(commit, parts->elems[i].topic,
                                                   parts->elems[i].partition)
-                    ->offset = tp->committable;
+                    ->offset = tp->trk.committable;
         }
         if (commit->cnt > 0) {
             rd_kafka_resp_err_t err = rd_kafka_commit(w->consumer, commit, 0);
@@ -1868,74 +1820,50 @@ static size_t assigned_partitions(nt_worker_t *w)
     return n;
 }
 
-static void on_ops_request(nt_httpd_t *srv, nt_httpd_req_t *req, void *arg)
+/* /readyz: not ready after a fatal Kafka error, while draining, while
+ * PostgreSQL is not connected or commits nothing (worker.ready_stall_s), and
+ * before any partition is assigned. */
+static bool worker_not_ready(void *arg, char *why, size_t whysz)
 {
-    (void)srv;
     nt_worker_t *w = arg;
-    const char *path = nt_httpd_req_path(req);
-    const char *text = "text/plain; charset=utf-8";
-    if (strcmp(path, "/metrics") == 0) {
-        nt_buf_t b;
-        nt_buf_init(&b, 0);
-        for (size_t i = 0; i < w->nplats; i++)
-            nt_metrics_set_platform(
-                w->metrics, i, breaker_tripped(&w->plats[i]),
-                w->plats[i].rl.max_rate > 0 || w->plats[i].rl.adaptive ? w->plats[i].rl.rate : 0);
-        if (nt_metrics_render(w->metrics, &b) == NT_OK)
-            nt_httpd_respond(req, 200, "text/plain; version=0.0.4", NULL, b.data, b.len);
-        else
-            nt_httpd_respond(req, 500, text, NULL, "render failed\n", 14);
-        nt_buf_free(&b);
-    } else if (strcmp(path, "/healthz") == 0) {
-        /* answered from the event loop itself: if this answers, it turns */
-        nt_httpd_respond(req, 200, text, NULL, "ok\n", 3);
-    } else if (strcmp(path, "/readyz") == 0) {
-        char body[200];
-        int64_t stall_ms = writer_stalled_ms(w->writer);
-        int64_t cstall_ms = writer_stalled_ms(w->claimer);
-        if (cstall_ms > stall_ms)
-            stall_ms = cstall_ms;
-        const char *why = kafka_fatal(w) ? "Kafka fatal error: restarting"
-                          : w->draining  ? "draining"
-                          : !writer_is_connected(w->writer) || !writer_is_connected(w->claimer)
-                              ? "PostgreSQL not connected"
-                          : stall_ms >= (int64_t)w->cfg->worker_ready_stall_s * 1000
-                              ? "PostgreSQL commits nothing"
-                          : assigned_partitions(w) == 0 ? "no partitions assigned"
-                                                        : NULL;
-        int n = why != NULL && stall_ms > 0
-                    ? snprintf(body, sizeof(body), "%s (writes waiting for %lld ms)\n", why,
-                               (long long)stall_ms)
-                    : snprintf(body, sizeof(body), "%s\n", why ? why : "ready");
-        nt_httpd_respond(req, why ? 503 : 200, text, NULL, body, (size_t)n);
-    } else {
-        nt_httpd_respond(req, 404, text, NULL, "not found\n", 10);
-    }
+    int64_t stall_ms = writer_stalled_ms(w->writer);
+    int64_t cstall_ms = writer_stalled_ms(w->claimer);
+    if (cstall_ms > stall_ms)
+        stall_ms = cstall_ms;
+    const char *reason = kafka_fatal(w) ? "Kafka fatal error: restarting"
+                         : w->draining  ? "draining"
+                         : !writer_is_connected(w->writer) || !writer_is_connected(w->claimer)
+                             ? "PostgreSQL not connected"
+                         : stall_ms >= (int64_t)w->cfg->worker_ready_stall_s * 1000
+                             ? "PostgreSQL commits nothing"
+                         : assigned_partitions(w) == 0 ? "no partitions assigned"
+                                                       : NULL;
+    if (reason == NULL)
+        return false;
+    if (stall_ms > 0)
+        snprintf(why, whysz, "%s (writes waiting for %lld ms)", reason, (long long)stall_ms);
+    else
+        snprintf(why, whysz, "%s", reason);
+    return true;
+}
+
+static int worker_metrics(void *arg, nt_buf_t *out)
+{
+    nt_worker_t *w = arg;
+    for (size_t i = 0; i < w->nplats; i++)
+        nt_metrics_set_platform(
+            w->metrics, i, breaker_tripped(&w->plats[i]),
+            w->plats[i].rl.max_rate > 0 || w->plats[i].rl.adaptive ? w->plats[i].rl.rate : 0);
+    return nt_metrics_render(w->metrics, out);
 }
 
 static int start_ops(nt_worker_t *w, nt_err_t *err)
 {
-    const char *listen = w->cfg->worker_metrics_listen;
-    char host[128];
-    int port;
-    if (listen[0] == '\0')
+    if (w->cfg->worker_metrics_listen[0] == '\0')
         return NT_OK;
-    if (nt_httpd_parse_listen(listen, host, sizeof(host), &port) != NT_OK)
-        return nt_err_set(err, NT_EINVAL, false,
-                          "key worker.metrics_listen: \"%s\" is not host:port", listen);
-    /* probes must get through idle sockets and slowloris clients: the
-     * longest-waiting connection makes room, and a request must arrive
-     * whole within 5 s of its first byte */
-    nt_httpd_opts_t o = {.host = host,
-                         .port = port,
-                         .max_conns = 64,
-                         .idle_timeout_ms = 10000,
-                         .request_timeout_ms = 5000};
-    w->ops = nt_httpd_new(w->loop, &o, on_ops_request, w, err);
-    if (w->ops == NULL)
-        return err ? err->code : NT_ERR;
-    NT_INFO("serving /metrics, /healthz and /readyz on %s:%d", host, nt_httpd_port(w->ops));
-    return NT_OK;
+    w->ops = nt_ops_new(w->loop, w->cfg->worker_metrics_listen, "worker.metrics_listen",
+                        worker_not_ready, worker_metrics, w, err);
+    return w->ops != NULL ? NT_OK : (err ? err->code : NT_ERR);
 }
 
 /* ---- lifecycle ---- */
@@ -2047,7 +1975,7 @@ nt_worker_t *nt_worker_new(const nt_config_t *cfg, const nt_platforms_t *platfor
         ps->w = w;
         ps->p = nt_platforms_at(platforms, i);
         ps->batch_max = nt_platform_batch_max(ps->p);
-        ps->open_ms = BREAKER_OPEN_MS;
+        nt_breaker_init(&ps->br, BREAKER_THRESHOLD, BREAKER_OPEN_MS, BREAKER_OPEN_MAX_MS);
         nt_ratelimit_init(&ps->rl, nt_platform_qps(ps->p), nt_platform_burst(ps->p),
                           nt_clock_mono_us());
         nt_loop_timer_init(&ps->timer);
@@ -2225,13 +2153,12 @@ void nt_worker_free(nt_worker_t *w)
                 tp->hold_head = job->next;
                 job_free(job);
             }
-            free(tp->offs);
-            free(tp->done);
+            nt_offsets_free(&tp->trk);
             free(tp);
         }
         free(w->tps[t]);
     }
-    nt_httpd_free(w->ops);
+    nt_ops_free(w->ops);
     writer_free(w->claimer);
     writer_free(w->writer);
     nt_http_free(w->http);

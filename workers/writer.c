@@ -461,6 +461,8 @@ static int row_check(nt_pg_array_t *a, const wjob_t *job)
         ADD(nt_pg_array_add_str(&a[6 + s], st->has_label[s] ? st->label[s] : NULL));
     ADD(nt_pg_array_add_str(&a[9], marks));
     ADD(nt_pg_array_add_str(&a[10], tenant_of(j)));
+    ADD(st->has_cert_expires ? add_time(&a[11], st->cert_expires_ms)
+                             : nt_pg_array_add_null(&a[11]));
     return rc;
 }
 
@@ -476,6 +478,7 @@ static int row_tag(nt_pg_array_t *a, const wjob_t *job)
     ADD(nt_pg_array_add_str(&a[5], job->ticket.state));
     ADD(add_time(&a[6], job->result_ms));
     ADD(nt_pg_array_add_str(&a[7], tenant_of(j)));
+    ADD(nt_pg_array_add_str(&a[8], job->ticket.reason[0] ? job->ticket.reason : NULL));
     return rc;
 }
 
@@ -506,6 +509,38 @@ static int row_appeal_status(nt_pg_array_t *a, const wjob_t *job)
     ADD(nt_pg_array_add_str(&a[4], job->ticket.state));
     ADD(add_time(&a[5], job->result_ms));
     ADD(nt_pg_array_add_str(&a[6], tenant_of(j)));
+    return rc;
+}
+
+static int row_tag_status(nt_pg_array_t *a, const wjob_t *job)
+{
+    const nt_job_t *j = &job->job;
+    int rc = NT_OK;
+    ADD(nt_pg_array_add_str(&a[0], j->id));
+    ADD(nt_pg_array_add_str(&a[1], j->number));
+    ADD(nt_pg_array_add_str(&a[2], j->platform));
+    ADD(nt_pg_array_add_str(&a[3], j->ticket));
+    ADD(nt_pg_array_add_str(&a[4], job->ticket.state));
+    ADD(nt_pg_array_add_str(&a[5], job->ticket.reason[0] ? job->ticket.reason : NULL));
+    ADD(add_time(&a[6], job->result_ms));
+    ADD(nt_pg_array_add_str(&a[7], tenant_of(j)));
+    return rc;
+}
+
+static int row_renewal(nt_pg_array_t *a, const wjob_t *job)
+{
+    const nt_job_t *j = &job->job;
+    int rc = NT_OK;
+    ADD(nt_pg_array_add_str(&a[0], j->id));
+    ADD(nt_pg_array_add_str(&a[1], j->number));
+    ADD(nt_pg_array_add_str(&a[2], j->platform));
+    ADD(nt_pg_array_add_str(&a[3], job->ticket.ticket[0] ? job->ticket.ticket : NULL));
+    ADD(nt_pg_array_add_str(&a[4], job->ticket.state));
+    ADD(nt_pg_array_add_str(&a[5], job->ticket.reason[0] ? job->ticket.reason : NULL));
+    ADD(add_time(&a[6], job->result_ms));
+    ADD(job->ticket.has_expires ? add_time(&a[7], job->ticket.expires_ms)
+                                : nt_pg_array_add_null(&a[7]));
+    ADD(nt_pg_array_add_str(&a[8], tenant_of(j)));
     return rc;
 }
 
@@ -883,6 +918,10 @@ static const kind_t kinds[NK] = {
                    done_written, fail_written},
     [WR_DEAD] = {"dead", "nt_dead", wsql_dead, WSQL_DEAD_NPARAMS, false, row_dead, done_written,
                  fail_written},
+    [WR_TAG_STATUS] = {"tag_status", "nt_tag_status", wsql_tag_status, WSQL_TAG_STATUS_NPARAMS,
+                       false, row_tag_status, done_written, fail_written},
+    [WR_RENEWAL] = {"renewal", "nt_renewal", wsql_renewal, WSQL_RENEWAL_NPARAMS, false, row_renewal,
+                    done_written, fail_written},
 };
 
 /* A batch committed: its jobs (done, the caller's list) are handed back. */

@@ -48,19 +48,20 @@ static const char wsql_claim[] =
  * observed a change, the observed state, marks (opened, re-opened, cleared)
  * when they differ from the marks table, the day's rollup and the cost.
  * Everything but the ledger is written only for the jobs whose ledger row
- * this statement moved to done, so a redelivered job writes nothing twice.
- * A change (009_history.sql): the registration's first check, or another
- * certification status, label or set of marks (types and counts) than the
- * last observation, or a trust score history_settings.trust_delta points or
- * more from the last history row's. $1 job ids, $2 numbers, $3 platforms,
- * $4 checked_at, $5 cert_status, $6 trust_score, $7-$9 labels (android, ios,
- * search), $10 marks (jsonb), $11 tenants (arrays); $12 the worker id
- * (scalar: the rollup's shard). Returns the marks it opened: number,
- * platform, type, opened (ms), tenant, what callees reported about it
+ * this statement moved to done, so a redelivered job writes nothing twice. A
+ * change (009_history.sql): the registration's first check, or another
+ * certification status or expiry, label or set of marks (types and counts)
+ * than the last observation, or a trust score history_settings.trust_delta
+ * points or more from the last history row's. $1 job ids, $2 numbers, $3
+ * platforms, $4 checked_at, $5 cert_status, $6 trust_score, $7-$9 labels
+ * (android, ios, search), $10 marks (jsonb), $11 tenants, $12
+ * cert_expires_at (arrays); $13 the worker id (scalar: stored with a history
+ * row; the rollup's shard). Returns the marks it opened: number, platform,
+ * type, opened (ms), tenant, what callees reported about it
  * (feedback_evidence, migration 007); and one row with a NULL number (the
  * priced checks it costed). */
-#define WSQL_CHECK_NARRAYS 11
-#define WSQL_CHECK_NPARAMS 12
+#define WSQL_CHECK_NARRAYS 12
+#define WSQL_CHECK_NPARAMS 13
 /* longer than the 4,095 characters ISO C asks every compiler to take in a
  * literal; GCC and Clang, which build this, take any length */
 #pragma GCC diagnostic push
@@ -69,9 +70,9 @@ static const char wsql_check[] =
     "WITH r AS ("
     "  SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::timestamptz[], $5::text[],"
     "                       $6::int[], $7::text[], $8::text[], $9::text[], $10::jsonb[], "
-    "$11::text[])"
+    "$11::text[], $12::timestamptz[])"
     "  AS r(job_id, number, platform, checked_at, cert_status, trust_score, la, li, ls, marks, "
-    "       tenant)"
+    "       tenant, cert_expires_at)"
     "), hs AS ("
     "  SELECT trust_delta, ceil(keep_months / 3.0)::int AS keep_q FROM history_settings LIMIT 1"
     "), c AS ("
@@ -79,6 +80,7 @@ static const char wsql_check[] =
     "    r.checked_at >= COALESCE(np.last_checked_at, '-infinity') AS newest,"
     "    (np.last_checked_at IS NULL OR np.marks IS NULL"
     "     OR np.cert_status IS DISTINCT FROM r.cert_status"
+    "     OR np.cert_expires_at IS DISTINCT FROM r.cert_expires_at"
     "     OR np.label_android IS DISTINCT FROM r.la OR np.label_ios IS DISTINCT FROM r.li"
     "     OR np.label_search IS DISTINCT FROM r.ls"
     "     OR NOT (np.marks @> r.marks AND r.marks @> np.marks)"
@@ -102,11 +104,14 @@ static const char wsql_check[] =
     "  SELECT c.* FROM c JOIN led ON led.id = c.job_id"
     "), ins AS ("
     "  INSERT INTO check_results (job_id, number, platform, checked_at, cert_status, trust_score,"
-    "                             label_android, label_ios, label_search, marks)"
-    "  SELECT job_id, number, platform, checked_at, cert_status, trust_score, la, li, ls, marks"
+    "                             label_android, label_ios, label_search, marks, worker,"
+    "                             cert_expires_at)"
+    "  SELECT job_id, number, platform, checked_at, cert_status, trust_score, la, li, ls, marks,"
+    "         $13, cert_expires_at"
     "  FROM f WHERE f.changed"
     "), st AS ("
     "  UPDATE number_platforms np SET cert_status = f.cert_status,"
+    "    cert_expires_at = f.cert_expires_at,"
     "    trust_score = f.trust_score, label_android = f.la, label_ios = f.li,"
     "    label_search = f.ls, marks = f.marks, open_marks = jsonb_array_length(f.marks),"
     "    last_checked_at = f.checked_at, last_check_job = f.job_id,"
@@ -168,7 +173,7 @@ static const char wsql_check[] =
     "  INSERT INTO check_daily AS d (day, tenant_id, scenario_id, platform, shard, checks,"
     "                                marked, scored, score_sum, changes)"
     "  SELECT (f.checked_at AT TIME ZONE 'UTC')::date, COALESCE(n.tenant_id, ''),"
-    "         COALESCE(n.scenario_id, ''), f.platform, abs(hashtext($12::text)) % 8, count(*),"
+    "         COALESCE(n.scenario_id, ''), f.platform, abs(hashtext($13::text)) % 8, count(*),"
     "         count(*) FILTER (WHERE f.marks @> '[{\"type\":\"harassment\"}]'"
     "                             OR f.marks @> '[{\"type\":\"fraud\"}]'"
     "                             OR f.marks @> '[{\"type\":\"agency\"}]'),"
@@ -193,16 +198,18 @@ static const char wsql_check[] =
 
 /* tag_update: tag_updates row, last pushed label, ledger done.
  * $1 job ids, $2 numbers, $3 platforms, $4 labels, $5 tickets, $6 states,
- * $7 pushed_at, $8 tenants. */
-#define WSQL_TAG_NPARAMS 8
+ * $7 pushed_at, $8 tenants, $9 reasons (a rejection's). */
+#define WSQL_TAG_NPARAMS 9
 static const char wsql_tag[] =
     "WITH r AS ("
     "  SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[],"
-    "                       $6::text[], $7::timestamptz[], $8::text[])"
-    "  AS r(job_id, number, platform, label, ticket, state, pushed_at, tenant)"
+    "                       $6::text[], $7::timestamptz[], $8::text[], $9::text[])"
+    "  AS r(job_id, number, platform, label, ticket, state, pushed_at, tenant, reason)"
     "), ins AS ("
-    "  INSERT INTO tag_updates (job_id, number, platform, label, ticket, state, pushed_at)"
-    "  SELECT job_id, number, platform, label, ticket, state, pushed_at FROM r"
+    "  INSERT INTO tag_updates (job_id, number, platform, label, ticket, state, pushed_at,"
+    "                           reason, decided_at)"
+    "  SELECT job_id, number, platform, label, ticket, state, pushed_at, reason,"
+    "         CASE WHEN state <> 'pending_review' THEN pushed_at END FROM r"
     "  ON CONFLICT DO NOTHING RETURNING job_id, number, platform, label, pushed_at"
     "), st AS ("
     "  UPDATE number_platforms np SET last_tag_label = ins.label, last_tag_at = ins.pushed_at"
@@ -332,6 +339,64 @@ static const char wsql_dead[] =
     "  ON CONFLICT (id) DO UPDATE SET state = 'dead', last_error = EXCLUDED.last_error,"
     "    updated_at = now(), finished_at = now(), error_class = EXCLUDED.error_class,"
     "    envelope = EXCLUDED.envelope WHERE j.state NOT IN ('done', 'failed', 'dead')"
+    ")"
+    "SELECT count(*) FROM ins";
+
+/* tag_status: ledger done, the push's review state (only a pending push
+ * moves: to applied or rejected with the platform's reason), polls counted
+ * once per job. $1 job ids, $2 numbers, $3 platforms, $4 tickets, $5 states,
+ * $6 reasons, $7 checked_at, $8 tenants. */
+#define WSQL_TAG_STATUS_NPARAMS 8
+static const char wsql_tag_status[] =
+    "WITH r AS ("
+    "  SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[],"
+    "                       $6::text[], $7::timestamptz[], $8::text[])"
+    "  AS r(job_id, number, platform, ticket, state, reason, checked_at, tenant)"
+    "), led AS ("
+    "  UPDATE jobs j SET state = 'done', result = r.state, last_error = NULL,"
+    "    updated_at = now(), finished_at = now()"
+    "  FROM r WHERE j.id = r.job_id AND j.state <> 'done'"
+    "  RETURNING j.id"
+    "), tu AS ("
+    "  UPDATE tag_updates t SET polls = t.polls + 1,"
+    "    last_polled_at = greatest(t.last_polled_at, r.checked_at),"
+    "    state = CASE WHEN t.state = 'pending_review' AND r.state IN ('applied', 'rejected')"
+    "                 THEN r.state ELSE t.state END,"
+    "    reason = CASE WHEN t.state = 'pending_review' AND r.state = 'rejected' THEN r.reason"
+    "                  ELSE t.reason END,"
+    "    decided_at = CASE WHEN t.state = 'pending_review' AND r.state IN ('applied', 'rejected')"
+    "                      THEN r.checked_at ELSE t.decided_at END"
+    "  FROM r JOIN led ON led.id = r.job_id"
+    "  WHERE t.number = r.number AND t.platform = r.platform AND t.ticket = r.ticket"
+    ")"
+    "SELECT count(*) FROM led";
+
+/* renewal: renewals row (renewing the expiry the registration has now),
+ * the new expiry when the platform renewed at once, ledger done. $1 job ids,
+ * $2 numbers, $3 platforms, $4 tickets, $5 states, $6 reasons,
+ * $7 requested_at, $8 new expiry (NULL: not said), $9 tenants. */
+#define WSQL_RENEWAL_NPARAMS 9
+static const char wsql_renewal[] =
+    "WITH r AS ("
+    "  SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[],"
+    "                       $6::text[], $7::timestamptz[], $8::timestamptz[], $9::text[])"
+    "  AS r(job_id, number, platform, ticket, state, reason, requested_at, expires, tenant)"
+    "), ins AS ("
+    "  INSERT INTO renewals (job_id, number, platform, ticket, state, expires_before,"
+    "                        requested_at, decided_at, reason)"
+    "  SELECT r.job_id, r.number, r.platform, r.ticket, r.state, np.cert_expires_at,"
+    "         r.requested_at, CASE WHEN r.state <> 'submitted' THEN r.requested_at END, r.reason"
+    "  FROM r JOIN number_platforms np ON np.number = r.number AND np.platform = r.platform"
+    "  ON CONFLICT DO NOTHING RETURNING job_id, number, platform, state"
+    "), st AS ("
+    "  UPDATE number_platforms np SET cert_expires_at = r.expires, cert_status = 'certified'"
+    "  FROM r JOIN ins ON ins.job_id = r.job_id"
+    "  WHERE np.number = r.number AND np.platform = r.platform AND ins.state = 'renewed'"
+    "    AND r.expires IS NOT NULL"
+    "), led AS ("
+    "  UPDATE jobs j SET state = 'done', result = r.state, last_error = NULL,"
+    "    updated_at = now(), finished_at = now()"
+    "  FROM r WHERE j.id = r.job_id AND j.state <> 'done'"
     ")"
     "SELECT count(*) FROM ins";
 

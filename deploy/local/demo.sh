@@ -6,8 +6,10 @@
 # simulator on loopback, imports a generated fleet (default 2,000 numbers x 3
 # platforms, the four scenarios, several tenants), checks every number on
 # every platform with 2 workers, pushes the wanted label where the displayed
-# one differs, appeals wrong marks and follows the appeals to their outcome,
-# printing progress as it goes and a summary at the end.
+# one differs (a campaign label on some numbers), appeals wrong marks, then
+# moves numtrust time and the simulator's clock on together so that the
+# loop closes: reviews decided and verified, the campaign reverted, appeals
+# decided and re-filed; printing progress as it goes and a summary at the end.
 set -euo pipefail
 
 usage() {
@@ -113,15 +115,15 @@ for i in $(seq 1 "$workers"); do
 done
 echo "  pids ${worker_pids[*]}; logs in $tmp"
 
-# wait_jobs TYPE LABEL: progress until every job of TYPE created in this
-# run has finished
+# wait_jobs TYPE LABEL: progress until every job of TYPE (% for all) created
+# in this run has finished
 wait_jobs() {
     local type=$1 label=$2 total done_n left t0
     t0=$(date +%s.%N)
     while :; do
         read -r total done_n left < <(q "SELECT count(*), count(*) FILTER (WHERE state IN ('done','failed','dead')),
                                                count(*) FILTER (WHERE state NOT IN ('done','failed','dead'))
-                                        FROM jobs WHERE type = '$type' AND created_at >= '$t_run'" | tr '|' ' ')
+                                        FROM jobs WHERE type LIKE '$type' AND created_at >= '$t_run'" | tr '|' ' ')
         printf '  [%5.1fs] %-14s %6d / %-6d done' "$(since "$t_start")" "$label" "$done_n" "$total"
         if [ "$type" = check ]; then
             printf ' | open marks %s | appeals filed %s' \
@@ -143,7 +145,24 @@ step "checking every number on every platform (certification, trust score, label
 $P enqueue check --all --period "$run" | sed 's/^/  /'
 wait_jobs check "checks"
 
-step "pushing the wanted label where the displayed one differs"
+# a campaign 3 to 5 days ahead on 1% of the numbers (live now: its lead is 7 days), and on a few
+# a campaign label with a word the platforms' review refuses
+q "INSERT INTO label_schedules (number, kind, label, event_start, event_end)
+   SELECT number, 'campaign', CASE WHEN i % 10 = 0 THEN '双11-全网最低价' ELSE '双11-折扣专线' END,
+          nt_now() + interval '3 days', nt_now() + interval '5 days'
+   FROM (SELECT number, row_number() OVER (ORDER BY number) AS i FROM numbers) n
+   WHERE i <= greatest(10, $numbers / 100)" >/dev/null
+# both clocks move together from here on: numtrust time and the simulator's
+advance() { # DAYS
+    $P clock advance "${1}d" >/dev/null
+    curl -fsS -X POST -H 'Content-Type: application/json' -d "{\"advance_s\":$(($1 * 86400))}" \
+        "$NT_SIM_URL/admin/clock" >/dev/null
+}
+reconcile() { # [PASSES]: one reconciler pass (run --once): its bookkeeping, then those passes
+    $P run --once --passes "${1:-retry}" 2>&1 | grep '^enqueue' | sed 's/^/  /' || true
+}
+
+step "pushing the wanted label where the displayed one differs (a campaign label on $(q "SELECT count(DISTINCT number) FROM label_schedules") numbers)"
 $P enqueue tag --all --period "$run" | sed 's/^/  /'
 wait_jobs tag_update "tag updates"
 
@@ -151,16 +170,25 @@ step "appealing wrong marks (the workers filed most already; this is the safety 
 $P enqueue appeal --all | sed 's/^/  /'
 wait_jobs appeal "appeals"
 
-step "a day later on the platforms: following the appeals to their outcome"
-curl -fsS -X POST -H 'Content-Type: application/json' -d '{"advance_s":86400}' \
-    "$NT_SIM_URL/admin/clock" >/dev/null
-echo "  (the simulator's clock moved 24 h forward: reviews took their time)"
-$P enqueue appeal-status --all --period "$run" | sed 's/^/  /'
-wait_jobs appeal_status "appeal status"
+step "a day later: reviews decided, appeals followed to their outcome, pushes verified"
+advance 1
+echo "  (numtrust time and the simulator's clock moved 24 h forward: reviews took their time)"
+reconcile tag-status,appeal-status
+wait_jobs % "follow-ups"
 
 step "checking again: the platforms now show the pushed labels, approved appeals cleared their marks"
 $P enqueue check --all --period "$run-verify" | sed 's/^/  /'
 wait_jobs check "all checks"
+reconcile # records what the checks verified
+
+step "a week later: the campaign is over and reverted; rejected appeals are filed again"
+advance 7
+reconcile tag,appeal-refile,appeal-status
+wait_jobs % "follow-ups"
+advance 1
+reconcile tag-status,appeal-status
+wait_jobs % "follow-ups"
+reconcile
 work_s=$(since "$t_work")
 
 step "stopping the workers (SIGTERM: drain, commit, exit 0)"
@@ -191,7 +219,24 @@ q "SELECT
      '  marks found          ' || (SELECT count(*) FROM marks WHERE last_seen_at >= '$t_run') ||
      coalesce(' (' || (SELECT string_agg(type || ' ' || n, ', ' ORDER BY n DESC) FROM
         (SELECT type, count(*) AS n FROM marks WHERE last_seen_at >= '$t_run' GROUP BY type) m) || ')', '') || chr(10) ||
-     '  tags pushed          ' || (SELECT count(*) FROM tag_updates WHERE pushed_at >= '$t_run') || chr(10) ||
+     '  tags pushed          ' || (SELECT count(*) FROM tag_updates) ||
+     ' (applied ' || (SELECT count(*) FROM tag_updates WHERE state = 'applied') ||
+     ', rejected ' || (SELECT count(*) FROM tag_updates WHERE state = 'rejected') ||
+     ', pending ' || (SELECT count(*) FROM tag_updates WHERE state = 'pending_review') ||
+     ', unconfirmed ' || (SELECT count(*) FROM tag_updates WHERE state = 'unconfirmed') ||
+     '); verified by a check ' || (SELECT count(*) FROM tag_updates WHERE verified_at IS NOT NULL) || chr(10) ||
+     coalesce((SELECT '  rejected labels      ' || string_agg(reason || ' (' || n || ')', ', ') || chr(10) FROM
+        (SELECT reason, count(*) AS n FROM tag_updates WHERE state = 'rejected' GROUP BY reason ORDER BY count(*) DESC LIMIT 3) r), '') ||
+     '  campaign             live on ' || (SELECT count(*) FROM tag_updates t JOIN label_schedules s ON s.number = t.number
+                                            AND s.label = t.label WHERE t.state = 'applied') ||
+     ' registrations at its lead, reverted on ' || (SELECT count(*) FROM tag_updates t JOIN numbers n ON n.number = t.number
+        WHERE t.label = n.base_label AND t.pushed_at >= (SELECT min(event_end) FROM label_schedules)) ||
+     ' after it' || chr(10) ||
+     '  appeals decided      ' || (SELECT count(*) FROM appeals WHERE decided_at IS NOT NULL) ||
+     ' (approved ' || (SELECT count(*) FROM appeals WHERE state = 'approved') ||
+     ', rejected ' || (SELECT count(*) FROM appeals WHERE state = 'rejected') ||
+     '); re-filed ' || (SELECT count(*) FROM appeals WHERE round > 1) ||
+     ', escalated ' || (SELECT count(*) FROM marks WHERE state = 'escalated') || chr(10) ||
      '  appeals filed        ' || (SELECT count(*) FROM appeals WHERE filed_at >= '$t_run') ||
      coalesce(' (' || (SELECT string_agg(state || ' ' || n, ', ' ORDER BY state) FROM
         (SELECT state, count(*) AS n FROM appeals WHERE filed_at >= '$t_run' GROUP BY state) a) || ')', '') || chr(10) ||

@@ -58,6 +58,8 @@ Settings (environment):
   NT_KAFKA_CONTROLLER_PORT  Kafka KRaft controller port (default 29093)
   NT_SIM_PORT               simulator port (default 28080)
   NT_SIM_SEED               simulator seed (default 42)
+  NT_SIM_CLOCK_START        simulated time at start: RFC 3339 or now (default now, so that
+                            the simulator's dates agree with numtrust time)
   NT_SIM_CONFIG             simulator config file (default deploy/local/sim.json: every
                             platform of deploy/local/platforms.json; empty for none)
   NT_SIM_HMAC_KEY, NT_SIM_HMAC_SECRET, NT_SIM_BEARER_TOKEN
@@ -576,7 +578,10 @@ start_sim() {
     fi
     local bin="$NT_BUILD_DIR/bin/numtrust-platform-sim"
     sim_preflight
-    local -a args=(--listen "127.0.0.1:$NT_SIM_PORT" --seed "$NT_SIM_SEED")
+    # simulated time starts at real time, as numtrust time does: certification
+    # expiry dates then mean the same thing on both sides
+    local -a args=(--listen "127.0.0.1:$NT_SIM_PORT" --seed "$NT_SIM_SEED"
+        --clock-start "${NT_SIM_CLOCK_START:-now}")
     if [[ -n "$NT_SIM_CONFIG" ]]; then
         args+=(--config "$(realpath "$NT_SIM_CONFIG")")
     fi

@@ -6,7 +6,7 @@
 -- (number_platforms) moves its last_checked_at and running trust sums, and
 -- the day's rollup counts it. A check is a *change* — one check_results row,
 -- ledger `changed` — when it is the registration's first, or its
--- certification status, a label on any surface or its marks (types and
+-- certification status or expiry, a label on any surface or its marks (types and
 -- counts) differ from the previous observation, or its trust score moved by
 -- history_settings.trust_delta points (10) or more from the score of the last
 -- history row. A trust score drifting by a point or two is not a change: the
@@ -99,7 +99,7 @@ BEGIN
     FOR c IN SELECT a.attname, format_type(a.atttypid, a.atttypmod) AS typ
              FROM pg_attribute a
              WHERE a.attrelid = 'check_results_old'::regclass AND a.attnum > 0
-               AND NOT a.attisdropped AND a.attname <> 'worker'
+               AND NOT a.attisdropped
                AND NOT EXISTS (SELECT 1 FROM pg_attribute b
                                WHERE b.attrelid = 'check_results'::regclass
                                  AND b.attname = a.attname AND NOT b.attisdropped)
@@ -297,11 +297,17 @@ BEGIN
     END LOOP;
 END
 $$;
-INSERT INTO check_results (job_id, number, platform, checked_at, cert_status, trust_score,
-                           label_android, label_ios, label_search, marks)
-SELECT job_id, number, platform, checked_at, cert_status, trust_score, label_android, label_ios,
-       label_search, marks
-FROM check_results_old;
+DO $$
+DECLARE
+    cols text;
+BEGIN
+    -- every column the old table had (the core ones and those added above)
+    SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum) INTO cols
+    FROM pg_attribute a
+    WHERE a.attrelid = 'check_results_old'::regclass AND a.attnum > 0 AND NOT a.attisdropped;
+    EXECUTE format('INSERT INTO check_results (%s) SELECT %s FROM check_results_old', cols, cols);
+END
+$$;
 DROP TABLE check_results_old;
 SELECT nt_history_maintain();
 

@@ -26,7 +26,7 @@
 #include "uuid.h"
 #include "writer_sql.h"
 
-#define NCHECK WSQL_CHECK_NPARAMS /* 11 arrays and the worker id */
+#define NCHECK WSQL_CHECK_NPARAMS /* the row arrays and the worker id */
 #define NCLAIM WSQL_CLAIM_NPARAMS
 
 typedef struct pair_s {
@@ -118,10 +118,10 @@ static int add_check_row(nt_pg_array_t *a, const pair_t *pr, int64_t now_ms, con
     } else {
         snprintf(marks, sizeof(marks), "[]");
     }
-    const char *vals[11] = {
-        id,    pr->number, pr->platform, ts,    certs[rnd(NT_ARRAY_LEN(certs))],  score,
-        label, label,      label,        marks, pr->tenant[0] ? pr->tenant : NULL};
-    for (int i = 0; i < 11 && rc == NT_OK; i++)
+    const char *vals[WSQL_CHECK_NARRAYS] = {
+        id,    pr->number, pr->platform, ts,    certs[rnd(NT_ARRAY_LEN(certs))],   score,
+        label, label,      label,        marks, pr->tenant[0] ? pr->tenant : NULL, NULL};
+    for (int i = 0; i < WSQL_CHECK_NARRAYS && rc == NT_OK; i++)
         rc = nt_pg_array_add_str(&a[i], vals[i]);
     return rc;
 }
@@ -304,7 +304,7 @@ int main(int argc, char **argv)
                 goto out;
             statements++;
         }
-        /* the writer's parameter order: $1..$11 the row arrays, $12 the
+        /* the writer's parameter order: $1..$n the row arrays, then the
          * worker id */
         const char *cp[NCHECK];
         for (int i = 0; i < WSQL_CHECK_NARRAYS; i++)

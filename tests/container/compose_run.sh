@@ -5,7 +5,8 @@
 #      Kafka, Prometheus), timed
 #   2. `up` with 3 workers (profile test: the simulator; tests/container/compose.test.yml
 #      publishes PostgreSQL, Kafka and the simulator on 127.0.0.1 for the checks)
-#   3. import a fleet through a container (numtrust-producer import, exec'd in the reconciler's);
+#   3. import a fleet through a container (numtrust-producer import, exec'd in the reconciler's;
+#      the simulator configured by sim.json, ten numbers also on cmcc, which decides by callback);
 #      the reconciler turns it into a maintenance cycle: checks, then the
 #      appeals the workers file for new marks, tag updates for labels that differ, appeal
 #      status polls
@@ -14,7 +15,9 @@
 #      (kafka-consumer-groups in the broker's container), and tests/faults/check_invariants.py:
 #      every job's result exactly once, nothing stuck, nothing applied twice at the simulator,
 #      no dead letter (nothing here should die) and nothing else on the dead-letter topic
-#   6. `down -v`: no container, volume or network of the project left
+#   6. a day of simulated time: cmcc's decisions are POSTed to the control plane's callback route
+#      (NT_SIM_CALLBACK_URL), delivered (2xx) and recorded
+#   7. `down -v`: no container, volume or network of the project left
 #
 # Prints one line
 #   container: jobs=N done=N lost=0 doubled=0 lag=0 dead=0 workers=3,kill,5,2 build=Ss up=Ss run=Ss down=Ss
@@ -154,6 +157,13 @@ export NT_SIM_URL=http://127.0.0.1:$NT_CT_SIM_PORT # for the checker, not for co
 psqlv() { psql "$NUMTRUST_PG_CONNINFO" -X -A -t -q -v ON_ERROR_STOP=1 -c "$1"; }
 MINE="number LIKE '+86$PREFIX_DIGITS%'"
 
+# the simulator runs with deploy/local/sim.json: xiaomi shows labels on android only there
+# (without it, every platform shows all three surfaces)
+surfaces=$(curl -fsS "$NT_SIM_URL/admin/truth?platform=xiaomi&number=%2B8630900000001" |
+    python3 -c 'import json, sys; print(",".join(sorted(json.load(sys.stdin)["labels"])))')
+[ "$surfaces" = android ] || BUGS+=("the simulator runs without sim.json (xiaomi shows surfaces $surfaces)")
+log "simulator configured by sim.json (xiaomi's surfaces: $surfaces)"
+
 # the simulator answers slowly enough that the run spans the kill and both scalings
 curl -fsS -X POST -H 'Content-Type: application/json' \
     -d '{"latency":{"base_ms":400,"jitter_ms":200}}' "$NT_SIM_URL/admin/config" >/dev/null
@@ -161,6 +171,8 @@ curl -fsS -X POST "$NT_SIM_URL/admin/counters/reset" >/dev/null
 
 python3 deploy/local/gen-fleet.py --numbers "$NUMBERS" --prefix "$PREFIX_DIGITS" --seed 13 \
     -o "$TMP/fleet.csv"
+# ten numbers also on cmcc, which decides by signed callbacks to the control plane (below)
+sed -i '2,11s/$/;cmcc/' "$TMP/fleet.csv"
 chmod 0644 "$TMP/fleet.csv"
 t_run=$(date +%s.%N)
 # (docker-compose run would fit better, but podman's API refuses its container links)
@@ -304,6 +316,31 @@ grep -q 'dead_topic_messages=0 ' "$TMP/inv.txt" || BUGS+=("messages on numtrust.
 types=$(psqlv "SELECT string_agg(type || '=' || n, ' ' ORDER BY type) FROM (SELECT type, count(*) n FROM jobs WHERE $MINE GROUP BY 1) s")
 log "jobs by type: $types"
 case " $types " in *" tag_update="*) ;; *) BUGS+=("the cycle enqueued no tag update") ;; esac
+
+# the simulator's decisions come back by callback: a day of simulated time decides cmcc's label
+# reviews (4 h) and appeals (20 h); they are POSTed to control-plane:8090/v1/callbacks/cmcc
+# (NT_SIM_CALLBACK_URL), signed with sim_callback_secret, and recorded
+cb_tickets=$(psqlv "SELECT count(*) FROM (SELECT ticket FROM tag_updates WHERE $MINE AND platform = 'cmcc'
+                    AND ticket IS NOT NULL UNION ALL SELECT ticket FROM appeals WHERE $MINE
+                    AND platform = 'cmcc') t")
+curl -fsS -X POST -H 'Content-Type: application/json' -d '{"advance_s":86400}' "$NT_SIM_URL/admin/clock" >/dev/null
+cb_stats() { curl -fsS "$NT_SIM_URL/admin/callbacks"; }
+cb_field() { python3 -c 'import json, sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"; }
+t0=$SECONDS
+while [ "$cb_tickets" -gt 0 ] && [ "$(cb_stats | cb_field delivered)" -eq 0 ] && [ $((SECONDS - t0)) -lt 30 ]; do
+    sleep 1
+done
+CB=$(cb_stats)
+cb_recorded=$(psqlv "SELECT count(*) FROM platform_callbacks WHERE platform = 'cmcc'")
+log "callbacks: $cb_tickets cmcc tickets; simulator $CB; recorded by the control plane: $cb_recorded"
+if [ "$cb_tickets" -eq 0 ]; then
+    BUGS+=("no cmcc ticket to call back about (the ten cmcc numbers got no label update or appeal)")
+else
+    [ "$(cb_field url <<<"$CB")" = set ] || BUGS+=("the simulator has no callback URL")
+    [ "$(cb_field delivered <<<"$CB")" -gt 0 ] && [ "$(cb_field rejected <<<"$CB")" -eq 0 ] ||
+        BUGS+=("callbacks not delivered to the control plane (or refused): $CB")
+    [ "$cb_recorded" -gt 0 ] || BUGS+=("the control plane recorded no cmcc callback")
+fi
 
 # ---- down -------------------------------------------------------------------------------------
 if [ "${#BUGS[@]}" -gt 0 ] && [ -n "${NT_CT_KEEP:-}" ]; then

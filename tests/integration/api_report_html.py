@@ -2,8 +2,9 @@
 """api_report_html.py DOM PNG TEXT — checks what headless Chromium made of the HTML
 report, and the text report's column alignment.
 
-DOM: Chromium's --dump-dom of the page: the six charts are there as <svg> with
-points drawn, the 3% line on the mark-rate chart, and no element that loads
+DOM: Chromium's --dump-dom of the page: the seven charts are there as <svg> with
+points drawn, the 3% line on the mark-rate chart, the budget line and bars on the cost
+chart, and no element that loads
 anything from the network. PNG: Chromium's --screenshot: a real picture (a valid
 PNG, as wide as asked, with many colours: not blank). TEXT: `report --section
 scenarios` (Chinese names): every row's third column starts at the same display
@@ -27,10 +28,20 @@ def check(cond, what):
 
 html = open(dom, encoding="utf-8").read()
 charts = dict(re.findall(r'<svg id="chart-([a-z_]+)" class="chart" data-points="(\d+)"', html))
-for name in ("mark_rate", "trust", "labels", "appeals", "certification", "operations"):
+for name in ("mark_rate", "trust", "labels", "appeals", "certification", "operations", "costs"):
     check(int(charts.get(name, "0")) > 0, "chart %s rendered with %s points" % (name, charts.get(name)))
 check(re.search(r'id="chart-mark_rate".*?class="ref".*?3% target', html, re.S) is not None,
       "the mark-rate chart carries the 3% line")
+costs = re.search(r'<svg id="chart-costs".*?</svg>', html, re.S)
+costs = costs.group(0) if costs else ""
+check(re.search(r'class="ref".*?class="refl"[^>]*>budget 20000(\.00)?<', costs, re.S) is not None,
+      "the cost chart carries the budget line (20000)")
+# bars carry a <title> (the legend's squares do not)
+bars = [float(h) for h in re.findall(r'<rect [^>]*height="([0-9.]+)"[^>]*><title>', costs)]
+check(any(h > 0 for h in bars), "the cost chart has bars (heights %s)" % bars[:4])
+row = re.search(r'id="section-costs".*?<tbody><tr><td>(\d{4}-\d\d)</td><td>([0-9.]+)</td>', html, re.S)
+check(row is not None and float(row.group(2)) > 0,
+      "the cost table: label updates cost money this month (%s)" % (row.groups() if row else "no row",))
 check(len(re.findall(r"<(rect|polyline)\b", html)) > 20, "bars and lines drawn")
 check(re.search(r'<(script|link|img|iframe)\b|src=|@import|url\(', html) is None,
       "self-contained: no script, link, image or url() to fetch")

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The HTML report (issue 11) rendered by headless Chromium (Debian's chromium):
 # a demo-like cycle on a small fleet (checks, tag pushes, appeals), then
-# `report --format html` for one tenant, Chromium's DOM and screenshot of it
-# checked by api_report_html.py; and the other formats: json, csv, and text
+# `report --format html` for one tenant (cost against a budget too), Chromium's DOM and
+# screenshot of it checked by api_report_html.py; and the other formats: json, csv, and text
 # aligned with wcswidth.
 . "$(dirname "$0")/lib.sh"
 nt_setup apireport
@@ -12,6 +12,7 @@ fleet=$(gen_fleet 90 $pfx)
 "$PRODUCER" import --numbers "$fleet"
 tenant=$(psqlv "SELECT tenant_id FROM numbers WHERE number LIKE '+86$pfx%' GROUP BY 1 ORDER BY count(*) DESC LIMIT 1")
 checks_before=$(psqlv "SELECT COALESCE(sum(checks), 0) FROM check_daily WHERE tenant_id = '$tenant'")
+"$PRODUCER" costs prices >/dev/null # label updates cost 150-300 CNY from here on
 start_worker
 "$PRODUCER" enqueue check --prefix "+86$pfx" --period "c1-$$" | grep enqueue
 wait_sql "SELECT count(*) FROM check_results WHERE number LIKE '+86$pfx%'" 270 60
@@ -20,6 +21,9 @@ wait_sql "SELECT count(*) FROM check_results WHERE number LIKE '+86$pfx%'" 270 6
 sleep 2
 "$PRODUCER" enqueue appeal-status --prefix "+86$pfx" --period "s-$$" | grep enqueue
 since=$(date -u -d '-1 day' +%Y-%m-%d)
+# a budget for the cost chart's line (taken away again; label updates cost money, checks not)
+trap '"$PRODUCER" policy unset --tenant "$tenant" monthly_budget >/dev/null 2>&1 || true; nt_cleanup' EXIT
+"$PRODUCER" policy set --tenant "$tenant" monthly_budget=20000 >/dev/null
 
 "$PRODUCER" report --tenant "$tenant" --since "$since" --format html --output "$NT_TMP/report.html"
 log "report.html: $(wc -c <"$NT_TMP/report.html") bytes"

@@ -14,6 +14,7 @@ nt_setup cbfaults
 cb_off='{"callbacks":{"url":"","rate_lost":0,"rate_duplicate":0,"rate_reorder":0,"rate_late":0,"rate_forged":0}}'
 SERVE_PID=
 cleanup() {
+    "$PRODUCER" clock set --offset 0 --force >/dev/null 2>&1 || true
     sim POST /admin/config "$cb_off" >/dev/null 2>&1 || true
     [ -z "$SERVE_PID" ] || kill "$SERVE_PID" 2>/dev/null || true
     sim_reset
@@ -24,7 +25,7 @@ sim_reset
 sim POST /admin/config '{"clock":{"speed":0}}' >/dev/null
 
 # the control plane on a port the OS picks; callbacks are not to be rate-limited here
-NUMTRUST_API_LISTEN=127.0.0.1:0 NUMTRUST_API_RATE_PER_S=100000 NUMTRUST_API_RATE_BURST=100000 \
+NUMTRUST_API_LISTEN=127.0.0.1:0 NUMTRUST_API_CALLBACK_RATE_PER_S=100000 NUMTRUST_API_CALLBACK_RATE_BURST=100000 \
     "$PRODUCER" serve >"$NT_TMP/serve.log" 2>&1 &
 SERVE_PID=$!
 for _ in $(seq 50); do
@@ -53,8 +54,10 @@ tags=$(psqlv "SELECT count(*) FROM tag_updates WHERE $mine AND ticket IS NOT NUL
 log "appeals filed: $appeals, label updates accepted for review: $tags"
 [ "$appeals" -ge 10 ] && [ "$tags" -ge 10 ] || fail "too few appeals or tags for a meaningful test"
 
-# the platforms decide everything: 3 simulated days pass
+# the platforms decide everything: 3 simulated days pass, for numtrust too (the simulator's
+# clock starts at real time, as numtrust time does: decisions are stamped with it)
 sim POST /admin/clock '{"advance_s":259200}' >/dev/null
+"$PRODUCER" clock advance 3d >/dev/null
 for _ in $(seq 300); do
     queued=$(sim GET /admin/callbacks | python3 -c 'import json,sys; print(json.load(sys.stdin)["queued"])')
     [ "$queued" = 0 ] && break

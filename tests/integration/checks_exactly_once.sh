@@ -37,9 +37,11 @@ grep -q "0 produced, 0 delivered, 0 already known (skipped), 3000 finished" <<<"
     fail "forced enqueue: $out"
 # ... and the same messages delivered again are recognised by the workers as duplicates
 topic=$NUMTRUST_TOPICS_PREFIX.check
-kcat -b "$NUMTRUST_KAFKA_BOOTSTRAP_SERVERS" -C -t "$topic" -o beginning -e -q -K '\x1f' -D '\x1e' |
-    kcat -b "$NUMTRUST_KAFKA_BOOTSTRAP_SERVERS" -P -t "$topic" -K '\x1f' -D '\x1e'
-log "the check topic's 3000 messages produced a second time"
+# (read to the end first, then produce: a pipe would read back what it writes)
+kcat -b "$NUMTRUST_KAFKA_BOOTSTRAP_SERVERS" -C -t "$topic" -o beginning -e -q -K '\x1f' -D '\x1e' \
+    >"$NT_TMP/check-topic"
+kcat -b "$NUMTRUST_KAFKA_BOOTSTRAP_SERVERS" -P -t "$topic" -K '\x1f' -D '\x1e' -l "$NT_TMP/check-topic"
+assert_eq "messages produced a second time" "$(tr -cd '\036' <"$NT_TMP/check-topic" | wc -c)" 3000
 # wait until the workers consumed the forced copies (committed lag 0)
 for _ in $(seq 1 60); do
     [ "$(group_lag)" = 0 ] && break

@@ -14,7 +14,7 @@ p=$NUMTRUST_TOPICS_PREFIX
 coproc MOCK { "$NT_BIN/numtrust-test-kafka-mock" --partitions 2 "$p.check" "$p.tag" "$p.appeal" \
     "$p.retry.30s" "$p.retry.5m" "$p.retry.1h" "$p.dead" 2>"$NT_TMP/mock.err"; }
 mock_pid=$MOCK_PID
-trap 'rc=$?; kill $mock_pid 2>/dev/null; (exit $rc); nt_cleanup' EXIT
+trap 'rc=$?; set +e; kill $mock_pid 2>/dev/null || true; (exit $rc); nt_cleanup' EXIT
 read -r -t 10 word boot <&"${MOCK[0]}" || fail "the mock cluster did not start: $(cat "$NT_TMP/mock.err")"
 [ "$word" = bootstrap ] || fail "the mock cluster said: $word $boot"
 log "mock cluster at $boot"

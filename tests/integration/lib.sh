@@ -48,7 +48,21 @@ nt_setup() {
     trap nt_cleanup EXIT
     "$PRODUCER" migrate >/dev/null
     "$PRODUCER" topics >/dev/null
+    align_clocks
     log "setup: topics $NUMTRUST_TOPICS_PREFIX.*, group $NUMTRUST_WORKER_GROUP_ID, tmp $NT_TMP"
+}
+
+# align_clocks: numtrust time set to the shared simulator's time. Both start at real time, but
+# tests move the simulator's clock (it never goes back) and reset numtrust time when they end;
+# times one side stamps (a callback's decision, a certification's expiry) and the other compares
+# only agree when the clocks do, as they do in production. Reset at cleanup.
+align_clocks() {
+    local sim_time
+    sim_time=$(curl -fsS -m 5 -X POST -H 'Content-Type: application/json' -d '{"advance_s":0}' \
+        "$NT_SIM_URL/admin/clock" 2>/dev/null |
+        python3 -c 'import json, sys; print(json.load(sys.stdin)["sim_time"])' 2>/dev/null) || return 0
+    "$PRODUCER" clock set "$sim_time" --force >/dev/null
+    NT_CLOCK_ALIGNED=true
 }
 
 nt_cleanup() {
@@ -56,6 +70,9 @@ nt_cleanup() {
     for pid in "${NT_WORKER_PIDS[@]}"; do
         kill -9 "$pid" 2>/dev/null || true
     done
+    if [ -n "${NT_CLOCK_ALIGNED:-}" ]; then
+        "$PRODUCER" clock set --offset 0 --force >/dev/null 2>&1 || true
+    fi
     if [ "$rc" -eq 0 ] && [ -z "${NT_KEEP_TMP:-}" ]; then
         rm -rf "$NT_TMP"
     else

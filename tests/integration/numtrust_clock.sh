@@ -36,10 +36,10 @@ clk set --offset 30d --force >/dev/null
 assert_eq "offset after set --offset 30d" "$(field offset_ms)" 2592000000
 
 # --- workers and selections on numtrust time
-fleet=$(gen_fleet 30 205)
+fleet=$(gen_fleet 30 221)
 "$PRODUCER" import --numbers "$fleet" >/dev/null
-mine="number LIKE '+86205%'"
-pfx=+86205
+mine="number LIKE '+86221%'"
+pfx=+86221
 start_worker
 "$PRODUCER" enqueue check --prefix $pfx --period "k1-$$" | grep enqueue
 wait_sql "SELECT count(*) FROM check_results WHERE $mine" 90 60

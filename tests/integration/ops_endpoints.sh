@@ -34,6 +34,7 @@ pport=$(nt_free_port)
 NUMTRUST_PRODUCER_METRICS_LISTEN="127.0.0.1:$pport" NUMTRUST_PRODUCER_INTERVAL_S=1 \
     "$PRODUCER" run >"$NT_TMP/run.log" 2>&1 &
 rpid=$!
+trap 'rc=$?; set +e; kill "$rpid" 2>/dev/null || true; (exit $rc); nt_cleanup' EXIT # never left behind
 for _ in $(seq 1 50); do curl -fsS "127.0.0.1:$pport/healthz" >/dev/null 2>&1 && break; sleep 0.2; done
 assert_eq "producer /healthz" "$(curl -fsS "127.0.0.1:$pport/healthz")" ok
 for _ in $(seq 1 50); do

@@ -8,7 +8,7 @@
 . "$(dirname "$0")/lib.sh"
 nt_setup retry
 sim_reset
-trap 'sim_reset; nt_cleanup' EXIT
+trap 'rc=$?; set +e; sim_reset; (exit $rc); nt_cleanup' EXIT
 export NUMTRUST_TOPICS_RETRY_TIERS=1s,2s NUMTRUST_JOB_MAX_ATTEMPTS=1
 export NUMTRUST_WORKER_APPEAL_FAST_PATH=false # appeals only when this test enqueues them
 "$PRODUCER" topics >/dev/null

@@ -37,6 +37,14 @@ assert_eq "effective_policies agrees with policy show (risk cycle, target, cycle
               || extract(epoch FROM check_every)::bigint
               FROM effective_policies WHERE tenant_id = '$tenant' AND scenario_id = 'individual'")" \
     "86400 0.03 15724800"
+# the defaults layer by hand (no --tenant, no --scenario): refused by the complete-defaults
+# constraint until policies.c updated that row in place instead of upserting it
+"$PRODUCER" policy set cert_warn_ahead=31d max_mark_rate=3% >"$NT_TMP/set.out" ||
+    fail "policy set on the defaults: $(cat "$NT_TMP/set.out")"
+grep -Eq '^  cert_warn_ahead +31d +defaults$' "$NT_TMP/set.out" || fail "policy set: $(cat "$NT_TMP/set.out")"
+"$PRODUCER" policy unset cert_warn_ahead >/dev/null
+assert_eq "a default set and unset by hand (back to the built-in 30 days)" \
+    "$(psqlv "SELECT cert_warn_ahead FROM policies WHERE tenant_id = '*' AND scenario_id = '*'")" "30 days"
 
 start_receiver "$secret"
 "$PRODUCER" alerts endpoint add --name "rate-$$" --url "http://127.0.0.1:$RECEIVER_PORT/hook" \

@@ -5,7 +5,9 @@
 # it for dialers; one platform's fraud mark alone does not. When the platforms
 # drop the marks and a check sees them gone, the cool-down (the policy's
 # quarantine_cooldown, 14 days) starts; the number returns after it, with the
-# release alert. By hand: `quarantine add` and `release`. Numtrust time is
+# release alert. By hand: `quarantine add` and `release`. And a mark that comes
+# back after its appeal was approved (a manual platform's appeal, closed by hand)
+# quarantines its number with the appeal in the evidence. Numtrust time is
 # reset on exit.
 . "$(dirname "$0")/lib.sh"
 nt_setup slaquar
@@ -15,12 +17,12 @@ trap '"$PRODUCER" clock set --offset 0 --force >/dev/null || true; sim_reset; nt
 export NUMTRUST_WORKER_APPEAL_FAST_PATH=false
 
 tenant=it-quar-$$
-mapfile -t nums < <(sla_fleet "$tenant" 2063 3 baidu,tencent high_frequency)
-burned=${nums[0]} once=${nums[1]} manual=${nums[2]}
+mapfile -t nums < <(sla_fleet "$tenant" 2063 4 baidu,tencent,vivo high_frequency)
+burned=${nums[0]} once=${nums[1]} manual=${nums[2]} back=${nums[3]}
 mine="number LIKE '+862063%'"
 start_worker
 "$PRODUCER" enqueue check --prefix +862063 --period "q1-$$" | grep enqueue
-wait_sql "SELECT count(*) FROM check_results WHERE $mine" 6 60
+wait_sql "SELECT count(*) FROM check_results WHERE $mine" 12 60
 
 fraud() { # NUMBER PLATFORM
     sim POST /admin/marks "{\"platform\":\"$2\",\"number\":\"$1\",\"type\":\"fraud\",\"count\":9}" >/dev/null
@@ -83,5 +85,36 @@ grep -q "not in quarantine" "$NT_TMP/err" || fail "second release: $(cat "$NT_TM
 assert_eq "alerts of the manual quarantine (in, out)" \
     "$(psqlv "SELECT string_agg(event, ' ' ORDER BY id) FROM alerts WHERE number = '$manual'")" \
     "number_quarantined number_released"
+# --- a mark back after its appeal was approved: vivo has no submission API, so its appeal is an
+# action item a person closes (deterministic, unlike a platform's review); the platform then
+# drops the mark, and it comes back
+sim POST /admin/marks "{\"platform\":\"vivo\",\"number\":\"$back\",\"type\":\"harassment\",\"count\":5}" >/dev/null
+"$PRODUCER" enqueue check --number "$back" --platform vivo --period "q4-$$" | grep enqueue
+wait_sql "SELECT count(*) FROM marks WHERE number = '$back' AND platform = 'vivo' AND state = 'open'" 1 60
+"$PRODUCER" enqueue appeal --number "$back" | grep enqueue
+item=$(psqlv "SELECT id FROM action_items WHERE number = '$back' AND kind = 'appeal'")
+[ -n "$item" ] || fail "no appeal item for the vivo mark"
+"$PRODUCER" actions "done" "$item" --outcome approved --reference "VIVO-Q-$$" | grep -q "approved at"
+sim POST /admin/marks/clear "{\"platform\":\"vivo\",\"number\":\"$back\"}" >/dev/null
+"$PRODUCER" clock advance 1h >/dev/null
+"$PRODUCER" enqueue check --number "$back" --platform vivo --period "q5-$$" | grep enqueue
+# its checks: q1, q2 (the whole prefix), q4, q5
+wait_sql "SELECT count(*) FROM jobs WHERE type = 'check' AND state = 'done' AND number = '$back' AND platform = 'vivo'" 4 60
+"$PRODUCER" sla pass >/dev/null
+assert_eq "approved, and the platform dropped the mark: not quarantined" \
+    "$(psqlv "SELECT count(*) FROM quarantine WHERE number = '$back'")" 0
+sim POST /admin/marks "{\"platform\":\"vivo\",\"number\":\"$back\",\"type\":\"harassment\",\"count\":3}" >/dev/null
+"$PRODUCER" clock advance 1h >/dev/null
+"$PRODUCER" enqueue check --number "$back" --platform vivo --period "q6-$$" | grep enqueue
+wait_sql "SELECT count(*) FROM marks WHERE number = '$back' AND platform = 'vivo' AND state = 'open'" 1 60
+"$PRODUCER" sla pass
+assert_eq "the mark back after the approved appeal: quarantined, the appeal in the evidence" \
+    "$(psqlv "SELECT reason || ' ' || (evidence->>'platform') || ' ' || (evidence->>'count') || ' '
+                     || (evidence->'appeal'->>'job' = '$item') || ' ' || (evidence->'appeal'->>'ticket')
+              FROM quarantined_numbers WHERE number = '$back'")" \
+    "mark_back_after_appeal vivo 3 true VIVO-Q-$$"
+assert_eq "its alert" \
+    "$(psqlv "SELECT count(*) FROM alerts WHERE event = 'number_quarantined' AND number = '$back'
+              AND data->>'reason' = 'mark_back_after_appeal'")" 1
 stop_all_workers
 log "PASS"

@@ -24,13 +24,19 @@ sim POST /admin/marks "{\"platform\":\"tencent\",\"number\":\"$victim\",\"type\"
 "$PRODUCER" enqueue check --number "$victim" --platform tencent --period "c1b-$$" | grep enqueue
 wait_sql "SELECT state FROM marks WHERE number = '$victim' AND platform = 'tencent' AND type = 'fraud'" appealed 30
 
+# labels go to certified registrations only (loop.push_uncertified is off)
 stale=$(psqlv "SELECT count(*) FROM number_platforms np JOIN numbers n USING (number)
-               WHERE np.$mine AND np.label_android <> n.base_label")
-log "registrations showing a label other than the wanted one: $stale"
+               WHERE np.$mine AND np.label_android <> n.base_label AND np.cert_status = 'certified'")
+uncert=$(psqlv "SELECT count(*) FROM number_platforms np JOIN numbers n USING (number)
+                WHERE np.$mine AND np.label_android <> n.base_label
+                  AND np.cert_status IS DISTINCT FROM 'certified'")
+log "certified registrations showing a label other than the wanted one: $stale (uncertified: $uncert)"
 [ "$stale" -gt 0 ] || fail "the simulator showed no stale labels"
 
 # --- tag updates
-"$PRODUCER" enqueue tag --prefix $pfx | grep enqueue
+out=$("$PRODUCER" enqueue tag --prefix $pfx | grep enqueue)
+echo "$out"
+[ "$uncert" -eq 0 ] || case "$out" in *"uncertified_"*) ;; *) fail "uncertified registrations not reported as skipped";; esac
 wait_sql "SELECT count(*) FROM tag_updates WHERE $mine" "$stale" 60
 assert_eq "tag updates accepted by the platforms" \
     "$(psqlv "SELECT count(*) FROM tag_updates WHERE $mine AND state = 'pending_review'")" "$stale"
@@ -45,9 +51,12 @@ after=$(sim GET "/admin/truth?platform=$splat&number=$enc" | python3 -c "import 
 assert_eq "simulator shows the pushed label after review" "$after" "$slabel"
 "$PRODUCER" enqueue check --prefix $pfx --period "c2-$$" | grep enqueue
 wait_sql "SELECT count(*) FROM jobs WHERE type = 'check' AND state = 'done' AND $mine" 601 60
-assert_eq "registrations still showing a stale label in PostgreSQL" \
+assert_eq "certified registrations still showing a stale label in PostgreSQL" \
     "$(psqlv "SELECT count(*) FROM number_platforms np JOIN numbers n USING (number)
-              WHERE np.$mine AND np.label_android <> n.base_label")" 0
+              WHERE np.$mine AND np.label_android <> n.base_label AND np.cert_status = 'certified'")" 0
+assert_eq "pushes to uncertified registrations" \
+    "$(psqlv "SELECT count(*) FROM tag_updates t JOIN number_platforms np USING (number, platform)
+              WHERE t.$mine AND np.cert_status IS DISTINCT FROM 'certified'")" 0
 
 # --- appeals: filed by the fast path, followed to their outcome
 appeals=$(psqlv "SELECT count(*) FROM appeals WHERE $mine")

@@ -109,8 +109,15 @@ static int a_truth(admin_call_t *call)
     NT_EMIT(rc, nt_buf_json_str(out, platform, strlen(platform)));
     NT_EMIT(rc, nt_buf_puts(out, ",\"number\":"));
     NT_EMIT(rc, nt_buf_json_str(out, number, strlen(number)));
-    NT_EMIT(rc, nt_buf_printf(out, ",\"cert_status\":\"%s\",\"trust_score\":%d,\"labels\":{",
-                              nt_sim_cert_name(st.cert), st.trust));
+    char expires[NT_RFC3339_LEN] = "";
+    if (st.cert_expires_ms != 0)
+        nt_clock_format(st.cert_expires_ms, expires);
+    NT_EMIT(rc, nt_buf_printf(
+                    out, ",\"cert_status\":\"%s\",\"cert_expires\":", nt_sim_cert_name(st.cert)));
+    NT_EMIT(rc, st.cert_expires_ms != 0 ? nt_buf_printf(out, "\"%s\"", expires)
+                                        : nt_buf_puts(out, "null"));
+    NT_EMIT(rc, nt_buf_printf(out, ",\"qualification_verified\":%s,\"trust_score\":%d,\"labels\":{",
+                              st.qualification_verified ? "true" : "false", st.trust));
     /* only the surfaces this platform shows a label on */
     static const char *const surfaces[] = {"android", "ios", "search"};
     unsigned shown_on = nt_sim_scope_surfaces(sim, scope);
@@ -165,6 +172,21 @@ static int a_marks_clear(admin_call_t *call)
             return fail(call, 400, "\"type\": not in the mark taxonomy");
     }
     if (nt_sim_mark_clear(nt_simsrv_sim(call->srv), scope, number, t) != NT_OK)
+        return fail(call, 500, "cannot record the change (max_records reached?)");
+    return ok(call);
+}
+
+static int a_qualification(admin_call_t *call)
+{
+    int scope;
+    const char *number;
+    int st = body_target(call, &scope, &number);
+    if (st != 0)
+        return st;
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(call->root, "verified");
+    if (!cJSON_IsBool(v))
+        return fail(call, 400, "\"verified\": missing or not true/false");
+    if (nt_sim_qualification_set(nt_simsrv_sim(call->srv), scope, number, cJSON_IsTrue(v)) != NT_OK)
         return fail(call, 500, "cannot record the change (max_records reached?)");
     return ok(call);
 }
@@ -238,11 +260,13 @@ int nt_admin_counters(nt_simsrv_t *srv, nt_buf_t *out)
     NT_EMIT(rc, nt_buf_printf(out,
                               "\"idempotency\":{\"keys\":%llu,\"repeats\":%llu,"
                               "\"max_calls_per_key\":%llu},"
-                              "\"side_effects\":{\"tag_updates\":%llu,\"appeals\":%llu},"
+                              "\"side_effects\":{\"tag_updates\":%llu,\"appeals\":%llu,"
+                              "\"renewals\":%llu},\"tags_rejected\":%llu,"
                               "\"duplicate_side_effects\":%llu,\"early_retries\":%llu}",
                               (unsigned long long)is.keys, (unsigned long long)is.repeats,
                               (unsigned long long)is.max_calls, (unsigned long long)c->tag_updates,
-                              (unsigned long long)c->appeals,
+                              (unsigned long long)c->appeals, (unsigned long long)c->renewals,
+                              (unsigned long long)c->tags_rejected,
                               (unsigned long long)c->duplicate_side_effects,
                               (unsigned long long)c->early_retries));
     return rc;
@@ -315,6 +339,7 @@ static const struct {
     {"GET", "/admin/truth", false, a_truth},
     {"POST", "/admin/marks", true, a_marks},
     {"POST", "/admin/marks/clear", true, a_marks_clear},
+    {"POST", "/admin/qualification", true, a_qualification},
     {"POST", "/admin/config", true, a_config},
     {"POST", "/admin/clock", true, a_clock},
     {"POST", "/admin/outage", true, a_outage},

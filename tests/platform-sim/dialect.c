@@ -5,9 +5,21 @@
 #include "dialect.h"
 
 #include "buf.h"
+#include "clock.h"
 #include "hex.h"
 
 #include <string.h>
+
+void nt_dialect_date(int64_t ms, char out[11])
+{
+    char ts[NT_RFC3339_LEN];
+    out[0] = '\0';
+    if (ms == 0)
+        return;
+    nt_clock_format(ms, ts);
+    memcpy(out, ts, 10);
+    out[10] = '\0';
+}
 
 const nt_dialect_t *nt_dialect_find(char id)
 {

@@ -36,6 +36,7 @@ typedef enum {
     NT_DERR_INTERNAL,
     NT_DERR_UNAVAILABLE,
     NT_DERR_NOT_FOUND,
+    NT_DERR_NOT_ELIGIBLE, /* renewal: nothing to renew (pending, revoked, none) */
     NT_DERR__COUNT
 } nt_derr_t;
 
@@ -153,6 +154,9 @@ const char *nt_dialect_str(const cJSON *obj, const char *name);
  * Returns 0 or NT_ENOMEM. */
 int nt_dialect_a_sign(const char *secret, const char *method, const char *path, const char *ts,
                       const char *nonce, const char *body, size_t len, char hex[65]) NT_MUSTCHECK;
+
+/* Writes ms as a UTC date "YYYY-MM-DD" into out (11 bytes); "" for 0. */
+void nt_dialect_date(int64_t ms, char out[11]);
 
 /* Index of s in names[n], or -1. */
 int nt_dialect_lookup(const char *const *names, size_t n, const char *s);

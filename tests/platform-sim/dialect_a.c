@@ -44,7 +44,10 @@ static const nt_dialect_errdef_t errors[NT_DERR__COUNT] = {
     [NT_DERR_INTERNAL] = {500, 50001, NULL, "internal error"},
     [NT_DERR_UNAVAILABLE] = {503, 50301, NULL, "unavailable"},
     [NT_DERR_NOT_FOUND] = {404, 40400, NULL, "no such endpoint"},
+    [NT_DERR_NOT_ELIGIBLE] = {409, 40902, NULL, "not eligible for renewal"},
 };
+
+static const char *const label_states[NT_SIM_TAG__COUNT] = {"pending_review", "active", "rejected"};
 
 static int error_body(nt_buf_t *out, const nt_dialect_errdef_t *e, const char *msg)
 {
@@ -121,12 +124,16 @@ static int render_check(nt_buf_t *out, const char *scope, const char *number,
                         const nt_sim_state_t *st)
 {
     size_t ll = strlen(st->label);
+    char expires[11];
     (void)scope;
+    nt_dialect_date(st->cert_expires_ms, expires);
     int rc = nt_buf_puts(out, "{\"code\":0,\"data\":{\"number\":");
     NT_EMIT(rc, nt_buf_json_str(out, number, strlen(number)));
-    NT_EMIT(rc, nt_buf_printf(out, ",\"certified\":%s,\"cert_state\":\"%s\",\"trust_score\":%d",
+    NT_EMIT(rc, nt_buf_printf(out,
+                              ",\"certified\":%s,\"cert_state\":\"%s\",\"cert_expires\":\"%s\","
+                              "\"trust_score\":%d",
                               st->cert == NT_CERT_CERTIFIED ? "true" : "false",
-                              cert_states[st->cert], st->trust));
+                              cert_states[st->cert], expires, st->trust));
     NT_EMIT(rc, nt_buf_puts(out, ",\"display\":{\"android\":"));
     NT_EMIT(rc, nt_buf_json_str(out, st->label, ll));
     NT_EMIT(rc, nt_buf_puts(out, ",\"ios\":"));
@@ -255,16 +262,47 @@ static int h_appeal_status(nt_dialect_call_t *call)
     return rc;
 }
 
+static int h_tag_status(nt_dialect_call_t *call)
+{
+    nt_sim_tag_t state;
+    char reason[NT_SIM_REASON_MAX];
+    if (nt_sim_tag_status(call->sim, call->scope, call->arg, &state, reason) != NT_OK)
+        return nt_dialect_fail(&nt_dialect_a, call, NT_DERR_NO_TICKET);
+    call->status = 200;
+    int rc = nt_buf_puts(call->out, "{\"code\":0,\"data\":{\"ticket\":");
+    NT_EMIT(rc, nt_buf_json_str(call->out, call->arg, strlen(call->arg)));
+    NT_EMIT(rc, nt_buf_printf(call->out, ",\"state\":\"%s\",\"reason\":", label_states[state]));
+    NT_EMIT(rc, nt_buf_json_str(call->out, reason, strlen(reason)));
+    NT_EMIT(rc, nt_buf_puts(call->out, "}}"));
+    return rc;
+}
+
+static int h_renewal(nt_dialect_call_t *call)
+{
+    char ticket[NT_SIM_TICKET_LEN];
+    if (!nt_phone_is_e164(call->arg))
+        return nt_dialect_fail(&nt_dialect_a, call, NT_DERR_BAD_NUMBER);
+    int rc = nt_sim_renew(call->sim, call->scope, call->arg, call->idem_key, ticket);
+    if (rc != NT_OK)
+        return nt_dialect_fail(&nt_dialect_a, call,
+                               rc == NT_EINVAL ? NT_DERR_NOT_ELIGIBLE : NT_DERR_INTERNAL);
+    call->status = 200;
+    return nt_buf_printf(
+        call->out, "{\"code\":0,\"data\":{\"ticket\":\"%s\",\"state\":\"accepted\"}}", ticket);
+}
+
 static const nt_dialect_route_t routes[] = {
     {"GET", "v1/numbers/*/status", NT_SIM_EP_CHECK, h_check},
     {"POST", "v1/numbers/*/label", NT_SIM_EP_TAG, h_tag},
     {"POST", "v1/appeals", NT_SIM_EP_APPEAL, h_appeal},
     {"GET", "v1/appeals/*", NT_SIM_EP_APPEAL_STATUS, h_appeal_status},
+    {"GET", "v1/labels/*", NT_SIM_EP_TAG_STATUS, h_tag_status},
+    {"POST", "v1/numbers/*/renewal", NT_SIM_EP_RENEWAL, h_renewal},
 };
 
 const nt_dialect_t nt_dialect_a = {
     .id = 'a',
-    .ep_names = {"a.check", "a.tag", "a.appeal", "a.appeal_status"},
+    .ep_names = {"a.check", "a.tag", "a.appeal", "a.appeal_status", "a.tag_status", "a.renewal"},
     .routes = routes,
     .nroutes = NT_ARRAY_LEN(routes),
     .errors = errors,

@@ -29,7 +29,10 @@ static const nt_dialect_errdef_t errors[NT_DERR__COUNT] = {
     [NT_DERR_INTERNAL] = {500, 5000, NULL, "internal error"},
     [NT_DERR_UNAVAILABLE] = {503, 5003, NULL, "unavailable"},
     [NT_DERR_NOT_FOUND] = {404, 4040, NULL, "not found"},
+    [NT_DERR_NOT_ELIGIBLE] = {200, 2010, NULL, "not eligible for renewal"},
 };
+
+static const int label_states[NT_SIM_TAG__COUNT] = {1, 2, 3};
 
 static int error_body(nt_buf_t *out, const nt_dialect_errdef_t *e, const char *msg)
 {
@@ -54,8 +57,10 @@ static int render_check(nt_buf_t *out, const char *scope, const char *number,
     (void)scope;
     int rc = nt_buf_printf(out,
                            "{\"ret\":0,\"msg\":\"ok\",\"result\":{\"phone\":\"%s\","
-                           "\"auth_state\":%d,\"score\":%d,\"show\":{\"android_name\":",
-                           number + 1, auth_states[st->cert], st->trust * 10);
+                           "\"auth_state\":%d,\"expire_time\":%lld,\"score\":%d,"
+                           "\"show\":{\"android_name\":",
+                           number + 1, auth_states[st->cert],
+                           (long long)(st->cert_expires_ms / 1000), st->trust * 10);
     NT_EMIT(rc, nt_buf_json_str(out, st->label, ll));
     NT_EMIT(rc, nt_buf_puts(out, ",\"ios_name\":"));
     NT_EMIT(rc, nt_buf_json_str(out, st->label, ll));
@@ -195,16 +200,72 @@ out:
     return rc;
 }
 
+static int h_tag_status(nt_dialect_call_t *call)
+{
+    nt_sim_tag_t state;
+    char reason[NT_SIM_REASON_MAX];
+    cJSON *root = nt_dialect_body(call);
+    const char *id = nt_dialect_str(root, "order_id");
+    int rc;
+
+    if (id == NULL) {
+        rc = nt_dialect_fail(&nt_dialect_b, call, NT_DERR_BAD_BODY);
+        goto out;
+    }
+    if (nt_sim_tag_status(call->sim, call->scope, id, &state, reason) != NT_OK) {
+        rc = nt_dialect_fail(&nt_dialect_b, call, NT_DERR_NO_TICKET);
+        goto out;
+    }
+    call->status = 200;
+    rc = nt_buf_puts(call->out, "{\"ret\":0,\"msg\":\"ok\",\"result\":{\"order_id\":");
+    NT_EMIT(rc, nt_buf_json_str(call->out, id, strlen(id)));
+    NT_EMIT(rc, nt_buf_printf(call->out, ",\"state\":%d,\"reject_reason\":", label_states[state]));
+    NT_EMIT(rc, nt_buf_json_str(call->out, reason, strlen(reason)));
+    NT_EMIT(rc, nt_buf_puts(call->out, "}}"));
+out:
+    cJSON_Delete(root);
+    return rc;
+}
+
+static int h_renewal(nt_dialect_call_t *call)
+{
+    char number[NT_PHONE_MAX + 2];
+    char ticket[NT_SIM_TICKET_LEN];
+    cJSON *root = nt_dialect_body(call);
+    int e = root != NULL ? read_phone(root, number) : NT_DERR_BAD_BODY;
+    int rc;
+
+    if (e != NT_DERR_NONE) {
+        rc = nt_dialect_fail(&nt_dialect_b, call, (nt_derr_t)e);
+        goto out;
+    }
+    rc = nt_sim_renew(call->sim, call->scope, number, call->idem_key, ticket);
+    if (rc != NT_OK) {
+        rc = nt_dialect_fail(&nt_dialect_b, call,
+                             rc == NT_EINVAL ? NT_DERR_NOT_ELIGIBLE : NT_DERR_INTERNAL);
+        goto out;
+    }
+    call->status = 200;
+    rc = nt_buf_printf(call->out,
+                       "{\"ret\":0,\"msg\":\"ok\",\"result\":{\"renew_id\":\"%s\",\"state\":0}}",
+                       ticket);
+out:
+    cJSON_Delete(root);
+    return rc;
+}
+
 static const nt_dialect_route_t routes[] = {
     {"POST", "api/v2/query", NT_SIM_EP_CHECK, h_check},
     {"POST", "api/v2/label", NT_SIM_EP_TAG, h_tag},
     {"POST", "api/v2/complaint", NT_SIM_EP_APPEAL, h_appeal},
     {"POST", "api/v2/complaint/query", NT_SIM_EP_APPEAL_STATUS, h_appeal_status},
+    {"POST", "api/v2/label/query", NT_SIM_EP_TAG_STATUS, h_tag_status},
+    {"POST", "api/v2/cert/renew", NT_SIM_EP_RENEWAL, h_renewal},
 };
 
 const nt_dialect_t nt_dialect_b = {
     .id = 'b',
-    .ep_names = {"b.check", "b.tag", "b.appeal", "b.appeal_status"},
+    .ep_names = {"b.check", "b.tag", "b.appeal", "b.appeal_status", "b.tag_status", "b.renewal"},
     .routes = routes,
     .nroutes = NT_ARRAY_LEN(routes),
     .errors = errors,

@@ -39,7 +39,10 @@ static const nt_dialect_errdef_t errors[NT_DERR__COUNT] = {
     [NT_DERR_INTERNAL] = {500, 0, "INTERNAL", "internal error"},
     [NT_DERR_UNAVAILABLE] = {503, 0, "UNAVAILABLE", "unavailable"},
     [NT_DERR_NOT_FOUND] = {404, 0, "NOT_FOUND", "no such endpoint"},
+    [NT_DERR_NOT_ELIGIBLE] = {409, 0, "NOT_ELIGIBLE", "not eligible"},
 };
+
+static const char *const label_states[NT_SIM_TAG__COUNT] = {"queued", "done", "rejected"};
 
 static int error_body(nt_buf_t *out, const nt_dialect_errdef_t *e, const char *msg)
 {
@@ -55,10 +58,14 @@ static int error_body(nt_buf_t *out, const nt_dialect_errdef_t *e, const char *m
 static int render_check(nt_buf_t *out, const char *scope, const char *number,
                         const nt_sim_state_t *st)
 {
+    char until[11];
+    nt_dialect_date(st->cert_expires_ms, until);
     int rc = nt_buf_puts(out, "{\"number\":");
     NT_EMIT(rc, nt_buf_json_str(out, number, strlen(number)));
-    NT_EMIT(rc, nt_buf_printf(out, ",\"verified_state\":\"%s\",\"score\":%d,\"platforms\":{",
-                              verified_states[st->cert], st->trust));
+    NT_EMIT(rc, nt_buf_printf(out,
+                              ",\"verified_state\":\"%s\",\"verified_until\":\"%s\",\"score\":%d,"
+                              "\"platforms\":{",
+                              verified_states[st->cert], until, st->trust));
     NT_EMIT(rc, nt_buf_json_str(out, scope, strlen(scope)));
     NT_EMIT(rc, nt_buf_printf(
                     out, ":{\"count\":%d,\"show_name\":", st->nmarks ? st->marks[0].count : 0));
@@ -200,16 +207,34 @@ static int h_appeal_status(nt_dialect_call_t *call)
     return rc;
 }
 
+static int h_tag_status(nt_dialect_call_t *call)
+{
+    nt_sim_tag_t state;
+    char reason[NT_SIM_REASON_MAX];
+    if (nt_sim_tag_status(call->sim, call->scope, call->arg, &state, reason) != NT_OK)
+        return nt_dialect_fail(&nt_dialect_c, call, NT_DERR_NO_TICKET);
+    call->status = 200;
+    int rc = nt_buf_puts(call->out, "{\"status\":\"ok\",\"data\":{\"id\":");
+    NT_EMIT(rc, nt_buf_json_str(call->out, call->arg, strlen(call->arg)));
+    NT_EMIT(rc, nt_buf_printf(call->out, ",\"state\":\"%s\",\"reason\":", label_states[state]));
+    NT_EMIT(rc, nt_buf_json_str(call->out, reason, strlen(reason)));
+    NT_EMIT(rc, nt_buf_puts(call->out, "}}"));
+    return rc;
+}
+
+/* The aggregator has no renewal: certifications are renewed with each
+ * platform directly. */
 static const nt_dialect_route_t routes[] = {
     {"POST", "batch/query", NT_SIM_EP_CHECK, h_batch},
     {"POST", "label/submit", NT_SIM_EP_TAG, h_tag},
     {"POST", "appeal/submit", NT_SIM_EP_APPEAL, h_appeal},
     {"GET", "appeal/*", NT_SIM_EP_APPEAL_STATUS, h_appeal_status},
+    {"GET", "label/*", NT_SIM_EP_TAG_STATUS, h_tag_status},
 };
 
 const nt_dialect_t nt_dialect_c = {
     .id = 'c',
-    .ep_names = {"c.batch", "c.tag", "c.appeal", "c.appeal_status"},
+    .ep_names = {"c.batch", "c.tag", "c.appeal", "c.appeal_status", "c.tag_status", "c.renewal"},
     .routes = routes,
     .nroutes = NT_ARRAY_LEN(routes),
     .errors = errors,

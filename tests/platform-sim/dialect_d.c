@@ -38,6 +38,7 @@ static const nt_dialect_errdef_t errors[NT_DERR__COUNT] = {
     [NT_DERR_INTERNAL] = {500, 5001, NULL, "internal error"},
     [NT_DERR_UNAVAILABLE] = {503, 5003, NULL, "unavailable"},
     [NT_DERR_NOT_FOUND] = {404, 4040, NULL, "no such endpoint"},
+    [NT_DERR_NOT_ELIGIBLE] = {409, 4090, NULL, "not eligible"},
 };
 
 /* Renders {"response": obj} as XML into out; takes ownership of obj. */
@@ -266,7 +267,8 @@ static const nt_dialect_route_t routes[] = {
 
 const nt_dialect_t nt_dialect_d = {
     .id = 'd',
-    .ep_names = {"d.check", "d.card", "d.complaint", "d.complaint_status"},
+    .ep_names = {"d.check", "d.card", "d.complaint", "d.complaint_status", "d.card_status",
+                 "d.renewal"},
     .routes = routes,
     .nroutes = NT_ARRAY_LEN(routes),
     .errors = errors,

@@ -41,6 +41,8 @@ static void usage(FILE *f)
                "  --config FILE       JSON config file (all keys optional)\n"
                "  --seed N            seed of every random choice (default 42)\n"
                "  --clock-speed X     simulated seconds per real second (default 1)\n"
+               "  --clock-start T     simulated time at start: RFC 3339, or now (default\n"
+               "                      2026-01-01T00:00:00Z)\n"
                "  --log-level L       debug, info, warn or error (default info)\n"
                "  --version           print the version and exit\n"
                "  --help              this text\n"
@@ -56,10 +58,15 @@ static void usage(FILE *f)
 int main(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"listen", required_argument, NULL, 'l'},    {"config", required_argument, NULL, 'c'},
-        {"seed", required_argument, NULL, 's'},      {"clock-speed", required_argument, NULL, 'k'},
-        {"log-level", required_argument, NULL, 'v'}, {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, 'V'},         {NULL, 0, NULL, 0},
+        {"listen", required_argument, NULL, 'l'},
+        {"config", required_argument, NULL, 'c'},
+        {"seed", required_argument, NULL, 's'},
+        {"clock-speed", required_argument, NULL, 'k'},
+        {"clock-start", required_argument, NULL, 't'},
+        {"log-level", required_argument, NULL, 'v'},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
+        {NULL, 0, NULL, 0},
     };
     /* flag -> config key, applied after the file */
     static const struct {
@@ -67,9 +74,8 @@ int main(int argc, char **argv)
         const char *flag;
         const char *key;
     } flag_keys[] = {
-        {'l', "--listen", "listen"},
-        {'s', "--seed", "seed"},
-        {'k', "--clock-speed", "clock.speed"},
+        {'l', "--listen", "listen"},           {'s', "--seed", "seed"},
+        {'k', "--clock-speed", "clock.speed"}, {'t', "--clock-start", "clock.start"},
         {'v', "--log-level", "log_level"},
     };
     const char *flag_values[NT_ARRAY_LEN(flag_keys)] = {NULL};

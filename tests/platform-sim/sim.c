@@ -33,6 +33,8 @@ enum {
     P_WEEK_TYPE,
     P_TICKET,
     P_APPROVE,
+    P_EXPIRY,
+    P_QUAL,
 };
 
 /* A scope's model parameters: its platforms[] entry over the global ones. */
@@ -60,7 +62,10 @@ typedef struct ticket_s {
     int scope;
     char id[NT_SIM_TICKET_LEN];
     bool appeal;
+    bool renewal;
     nt_mark_t type;
+    bool tag_rejected;              /* tag: the review's verdict, due at decide_ms */
+    char reason[NT_SIM_REASON_MAX]; /* tag: why it was rejected */
     char number[NT_PHONE_MAX + 1];
     int64_t submit_ms, review_ms, decide_ms;
     bool approved;
@@ -81,14 +86,21 @@ typedef struct ovl_s {
     char pending[NT_SIM_LABEL_MAX];
     int64_t pending_eff_ms;
     bool has_pending;
+    bool pending_rejected; /* the review refuses it: at pending_eff_ms it is dropped */
     bool pending_has_key;
     uint64_t pending_key;
     ticket_t *open;
+    int64_t cert_expires_ms; /* 0: no term (pending, revoked, none) */
+    bool has_renewal;        /* a renewal takes effect at renew_eff_ms */
+    int64_t renew_eff_ms;
+    bool qual_verified;
 } ovl_t;
 
 /* The initial state of a number: a pure function of its key hash. */
 typedef struct init_s {
     nt_cert_t cert;
+    int64_t cert_expires_ms;
+    bool qual_verified;
     int base_trust;
     double decay;
     int64_t maint_ms;
@@ -287,6 +299,16 @@ static void initial(const nt_sim_t *sim, const params_t *pp, uint64_t kh, init_t
             break;
         }
     }
+    /* a term: certified ones end within the next term, expired ones ended in
+     * the last 180 days; the others have none */
+    uint64_t he = nt_rng_derive(kh, P_EXPIRY, 0);
+    int term = sim->conf->certs_term_days;
+    in->cert_expires_ms =
+        in->cert == NT_CERT_CERTIFIED ? sim->start_ms + (int64_t)(1 + he % (uint64_t)term) * DAY_MS
+        : in->cert == NT_CERT_EXPIRED ? sim->start_ms - (int64_t)(1 + he % 180) * DAY_MS
+                                      : 0;
+    in->qual_verified =
+        nt_rng_unit(nt_rng_derive(kh, P_QUAL, 0)) < sim->conf->review_qualification_verified_share;
     in->base_trust = 60 + (int)(nt_rng_derive(kh, P_TRUST, 0) % 41);
     in->decay = 0.08 + 0.04 * nt_rng_unit(nt_rng_derive(kh, P_DECAY, 0));
     in->maint_ms = sim->start_ms -
@@ -392,9 +414,25 @@ static void ovl_advance(const nt_sim_t *sim, ovl_t *ovl, int64_t now)
         ovl->weeks_done++;
     }
     if (ovl->has_pending && ovl->pending_eff_ms <= now) {
-        memcpy(ovl->label, ovl->pending, sizeof(ovl->label));
+        if (!ovl->pending_rejected)
+            memcpy(ovl->label, ovl->pending, sizeof(ovl->label));
         ovl->has_pending = false;
     }
+    if (ovl->has_renewal && ovl->renew_eff_ms <= now) {
+        int64_t from =
+            ovl->cert_expires_ms > ovl->renew_eff_ms ? ovl->cert_expires_ms : ovl->renew_eff_ms;
+        ovl->cert_expires_ms = from + (int64_t)sim->conf->certs_term_days * DAY_MS;
+        ovl->cert = NT_CERT_CERTIFIED;
+        ovl->has_renewal = false;
+    }
+}
+
+/* A certification with a term is certified until it ends, expired after. */
+static nt_cert_t cert_at(nt_cert_t base, int64_t expires_ms, int64_t now)
+{
+    if ((base == NT_CERT_CERTIFIED || base == NT_CERT_EXPIRED) && expires_ms > 0)
+        return now < expires_ms ? NT_CERT_CERTIFIED : NT_CERT_EXPIRED;
+    return base;
 }
 
 typedef struct num_key_s {
@@ -434,6 +472,8 @@ static ovl_t *ovl_get(nt_sim_t *sim, int scope, const char *number, bool create,
         ovl->scope = scope;
         snprintf(ovl->number, sizeof(ovl->number), "%s", number);
         ovl->cert = in.cert;
+        ovl->cert_expires_ms = in.cert_expires_ms;
+        ovl->qual_verified = in.qual_verified;
         ovl->base_trust = in.base_trust;
         ovl->decay = in.decay;
         ovl->maint_ms = in.maint_ms;
@@ -456,7 +496,9 @@ int nt_sim_state(nt_sim_t *sim, int scope, const char *number, nt_sim_state_t *s
     int rc;
     ovl_t *ovl = ovl_get(sim, scope, number, false, now, &rc);
     if (ovl != NULL) {
-        st->cert = ovl->cert;
+        st->cert = cert_at(ovl->cert, ovl->cert_expires_ms, now);
+        st->cert_expires_ms = ovl->cert_expires_ms;
+        st->qualification_verified = ovl->qual_verified;
         memcpy(st->label, ovl->label, sizeof(st->label));
         st->trust = trust_at(ovl->base_trust, ovl->decay, ovl->maint_ms, ovl->counts, now);
         fill_marks(st, ovl->counts);
@@ -468,7 +510,9 @@ int nt_sim_state(nt_sim_t *sim, int scope, const char *number, nt_sim_state_t *s
     int64_t weeks = weeks_at(sim, now);
     for (int64_t w = 0; w < weeks; w++)
         apply_week(sim, kh, in.maint_ms, w, in.counts);
-    st->cert = in.cert;
+    st->cert = cert_at(in.cert, in.cert_expires_ms, now);
+    st->cert_expires_ms = in.cert_expires_ms;
+    st->qualification_verified = in.qual_verified;
     memcpy(st->label, in.label, sizeof(st->label));
     st->trust = trust_at(in.base_trust, in.decay, in.maint_ms, in.counts, now);
     fill_marks(st, in.counts);
@@ -523,6 +567,43 @@ static int ticket_new(nt_sim_t *sim, int scope, const char *key, ticket_t **out)
     return NT_OK;
 }
 
+/* The first word of the comma-separated list that label contains, copied
+ * into word; false when none. */
+static bool contains_word(const char *list, const char *label, char *word, size_t wordsz)
+{
+    for (const char *p = list; *p;) {
+        size_t n = strcspn(p, ",");
+        if (n > 0 && n < wordsz) {
+            memcpy(word, p, n);
+            word[n] = '\0';
+            if (strstr(label, word) != NULL)
+                return true;
+        }
+        p += n;
+        if (*p == ',')
+            p++;
+    }
+    return false;
+}
+
+/* The review's verdict on a label: rejected (reason set) for a forbidden
+ * word, or for a qualification the platform has no documents for. */
+static bool review_rejects(const nt_sim_t *sim, const ovl_t *ovl, const char *label, char *reason)
+{
+    char word[64];
+    if (contains_word(sim->conf->review_forbidden_words, label, word, sizeof(word))) {
+        snprintf(reason, NT_SIM_REASON_MAX, "label contains a forbidden word: %s", word);
+        return true;
+    }
+    if (!ovl->qual_verified &&
+        contains_word(sim->conf->review_qualification_words, label, word, sizeof(word))) {
+        snprintf(reason, NT_SIM_REASON_MAX, "qualification not verified: %s", word);
+        return true;
+    }
+    reason[0] = '\0';
+    return false;
+}
+
 int nt_sim_tag_update(nt_sim_t *sim, int scope, const char *number, const char *label,
                       const char *key, char ticket[NT_SIM_TICKET_LEN])
 {
@@ -542,11 +623,15 @@ int nt_sim_tag_update(nt_sim_t *sim, int scope, const char *number, const char *
     if (ovl->has_pending && strcmp(ovl->pending, label) == 0 &&
         !(key != NULL && ovl->pending_has_key && ovl->pending_key == kh))
         sim->counters.duplicate_side_effects++;
+    t->tag_rejected = review_rejects(sim, ovl, label, t->reason);
+    if (t->tag_rejected)
+        sim->counters.tags_rejected++;
     snprintf(ovl->pending, sizeof(ovl->pending), "%s", label);
+    ovl->pending_rejected = t->tag_rejected;
     ovl->pending_eff_ms = now + (int64_t)sim->scopes[scope].params.tag_delay_s * 1000;
     t->review_ms = now;
-    t->decide_ms = ovl->pending_eff_ms; /* the label shows from then on */
-    t->approved = true;
+    t->decide_ms = ovl->pending_eff_ms; /* shown (or refused) from then on */
+    t->approved = !t->tag_rejected;
     ovl->has_pending = true;
     ovl->pending_has_key = key != NULL;
     ovl->pending_key = kh;
@@ -600,6 +685,63 @@ int nt_sim_appeal_submit(nt_sim_t *sim, int scope, const char *number, nt_mark_t
     ovl_advance(sim, ovl, now);
     sim->counters.appeals++;
     snprintf(ticket, NT_SIM_TICKET_LEN, "%s", t->id);
+    return NT_OK;
+}
+
+int nt_sim_tag_status(nt_sim_t *sim, int scope, const char *ticket, nt_sim_tag_t *state,
+                      char *reason)
+{
+    ticket_key_t tk = {scope, ticket};
+    const ticket_t *t = nt_htab_get(&sim->tickets, ticket_hash(sim, scope, ticket), ticket_eq, &tk);
+    if (t == NULL || t->appeal || t->renewal)
+        return NT_ENOENT;
+    reason[0] = '\0';
+    if (nt_sim_now(sim) < t->decide_ms) {
+        *state = NT_SIM_TAG_PENDING;
+    } else if (t->tag_rejected) {
+        *state = NT_SIM_TAG_REJECTED;
+        snprintf(reason, NT_SIM_REASON_MAX, "%s", t->reason);
+    } else {
+        *state = NT_SIM_TAG_APPLIED;
+    }
+    return NT_OK;
+}
+
+int nt_sim_renew(nt_sim_t *sim, int scope, const char *number, const char *key,
+                 char ticket[NT_SIM_TICKET_LEN])
+{
+    int64_t now = nt_sim_now(sim);
+    int rc;
+    ticket_t *t = NULL;
+    ovl_t *ovl = ovl_get(sim, scope, number, true, now, &rc);
+    if (ovl == NULL)
+        return rc;
+    nt_cert_t cert = cert_at(ovl->cert, ovl->cert_expires_ms, now);
+    if (cert != NT_CERT_CERTIFIED && cert != NT_CERT_EXPIRED)
+        return NT_EINVAL;
+    if ((rc = ticket_new(sim, scope, key, &t)) != NT_OK)
+        return rc;
+    t->renewal = true;
+    snprintf(t->number, sizeof(t->number), "%s", number);
+    t->submit_ms = now;
+    t->decide_ms = now + (int64_t)sim->conf->review_renewal_delay_s * 1000;
+    if (!ovl->has_renewal) { /* a second request before the first took effect changes nothing */
+        ovl->has_renewal = true;
+        ovl->renew_eff_ms = t->decide_ms;
+    }
+    ovl_advance(sim, ovl, now); /* a zero delay takes effect at once */
+    sim->counters.renewals++;
+    snprintf(ticket, NT_SIM_TICKET_LEN, "%s", t->id);
+    return NT_OK;
+}
+
+int nt_sim_qualification_set(nt_sim_t *sim, int scope, const char *number, bool verified)
+{
+    int rc;
+    ovl_t *ovl = ovl_get(sim, scope, number, true, nt_sim_now(sim), &rc);
+    if (ovl == NULL)
+        return rc;
+    ovl->qual_verified = verified;
     return NT_OK;
 }
 

@@ -22,6 +22,7 @@
 #define NT_SIM_LABEL_MAX   132 /* 32 characters of up to 4 UTF-8 bytes, and the NUL */
 #define NT_SIM_LABEL_CHARS 32
 #define NT_SIM_TICKET_LEN  24
+#define NT_SIM_REASON_MAX  160
 #define NT_SIM_MAX_SCOPES  1024
 #define NT_SIM_WEEK_MS     (7LL * 86400000LL)
 #define NT_SIM_QUARTER_MS  (7889400000LL) /* 365.25 / 4 days */
@@ -50,6 +51,14 @@ typedef enum {
     NT_CERT__COUNT
 } nt_cert_t;
 
+/* The review state of a tag update ticket. */
+typedef enum {
+    NT_SIM_TAG_PENDING,
+    NT_SIM_TAG_APPLIED,
+    NT_SIM_TAG_REJECTED,
+    NT_SIM_TAG__COUNT
+} nt_sim_tag_t;
+
 typedef enum {
     NT_APPEAL_SUBMITTED,
     NT_APPEAL_IN_REVIEW,
@@ -64,6 +73,8 @@ typedef enum {
     NT_SIM_EP_TAG,
     NT_SIM_EP_APPEAL,
     NT_SIM_EP_APPEAL_STATUS,
+    NT_SIM_EP_TAG_STATUS,
+    NT_SIM_EP_RENEWAL,
     NT_SIM_EP__COUNT
 } nt_sim_ep_t;
 
@@ -75,6 +86,8 @@ typedef struct nt_sim_mark_s {
 /* The normalised state of one (scope, number) at one simulated time. */
 typedef struct nt_sim_state_s {
     nt_cert_t cert;
+    int64_t cert_expires_ms;      /* certified or expired: when the term ends; 0 otherwise */
+    bool qualification_verified;  /* the platform has the number's qualification documents */
     int trust;                    /* 0-100 */
     char label[NT_SIM_LABEL_MAX]; /* the same on android, ios and search; "" = none */
     nt_sim_mark_t marks[NT_MARK__COUNT];
@@ -94,7 +107,9 @@ typedef struct nt_sim_counters_s {
     uint64_t faults_malformed;
     uint64_t batch_numbers;
     uint64_t tag_updates;
+    uint64_t tags_rejected; /* tag updates whose review refused them */
     uint64_t appeals;
+    uint64_t renewals;
     uint64_t duplicate_side_effects;
     uint64_t early_retries;
 } nt_sim_counters_t;
@@ -139,6 +154,24 @@ int nt_sim_state(nt_sim_t *sim, int scope, const char *number, nt_sim_state_t *s
  * max_records is reached, NT_ENOMEM. */
 int nt_sim_tag_update(nt_sim_t *sim, int scope, const char *number, const char *label,
                       const char *key, char ticket[NT_SIM_TICKET_LEN]) NT_MUSTCHECK;
+
+/* The review state of tag ticket now; reason (NT_SIM_REASON_MAX bytes) gets
+ * the rejection's reason, "" otherwise. Returns 0 or NT_ENOENT. */
+int nt_sim_tag_status(nt_sim_t *sim, int scope, const char *ticket, nt_sim_tag_t *state,
+                      char *reason) NT_MUSTCHECK;
+
+/* Asks for the renewal of number's certification: review.renewal_delay_s
+ * later its term is extended by certs.term_days (from its expiry, or from
+ * then if it has expired) and it is certified. Returns 0 (ticket written),
+ * NT_EINVAL when the certification is not certified or expired (pending,
+ * revoked, none: nothing to renew), NT_ETOOBIG, NT_ENOMEM. */
+int nt_sim_renew(nt_sim_t *sim, int scope, const char *number, const char *key,
+                 char ticket[NT_SIM_TICKET_LEN]) NT_MUSTCHECK;
+
+/* Sets whether the platform holds number's qualification documents (what a
+ * label naming a qualification needs to pass review). */
+int nt_sim_qualification_set(nt_sim_t *sim, int scope, const char *number,
+                             bool verified) NT_MUSTCHECK;
 
 /* Files an appeal against mark type on number. Returns 0 (ticket written),
  * NT_ENOENT when the number has no such mark, NT_ETOOBIG, NT_ENOMEM. */

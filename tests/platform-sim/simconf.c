@@ -72,6 +72,15 @@ static const nt_conf_key_t keys[] = {
      F(review_appeal_decided_after_s), NULL},
     {"review.appeal_approve_rate", NT_CONF_DOUBLE, "0.8", 0, 1, false,
      F(review_appeal_approve_rate), NULL},
+    {"review.forbidden_words", NT_CONF_CHARS, "最,第一,国家级,100%", 0, 0, false,
+     F(review_forbidden_words), NULL},
+    {"review.qualification_words", NT_CONF_CHARS, "医师,律师,主任,教授,资质", 0, 0, false,
+     F(review_qualification_words), NULL},
+    {"review.qualification_verified_share", NT_CONF_DOUBLE, "1", 0, 1, false,
+     F(review_qualification_verified_share), NULL},
+    {"review.renewal_delay_s", NT_CONF_INT, "86400", 0, 100000000, false, F(review_renewal_delay_s),
+     NULL},
+    {"certs.term_days", NT_CONF_INT, "365", 1, 36500, false, F(certs_term_days), NULL},
     {"platforms", NT_CONF_CUSTOM, NULL, 0, 0, false, offsetof(nt_simconf_t, platforms),
      sizeof(((nt_simconf_t *)0)->platforms), false, set_platforms, NULL},
     {"max_batch", NT_CONF_INT, "100", 1, 10000, false, F(max_batch), NULL},
@@ -284,6 +293,11 @@ int nt_simconf_set(nt_simconf_t *conf, const char *key, const char *value, const
     const nt_conf_key_t *k = nt_conftab_find(keys, NKEYS, key);
     if (k == NULL)
         return nt_err_set(err, NT_EINVAL, false, "%s: unknown key \"%s\"", origin, key);
+    char now[NT_RFC3339_LEN];
+    if (k->type == NT_CONF_TIME && strcmp(value, "now") == 0) { /* the real time at start-up */
+        nt_clock_format(nt_clock_wall_ms() / 1000 * 1000, now);
+        value = now;
+    }
     nt_simconf_t tmp = *conf;
     int rc = nt_conftab_set(k, &tmp, value, origin, err);
     if (rc == NT_OK)

@@ -87,6 +87,13 @@ typedef struct nt_simconf_s {
     int review_appeal_in_review_after_s;
     int review_appeal_decided_after_s;
     double review_appeal_approve_rate;
+    /* tag review outcomes (docs/simulator.md, "Tag review") */
+    char review_forbidden_words[512];     /* comma-separated: a label with one is rejected */
+    char review_qualification_words[512]; /* a label with one needs a verified qualification */
+    double review_qualification_verified_share;
+    /* certification lifecycle */
+    int review_renewal_delay_s;
+    int certs_term_days; /* a certification's term; renewals extend by it */
 
     nt_simconf_platform_t platforms[NT_SIMCONF_MAX_PLATFORMS];
     size_t nplatforms;

@@ -416,11 +416,14 @@ static void platform(nt_simsrv_t *srv, const nt_simsrv_req_t *req, nt_simsrv_res
 
     if (raw_arg != NULL && nt_dialect_pct_decode(raw_arg, raw_arglen, argbuf, sizeof(argbuf)) < 0) {
         answer_error(d, srv, resp,
-                     route->ep == NT_SIM_EP_APPEAL_STATUS ? NT_DERR_NO_TICKET : NT_DERR_BAD_NUMBER,
+                     route->ep == NT_SIM_EP_APPEAL_STATUS || route->ep == NT_SIM_EP_TAG_STATUS
+                         ? NT_DERR_NO_TICKET
+                         : NT_DERR_BAD_NUMBER,
                      NULL);
         goto finish;
     }
-    bool mutating = route->ep == NT_SIM_EP_TAG || route->ep == NT_SIM_EP_APPEAL;
+    bool mutating = route->ep == NT_SIM_EP_TAG || route->ep == NT_SIM_EP_APPEAL ||
+                    route->ep == NT_SIM_EP_RENEWAL;
     const nt_idem_rec_t *rec = mutating && key ? nt_idem_find(srv->idem, scope, key) : NULL;
     nt_buf_reset(&srv->body);
     if (rec != NULL) {

@@ -676,6 +676,167 @@ static void test_map_batch(void)
 
 /* ---- tickets ---- */
 
+/* The closed loop's answers: refusals classified `rejected` (a label or a
+ * renewal the platform will not take), review states with their reasons,
+ * renewals, and certification expiry dates in the three dialects' shapes. */
+static void test_closed_loop_answers(void)
+{
+    static const struct {
+        const char *name, *platform;
+        long status;
+        const char *body;
+        nt_outcome_t outcome;
+        const char *reason;
+    } answers[] = {
+        {"A 400 label rejected", "baidu", 400, "{\"code\":40010,\"message\":\"label rejected\"}",
+         NT_OUTCOME_REJECTED, "label rejected"},
+        {"A 409 not eligible", "baidu", 409,
+         "{\"code\":40902,\"message\":\"not eligible for renewal\"}", NT_OUTCOME_REJECTED,
+         "not eligible"},
+        {"A 400 invalid number stays permanent", "baidu", 400,
+         "{\"code\":40001,\"message\":\"invalid number\"}", NT_OUTCOME_PERMANENT, "invalid"},
+        {"B 200 label rejected", "tencent", 200, "{\"ret\":2003,\"msg\":\"label rejected\"}",
+         NT_OUTCOME_REJECTED, "label rejected"},
+        {"B 200 not eligible", "tencent", 200, "{\"ret\":2010,\"msg\":\"not eligible\"}",
+         NT_OUTCOME_REJECTED, "2010"},
+        {"C 400 label rejected", "qihoo360", 400,
+         "{\"status\":\"error\",\"error_code\":\"LABEL_REJECTED\",\"message\":\"too long\"}",
+         NT_OUTCOME_REJECTED, "too long"},
+    };
+    for (size_t i = 0; i < NT_ARRAY_LEN(answers); i++, ncases++) {
+        const nt_platform_t *p = plat(answers[i].platform);
+        if (p == NULL)
+            continue;
+        nt_http_result_t res = {.code = CURLE_OK,
+                                .status = answers[i].status,
+                                .body = answers[i].body,
+                                .body_len = strlen(answers[i].body),
+                                .retry_after_ms = -1};
+        nt_answer_t ans;
+        cJSON *root = NULL;
+        nt_adapter_answer(p, &res, &ans, &root);
+        CHECKF(ans.outcome == answers[i].outcome, "%s: outcome %s, want %s", answers[i].name,
+               nt_outcome_name(ans.outcome), nt_outcome_name(answers[i].outcome));
+        CHECK_CONTAINS(answers[i].name, ans.reason, answers[i].reason);
+        CHECK(root == NULL);
+    }
+
+    static const struct {
+        const char *platform;
+        nt_op_t op;
+        const char *body;
+        int rc;
+        const char *ticket, *state, *reason;
+    } tickets[] = {
+        {"baidu", NT_OP_TAG_STATUS,
+         "{\"code\":0,\"data\":{\"ticket\":\"t\",\"state\":\"pending_review\",\"reason\":\"\"}}",
+         NT_OK, "", "pending_review", ""},
+        {"baidu", NT_OP_TAG_STATUS, "{\"code\":0,\"data\":{\"ticket\":\"t\",\"state\":\"active\"}}",
+         NT_OK, "", "applied", ""},
+        {"baidu", NT_OP_TAG_STATUS,
+         "{\"code\":0,\"data\":{\"state\":\"rejected\",\"reason\":\"forbidden word: 最 "
+         "(+8613800138000)\"}}",
+         NT_OK, "", "rejected", "forbidden word: 最 (+86138****8000)"},
+        {"baidu", NT_OP_TAG_STATUS, "{\"code\":0,\"data\":{}}", NT_EINVAL, NULL, NULL, NULL},
+        {"tencent", NT_OP_TAG_STATUS,
+         "{\"ret\":0,\"result\":{\"order_id\":\"o\",\"state\":3,\"reject_reason\":\"qualification "
+         "not verified: 医师\"}}",
+         NT_OK, "", "rejected", "qualification not verified: 医师"},
+        {"qihoo360", NT_OP_TAG_STATUS,
+         "{\"status\":\"ok\",\"data\":{\"id\":\"i\",\"state\":\"done\",\"reason\":\"\"}}", NT_OK,
+         "", "applied", ""},
+        {"baidu", NT_OP_RENEWAL, "{\"code\":0,\"data\":{\"ticket\":\"r1\",\"state\":\"accepted\"}}",
+         NT_OK, "r1", "submitted", ""},
+        {"tencent", NT_OP_RENEWAL, "{\"ret\":0,\"result\":{\"renew_id\":\"r2\",\"state\":1}}",
+         NT_OK, "r2", "renewed", ""},
+        {"tencent", NT_OP_RENEWAL, "{\"ret\":0,\"result\":{\"renew_id\":\"r2\",\"state\":7}}",
+         NT_EINVAL, NULL, NULL, NULL},
+    };
+    for (size_t i = 0; i < NT_ARRAY_LEN(tickets); i++, ncases++) {
+        const nt_platform_t *p = plat(tickets[i].platform);
+        if (p == NULL)
+            continue;
+        cJSON *root = cJSON_Parse(tickets[i].body);
+        nt_ticket_t tk;
+        nt_err_t err;
+        nt_err_clear(&err);
+        int rc = nt_adapter_map_ticket(p, tickets[i].op, root, &tk, &err);
+        CHECKF(rc == tickets[i].rc, "%s %s %s: rc %d (%s)", tickets[i].platform,
+               nt_op_name(tickets[i].op), tickets[i].body, rc, err.msg);
+        if (rc == NT_OK && tickets[i].rc == NT_OK) {
+            CHECK_STR(tk.ticket, tickets[i].ticket);
+            CHECK_STR(tk.state, tickets[i].state);
+            CHECK_STR(tk.reason, tickets[i].reason);
+        }
+        cJSON_Delete(root);
+    }
+
+    /* expiry dates: a date, a Unix time, none, garbage */
+    static const struct {
+        const char *platform;
+        const char *body;
+        int rc;
+        bool has;
+        int64_t ms;
+    } expiries[] = {
+        {"baidu",
+         "{\"code\":0,\"data\":{\"cert_state\":\"valid\",\"trust_score\":80,\"cert_expires\":"
+         "\"2027-03-01\",\"display\":{\"android\":\"a\",\"ios\":\"a\",\"search\":\"a\"},"
+         "\"marks\":[]}}",
+         NT_OK, true, 1803859200000LL},
+        {"baidu",
+         "{\"code\":0,\"data\":{\"cert_state\":\"revoked\",\"trust_score\":80,\"cert_expires\":"
+         "\"\",\"display\":{\"android\":\"a\",\"ios\":\"a\",\"search\":\"a\"},\"marks\":[]}}",
+         NT_OK, false, 0},
+        {"baidu",
+         "{\"code\":0,\"data\":{\"cert_state\":\"valid\",\"trust_score\":80,\"cert_expires\":"
+         "\"soon\",\"display\":{\"android\":\"a\",\"ios\":\"a\",\"search\":\"a\"},\"marks\":[]}}",
+         NT_EINVAL, false, 0},
+        {"baidu", /* optional: an older answer without it */
+         "{\"code\":0,\"data\":{\"cert_state\":\"valid\",\"trust_score\":80,"
+         "\"display\":{\"android\":\"a\",\"ios\":\"a\",\"search\":\"a\"},\"marks\":[]}}",
+         NT_OK, false, 0},
+        {"tencent",
+         "{\"ret\":0,\"result\":{\"auth_state\":1,\"expire_time\":1803859200,\"score\":800,"
+         "\"show\":{\"android_name\":\"a\",\"ios_name\":\"a\",\"web_name\":\"a\"},\"marks\":[]}}",
+         NT_OK, true, 1803859200000LL},
+        {"tencent",
+         "{\"ret\":0,\"result\":{\"auth_state\":0,\"expire_time\":0,\"score\":800,"
+         "\"show\":{\"android_name\":\"a\",\"ios_name\":\"a\",\"web_name\":\"a\"},\"marks\":[]}}",
+         NT_OK, false, 0},
+        {"tencent",
+         "{\"ret\":0,\"result\":{\"auth_state\":1,\"expire_time\":-5,\"score\":800,"
+         "\"show\":{\"android_name\":\"a\",\"ios_name\":\"a\",\"web_name\":\"a\"},\"marks\":[]}}",
+         NT_EINVAL, false, 0},
+        {"qihoo360",
+         "{\"status\":\"ok\",\"items\":[{\"number\":\"+8613800138000\",\"verified_state\":"
+         "\"verified\",\"verified_until\":\"2027-03-01T08:00:00+08:00\",\"score\":80,"
+         "\"platforms\":{\"qihoo360\":{\"count\":0,\"show_name\":\"a\",\"tag_name\":\"\"}}}]}",
+         NT_OK, true, 1803859200000LL},
+    };
+    for (size_t i = 0; i < NT_ARRAY_LEN(expiries); i++, ncases++) {
+        const nt_platform_t *p = plat(expiries[i].platform);
+        if (p == NULL)
+            continue;
+        cJSON *root = cJSON_Parse(expiries[i].body);
+        nt_check_state_t st;
+        nt_err_t err;
+        memset(&st, 0, sizeof(st));
+        nt_err_clear(&err);
+        int rc = nt_adapter_map_check(p, root, &st, &err);
+        CHECKF(rc == expiries[i].rc, "expiry row %zu: rc %d (%s)", i, rc, err.msg);
+        if (rc == NT_OK) {
+            CHECKF(st.has_cert_expires == expiries[i].has, "expiry row %zu: has %d", i,
+                   st.has_cert_expires);
+            if (expiries[i].has)
+                CHECK_INT(st.cert_expires_ms, expiries[i].ms);
+        } else {
+            CHECK_CONTAINS("expiry error", err.msg, "cert_expires");
+        }
+        cJSON_Delete(root);
+    }
+}
+
 static void test_map_ticket(void)
 {
     static const struct {
@@ -802,6 +963,79 @@ typedef struct build_row_s {
 static const char *const batch3[] = {"+8613800138000", "+8613800138001", "+14155552671"};
 
 static const build_row_t build_rows[] = {
+    {"A tag status",
+     "baidu",
+     NT_OP_TAG_STATUS,
+     {.job_id = JOB_ID, .number = "+8613800138000", .ticket = "9f2c/4e1a"},
+     NT_OK,
+     "GET",
+     SIM_URL "/p/baidu/a/v1/labels/9f2c%2F4e1a",
+     NULL,
+     {"X-Request-Id: " JOB_ID, "X-Nt-Key: sim-key", "X-Nt-Signature", NULL},
+     {"Idempotency-Key", "Content-Type", NULL},
+     5,
+     NULL},
+    {"A renewal",
+     "baidu",
+     NT_OP_RENEWAL,
+     {.job_id = JOB_ID, .number = "+8613800138000"},
+     NT_OK,
+     "POST",
+     SIM_URL "/p/baidu/a/v1/numbers/%2B8613800138000/renewal",
+     "{}",
+     {"Idempotency-Key: " JOB_ID, "X-Request-Id: " JOB_ID, "Content-Type: application/json",
+      "X-Nt-Signature", NULL},
+     {"Authorization", NULL},
+     7,
+     NULL},
+    {"B tag status",
+     "tencent",
+     NT_OP_TAG_STATUS,
+     {.job_id = JOB_ID, .number = "+8613800138000", .ticket = "a1b2c3d4e5f60718"},
+     NT_OK,
+     "POST",
+     SIM_URL "/p/tencent/b/api/v2/label/query",
+     "{\"order_id\":\"a1b2c3d4e5f60718\"}",
+     {"Authorization: Bearer sim-token", "X-Request-Id: " JOB_ID, NULL},
+     {"Idempotency-Key", NULL},
+     3,
+     NULL},
+    {"B renewal",
+     "tencent",
+     NT_OP_RENEWAL,
+     {.job_id = JOB_ID, .number = "+8613800138000"},
+     NT_OK,
+     "POST",
+     SIM_URL "/p/tencent/b/api/v2/cert/renew",
+     "{\"phone\":\"8613800138000\"}",
+     {"Idempotency-Key: " JOB_ID, "Authorization: Bearer sim-token", NULL},
+     {NULL},
+     4,
+     NULL},
+    {"C tag status",
+     "qihoo360",
+     NT_OP_TAG_STATUS,
+     {.job_id = JOB_ID, .number = "+8613800138000", .ticket = "00000000000000ab"},
+     NT_OK,
+     "GET",
+     SIM_URL "/p/qihoo360/c/label/00000000000000ab",
+     NULL,
+     {"X-Request-Id: " JOB_ID, NULL},
+     {"Idempotency-Key", "Authorization", NULL},
+     1,
+     NULL},
+    {"C has no renewal",
+     "qihoo360",
+     NT_OP_RENEWAL,
+     {.job_id = JOB_ID, .number = "+8613800138000"},
+     NT_EINVAL,
+     NULL,
+     NULL,
+     NULL,
+     {NULL},
+     {NULL},
+     0,
+     "no renewal operation"},
     {"A check",
      "baidu",
      NT_OP_CHECK,
@@ -1399,6 +1633,7 @@ int main(void)
         test_value_maps();
         test_map_batch();
         test_map_ticket();
+        test_closed_loop_answers();
         test_build();
         test_mark_count_bounds();
     }

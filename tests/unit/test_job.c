@@ -83,6 +83,13 @@ static void fill(nt_job_t *job, nt_job_type_t type)
         snprintf(job->ticket, sizeof(job->ticket), "0123456789abcdef");
         snprintf(job->appeal_job, sizeof(job->appeal_job), "%s", ID_B);
         break;
+    case NT_JOB_TAG_STATUS:
+        snprintf(job->ticket, sizeof(job->ticket), "fedcba9876543210");
+        snprintf(job->label, sizeof(job->label), "双11-折扣专线");
+        break;
+    case NT_JOB_RENEWAL:
+        snprintf(job->platform, sizeof(job->platform), "tencent");
+        break;
     }
 }
 
@@ -130,6 +137,8 @@ static void test_type_names(void)
         {"tag_update", NT_OK, NT_JOB_TAG_UPDATE},
         {"appeal", NT_OK, NT_JOB_APPEAL},
         {"appeal_status", NT_OK, NT_JOB_APPEAL_STATUS},
+        {"tag_status", NT_OK, NT_JOB_TAG_STATUS},
+        {"renewal", NT_OK, NT_JOB_RENEWAL},
         {"CHECK", NT_EINVAL, 0},
         {"tag", NT_EINVAL, 0},
         {"", NT_EINVAL, 0},
@@ -691,6 +700,9 @@ static void test_validate(void)
         {"label empty", NT_JOB_TAG_UPDATE, mut_label_empty, "payload.label"},
         {"unknown mark type", NT_JOB_APPEAL, mut_mark, "payload.mark_type"},
         {"appeal_status without ticket", NT_JOB_APPEAL_STATUS, mut_ticket, "payload.ticket"},
+        {"valid tag_status", NT_JOB_TAG_STATUS, mut_none, NULL},
+        {"tag_status without ticket", NT_JOB_TAG_STATUS, mut_ticket, "payload.ticket"},
+        {"valid renewal", NT_JOB_RENEWAL, mut_none, NULL},
     };
     for (size_t i = 0; i < NT_ARRAY_LEN(rows); i++, ncases++) {
         nt_job_t job;

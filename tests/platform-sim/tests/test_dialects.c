@@ -16,6 +16,7 @@ static nt_sim_state_t marked_state(void)
     nt_sim_state_t st;
     memset(&st, 0, sizeof(st));
     st.cert = NT_CERT_CERTIFIED;
+    st.cert_expires_ms = 1803859200000LL; /* 2027-03-01 */
     st.trust = 87;
     snprintf(st.label, sizeof(st.label), "Acme 客服");
     st.marks[0] = (nt_sim_mark_t){NT_MARK_HARASSMENT, 12};
@@ -48,32 +49,39 @@ static void test_render_check(void)
     } cases[] = {
         {&nt_dialect_a, &marked,
          "{\"code\":0,\"data\":{\"number\":\"+8613800138000\",\"certified\":true,"
-         "\"cert_state\":\"valid\",\"trust_score\":87,\"display\":{\"android\":\"Acme 客服\","
+         "\"cert_state\":\"valid\",\"cert_expires\":\"2027-03-01\",\"trust_score\":87,\"display\":{"
+         "\"android\":\"Acme 客服\","
          "\"ios\":\"Acme 客服\",\"search\":\"Acme 客服\"},\"marks\":[{\"tag\":\"骚扰电话\","
          "\"count\":12},{\"tag\":\"诈骗电话\",\"count\":3}]}}"},
         {&nt_dialect_a, &bare,
          "{\"code\":0,\"data\":{\"number\":\"+8613800138000\",\"certified\":false,"
-         "\"cert_state\":\"unregistered\",\"trust_score\":0,\"display\":{\"android\":\"\","
+         "\"cert_state\":\"unregistered\",\"cert_expires\":\"\",\"trust_score\":0,\"display\":{"
+         "\"android\":\"\","
          "\"ios\":\"\",\"search\":\"\"},\"marks\":[]}}"},
         {&nt_dialect_a, &revoked,
          "{\"code\":0,\"data\":{\"number\":\"+8613800138000\",\"certified\":false,"
-         "\"cert_state\":\"revoked\",\"trust_score\":61,\"display\":{\"android\":\"\","
+         "\"cert_state\":\"revoked\",\"cert_expires\":\"\",\"trust_score\":61,\"display\":{"
+         "\"android\":\"\","
          "\"ios\":\"\",\"search\":\"\"},\"marks\":[{\"tag\":\"其他\",\"count\":1}]}}"},
         {&nt_dialect_b, &marked,
          "{\"ret\":0,\"msg\":\"ok\",\"result\":{\"phone\":\"8613800138000\",\"auth_state\":1,"
-         "\"score\":870,\"show\":{\"android_name\":\"Acme 客服\",\"ios_name\":\"Acme 客服\","
+         "\"expire_time\":1803859200,\"score\":870,\"show\":{\"android_name\":\"Acme "
+         "客服\",\"ios_name\":\"Acme 客服\","
          "\"web_name\":\"Acme 客服\"},\"marks\":[{\"code\":50,\"cnt\":12},{\"code\":51,"
          "\"cnt\":3}]}}"},
         {&nt_dialect_b, &revoked,
          "{\"ret\":0,\"msg\":\"ok\",\"result\":{\"phone\":\"8613800138000\",\"auth_state\":3,"
-         "\"score\":610,\"show\":{\"android_name\":\"\",\"ios_name\":\"\",\"web_name\":\"\"},"
+         "\"expire_time\":0,\"score\":610,\"show\":{\"android_name\":\"\",\"ios_name\":\"\",\"web_"
+         "name\":\"\"},"
          "\"marks\":[{\"code\":99,\"cnt\":1}]}}"},
         {&nt_dialect_c, &marked,
-         "{\"number\":\"+8613800138000\",\"verified_state\":\"verified\",\"score\":87,"
+         "{\"number\":\"+8613800138000\",\"verified_state\":\"verified\","
+         "\"verified_until\":\"2027-03-01\",\"score\":87,"
          "\"platforms\":{\"agg\":{\"count\":12,\"show_name\":\"Acme "
          "客服\",\"tag_name\":\"骚扰\"}}}"},
         {&nt_dialect_c, &bare,
-         "{\"number\":\"+8613800138000\",\"verified_state\":\"unverified\",\"score\":0,"
+         "{\"number\":\"+8613800138000\",\"verified_state\":\"unverified\","
+         "\"verified_until\":\"\",\"score\":0,"
          "\"platforms\":{\"agg\":{\"count\":0,\"show_name\":\"\",\"tag_name\":\"\"}}}"},
     };
     for (size_t i = 0; i < NT_ARRAY_LEN(cases); i++) {
@@ -104,6 +112,8 @@ static void test_error_shapes(void)
         {'a', NT_DERR_RATE, 429, "{\"code\":42901,\"message\":\"rate limited\"}"},
         {'a', NT_DERR_INTERNAL, 500, "{\"code\":50001,\"message\":\"internal error\"}"},
         {'a', NT_DERR_UNAVAILABLE, 503, "{\"code\":50301,\"message\":\"unavailable\"}"},
+        {'a', NT_DERR_NOT_ELIGIBLE, 409,
+         "{\"code\":40902,\"message\":\"not eligible for renewal\"}"},
         {'b', NT_DERR_BAD_NUMBER, 200, "{\"ret\":2001,\"msg\":\"invalid phone\"}"},
         {'b', NT_DERR_BAD_BODY, 200, "{\"ret\":2002,\"msg\":\"bad request body\"}"},
         {'b', NT_DERR_LABEL, 200, "{\"ret\":2003,\"msg\":\"label rejected\"}"},
@@ -113,6 +123,7 @@ static void test_error_shapes(void)
         {'b', NT_DERR_RATE, 429, "{\"ret\":1001,\"msg\":\"frequency limit\"}"},
         {'b', NT_DERR_INTERNAL, 500, "{\"ret\":5000,\"msg\":\"internal error\"}"},
         {'b', NT_DERR_UNAVAILABLE, 503, "{\"ret\":5003,\"msg\":\"unavailable\"}"},
+        {'b', NT_DERR_NOT_ELIGIBLE, 200, "{\"ret\":2010,\"msg\":\"not eligible for renewal\"}"},
         {'c', NT_DERR_BAD_NUMBER, 400,
          "{\"status\":\"error\",\"error_code\":\"BAD_REQUEST\",\"message\":\"invalid number\"}"},
         {'c', NT_DERR_BAD_BODY, 400,

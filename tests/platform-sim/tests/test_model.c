@@ -2,8 +2,9 @@
  * test_model.c — the platform model (sim.h) on a stopped clock (speed 0,
  * moved only by nt_sim_advance): determinism per seed, the initial
  * distributions, weekly marks for unmaintained and maintained numbers, trust
- * decay per quarter, tag review delay, appeal progression, injected marks
- * and ticket ids.
+ * decay per quarter, tag review delay and verdicts (forbidden words,
+ * qualifications), certification terms and renewals, appeal progression,
+ * injected marks and ticket ids.
  */
 #include <math.h>
 #include <stdio.h>
@@ -221,6 +222,121 @@ static void test_tag_review(void)
     nt_sim_free(sim);
 }
 
+/* Review verdicts: a forbidden word, a qualification without documents,
+ * and a plain label, each read back by ticket before and after the delay;
+ * a rejected label is never shown. */
+static void test_tag_verdicts(void)
+{
+    nt_simconf_t conf = base_conf(5);
+    conf.review_tag_delay_s = 600;
+    nt_sim_t *sim = nt_sim_new(&conf, NULL);
+    int scope = nt_sim_scope(sim, "tencent");
+    static const struct {
+        const char *number, *label;
+        bool unverified; /* the platform has no qualification documents */
+        nt_sim_tag_t want;
+        const char *reason;
+    } rows[] = {
+        {"+8613900000001", "双11-最低价专线", false, NT_SIM_TAG_REJECTED,
+         "label contains a forbidden word: 最"},
+        {"+8613900000002", "执业医师-张主任", true, NT_SIM_TAG_REJECTED,
+         "qualification not verified: 医师"},
+        {"+8613900000003", "执业医师-张主任", false, NT_SIM_TAG_APPLIED, ""},
+        {"+8613900000004", "夜间急诊-22:00-3:00", true, NT_SIM_TAG_APPLIED, ""},
+    };
+    char tickets[NT_ARRAY_LEN(rows)][NT_SIM_TICKET_LEN];
+    nt_sim_state_t before[NT_ARRAY_LEN(rows)];
+    for (size_t i = 0; i < NT_ARRAY_LEN(rows); i++) {
+        nt_sim_tag_t state;
+        char reason[NT_SIM_REASON_MAX];
+        CHECK_INT(nt_sim_qualification_set(sim, scope, rows[i].number, !rows[i].unverified), 0);
+        CHECK_INT(nt_sim_state(sim, scope, rows[i].number, &before[i]), 0);
+        CHECK_INT(nt_sim_tag_update(sim, scope, rows[i].number, rows[i].label, NULL, tickets[i]),
+                  0);
+        CHECK_INT(nt_sim_tag_status(sim, scope, tickets[i], &state, reason), 0);
+        CHECK_INT(state, NT_SIM_TAG_PENDING);
+        CHECK_STR(reason, "");
+    }
+    nt_sim_advance(sim, 600 * 1000);
+    for (size_t i = 0; i < NT_ARRAY_LEN(rows); i++) {
+        nt_sim_tag_t state;
+        char reason[NT_SIM_REASON_MAX];
+        nt_sim_state_t st;
+        CHECK_INT(nt_sim_tag_status(sim, scope, tickets[i], &state, reason), 0);
+        CHECKF(state == rows[i].want, "%s: state %d, want %d", rows[i].label, state, rows[i].want);
+        CHECK_STR(reason, rows[i].reason);
+        CHECK_INT(nt_sim_state(sim, scope, rows[i].number, &st), 0);
+        CHECK_STR(st.label, rows[i].want == NT_SIM_TAG_APPLIED ? rows[i].label : before[i].label);
+    }
+    CHECK_INT(nt_sim_counters(sim)->tags_rejected, 2);
+    nt_sim_tag_t state;
+    char reason[NT_SIM_REASON_MAX];
+    CHECK_INT(nt_sim_tag_status(sim, scope, "0000000000000000", &state, reason), NT_ENOENT);
+    nt_sim_free(sim);
+}
+
+/* Certifications have a term: certified until it ends, expired after; a
+ * renewal extends it a term from the expiry (or from when it takes effect
+ * if already expired); pending, revoked and unregistered ones cannot be
+ * renewed. */
+static void test_cert_lifecycle(void)
+{
+    nt_simconf_t conf = base_conf(7);
+    conf.review_renewal_delay_s = 86400;
+    nt_sim_t *sim = nt_sim_new(&conf, NULL);
+    int scope = nt_sim_scope(sim, "baidu");
+    int certified = 0, expired = 0, other = 0, in_term = 0;
+    char cert_num[32] = "", other_num[32] = "";
+    int64_t cert_exp = 0;
+    for (int i = 0; i < 2000; i++) {
+        char n[32];
+        nt_sim_state_t st;
+        number_at(i, n);
+        CHECK_INT(nt_sim_state(sim, scope, n, &st), 0);
+        int64_t start = nt_sim_now(sim);
+        if (st.cert == NT_CERT_CERTIFIED) {
+            certified++;
+            in_term +=
+                st.cert_expires_ms > start && st.cert_expires_ms <= start + 365 * DAY_S * 1000;
+            if (cert_num[0] == '\0' || st.cert_expires_ms < cert_exp) {
+                snprintf(cert_num, sizeof(cert_num), "%s", n);
+                cert_exp = st.cert_expires_ms;
+            }
+        } else if (st.cert == NT_CERT_EXPIRED) {
+            expired++;
+            CHECK(st.cert_expires_ms > 0 && st.cert_expires_ms < start);
+        } else {
+            other++;
+            CHECK(st.cert_expires_ms == 0);
+            if (other_num[0] == '\0')
+                snprintf(other_num, sizeof(other_num), "%s", n);
+        }
+    }
+    CHECK_INT(in_term, certified);
+    CHECK(expired > 0 && other > 0);
+    /* the earliest certified one expires on its date */
+    nt_sim_state_t st;
+    nt_sim_advance(sim, cert_exp - nt_sim_now(sim) - 1000);
+    CHECK_INT(nt_sim_state(sim, scope, cert_num, &st), 0);
+    CHECK_INT(st.cert, NT_CERT_CERTIFIED);
+    nt_sim_advance(sim, 1000);
+    CHECK_INT(nt_sim_state(sim, scope, cert_num, &st), 0);
+    CHECK_INT(st.cert, NT_CERT_EXPIRED);
+    /* renewed a day later, a term from then */
+    char ticket[NT_SIM_TICKET_LEN];
+    int64_t asked = nt_sim_now(sim);
+    CHECK_INT(nt_sim_renew(sim, scope, cert_num, "r1", ticket), 0);
+    CHECK_INT(nt_sim_state(sim, scope, cert_num, &st), 0);
+    CHECK_INT(st.cert, NT_CERT_EXPIRED);
+    nt_sim_advance(sim, 86400 * 1000);
+    CHECK_INT(nt_sim_state(sim, scope, cert_num, &st), 0);
+    CHECK_INT(st.cert, NT_CERT_CERTIFIED);
+    CHECK_INT(st.cert_expires_ms, asked + 86400 * 1000 + 365 * DAY_S * 1000);
+    CHECK_INT(nt_sim_counters(sim)->renewals, 1);
+    CHECK_INT(nt_sim_renew(sim, scope, other_num, "r2", ticket), NT_EINVAL);
+    nt_sim_free(sim);
+}
+
 static void test_appeal_progression(void)
 {
     static const struct {
@@ -385,6 +501,8 @@ int main(void)
     test_marks_over_time();
     test_trust_decay();
     test_tag_review();
+    test_tag_verdicts();
+    test_cert_lifecycle();
     test_appeal_progression();
     test_injected_marks();
     test_ticket_ids();
