@@ -134,24 +134,28 @@ static int run_metrics(void *arg, nt_buf_t *b)
                            rs->unretried[k].reason, (unsigned long long)rs->unretried[k].count);
     if (rc == NT_OK)
         rc = nt_buf_puts(b, "# HELP numtrust_reconciler_skipped_total Rows a pass skipped on "
-                             "purpose, by pass and reason.\n"
-                             "# TYPE numtrust_reconciler_skipped_total counter\n");
+                            "purpose, by pass and reason.\n"
+                            "# TYPE numtrust_reconciler_skipped_total counter\n");
     for (size_t k = 0; rc == NT_OK && k < rs->nskips; k++)
-        rc = nt_buf_printf(
-            b, "numtrust_reconciler_skipped_total{pass=\"%s\",reason=\"%s\"} %llu\n",
-            rs->skips[k].pass, rs->skips[k].reason, (unsigned long long)rs->skips[k].count);
+        rc = nt_buf_printf(b, "numtrust_reconciler_skipped_total{pass=\"%s\",reason=\"%s\"} %llu\n",
+                           rs->skips[k].pass, rs->skips[k].reason,
+                           (unsigned long long)rs->skips[k].count);
     if (rc == NT_OK)
         rc = nt_buf_puts(b, "# HELP numtrust_reconciler_reconciled_total What the reconcile "
-                             "step recorded: verifications, confirmations, escalations, action "
-                             "items.\n"
-                             "# TYPE numtrust_reconciler_reconciled_total counter\n");
+                            "step recorded: verifications, confirmations, escalations, action "
+                            "items.\n"
+                            "# TYPE numtrust_reconciler_reconciled_total counter\n");
     for (size_t k = 0; rc == NT_OK && k < RECONCILE_NSTEPS; k++)
         rc = nt_buf_printf(b, "numtrust_reconciler_reconciled_total{what=\"%s\"} %llu\n",
                            reconcile_step_name(k), (unsigned long long)rs->reconciled[k]);
     if (rc == NT_OK)
         rc = nt_buf_printf(b,
+                           "# HELP numtrust_reconciler_last_pass_seconds How long the last "
+                           "pass took.\n"
                            "# TYPE numtrust_reconciler_last_pass_seconds gauge\n"
                            "numtrust_reconciler_last_pass_seconds %.3f\n"
+                           "# HELP numtrust_reconciler_last_success_timestamp_seconds When "
+                           "the last successful pass ended (Unix time).\n"
                            "# TYPE numtrust_reconciler_last_success_timestamp_seconds gauge\n"
                            "numtrust_reconciler_last_success_timestamp_seconds %.3f\n",
                            rs->last_pass_s, (double)rs->last_ok_wall_ms / 1000.0);
