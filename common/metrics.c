@@ -15,6 +15,12 @@
 static const double bucket_ms[] = {1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000};
 #define NBUCKETS (sizeof(bucket_ms) / sizeof(bucket_ms[0]))
 
+/* A job's age when its result is recorded (created -> result), in seconds:
+ * a backlog, a retry tier or a held platform shows here; 12 h and 24 h are
+ * the appeal and qualification service levels. */
+static const double age_bucket_s[] = {1, 5, 15, 60, 300, 900, 3600, 14400, 43200, 86400, 604800};
+#define NAGEBUCKETS (sizeof(age_bucket_s) / sizeof(age_bucket_s[0]))
+
 typedef struct hist_s {
     uint64_t counts[NBUCKETS + 1]; /* last: +Inf */
     double sum_s;
@@ -37,6 +43,13 @@ struct nt_metrics_s {
     size_t jobs_in_flight, http_in_flight, writes_pending;
     bool pg_connected;
     int64_t consumer_lag;
+    struct {
+        uint64_t counts[NAGEBUCKETS + 1];
+        double sum_s;
+        uint64_t n;
+    } job_age[NT_JOB_NTYPES + 1];
+    uint64_t writer_statements, writer_rows, writer_failures;
+    bool writer_known;
 };
 
 static const char *const outcome_names[NT_METRIC_OUTCOMES] = {"ok",   "failed",    "retried",
@@ -91,6 +104,31 @@ void nt_metrics_job_done(nt_metrics_t *m, int type, nt_metric_outcome_t outcome,
     m->jobs[type][outcome]++;
     if (outcome == NT_METRIC_OK || outcome == NT_METRIC_FAILED)
         hist_add(&m->job_latency[type], latency_us);
+}
+
+void nt_metrics_job_age(nt_metrics_t *m, int type, int64_t age_ms)
+{
+    if (m == NULL || type < 0 || type > NT_JOB_NTYPES)
+        return;
+    if (age_ms < 0)
+        age_ms = 0; /* clocks of two machines */
+    double s = (double)age_ms / 1000.0;
+    size_t i = 0;
+    while (i < NAGEBUCKETS && s > age_bucket_s[i])
+        i++;
+    m->job_age[type].counts[i]++;
+    m->job_age[type].sum_s += s;
+    m->job_age[type].n++;
+}
+
+void nt_metrics_set_writer(nt_metrics_t *m, uint64_t statements, uint64_t rows, uint64_t failures)
+{
+    if (m == NULL)
+        return;
+    m->writer_statements = statements;
+    m->writer_rows = rows;
+    m->writer_failures = failures;
+    m->writer_known = true;
 }
 
 void nt_metrics_call(nt_metrics_t *m, size_t platform, nt_outcome_t outcome, int64_t elapsed_us)
@@ -214,21 +252,75 @@ int nt_metrics_render(const nt_metrics_t *m, nt_buf_t *out)
         rc = nt_buf_printf(out, "numtrust_breaker_open{platform=\"%s\"} %d\n", m->plats[p].id,
                            m->plats[p].breaker_open ? 1 : 0);
     if (rc == NT_OK)
-        rc = nt_buf_puts(out, "# HELP numtrust_platform_rate Current call rate limit (AIMD), "
-                              "calls/s; 0 = unlimited.\n# TYPE numtrust_platform_rate gauge\n");
+        rc = nt_buf_puts(out, "# HELP numtrust_platform_rate_limit_calls_per_second Current call "
+                              "rate limit (AIMD); 0 = unlimited.\n"
+                              "# TYPE numtrust_platform_rate_limit_calls_per_second gauge\n");
     for (size_t p = 0; rc == NT_OK && p < m->nplats; p++)
-        rc = nt_buf_printf(out, "numtrust_platform_rate{platform=\"%s\"} %.1f\n", m->plats[p].id,
-                           m->plats[p].rate);
+        rc = nt_buf_printf(out,
+                           "numtrust_platform_rate_limit_calls_per_second{platform=\"%s\"} %.1f\n",
+                           m->plats[p].id, m->plats[p].rate);
+    if (rc == NT_OK)
+        rc = nt_buf_puts(out, "# HELP numtrust_job_age_seconds A job's age when its result was "
+                              "recorded: from its creation (enqueue) to its result, retries and "
+                              "queueing included.\n"
+                              "# TYPE numtrust_job_age_seconds histogram\n");
+    for (int t = 0; rc == NT_OK && t <= NT_JOB_NTYPES; t++) {
+        uint64_t cum = 0;
+        for (size_t i = 0; rc == NT_OK && i <= NAGEBUCKETS; i++) {
+            cum += m->job_age[t].counts[i];
+            if (i < NAGEBUCKETS)
+                rc = nt_buf_printf(out,
+                                   "numtrust_job_age_seconds_bucket{type=\"%s\",le=\"%g\"} %llu\n",
+                                   type_names[t], age_bucket_s[i], (unsigned long long)cum);
+            else
+                rc = nt_buf_printf(
+                    out, "numtrust_job_age_seconds_bucket{type=\"%s\",le=\"+Inf\"} %llu\n",
+                    type_names[t], (unsigned long long)cum);
+        }
+        if (rc == NT_OK)
+            rc = nt_buf_printf(out,
+                               "numtrust_job_age_seconds_sum{type=\"%s\"} %.3f\n"
+                               "numtrust_job_age_seconds_count{type=\"%s\"} %llu\n",
+                               type_names[t], m->job_age[t].sum_s, type_names[t],
+                               (unsigned long long)m->job_age[t].n);
+    }
+    if (rc == NT_OK && m->writer_known)
+        rc = nt_buf_printf(out,
+                           "# HELP numtrust_writer_statements_total Statements the writer "
+                           "committed to PostgreSQL (each writes a batch of jobs).\n"
+                           "# TYPE numtrust_writer_statements_total counter\n"
+                           "numtrust_writer_statements_total %llu\n"
+                           "# HELP numtrust_writer_rows_total Job rows those statements wrote.\n"
+                           "# TYPE numtrust_writer_rows_total counter\n"
+                           "numtrust_writer_rows_total %llu\n"
+                           "# HELP numtrust_writer_failures_total Statements that failed (and were "
+                           "sent again or split).\n"
+                           "# TYPE numtrust_writer_failures_total counter\n"
+                           "numtrust_writer_failures_total %llu\n",
+                           (unsigned long long)m->writer_statements,
+                           (unsigned long long)m->writer_rows,
+                           (unsigned long long)m->writer_failures);
     if (rc == NT_OK)
         rc = nt_buf_printf(out,
+                           "# HELP numtrust_jobs_in_flight Jobs received and not yet recorded.\n"
                            "# TYPE numtrust_jobs_in_flight gauge\nnumtrust_jobs_in_flight %zu\n"
+                           "# HELP numtrust_http_in_flight Platform calls under way.\n"
                            "# TYPE numtrust_http_in_flight gauge\nnumtrust_http_in_flight %zu\n"
+                           "# HELP numtrust_writes_pending Results and claims waiting for "
+                           "PostgreSQL.\n"
                            "# TYPE numtrust_writes_pending gauge\nnumtrust_writes_pending %zu\n"
-                           "# TYPE numtrust_pg_connected gauge\nnumtrust_pg_connected %d\n"
-                           "# HELP numtrust_consumer_lag Messages behind the log end, summed "
-                           "over assigned partitions (-1: unknown yet).\n"
-                           "# TYPE numtrust_consumer_lag gauge\nnumtrust_consumer_lag %lld\n",
+                           "# HELP numtrust_pg_connected 1 while both PostgreSQL connections "
+                           "are up.\n"
+                           "# TYPE numtrust_pg_connected gauge\nnumtrust_pg_connected %d\n",
                            m->jobs_in_flight, m->http_in_flight, m->writes_pending,
-                           m->pg_connected ? 1 : 0, (long long)m->consumer_lag);
+                           m->pg_connected ? 1 : 0);
+    /* unknown before librdkafka's first statistics: no sample rather than a
+     * made-up value */
+    if (rc == NT_OK && m->consumer_lag >= 0)
+        rc = nt_buf_printf(out,
+                           "# HELP numtrust_consumer_lag Messages behind the log end, summed "
+                           "over assigned partitions.\n"
+                           "# TYPE numtrust_consumer_lag gauge\nnumtrust_consumer_lag %lld\n",
+                           (long long)m->consumer_lag);
     return rc;
 }

@@ -39,6 +39,14 @@ void nt_metrics_free(nt_metrics_t *m);
 void nt_metrics_job_done(nt_metrics_t *m, int type, nt_metric_outcome_t outcome,
                          int64_t latency_us);
 
+/* A job's result was recorded age_ms after the job was created (its
+ * envelope's created_at): the end-to-end age operators hold service levels
+ * against. */
+void nt_metrics_job_age(nt_metrics_t *m, int type, int64_t age_ms);
+
+/* The writer's totals: statements committed, job rows written, failures. */
+void nt_metrics_set_writer(nt_metrics_t *m, uint64_t statements, uint64_t rows, uint64_t failures);
+
 /* A platform call ended. */
 void nt_metrics_call(nt_metrics_t *m, size_t platform, nt_outcome_t outcome, int64_t elapsed_us);
 
@@ -53,7 +61,8 @@ void nt_metrics_set_gauges(nt_metrics_t *m, size_t jobs_in_flight, size_t http_i
  * of consumer_lag where known). */
 void nt_metrics_kafka_stats(nt_metrics_t *m, const char *json, size_t len);
 
-/* Current summed consumer lag, -1 before the first statistics. */
+/* Current summed consumer lag, -1 before the first statistics (then
+ * /metrics has no numtrust_consumer_lag sample). */
 int64_t nt_metrics_consumer_lag(const nt_metrics_t *m);
 
 /* Appends the Prometheus text exposition to out. */

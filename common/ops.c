@@ -3,10 +3,14 @@
  */
 #include "ops.h"
 
+#include <dirent.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "httpd.h"
 #include "log.h"
@@ -26,6 +30,82 @@ struct nt_ops_s {
 };
 
 static const char text_type[] = "text/plain; charset=utf-8";
+
+/* Open descriptors: entries of /proc/self/fd (less the directory's own). */
+static long open_fds(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    if (d == NULL)
+        return -1;
+    long n = 0;
+    for (struct dirent *e = readdir(d); e != NULL; e = readdir(d))
+        if (e->d_name[0] != '.')
+            n++;
+    closedir(d);
+    return n - 1;
+}
+
+int nt_ops_process_metrics(nt_buf_t *out)
+{
+    /* /proc/self/stat: fields 14-15 utime/stime (ticks), 22 starttime
+     * (ticks after boot), 23 vsize (bytes), 24 rss (pages); the command
+     * name (field 2) may hold spaces, so parse after its ')' */
+    char stat[1024];
+    FILE *f = fopen("/proc/self/stat", "r");
+    size_t n = f != NULL ? fread(stat, 1, sizeof(stat) - 1, f) : 0;
+    if (f != NULL)
+        fclose(f);
+    stat[n] = '\0';
+    const char *p = strrchr(stat, ')');
+    unsigned long long utime = 0, stime = 0, start = 0, vsize = 0;
+    long long rss = 0;
+    bool have_stat =
+        p != NULL && sscanf(p + 2,
+                            "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu %*d %*d %*d "
+                            "%*d %*d %*d %llu %llu %lld",
+                            &utime, &stime, &start, &vsize, &rss) == 5;
+    double btime = 0;
+    FILE *s = fopen("/proc/stat", "r");
+    char line[256];
+    while (s != NULL && fgets(line, sizeof(line), s) != NULL)
+        if (strncmp(line, "btime ", 6) == 0)
+            btime = strtod(line + 6, NULL);
+    if (s != NULL)
+        fclose(s);
+    long tick = sysconf(_SC_CLK_TCK), page = sysconf(_SC_PAGESIZE);
+    struct rlimit rl;
+    int rc = NT_OK;
+    long fds = open_fds();
+    if (fds >= 0)
+        rc = nt_buf_printf(out,
+                           "# HELP process_open_fds Number of open file descriptors.\n"
+                           "# TYPE process_open_fds gauge\nprocess_open_fds %ld\n",
+                           fds);
+    if (rc == NT_OK && getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
+        rc = nt_buf_printf(out,
+                           "# HELP process_max_fds Maximum number of open file descriptors.\n"
+                           "# TYPE process_max_fds gauge\nprocess_max_fds %llu\n",
+                           (unsigned long long)rl.rlim_cur);
+    if (rc == NT_OK && have_stat && tick > 0 && page > 0) {
+        rc = nt_buf_printf(
+            out,
+            "# HELP process_cpu_seconds_total Total user and system CPU time spent in seconds.\n"
+            "# TYPE process_cpu_seconds_total counter\nprocess_cpu_seconds_total %.2f\n"
+            "# HELP process_resident_memory_bytes Resident memory size in bytes.\n"
+            "# TYPE process_resident_memory_bytes gauge\nprocess_resident_memory_bytes %lld\n"
+            "# HELP process_virtual_memory_bytes Virtual memory size in bytes.\n"
+            "# TYPE process_virtual_memory_bytes gauge\nprocess_virtual_memory_bytes %llu\n",
+            (double)(utime + stime) / (double)tick, rss * page, vsize);
+        if (rc == NT_OK && btime > 0)
+            rc = nt_buf_printf(out,
+                               "# HELP process_start_time_seconds Start time of the process "
+                               "since unix epoch in seconds.\n"
+                               "# TYPE process_start_time_seconds gauge\n"
+                               "process_start_time_seconds %.2f\n",
+                               btime + (double)start / (double)tick);
+    }
+    return rc;
+}
 
 static void on_request(nt_httpd_t *srv, nt_httpd_req_t *req, void *arg)
 {
@@ -48,7 +128,8 @@ static void on_request(nt_httpd_t *srv, nt_httpd_req_t *req, void *arg)
     if (strcmp(path, "/metrics") == 0) {
         nt_buf_t b;
         nt_buf_init(&b, 0);
-        if (ops->metrics == NULL || ops->metrics(ops->arg, &b) == NT_OK)
+        if ((ops->metrics == NULL || ops->metrics(ops->arg, &b) == NT_OK) &&
+            nt_ops_process_metrics(&b) == NT_OK)
             nt_httpd_respond(req, 200, "text/plain; version=0.0.4", NULL, b.data ? b.data : "",
                              b.len);
         else

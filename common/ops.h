@@ -37,6 +37,11 @@ nt_ops_t *nt_ops_new(nt_loop_t *loop, const char *listen, const char *key,
                      nt_ops_ready_fn not_ready, nt_ops_metrics_fn metrics, void *arg,
                      nt_err_t *err);
 
+/* Appends the standard process_* metrics (open and maximum file
+ * descriptors, CPU seconds, resident and virtual memory, start time) read
+ * from /proc; /metrics of nt_ops_new adds them after the daemon's own. */
+int nt_ops_process_metrics(nt_buf_t *out) NT_MUSTCHECK;
+
 /* The bound port. */
 int nt_ops_port(const nt_ops_t *ops);
 

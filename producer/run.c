@@ -151,8 +151,12 @@ static int run_metrics(void *arg, nt_buf_t *b)
                            reconcile_step_name(k), (unsigned long long)rs->reconciled[k]);
     if (rc == NT_OK)
         rc = nt_buf_printf(b,
+                           "# HELP numtrust_reconciler_last_pass_seconds How long the last "
+                           "pass took.\n"
                            "# TYPE numtrust_reconciler_last_pass_seconds gauge\n"
                            "numtrust_reconciler_last_pass_seconds %.3f\n"
+                           "# HELP numtrust_reconciler_last_success_timestamp_seconds When "
+                           "the last successful pass ended (Unix time).\n"
                            "# TYPE numtrust_reconciler_last_success_timestamp_seconds gauge\n"
                            "numtrust_reconciler_last_success_timestamp_seconds %.3f\n",
                            rs->last_pass_s, (double)rs->last_ok_wall_ms / 1000.0);

@@ -32,6 +32,7 @@
 #include "clock.h"
 #include "httpd.h"
 #include "log.h"
+#include "ops.h"
 #include "ratelimit.h"
 #include "strmap.h"
 
@@ -399,6 +400,8 @@ static enum MHD_Result serve_ops(serve_t *s, struct MHD_Connection *conn, const 
         fleet_gauges(s, &b);
         pthread_mutex_unlock(&s->fleet_mu);
     }
+    if (rc == NT_OK)
+        rc = nt_ops_process_metrics(&b);
     enum MHD_Result r = rc == NT_OK
                             ? answer(conn, 200, "text/plain; version=0.0.4", b.data, b.len, NULL)
                             : answer(conn, 500, text, "render failed\n", 14, NULL);

@@ -234,6 +234,10 @@ static void count_outcome(nt_worker_t *w, const wjob_t *job, nt_metric_outcome_t
 {
     w->st.outcome[type_index(job)][o]++;
     nt_metrics_job_done(w->metrics, type_index(job), o, nt_clock_mono_us() - job->t0_us);
+    if ((o == NT_METRIC_OK || o == NT_METRIC_FAILED || o == NT_METRIC_DEAD) &&
+        job->job.created_at_ms > 0)
+        nt_metrics_job_age(w->metrics, type_index(job),
+                           nt_clock_wall_ms() - job->job.created_at_ms);
 }
 
 /* ---- partitions & offsets ---- */
@@ -2092,6 +2096,11 @@ int nt_worker_run(nt_worker_t *w)
         nt_metrics_set_gauges(w->metrics, w->outstanding, nt_http_inflight(w->http),
                               writer_pending(w->writer) + writer_pending(w->claimer),
                               writer_is_connected(w->writer) && writer_is_connected(w->claimer));
+        uint64_t stmts[2], rows[2], fails[2];
+        writer_stats(w->writer, &stmts[0], &rows[0], &fails[0]);
+        writer_stats(w->claimer, &stmts[1], &rows[1], &fails[1]);
+        nt_metrics_set_writer(w->metrics, stmts[0] + stmts[1], rows[0] + rows[1],
+                              fails[0] + fails[1]);
         log_progress(w, false);
     }
     if (w->fatal)

@@ -62,6 +62,8 @@ NT_API_URL="http://127.0.0.1:$port" NT_NUM_A=$num_a NT_NUM_B=$num_b NT_NUM_Q=$nu
 curl -fsS "127.0.0.1:$port/metrics" >"$NT_TMP/metrics"
 grep -q '^numtrust_api_rejected_total{reason="unauthorized"} [1-9]' "$NT_TMP/metrics" || fail "no unauthorized in /metrics"
 grep -q '^numtrust_build_info{program="numtrust-producer"' "$NT_TMP/metrics" || fail "no build_info"
+promtool check metrics <"$NT_TMP/metrics" || fail "promtool check metrics: control plane /metrics"
+grep -q "^process_open_fds [1-9]" "$NT_TMP/metrics" || fail "control plane process_open_fds"
 kill -TERM "$spid"
 rc=0
 wait "$spid" || rc=$?

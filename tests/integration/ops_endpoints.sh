@@ -28,6 +28,21 @@ log "ok: qihoo360 checks went out in $batched batched calls"
 grep -q '^numtrust_job_seconds_bucket{type="check",le="+Inf"} 200$' "$NT_TMP/metrics" || fail "latency histogram"
 lag=$(awk '/^numtrust_consumer_lag / {print $2}' "$NT_TMP/metrics")
 assert_eq "consumer lag in /metrics" "$lag" 0
+# end-to-end age (created -> result) of every finished check; the writer's
+# statements and rows; the process_* metrics; and promtool's lint (HELP on
+# every metric, counters end in _total, units in names)
+assert_eq "job age histogram count for checks" \
+    "$(awk '/^numtrust_job_age_seconds_count\{type="check"\}/ {print $2}' "$NT_TMP/metrics")" 200
+rows=$(awk '/^numtrust_writer_rows_total / {print $2}' "$NT_TMP/metrics")
+stmts=$(awk '/^numtrust_writer_statements_total / {print $2}' "$NT_TMP/metrics")
+[ "${rows:-0}" -ge 200 ] && [ "${stmts:-0}" -ge 1 ] && [ "$stmts" -lt "$rows" ] ||
+    fail "writer metrics: $stmts statements, $rows rows (want >= 1 statement, >= 200 rows, batched)"
+log "ok: writer wrote $rows rows in $stmts statements"
+fds=$(awk '/^process_open_fds / {print $2}' "$NT_TMP/metrics")
+[ "${fds:-0}" -gt 0 ] || fail "process_open_fds missing"
+grep -q '^process_resident_memory_bytes [1-9]' "$NT_TMP/metrics" || fail "process_resident_memory_bytes"
+promtool check metrics <"$NT_TMP/metrics" || fail "promtool check metrics: worker /metrics"
+log "ok: worker /metrics passes promtool check metrics ($fds open fds)"
 stop_all_workers
 
 pport=$(nt_free_port)
@@ -43,6 +58,10 @@ for _ in $(seq 1 50); do
 done
 curl -fsS "127.0.0.1:$pport/metrics" | grep -E 'passes_total|enqueued_total' | tee "$NT_TMP/pm"
 grep -q 'passes_total{result="ok"} [1-9]' "$NT_TMP/pm" || fail "no successful reconciler pass in /metrics"
+curl -fsS "127.0.0.1:$pport/metrics" >"$NT_TMP/pm-all"
+promtool check metrics <"$NT_TMP/pm-all" || fail "promtool check metrics: reconciler /metrics"
+grep -q '^process_open_fds [1-9]' "$NT_TMP/pm-all" || fail "reconciler process_open_fds"
+log "ok: reconciler /metrics passes promtool check metrics"
 assert_eq "producer /readyz" "$(curl -fsS "127.0.0.1:$pport/readyz")" ready
 kill -TERM "$rpid"
 rc=0; wait "$rpid" || rc=$?

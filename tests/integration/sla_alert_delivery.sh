@@ -60,6 +60,7 @@ for family in numtrust_tenant_mark_rate numtrust_sla_clocks numtrust_alerts_tota
     grep -q "^# TYPE $family " "$NT_TMP/metrics" || fail "/metrics lacks $family"
 done
 log "ok: /metrics has the business metric families"
+promtool check metrics <"$NT_TMP/metrics" || fail "promtool check metrics: the reconciler's business metrics"
 kill -TERM "$DAEMON_PID"
 rc=0
 wait "$DAEMON_PID" || rc=$?

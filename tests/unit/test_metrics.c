@@ -62,6 +62,11 @@ static void test_render(void)
     nt_metrics_set_platform(m, 1, true, 2.5);
     nt_metrics_set_platform(m, 0, false, 0);
     nt_metrics_set_gauges(m, 7, 3, 2, true);
+    nt_metrics_job_age(m, NT_JOB_CHECK, 800);              /* 0.8 s: le="1" */
+    nt_metrics_job_age(m, NT_JOB_CHECK, 13 * 3600 * 1000); /* 13 h: past the 12 h bucket */
+    nt_metrics_job_age(m, NT_JOB_APPEAL, -5);              /* clock skew: counted as 0 */
+    nt_metrics_job_age(m, NT_JOB_NTYPES + 1, 1);           /* no such type: ignored */
+    nt_metrics_set_writer(m, 12, 340, 1);
 
     nt_buf_t out;
     nt_buf_init(&out, 0);
@@ -103,16 +108,30 @@ static void test_render(void)
         "numtrust_platform_call_seconds_bucket{platform=\"baidu\",le=\"0.005\"} 1",
         "numtrust_breaker_open{platform=\"tencent\"} 1",
         "numtrust_breaker_open{platform=\"baidu\"} 0",
-        "numtrust_platform_rate{platform=\"tencent\"} 2.5",
-        "numtrust_platform_rate{platform=\"baidu\"} 0.0",
+        "numtrust_platform_rate_limit_calls_per_second{platform=\"tencent\"} 2.5",
+        "numtrust_platform_rate_limit_calls_per_second{platform=\"baidu\"} 0.0",
         "numtrust_jobs_in_flight 7",
         "numtrust_http_in_flight 3",
         "numtrust_writes_pending 2",
         "numtrust_pg_connected 1",
-        "numtrust_consumer_lag -1",
+        "# TYPE numtrust_job_age_seconds histogram",
+        "numtrust_job_age_seconds_bucket{type=\"check\",le=\"1\"} 1",
+        "numtrust_job_age_seconds_bucket{type=\"check\",le=\"43200\"} 1",
+        "numtrust_job_age_seconds_bucket{type=\"check\",le=\"86400\"} 2",
+        "numtrust_job_age_seconds_bucket{type=\"check\",le=\"+Inf\"} 2",
+        "numtrust_job_age_seconds_count{type=\"check\"} 2",
+        "numtrust_job_age_seconds_sum{type=\"check\"} 46800.800",
+        "numtrust_job_age_seconds_bucket{type=\"appeal\",le=\"1\"} 1",
+        "numtrust_job_age_seconds_count{type=\"unknown\"} 0",
+        "numtrust_writer_statements_total 12",
+        "numtrust_writer_rows_total 340",
+        "numtrust_writer_failures_total 1",
     };
     for (size_t i = 0; i < NT_ARRAY_LEN(lines); i++, ncases++)
         CHECKF(has_line(out.data, lines[i]), "render lacks the line: %s", lines[i]);
+    /* before librdkafka's first statistics the lag is unknown: no sample */
+    CHECK(strstr(out.data, "numtrust_consumer_lag") == NULL);
+    ncases++;
 
     /* Exposition format: every sample's family was declared with # TYPE
      * before it, buckets are cumulative (non-decreasing), and sample lines
@@ -128,6 +147,12 @@ static void test_render(void)
         snprintf(l, sizeof(l), "%.*s", (int)len, line);
         if (strncmp(l, "# TYPE ", 7) == 0) {
             snprintf(family, sizeof(family), "%.*s", (int)strcspn(l + 7, " "), l + 7);
+            char help[160];
+            snprintf(help, sizeof(help), "# HELP %s ", family);
+            if (strstr(out.data, help) == NULL) {
+                CHECKF(0, "no # HELP for %s", family);
+                bad++;
+            }
         } else if (l[0] != '#' && l[0] != '\0') {
             size_t name_len = strcspn(l, "{ ");
             if (strncmp(l, family, strlen(family)) != 0 || family[0] == '\0') {
@@ -246,7 +271,12 @@ static void test_kafka_stats(void)
         char line[64];
         nt_buf_init(&out, 0);
         snprintf(line, sizeof(line), "numtrust_consumer_lag %lld", rows[i].want);
-        CHECK(nt_metrics_render(m, &out) == NT_OK && has_line(out.data, line));
+        CHECK(nt_metrics_render(m, &out) == NT_OK);
+        if (rows[i].want >= 0)
+            CHECKF(has_line(out.data, line), "%s: no line %s", rows[i].name, line);
+        else /* unknown: no sample at all, never a made-up -1 */
+            CHECKF(strstr(out.data, "numtrust_consumer_lag") == NULL, "%s: a lag sample",
+                   rows[i].name);
         nt_buf_free(&out);
         nt_buf_free(&text);
         nt_metrics_free(m);

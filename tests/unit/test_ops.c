@@ -85,7 +85,7 @@ static int get(nt_loop_t *loop, int port, const char *path, char *body, size_t b
 int main(void)
 {
     nt_err_t err;
-    char body[512];
+    char body[4096];
     daemon_t d = {NULL, NT_OK};
     nt_loop_t *loop = nt_loop_new(&err);
     CHECK(loop != NULL);
@@ -109,7 +109,12 @@ int main(void)
     d.not_ready = NULL;
     CHECK_INT(get(loop, port, "/readyz", body, sizeof(body)), 200);
     CHECK_INT(get(loop, port, "/metrics", body, sizeof(body)), 200);
-    CHECK_STR(body, "# TYPE numtrust_test gauge\nnumtrust_test 1\n");
+    /* the daemon's own metrics first, then the process_* family */
+    CHECK(strncmp(body, "# TYPE numtrust_test gauge\nnumtrust_test 1\n", 43) == 0);
+    CHECK_CONTAINS("process metrics", body, "\nprocess_open_fds ");
+    CHECK_CONTAINS("process metrics", body, "\n# TYPE process_cpu_seconds_total counter\n");
+    CHECK_CONTAINS("process metrics", body, "\nprocess_resident_memory_bytes ");
+    CHECK_CONTAINS("process metrics", body, "\nprocess_start_time_seconds ");
     d.metrics_rc = NT_ENOMEM;
     CHECK_INT(get(loop, port, "/metrics", body, sizeof(body)), 500);
     CHECK_INT(get(loop, port, "/nope", body, sizeof(body)), 404);
