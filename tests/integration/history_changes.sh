@@ -7,7 +7,9 @@
 #      every check and every priced check is costed once
 #   3. a mark injected on one registration, and trust scores moved away from two others'
 #      last history rows (by less than history.trust_delta, and by more): two changes
-#   4. the mark cleared: one change, the mark cleared in the marks table
+#   4. the mark cleared, and another registration's recorded certification expiry made to
+#      differ from what the platform shows: two changes, the mark cleared in the marks table,
+#      the platform's expiry in the history row and the observed state again
 #   5. a quarter later: nothing changed, the quarter of rounds 1-4 closed into the registrations'
 #      trust sums (q_hist), trust_quarterly and the trend read all five scores
 # and the partitions' upkeep: a row of a month far in the past and one of a month beyond the
@@ -85,9 +87,20 @@ assert_eq "round 3: the new mark, opened by the round's check (open, or appealed
 assert_eq "round 3: history rows" "$(psqlv "$history_rows")" 82
 
 sim POST /admin/marks/clear "{\"platform\":\"baidu\",\"number\":\"${nums[0]}\"}" >/dev/null
+expires=$(psqlv "SELECT COALESCE(cert_expires_at::text, 'none') FROM number_platforms
+                 WHERE number = '${nums[4]}' AND platform = 'baidu'")
+psqlv "UPDATE number_platforms SET cert_expires_at = '2001-02-03T00:00:00Z'
+       WHERE number = '${nums[4]}' AND platform = 'baidu'" >/dev/null
 t4=$(psqlv "SELECT now()")
 round 4
-assert_eq "round 4: ledger results (changed same)" "$(results "$t4")" "1 79"
+assert_eq "round 4: ledger results (changed same)" "$(results "$t4")" "2 78"
+assert_eq "round 4: another expiry is a change; the platform's in history and observed state" \
+    "$(psqlv "SELECT COALESCE(cr.cert_expires_at::text, 'none') || ' '
+                     || COALESCE(np.cert_expires_at::text, 'none')
+              FROM check_results cr JOIN jobs j ON j.id = cr.job_id
+              JOIN number_platforms np ON np.number = cr.number AND np.platform = cr.platform
+              WHERE cr.number = '${nums[4]}' AND cr.platform = 'baidu' AND j.created_at >= '$t4'")" \
+    "$expires $expires"
 assert_eq "round 4: the mark cleared" \
     "$(psqlv "SELECT state FROM marks WHERE number = '${nums[0]}' AND platform = 'baidu'
               AND type = 'fraud'")" cleared
@@ -95,7 +108,10 @@ assert_eq "exactly one history row per changed check, none for the others" \
     "$(psqlv "SELECT count(*) FROM jobs j WHERE j.type = 'check' AND j.$mine
               AND (SELECT count(*) FROM check_results cr WHERE cr.job_id = j.id)
                   <> CASE j.result WHEN 'changed' THEN 1 ELSE 0 END")" 0
-assert_eq "rollup after 4 rounds (checks changes)" "$(psqlv "$rollup")" "320 83"
+assert_eq "rollup after 4 rounds (checks changes)" "$(psqlv "$rollup")" "320 84"
+assert_eq "history rows naming the worker that wrote them" \
+    "$(psqlv "SELECT count(*) FILTER (WHERE worker <> '') || ' ' || count(*)
+              FROM check_results WHERE $mine")" "84 84"
 
 # round 5, a quarter later (numtrust time; the simulator's state unchanged): its first score
 # closes the quarter of rounds 1-4 into q_hist, and the trend is fitted through all five
