@@ -181,9 +181,9 @@ $P enqueue check --all --period "$run-verify" | sed 's/^/  /'
 wait_jobs check "all checks"
 reconcile # records what the checks verified
 
-step "a week later: the campaign is over and reverted; rejected appeals are filed again"
+step "a week later: the campaign is over and reverted; rejected appeals are filed again; expiring certifications renewed"
 advance 7
-reconcile tag,appeal-refile,appeal-status
+reconcile tag,appeal-refile,appeal-status,renewal
 wait_jobs % "follow-ups"
 advance 1
 reconcile tag-status,appeal-status

@@ -37,7 +37,11 @@ done
 [ -n "${port:-}" ] || fail "serve did not start"
 
 trap '"$PRODUCER" clock set --offset 0 --force >/dev/null; nt_cleanup' EXIT
-utc() { date -u -d "$1" +%Y%m%dT%H%M%SZ; }
+# dates relative to numtrust time, not the machine's: numtrust time follows the shared
+# simulator's clock, which earlier tests may have moved days ahead
+now_s=$(psqlv "SELECT floor(extract(epoch FROM nt_now()))::bigint")
+at() { printf '1970-01-01 UTC %s seconds %s' "$now_s" "$1"; }
+utc() { date -u -d "$(at "$1")" +%Y%m%dT%H%M%SZ; }
 advance() { # DURATION SECONDS: numtrust time and the simulator's clock together
     "$PRODUCER" clock advance "$1" >/dev/null
     sim POST /admin/clock "{\"advance_s\":$2}" >/dev/null
@@ -48,9 +52,9 @@ base_x=$(psqlv "SELECT base_label FROM numbers WHERE number = '$x'")
 printf '%s\r\n' "BEGIN:VCALENDAR" "VERSION:2.0" "PRODID:-//numtrust test//campaigns//ZH" \
     "BEGIN:VEVENT" "UID:valentine-$$" "SUMMARY:情人节-玫瑰" " 预订" "DTSTART:$(utc '+10 days')" \
     "DTEND:$(utc '+12 days')" "CATEGORIES:PROMOTION,CAMPAIGN" "X-NUMTRUST-NUMBERS:$x" "END:VEVENT" \
-    "BEGIN:VEVENT" "UID:expo-$$" "SUMMARY:展会接待-4月15日" "DTSTART;TZID=Asia/Shanghai:$(TZ=Asia/Shanghai date -d '+40 days' +%Y%m%dT090000)" \
-    "DTEND;TZID=Asia/Shanghai:$(TZ=Asia/Shanghai date -d '+40 days' +%Y%m%dT180000)" "X-NUMTRUST-NUMBERS:$y" "END:VEVENT" \
-    "BEGIN:VEVENT" "UID:double11-$$" "SUMMARY:双11-折扣专线" "DTSTART;VALUE=DATE:$(date -u -d '+20 days' +%Y%m%d)" \
+    "BEGIN:VEVENT" "UID:expo-$$" "SUMMARY:展会接待-4月15日" "DTSTART;TZID=Asia/Shanghai:$(TZ=Asia/Shanghai date -d "$(at '+40 days')" +%Y%m%dT090000)" \
+    "DTEND;TZID=Asia/Shanghai:$(TZ=Asia/Shanghai date -d "$(at '+40 days')" +%Y%m%dT180000)" "X-NUMTRUST-NUMBERS:$y" "END:VEVENT" \
+    "BEGIN:VEVENT" "UID:double11-$$" "SUMMARY:双11-折扣专线" "DTSTART;VALUE=DATE:$(date -u -d "$(at '+20 days')" +%Y%m%d)" \
     "RRULE:FREQ=YEARLY;COUNT=3" "X-NUMTRUST-NUMBERS:$z" "END:VEVENT" "END:VCALENDAR" >"$NT_TMP/campaigns.ics"
 curl -sS -X POST -H "Authorization: Bearer $tok" -H 'Content-Type: text/calendar' \
     --data-binary @"$NT_TMP/campaigns.ics" "http://127.0.0.1:$port/v1/schedules/import?horizon_days=800" |

@@ -30,6 +30,12 @@ export NT_TOKEN_ADMIN NT_TOKEN_A NT_TOKEN_B NT_TOKEN_FB_A NT_TOKEN_REVOKED
 start_worker NUMTRUST_WORKER_APPEAL_FAST_PATH=false
 "$PRODUCER" enqueue check --prefix "+86$pfx" --period "c-$$" | grep enqueue
 wait_sql "SELECT count(*) FROM check_results WHERE number LIKE '+86$pfx%'" 180 60
+# tenant A's number: one whose vivo registration the check found certified (labels go to
+# certified registrations only; the simulator's certifications lapse as its clock moves)
+num_a=$(psqlv "SELECT min(n.number) FROM numbers n JOIN number_platforms np USING (number)
+               WHERE n.tenant_id = 'it-api-a' AND n.number LIKE '+86$pfx%'
+                 AND np.platform = 'vivo' AND np.cert_status = 'certified'")
+[ -n "$num_a" ] || fail "no number of tenant A is certified on vivo"
 # an action item of tenant A: a campaign label wanted now on vivo, a platform without a
 # submission API; mark rates, clocks and trends for the service-level reads
 psqlv "INSERT INTO label_schedules (number, platform, kind, label, event_start, event_end)

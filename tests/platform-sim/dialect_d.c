@@ -258,11 +258,32 @@ static int h_complaint_status(nt_dialect_call_t *call)
     return accepted(call, call->arg, complaint_states[status]);
 }
 
+/* A card's review, for a poll: the callback that should have told it may
+ * never come (the reconciler then asks here). */
+static int h_card_status(nt_dialect_call_t *call)
+{
+    static const char *const card_states[NT_SIM_TAG__COUNT] = {"REVIEWING", "ACTIVE", "REJECTED"};
+    nt_sim_tag_t state;
+    char reason[NT_SIM_REASON_MAX];
+    if (nt_sim_tag_status(call->sim, call->scope, call->arg, &state, reason) != NT_OK)
+        return nt_dialect_fail(&nt_dialect_d, call, NT_DERR_NO_TICKET);
+    cJSON *r = ok_response();
+    if (r == NULL || !cJSON_AddStringToObject(r, "ticket", call->arg) ||
+        !cJSON_AddStringToObject(r, "state", card_states[state]) ||
+        (reason[0] != '\0' && !cJSON_AddStringToObject(r, "reason", reason))) {
+        cJSON_Delete(r);
+        return NT_ENOMEM;
+    }
+    call->status = 200;
+    return render(call->out, r);
+}
+
 static const nt_dialect_route_t routes[] = {
     {"GET", "v1/numbers/*", NT_SIM_EP_CHECK, h_check},
     {"POST", "v1/cards", NT_SIM_EP_TAG, h_card},
     {"POST", "v1/complaints", NT_SIM_EP_APPEAL, h_complaint},
     {"GET", "v1/complaints/*", NT_SIM_EP_APPEAL_STATUS, h_complaint_status},
+    {"GET", "v1/cards/*", NT_SIM_EP_TAG_STATUS, h_card_status},
 };
 
 const nt_dialect_t nt_dialect_d = {

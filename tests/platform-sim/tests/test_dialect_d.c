@@ -124,6 +124,7 @@ static void test_routes(void)
         {"POST", "v1/cards", NT_SIM_EP_TAG, NULL},
         {"POST", "v1/complaints", NT_SIM_EP_APPEAL, NULL},
         {"GET", "v1/complaints/D7F3A1", NT_SIM_EP_APPEAL_STATUS, "D7F3A1"},
+        {"GET", "v1/cards/C0FFEE", NT_SIM_EP_TAG_STATUS, "C0FFEE"},
         {"POST", "v1/numbers/%2B86", -1, NULL},
         {"GET", "v1/cards", -1, NULL},
         {"GET", "v1/complaints", -1, NULL},
@@ -252,6 +253,7 @@ static void test_pipeline(void)
          COMPLAINT("+8613800138000", "SPAM"), 400, "1002", NULL},
         {"complaint status, unknown", "GET", "/p/cmcc/d/v1/complaints/NOPE", NULL, 404, "1004",
          NULL},
+        {"card status, unknown", "GET", "/p/cmcc/d/v1/cards/NOPE", NULL, 404, "1004", NULL},
         {"no such endpoint", "GET", "/p/cmcc/d/v1/cards", NULL, 404, "4040", NULL},
     };
     nt_simsrv_t *srv = new_srv();
@@ -303,9 +305,17 @@ static void test_pipeline(void)
     call(srv, "GET", query, NULL, NULL, &a);
     CHECK_STR(at(&a, "/kind"), "tag");
     CHECK_STR(at(&a, "/state"), "pending_review");
+    char poll[160]; /* the same review, as the platform answers a poll */
+    snprintf(poll, sizeof(poll), "/p/cmcc/d/v1/cards/%s", ticket);
+    call(srv, "GET", poll, NULL, &bearer, &a);
+    CHECK_INT(a.resp.status, 200);
+    CHECK_STR(at(&a, "/response/state"), "REVIEWING");
+    CHECK_STR(at(&a, "/response/ticket"), ticket);
     call(srv, "POST", "/admin/clock", "{\"advance_s\":3600}", NULL, &a);
     call(srv, "GET", query, NULL, NULL, &a);
     CHECK_STR(at(&a, "/state"), "applied");
+    call(srv, "GET", poll, NULL, &bearer, &a);
+    CHECK_STR(at(&a, "/response/state"), "ACTIVE");
     call(srv, "GET", "/p/cmcc/d/v1/numbers/%2B8613800138002", NULL, &bearer, &a);
     CHECK_STR(at(&a, "/response/card/android"), "Acme 门店");
 
