@@ -11,10 +11,10 @@ NT_BENCH_STACK_STARTED=false
 # bench_stack_down stops it again if bench_stack_up started it.
 bench_stack_up() {
     export NT_STATE_DIR=${NT_BENCH_STATE_DIR:-$NT_BENCH_REPO/.state/bench-run}
-    export NT_PG_PORT=${NT_BENCH_PG_PORT:-45432}
-    export NT_KAFKA_PORT=${NT_BENCH_KAFKA_PORT:-49092}
-    export NT_KAFKA_CONTROLLER_PORT=${NT_BENCH_KAFKA_CONTROLLER_PORT:-49093}
-    export NT_SIM_PORT=${NT_BENCH_SIM_PORT:-48080}
+    export NT_PG_PORT=${NT_BENCH_PG_PORT:-17432}
+    export NT_KAFKA_PORT=${NT_BENCH_KAFKA_PORT:-17092}
+    export NT_KAFKA_CONTROLLER_PORT=${NT_BENCH_KAFKA_CONTROLLER_PORT:-17093}
+    export NT_SIM_PORT=${NT_BENCH_SIM_PORT:-17080}
     NT_BUILD_DIR=$(realpath -m -- "${NT_BUILD_DIR:-$NT_BENCH_REPO/build}")
     export NT_BUILD_DIR
     if ! "$NT_BENCH_REPO/deploy/local/stack.sh" status >/dev/null 2>&1; then

@@ -103,8 +103,8 @@ Environment: NT_BUILD_DIR (default <repo>/build: numtrust-worker, numtrust-produ
 NT_BENCH_BIN (default $NT_BUILD_DIR/bin: numtrust-bench-loadgen), any NUMTRUST_* worker setting
 (e.g. NUMTRUST_WORKER_MAX_INFLIGHT), NT_BENCH_LOG_DIR (copy the worker logs there, named by run
 id, also when the run's files are removed). --stack uses NT_BENCH_STATE_DIR (<repo>/.state/bench-run)
-and ports NT_BENCH_PG_PORT 45432, NT_BENCH_KAFKA_PORT 49092, NT_BENCH_KAFKA_CONTROLLER_PORT
-49093, NT_BENCH_SIM_PORT 48080.
+and ports NT_BENCH_PG_PORT 17432, NT_BENCH_KAFKA_PORT 17092, NT_BENCH_KAFKA_CONTROLLER_PORT
+17093, NT_BENCH_SIM_PORT 17080 (below Linux's ephemeral range).
 Exit status: 0 with the bench line; 1 when the run failed (a worker died, no progress for
 60 s, results missing); 2 for a usage error.
 EOF
