@@ -11,18 +11,29 @@
 
 #include "job.h"
 
-/* Histogram bucket upper bounds in milliseconds. */
+/* A histogram's bucket upper bounds, in units of 1/per_s seconds. */
+typedef struct buckets_s {
+    const double *le;
+    size_t n;
+    double per_s;
+} buckets_t;
+
+/* Latencies (receipt to result, platform calls), in milliseconds. */
 static const double bucket_ms[] = {1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000};
-#define NBUCKETS (sizeof(bucket_ms) / sizeof(bucket_ms[0]))
+static const buckets_t latency_buckets = {bucket_ms, NT_ARRAY_LEN(bucket_ms), 1000.0};
 
 /* A job's age when its result is recorded (created -> result), in seconds:
  * a backlog, a retry tier or a held platform shows here; 12 h and 24 h are
  * the appeal and qualification service levels. */
 static const double age_bucket_s[] = {1, 5, 15, 60, 300, 900, 3600, 14400, 43200, 86400, 604800};
-#define NAGEBUCKETS (sizeof(age_bucket_s) / sizeof(age_bucket_s[0]))
+static const buckets_t age_buckets = {age_bucket_s, NT_ARRAY_LEN(age_bucket_s), 1.0};
+
+#define MAXBUCKETS 13 /* the longer of the two layouts */
+_Static_assert(NT_ARRAY_LEN(bucket_ms) <= MAXBUCKETS, "latency buckets fit hist_t");
+_Static_assert(NT_ARRAY_LEN(age_bucket_s) <= MAXBUCKETS, "age buckets fit hist_t");
 
 typedef struct hist_s {
-    uint64_t counts[NBUCKETS + 1]; /* last: +Inf */
+    uint64_t counts[MAXBUCKETS + 1]; /* past the layout's last bound: +Inf */
     double sum_s;
     uint64_t n;
 } hist_t;
@@ -43,11 +54,7 @@ struct nt_metrics_s {
     size_t jobs_in_flight, http_in_flight, writes_pending;
     bool pg_connected;
     int64_t consumer_lag;
-    struct {
-        uint64_t counts[NAGEBUCKETS + 1];
-        double sum_s;
-        uint64_t n;
-    } job_age[NT_JOB_NTYPES + 1];
+    hist_t job_age[NT_JOB_NTYPES + 1];
     uint64_t writer_statements, writer_rows, writer_failures;
     bool writer_known;
 };
@@ -86,14 +93,14 @@ void nt_metrics_free(nt_metrics_t *m)
     free(m);
 }
 
-static void hist_add(hist_t *h, int64_t us)
+/* v in the layout's unit (b->per_s of them a second) */
+static void hist_add(hist_t *h, const buckets_t *b, double v)
 {
-    double ms = (double)us / 1000.0;
     size_t i = 0;
-    while (i < NBUCKETS && ms > bucket_ms[i])
+    while (i < b->n && v > b->le[i])
         i++;
     h->counts[i]++;
-    h->sum_s += ms / 1000.0;
+    h->sum_s += v / b->per_s;
     h->n++;
 }
 
@@ -103,7 +110,7 @@ void nt_metrics_job_done(nt_metrics_t *m, int type, nt_metric_outcome_t outcome,
         return;
     m->jobs[type][outcome]++;
     if (outcome == NT_METRIC_OK || outcome == NT_METRIC_FAILED)
-        hist_add(&m->job_latency[type], latency_us);
+        hist_add(&m->job_latency[type], &latency_buckets, (double)latency_us / 1000.0);
 }
 
 void nt_metrics_job_age(nt_metrics_t *m, int type, int64_t age_ms)
@@ -112,13 +119,7 @@ void nt_metrics_job_age(nt_metrics_t *m, int type, int64_t age_ms)
         return;
     if (age_ms < 0)
         age_ms = 0; /* clocks of two machines */
-    double s = (double)age_ms / 1000.0;
-    size_t i = 0;
-    while (i < NAGEBUCKETS && s > age_bucket_s[i])
-        i++;
-    m->job_age[type].counts[i]++;
-    m->job_age[type].sum_s += s;
-    m->job_age[type].n++;
+    hist_add(&m->job_age[type], &age_buckets, (double)age_ms / 1000.0);
 }
 
 void nt_metrics_set_writer(nt_metrics_t *m, uint64_t statements, uint64_t rows, uint64_t failures)
@@ -136,7 +137,7 @@ void nt_metrics_call(nt_metrics_t *m, size_t platform, nt_outcome_t outcome, int
     if (m == NULL || platform >= m->nplats || (unsigned)outcome >= NT_OUTCOME_N)
         return;
     m->plats[platform].calls[outcome]++;
-    hist_add(&m->plats[platform].latency, elapsed_us);
+    hist_add(&m->plats[platform].latency, &latency_buckets, (double)elapsed_us / 1000.0);
 }
 
 void nt_metrics_set_platform(nt_metrics_t *m, size_t platform, bool breaker_open, double rate)
@@ -189,15 +190,16 @@ int64_t nt_metrics_consumer_lag(const nt_metrics_t *m)
     return m->consumer_lag;
 }
 
-static int render_hist(nt_buf_t *out, const char *name, const char *labels, const hist_t *h)
+static int render_hist(nt_buf_t *out, const char *name, const char *labels, const hist_t *h,
+                       const buckets_t *b)
 {
     uint64_t cum = 0;
     int rc = NT_OK;
-    for (size_t i = 0; rc == NT_OK && i <= NBUCKETS; i++) {
+    for (size_t i = 0; rc == NT_OK && i <= b->n; i++) {
         cum += h->counts[i];
-        if (i < NBUCKETS)
+        if (i < b->n)
             rc = nt_buf_printf(out, "%s_bucket{%s,le=\"%g\"} %llu\n", name, labels,
-                               bucket_ms[i] / 1000.0, (unsigned long long)cum);
+                               b->le[i] / b->per_s, (unsigned long long)cum);
         else
             rc = nt_buf_printf(out, "%s_bucket{%s,le=\"+Inf\"} %llu\n", name, labels,
                                (unsigned long long)cum);
@@ -226,7 +228,7 @@ int nt_metrics_render(const nt_metrics_t *m, nt_buf_t *out)
                               "# TYPE numtrust_job_seconds histogram\n");
     for (int t = 0; rc == NT_OK && t <= NT_JOB_NTYPES; t++) {
         snprintf(labels, sizeof(labels), "type=\"%s\"", type_names[t]);
-        rc = render_hist(out, "numtrust_job_seconds", labels, &m->job_latency[t]);
+        rc = render_hist(out, "numtrust_job_seconds", labels, &m->job_latency[t], &latency_buckets);
     }
     if (rc == NT_OK)
         rc = nt_buf_puts(out, "# HELP numtrust_platform_calls_total Platform calls by outcome.\n"
@@ -243,7 +245,8 @@ int nt_metrics_render(const nt_metrics_t *m, nt_buf_t *out)
                               "# TYPE numtrust_platform_call_seconds histogram\n");
     for (size_t p = 0; rc == NT_OK && p < m->nplats; p++) {
         snprintf(labels, sizeof(labels), "platform=\"%s\"", m->plats[p].id);
-        rc = render_hist(out, "numtrust_platform_call_seconds", labels, &m->plats[p].latency);
+        rc = render_hist(out, "numtrust_platform_call_seconds", labels, &m->plats[p].latency,
+                         &latency_buckets);
     }
     if (rc == NT_OK)
         rc = nt_buf_puts(out, "# HELP numtrust_breaker_open 1 while a platform's circuit is "
@@ -265,24 +268,8 @@ int nt_metrics_render(const nt_metrics_t *m, nt_buf_t *out)
                               "queueing included.\n"
                               "# TYPE numtrust_job_age_seconds histogram\n");
     for (int t = 0; rc == NT_OK && t <= NT_JOB_NTYPES; t++) {
-        uint64_t cum = 0;
-        for (size_t i = 0; rc == NT_OK && i <= NAGEBUCKETS; i++) {
-            cum += m->job_age[t].counts[i];
-            if (i < NAGEBUCKETS)
-                rc = nt_buf_printf(out,
-                                   "numtrust_job_age_seconds_bucket{type=\"%s\",le=\"%g\"} %llu\n",
-                                   type_names[t], age_bucket_s[i], (unsigned long long)cum);
-            else
-                rc = nt_buf_printf(
-                    out, "numtrust_job_age_seconds_bucket{type=\"%s\",le=\"+Inf\"} %llu\n",
-                    type_names[t], (unsigned long long)cum);
-        }
-        if (rc == NT_OK)
-            rc = nt_buf_printf(out,
-                               "numtrust_job_age_seconds_sum{type=\"%s\"} %.3f\n"
-                               "numtrust_job_age_seconds_count{type=\"%s\"} %llu\n",
-                               type_names[t], m->job_age[t].sum_s, type_names[t],
-                               (unsigned long long)m->job_age[t].n);
+        snprintf(labels, sizeof(labels), "type=\"%s\"", type_names[t]);
+        rc = render_hist(out, "numtrust_job_age_seconds", labels, &m->job_age[t], &age_buckets);
     }
     if (rc == NT_OK && m->writer_known)
         rc = nt_buf_printf(out,

@@ -120,7 +120,7 @@ static void test_render(void)
         "numtrust_job_age_seconds_bucket{type=\"check\",le=\"86400\"} 2",
         "numtrust_job_age_seconds_bucket{type=\"check\",le=\"+Inf\"} 2",
         "numtrust_job_age_seconds_count{type=\"check\"} 2",
-        "numtrust_job_age_seconds_sum{type=\"check\"} 46800.800",
+        "numtrust_job_age_seconds_sum{type=\"check\"} 46800.800000",
         "numtrust_job_age_seconds_bucket{type=\"appeal\",le=\"1\"} 1",
         "numtrust_job_age_seconds_count{type=\"unknown\"} 0",
         "numtrust_writer_statements_total 12",
