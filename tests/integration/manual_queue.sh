@@ -98,11 +98,14 @@ assert_eq "the appeal on record" \
               FROM appeals WHERE job_id = '$ap_id'")" "1 approved VIVO-A-9 1"
 assert_eq "its mark" "$(psqlv "SELECT state FROM marks WHERE appeal_job = '$ap_id'")" cleared
 # the service-level clocks see the manual appeal like any other: filed, and decided
+# (only the fraud mark's: a mark the number had before, hidden once dialect C
+# shows the fraud mark on top, has its own clock, closed as cancelled)
 "$PRODUCER" sla pass >/dev/null
 assert_eq "service-level clocks of the manual appeal that are done (filing, decision)" \
     "$(psqlv "SELECT string_agg(kind, ',' ORDER BY kind) FROM sla_clocks
               WHERE number = '$victim' AND platform = 'vivo' AND done_at IS NOT NULL
-                AND (kind = 'appeal_filing' OR subject = '$ap_id')")" "appeal_decision,appeal_filing"
+                AND ((kind = 'appeal_filing' AND detail = 'fraud') OR subject = '$ap_id')")" \
+    "appeal_decision,appeal_filing"
 
 # what is left to do, and bad input named
 "$PRODUCER" actions list --platform vivo --number "$tag_num" --state all
