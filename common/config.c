@@ -62,8 +62,11 @@ static const centry_t config_table[] = {
      "Kafka consumer group shared by all workers."},
     {"worker.id", CT_STR, "", 0, 0, false, F(worker_id),
      "Name of this worker in results and logs; empty: <hostname>-<pid>."},
-    {"worker.max_inflight", CT_INT, "1000", 1, 100000, false, F(worker_max_inflight),
-     "Jobs a worker holds at once; partitions pause beyond it."},
+    {"worker.max_inflight", CT_INT, "10000", 1, 100000, false, F(worker_max_inflight),
+     "Most jobs a worker holds at once: the ceiling of its in-flight window, which is sized "
+     "from measured throughput and service time (Little's law); partitions pause beyond it."},
+    {"worker.min_inflight", CT_INT, "100", 1, 100000, false, F(worker_min_inflight),
+     "Fewest jobs the in-flight window allows; equal to worker.max_inflight: a fixed window."},
     {"worker.batch_max", CT_INT, "500", 1, 10000, false, F(worker_batch_max),
      "Most results written in one PostgreSQL transaction."},
     {"worker.batch_linger_ms", CT_INT, "5", 0, 10000, false, F(worker_batch_linger_ms),
@@ -72,7 +75,7 @@ static const centry_t config_table[] = {
      "On shutdown or partition revoke: time allowed to finish in-flight jobs."},
     {"worker.http_max_body", CT_INT, "1048576", 1024, 67108864, false, F(worker_http_max_body),
      "Largest platform response body read."},
-    {"worker.http_max_conns", CT_INT, "1024", 1, 65536, false, F(worker_http_max_conns),
+    {"worker.http_max_conns", CT_INT, "4096", 1, 65536, false, F(worker_http_max_conns),
      "Most connections per platform host; the window (worker.max_inflight) and the rate limits "
      "bound the real concurrency."},
     {"worker.metrics_listen", CT_STR, "", 0, 0, false, F(worker_metrics_listen),

@@ -49,6 +49,7 @@ typedef struct nt_config_s {
     char *worker_group_id;
     char *worker_id; /* empty: hostname-pid */
     int worker_max_inflight;
+    int worker_min_inflight;
     int worker_batch_max;
     int worker_batch_linger_ms;
     int worker_drain_timeout_ms;

@@ -52,6 +52,7 @@ struct nt_metrics_s {
     plat_metrics_t *plats;
     size_t nplats;
     size_t jobs_in_flight, http_in_flight, writes_pending;
+    size_t window; /* the in-flight window now; 0: not set (no sample) */
     bool pg_connected;
     int64_t consumer_lag;
     hist_t job_age[NT_JOB_NTYPES + 1];
@@ -157,6 +158,12 @@ void nt_metrics_set_gauges(nt_metrics_t *m, size_t jobs_in_flight, size_t http_i
     m->http_in_flight = http_in_flight;
     m->writes_pending = writes_pending;
     m->pg_connected = pg_connected;
+}
+
+void nt_metrics_set_window(nt_metrics_t *m, size_t jobs)
+{
+    if (m != NULL)
+        m->window = jobs;
 }
 
 void nt_metrics_kafka_stats(nt_metrics_t *m, const char *json, size_t len)
@@ -301,6 +308,12 @@ int nt_metrics_render(const nt_metrics_t *m, nt_buf_t *out)
                            "# TYPE numtrust_pg_connected gauge\nnumtrust_pg_connected %d\n",
                            m->jobs_in_flight, m->http_in_flight, m->writes_pending,
                            m->pg_connected ? 1 : 0);
+    if (rc == NT_OK && m->window > 0)
+        rc = nt_buf_printf(out,
+                           "# HELP numtrust_window_jobs The in-flight window: most jobs the worker "
+                           "takes at once now (sized by throughput and service time).\n"
+                           "# TYPE numtrust_window_jobs gauge\nnumtrust_window_jobs %zu\n",
+                           m->window);
     /* unknown before librdkafka's first statistics: no sample rather than a
      * made-up value */
     if (rc == NT_OK && m->consumer_lag >= 0)

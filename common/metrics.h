@@ -57,6 +57,9 @@ void nt_metrics_set_platform(nt_metrics_t *m, size_t platform, bool breaker_open
 void nt_metrics_set_gauges(nt_metrics_t *m, size_t jobs_in_flight, size_t http_in_flight,
                            size_t writes_pending, bool pg_connected);
 
+/* The worker's in-flight window (numtrust_window_jobs). */
+void nt_metrics_set_window(nt_metrics_t *m, size_t jobs);
+
 /* Reads consumer lag from librdkafka's statistics JSON (sum over partitions
  * of consumer_lag where known). */
 void nt_metrics_kafka_stats(nt_metrics_t *m, const char *json, size_t len);

@@ -104,6 +104,9 @@ typedef struct wjob_s {
     nt_ticket_t ticket;
 
     int64_t t0_us; /* received from Kafka (latency metrics) */
+    int64_t svc_t0_us; /* started (claim sent): the window's service time from here */
+    int64_t q_t0_us;   /* entered its platform's queue (0: not there) */
+    int64_t wait_us;   /* time spent in the platform's queue (rate limit, batching) */
 } wjob_t;
 
 #endif

@@ -39,6 +39,7 @@
 #include "ratelimit.h"
 #include "redact.h"
 #include "strmap.h"
+#include "window.h"
 #include "wjob.h"
 #include "writer.h"
 
@@ -163,6 +164,8 @@ struct nt_worker_s {
     size_t dead_cap;            /* most bytes of a message a dead letter carries */
     int64_t retry_after_cap_ms; /* the longest Retry-After obeyed */
     size_t outstanding;         /* jobs alive */
+    nt_window_t win;            /* how many may be alive: Little's law (common/window.h) */
+    double rate_cap;            /* the platforms' allowed calls/s in total; 0: unlimited */
     bool window_full;           /* not taking messages from librdkafka's queue */
     int64_t full_since_ms;
     bool window_paused; /* ... and, full for long, partitions paused */
@@ -338,25 +341,34 @@ static void pause_all(nt_worker_t *w, bool pause)
         }
 }
 
-/* Backpressure. When the worker holds worker.max_inflight jobs it stops
- * taking messages from librdkafka's queue (which stops fetching at its own
- * cap), and takes them again below 90%. Pausing partitions would make
+/* Backpressure. When the worker holds as many jobs as its window allows it
+ * stops taking messages from librdkafka's queue (which stops fetching at its
+ * own cap), and takes them again below 90%. The window is sized every 250 ms
+ * from the jobs finished and their service time (common/window.h), between
+ * worker.min_inflight and worker.max_inflight. Pausing partitions would make
  * librdkafka drop what it prefetched and fetch it again, so that happens
  * only when the window stays full for FULL_PAUSE_MS: then polling must go on
  * (rebalances, max.poll.interval.ms) without receiving messages. */
 static void window_check(nt_worker_t *w)
 {
-    size_t max = (size_t)w->cfg->worker_max_inflight;
+    int64_t now_us = nt_loop_now(w->loop) * 1000;
+    int before = w->win.size;
+    size_t max = (size_t)nt_window_tick(&w->win, w->rate_cap, now_us);
+    if ((size_t)before != max)
+        NT_DEBUG("window %d -> %zu jobs (%.0f jobs/s, %.1f ms a job)", before, max, w->win.rate,
+                 w->win.service_avg / 1000);
     if (w->consumer == NULL)
         return;
     if (!w->window_full && w->outstanding >= max) {
         w->window_full = true;
+        nt_window_full(&w->win, true, now_us);
         w->full_since_ms = nt_loop_now(w->loop);
         NT_DEBUG("window full at %zu jobs: not consuming", w->outstanding);
         return;
     }
     if (w->window_full && w->outstanding <= max - max / 10) {
         w->window_full = false;
+        nt_window_full(&w->win, false, now_us);
         if (w->window_paused) {
             w->window_paused = false;
             pause_all(w, false);
@@ -444,7 +456,7 @@ static wjob_t *job_alloc(nt_worker_t *w)
 
 static void job_release(nt_worker_t *w, wjob_t *job)
 {
-    if (w->nfree_jobs >= (size_t)w->cfg->worker_max_inflight) {
+    if (w->nfree_jobs >= (size_t)w->win.size) { /* a window shrunk gives its memory back */
         job_free(job);
         return;
     }
@@ -466,6 +478,8 @@ static void finish(nt_worker_t *w, wjob_t *job)
         job->tp = NULL;
     }
     key_release(w, job);
+    if (job->svc_t0_us > 0)
+        nt_window_done(&w->win, nt_clock_mono_us() - job->svc_t0_us - job->wait_us);
     w->outstanding--;
     job_release(w, job);
     window_check(w);
@@ -591,6 +605,8 @@ static void start_job(nt_worker_t *w, wjob_t *job)
     }
     /* closed, or half-open: then this job may be the probe (a half-open
      * platform with nothing queued would otherwise never be probed) */
+    if (job->svc_t0_us == 0)
+        job->svc_t0_us = nt_clock_mono_us();
     writer_claim(w->claimer, job);
 }
 
@@ -910,7 +926,12 @@ static void start_call(nt_worker_t *w, plat_t *ps, nt_op_t op, wjob_t **jobs, si
     (void)nt_breaker_allow(&ps->br, nt_loop_now(w->loop), &probe);
     c->probe = probe;
     c->njobs = n;
+    int64_t now_us = nt_clock_mono_us();
     for (size_t i = 0; i < n; i++) {
+        if (jobs[i]->q_t0_us > 0) { /* waiting for a token or a batch is not service */
+            jobs[i]->wait_us += now_us - jobs[i]->q_t0_us;
+            jobs[i]->q_t0_us = 0;
+        }
         c->jobs[i] = jobs[i];
         c->numbers[i] = jobs[i]->job.number;
         jobs[i]->state = WJ_CALLING;
@@ -1096,6 +1117,7 @@ static void plat_enqueue(nt_worker_t *w, wjob_t *job)
 {
     plat_t *ps = plat_of(w, job);
     job->state = WJ_WAIT_CALL;
+    job->q_t0_us = nt_clock_mono_us();
     if (job->job.type == NT_JOB_CHECK) {
         if (ps->q_check.n == 0)
             ps->q_check_since_ms = nt_loop_now(w->loop);
@@ -1984,6 +2006,20 @@ nt_worker_t *nt_worker_new(const nt_config_t *cfg, const nt_platforms_t *platfor
                           nt_clock_mono_us());
         nt_loop_timer_init(&ps->timer);
     }
+    /* the jobs per second the platforms allow in total (a batched check
+     * call carries up to batch_max jobs); unknown when one is unlimited */
+    for (size_t i = 0; i < w->nplats; i++) {
+        double qps = nt_platform_qps(w->plats[i].p);
+        if (qps <= 0) {
+            w->rate_cap = 0;
+            break;
+        }
+        int per_call = w->plats[i].batch_max > 1 ? w->plats[i].batch_max : 1;
+        w->rate_cap += qps * per_call;
+    }
+    int floor = cfg->worker_min_inflight < cfg->worker_max_inflight ? cfg->worker_min_inflight
+                                                                    : cfg->worker_max_inflight;
+    nt_window_init(&w->win, floor, cfg->worker_max_inflight, 1000, nt_loop_now(w->loop) * 1000);
     w->metrics = nt_metrics_new(platforms, err);
     if (w->metrics == NULL)
         goto fail;
@@ -2063,10 +2099,11 @@ static void log_progress(nt_worker_t *w, bool force)
         dup += w->st.outcome[t][NT_METRIC_DUPLICATE];
     }
     NT_INFO("progress: received=%llu ok=%llu failed=%llu retried=%llu dead=%llu duplicate=%llu "
-            "in_flight=%zu calls=%llu http_in_flight=%zu writes_pending=%zu ticket_conflicts=%llu",
+            "in_flight=%zu window=%d calls=%llu http_in_flight=%zu writes_pending=%zu "
+            "ticket_conflicts=%llu",
             (unsigned long long)w->st.received, (unsigned long long)ok, (unsigned long long)failed,
             (unsigned long long)retried, (unsigned long long)dead, (unsigned long long)dup,
-            w->outstanding, (unsigned long long)w->st.calls, nt_http_inflight(w->http),
+            w->outstanding, w->win.size, (unsigned long long)w->st.calls, nt_http_inflight(w->http),
             writer_pending(w->writer) + writer_pending(w->claimer),
             (unsigned long long)w->st.conflicts);
 }
@@ -2093,6 +2130,7 @@ int nt_worker_run(nt_worker_t *w)
         if (kafka_fatal(w)) /* logged once by the error callback */
             break;
         store_offsets(w);
+        nt_metrics_set_window(w->metrics, (size_t)w->win.size);
         nt_metrics_set_gauges(w->metrics, w->outstanding, nt_http_inflight(w->http),
                               writer_pending(w->writer) + writer_pending(w->claimer),
                               writer_is_connected(w->writer) && writer_is_connected(w->claimer));

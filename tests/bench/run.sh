@@ -491,7 +491,7 @@ avg_batch=NA
 non200=$(echo "$counters" | jq -r '[.by_status | to_entries[] | select(.key != "200") | .value] | add // 0')
 dialects=$(for p in "${PLATS[@]}"; do jq -r --arg p "$p" '.platforms[] | select(.id == $p) | "\(.id):\(.dialect)"' "$NUMTRUST_PLATFORMS_FILE"; done | paste -sd' ')
 
-echo "bench context run=$RUN_ID host_cpus=$(nproc) load1=$(cut -d' ' -f1 /proc/loadavg) stack=$($OWN_STACK && echo private || echo env) appeal_fast_path=$APPEALS max_inflight=${NUMTRUST_WORKER_MAX_INFLIGHT:-1000}"
+echo "bench context run=$RUN_ID host_cpus=$(nproc) load1=$(cut -d' ' -f1 /proc/loadavg) stack=$($OWN_STACK && echo private || echo env) appeal_fast_path=$APPEALS max_inflight=${NUMTRUST_WORKER_MAX_INFLIGHT:-10000}"
 echo "bench context fleet numbers=$NUMBERS platforms=$PLATFORMS dialects=[$dialects] import_s=$import_s enqueue_s=$enqueue_s enqueue_wal_bytes_per_job=$enqueue_wal"
 echo "bench context mix $mix (dialect c: up to 100 numbers per call; a, b: one call per job)"
 echo "bench context lag_at_start=$lag topic=$CHECK_TOPIC partitions=$PARTITIONS"

@@ -125,12 +125,13 @@ static void test_defaults(void)
         {"topics.replication", cfg.topics_replication, 1},
         {"job.max_bytes", cfg.job_max_bytes, 65536},
         {"job.max_attempts", cfg.job_max_attempts, 5},
-        {"worker.max_inflight", cfg.worker_max_inflight, 1000},
+        {"worker.max_inflight", cfg.worker_max_inflight, 10000},
+        {"worker.min_inflight", cfg.worker_min_inflight, 100},
         {"worker.batch_max", cfg.worker_batch_max, 500},
         {"worker.batch_linger_ms", cfg.worker_batch_linger_ms, 5},
         {"worker.drain_timeout_ms", cfg.worker_drain_timeout_ms, 10000},
         {"worker.http_max_body", cfg.worker_http_max_body, 1048576},
-        {"worker.http_max_conns", cfg.worker_http_max_conns, 1024},
+        {"worker.http_max_conns", cfg.worker_http_max_conns, 4096},
         {"worker.appeal_fast_path", cfg.worker_appeal_fast_path, 1},
         {"producer.interval_s", cfg.producer_interval_s, 60},
     };
@@ -467,7 +468,7 @@ static void test_dump(void)
         CHECK_CONTAINS(name, out.data, "kafka.sasl.password = ****");
         CHECK_LACKS(name, out.data, "oauthsecret77");
         CHECK_CONTAINS(name, out.data, "kafka.sasl.oauthbearer.config = ****");
-        CHECK_CONTAINS(name, out.data, "worker.max_inflight = 1000\n");
+        CHECK_CONTAINS(name, out.data, "worker.max_inflight = 10000\n");
         CHECK_CONTAINS(name, out.data, "worker.appeal_fast_path = true\n");
         CHECK_CONTAINS(name, out.data, "kafka.bootstrap.servers = 127.0.0.1:29092\n");
         nt_buf_free(&out);
