@@ -105,8 +105,8 @@ typedef struct wjob_s {
 
     int64_t t0_us; /* received from Kafka (latency metrics) */
     int64_t svc_t0_us; /* started (claim sent): the window's service time from here */
-    int64_t q_t0_us;   /* entered its platform's queue (0: not there) */
-    int64_t wait_us;   /* time spent in the platform's queue (rate limit, batching) */
+    int64_t q_t0_us;   /* entered a queue: its platform's, a writer's (0: in none) */
+    int64_t wait_us;   /* time spent in those queues (rate limit, batching): not service */
 } wjob_t;
 
 #endif

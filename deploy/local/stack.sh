@@ -334,6 +334,25 @@ checkpoint_completion_target = 0.9
 log_line_prefix = '%m [%p] %q%u@%d '
 log_min_messages = warning
 EOF
+    # Profiling aids (tests/bench/run.sh --pg-top): NT_PG_STATEMENTS=1 loads
+    # pg_stat_statements; =explain also auto_explain, which logs the plan with timings of one
+    # statement in 20 that takes 10 ms or more (to the PostgreSQL log: stack.sh logs pg).
+    case ${NT_PG_STATEMENTS:-0} in
+    1) printf "shared_preload_libraries = 'pg_stat_statements'\n" >>"$PG_DATA/numtrust.conf" ;;
+    explain)
+        printf "shared_preload_libraries = 'pg_stat_statements,auto_explain'\n%s\n" \
+            "auto_explain.log_min_duration = '10ms'
+auto_explain.log_analyze = on
+auto_explain.log_buffers = on
+auto_explain.log_nested_statements = on
+auto_explain.sample_rate = 0.05
+log_min_messages = log" >>"$PG_DATA/numtrust.conf"
+        ;;
+    esac
+    if [ "${NT_PG_STATEMENTS:-0}" != 0 ]; then
+        printf "pg_stat_statements.track = all\npg_stat_statements.track_planning = on\n" \
+            >>"$PG_DATA/numtrust.conf"
+    fi
     if nt_is_root; then chown postgres:postgres "$PG_DATA/numtrust.conf" "$PG_DATA/pg_hba.conf" "$PG_DATA/postgresql.conf"; fi
 }
 

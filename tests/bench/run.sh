@@ -97,6 +97,9 @@ Options:
                        it afterwards; otherwise use the stack in the environment
                        (eval "$(deploy/local/stack.sh env)")
   --keep               keep the run's rows, topics and temporary files
+  --pg-top N           after each phase, PostgreSQL's N most expensive statements of the phase
+                       (pg_stat_statements: total time, calls, rows, WAL bytes); the stack's
+                       PostgreSQL must load it (NT_PG_STATEMENTS=1 deploy/local/stack.sh up)
   --help               this text
 
 Environment: NT_BUILD_DIR (default <repo>/build: numtrust-worker, numtrust-producer),
@@ -128,6 +131,7 @@ APPEALS=false
 REPEAT=false
 OWN_STACK=false
 KEEP=false
+PG_TOP=0
 while [ $# -gt 0 ]; do
     case $1 in
     --jobs) JOBS=${2:-}; shift ;;
@@ -142,6 +146,7 @@ while [ $# -gt 0 ]; do
     --repeat) REPEAT=true ;;
     --stack) OWN_STACK=true ;;
     --keep) KEEP=true ;;
+    --pg-top) PG_TOP=${2:-}; shift ;;
     --help | -h) usage; exit 0 ;;
     *) die_usage "unknown argument '$1'" ;;
     esac
@@ -153,6 +158,7 @@ done
 [[ $PARTITIONS =~ ^[1-9][0-9]*$ ]] || die_usage "--partitions '$PARTITIONS' is not a positive integer"
 [[ $LAT_MODE =~ ^(open|completion|none)$ ]] || die_usage "--latency-mode '$LAT_MODE': open, completion or none"
 [[ $LAT_LOAD =~ ^(0?\.[0-9]+|1(\.0*)?)$ ]] || die_usage "--latency-load '$LAT_LOAD' is not a fraction in (0, 1]"
+[[ $PG_TOP =~ ^[0-9]+$ ]] || die_usage "--pg-top '$PG_TOP' is not a number of statements"
 [[ $LAT_SECS =~ ^[1-9][0-9]*$ ]] || die_usage "--latency-secs '$LAT_SECS' is not a number of seconds"
 [[ $PLATFORMS =~ ^[a-z0-9][a-z0-9_-]*(,[a-z0-9][a-z0-9_-]*)*$ ]] || die_usage "--platforms '$PLATFORMS' is not a list of platform ids"
 ((WORKERS <= PARTITIONS)) || die_usage "--workers $WORKERS > --partitions $PARTITIONS: the extra workers would idle"
@@ -361,6 +367,7 @@ mix=$(pq "SELECT string_agg(platform || '=' || n, ' ' ORDER BY platform) FROM (S
 phase() {
     local name=$1 since_ms=$2 i m0 m1
     PHASE=$name
+    pg_top_reset
     m0=$(pg_marks)
     launch_ms=$(now_ms)
     for ((i = 0; i < WORKERS; i++)); do
@@ -396,7 +403,27 @@ phase() {
     m1=$(pg_marks)
     read -r wal_per_job rows_per_job checkpoints history_per_job <<<"$(pg_written "$m0" "$m1" "$JOBS")"
     wal_range="${m0%% *}..${m1%% *}" # for pg_waldump --stats -s … -e …
+    pg_top_print "$name"
     say "$name phase: $JOBS results in $((window_ms)) ms = $jobs_per_s jobs/s; $wal_per_job WAL bytes, $rows_per_job rows, $history_per_job history rows per job; $checkpoints checkpoints"
+}
+
+# --pg-top: pg_stat_statements, as the superuser (trust on loopback, as stack.sh sets it up)
+pg_admin() { psql "$NUMTRUST_PG_CONNINFO user=postgres" -X -A -t -q -v ON_ERROR_STOP=1 -c "$1"; }
+pg_top_reset() {
+    ((PG_TOP > 0)) || return 0
+    pg_admin "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" >/dev/null 2>&1 &&
+        pg_admin "SELECT pg_stat_statements_reset()" >/dev/null ||
+        bench_fail "--pg-top: pg_stat_statements is not loaded (NT_PG_STATEMENTS=1 deploy/local/stack.sh up)"
+}
+pg_top_print() {
+    ((PG_TOP > 0)) || return 0
+    pg_admin "SELECT format('bench pg_top phase=$1 rank=%s exec_ms=%s plan_ms=%s calls=%s rows=%s ms_per_call=%s wal_bytes=%s toplevel=%s query=%s',
+                  row_number() OVER (ORDER BY total_exec_time + total_plan_time DESC),
+                  round(total_exec_time), round(total_plan_time),
+                  calls, rows, round(((total_exec_time + total_plan_time) / calls)::numeric, 2), wal_bytes, toplevel,
+                  left(regexp_replace(query, '\s+', ' ', 'g'), 160))
+              FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+              ORDER BY total_exec_time + total_plan_time DESC LIMIT $PG_TOP"
 }
 
 stop_workers() {
