@@ -65,8 +65,10 @@ static const centry_t config_table[] = {
     {"worker.max_inflight", CT_INT, "10000", 1, 100000, false, F(worker_max_inflight),
      "Most jobs a worker holds at once: the ceiling of its in-flight window, which is sized "
      "from measured throughput and service time (Little's law); partitions pause beyond it."},
-    {"worker.min_inflight", CT_INT, "100", 1, 100000, false, F(worker_min_inflight),
-     "Fewest jobs the in-flight window allows; equal to worker.max_inflight: a fixed window."},
+    {"worker.min_inflight", CT_INT, "2000", 1, 100000, false, F(worker_min_inflight),
+     "Fewest jobs the in-flight window allows (at most worker.max_inflight): what the claim and "
+     "result batches hold however fast the platforms answer; equal to worker.max_inflight: a "
+     "fixed window."},
     {"worker.batch_max", CT_INT, "500", 1, 10000, false, F(worker_batch_max),
      "Most results written in one PostgreSQL transaction."},
     {"worker.batch_linger_ms", CT_INT, "5", 0, 10000, false, F(worker_batch_linger_ms),

@@ -8,9 +8,12 @@
  * platforms (it caps throughput at window / latency) or holds, for fast
  * ones, thousands of jobs that only wait (memory, and latency for the jobs
  * behind them). The window here is recomputed every period from what was
- * measured in it: jobs finished per second λ, and their service time W (claim,
- * platform call, result write; not the time spent waiting for a rate-limit
- * token or for the number's lock), as
+ * measured in it: jobs finished per second λ, and their service time W (the
+ * platform call: the part of a job that needs concurrency; the claim and
+ * result batches need a number of jobs that does not grow with the latency,
+ * which the floor provides. Counting the time jobs spend in PostgreSQL made
+ * the window grow with PostgreSQL's backlog when it was the bottleneck, and
+ * the backlog with the window, up to the ceiling), as
  *
  *   window = 1.5 · λ' · W,   λ' = 2λ while the window was full (probing for
  *                            more), else λ; never above the platforms' allowed

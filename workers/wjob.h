@@ -104,9 +104,7 @@ typedef struct wjob_s {
     nt_ticket_t ticket;
 
     int64_t t0_us;     /* received from Kafka (latency metrics) */
-    int64_t svc_t0_us; /* started (claim sent): the window's service time from here */
-    int64_t q_t0_us;   /* entered a queue: its platform's, a writer's (0: in none) */
-    int64_t wait_us;   /* time spent in those queues (rate limit, batching): not service */
+    int64_t call_us; /* its platform call's time (the window's service time); 0: none */
 } wjob_t;
 
 #endif

@@ -478,8 +478,8 @@ static void finish(nt_worker_t *w, wjob_t *job)
         job->tp = NULL;
     }
     key_release(w, job);
-    if (job->svc_t0_us > 0)
-        nt_window_done(&w->win, nt_clock_mono_us() - job->svc_t0_us - job->wait_us);
+    if (job->call_us > 0)
+        nt_window_done(&w->win, job->call_us);
     w->outstanding--;
     job_release(w, job);
     window_check(w);
@@ -605,8 +605,6 @@ static void start_job(nt_worker_t *w, wjob_t *job)
     }
     /* closed, or half-open: then this job may be the probe (a half-open
      * platform with nothing queued would otherwise never be probed) */
-    if (job->svc_t0_us == 0)
-        job->svc_t0_us = nt_clock_mono_us();
     writer_claim(w->claimer, job);
 }
 
@@ -822,6 +820,8 @@ static void on_call_done(const nt_http_result_t *res, void *arg)
     int64_t now_us = nt_clock_mono_us();
 
     nt_adapter_answer(ps->p, res, &ans, &root);
+    for (size_t i = 0; i < c->njobs; i++)
+        c->jobs[i]->call_us = res->elapsed_us > 0 ? res->elapsed_us : 1;
     {
         /* the platform's words, before any log line or record sees them */
         const char *secrets[4];
@@ -926,12 +926,7 @@ static void start_call(nt_worker_t *w, plat_t *ps, nt_op_t op, wjob_t **jobs, si
     (void)nt_breaker_allow(&ps->br, nt_loop_now(w->loop), &probe);
     c->probe = probe;
     c->njobs = n;
-    int64_t now_us = nt_clock_mono_us();
     for (size_t i = 0; i < n; i++) {
-        if (jobs[i]->q_t0_us > 0) { /* waiting for a token or a batch is not service */
-            jobs[i]->wait_us += now_us - jobs[i]->q_t0_us;
-            jobs[i]->q_t0_us = 0;
-        }
         c->jobs[i] = jobs[i];
         c->numbers[i] = jobs[i]->job.number;
         jobs[i]->state = WJ_CALLING;
@@ -1117,7 +1112,6 @@ static void plat_enqueue(nt_worker_t *w, wjob_t *job)
 {
     plat_t *ps = plat_of(w, job);
     job->state = WJ_WAIT_CALL;
-    job->q_t0_us = nt_clock_mono_us();
     if (job->job.type == NT_JOB_CHECK) {
         if (ps->q_check.n == 0)
             ps->q_check_since_ms = nt_loop_now(w->loop);

@@ -646,13 +646,8 @@ static void send_batch(writer_t *wr, int kind, bool solo)
     for (int i = 0; i < NARRAYS; i++)
         nt_pg_array_reset(&wr->arrs[i]);
     stmt_t *st = pipe_push(wr, kind, solo);
-    int64_t now_us = nt_clock_mono_us();
     while (st->jobs.n < max && src->n > 0) {
         wjob_t *job = list_pop(src);
-        if (job->q_t0_us > 0) { /* the time it waited for this batch */
-            job->wait_us += now_us - job->q_t0_us;
-            job->q_t0_us = 0;
-        }
         if (kd->add_row(wr->arrs, job) != NT_OK) {
             /* cannot happen short of memory exhaustion: give the job back
              * as a failure so it is recorded another way */
@@ -1295,7 +1290,6 @@ void writer_claim(writer_t *wr, wjob_t *job)
     note_work(wr);
     job->state = WJ_CLAIM;
     job->write_fails = 0;
-    job->q_t0_us = nt_clock_mono_us(); /* waiting for its batch: not service (worker window) */
     list_push(job->solo ? &wr->solo[K_CLAIM] : &wr->lists[K_CLAIM], job, nt_loop_now(wr->loop));
     maybe_send(wr);
 }
@@ -1304,7 +1298,6 @@ void writer_result(writer_t *wr, wjob_t *job)
 {
     note_work(wr);
     job->state = WJ_WRITE;
-    job->q_t0_us = nt_clock_mono_us();
     job->write_fails = 0;
     int k = (int)job->wkind;
     if (k <= 0 || k >= NK) {

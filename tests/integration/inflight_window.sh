@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # The in-flight window (issue 14, item 1): the worker sizes how many jobs it
-# holds from measured throughput and service time (Little's law), between
-# worker.min_inflight and worker.max_inflight. Against a platform answering
-# in 400 ms the window grows past the 1,000 jobs it starts with (a fixed
-# window of 1,000 would cap the worker at 2,500 checks/s); against one
-# answering at once it comes down again. Every check is recorded once either
+# holds from measured throughput and platform latency (Little's law), between
+# worker.min_inflight (200 here) and worker.max_inflight (5,000 here).
+# Against a platform answering in 400 ms the window grows past the 1,000 jobs
+# it starts with (a fixed window of 1,000 would cap the worker at 2,500
+# checks/s); against one answering at once it comes down again. Every check is recorded once either
 # way. The figures come from the worker's own /metrics (numtrust_window_jobs,
 # numtrust_jobs_in_flight), sampled while it works.
 . "$(dirname "$0")/lib.sh"
@@ -18,7 +18,7 @@ fleet=$(gen_fleet 3000 231 baidu)
 "$PRODUCER" import --numbers "$fleet"
 port=$(nt_free_port)
 start_worker NUMTRUST_WORKER_METRICS_LISTEN="127.0.0.1:$port" NUMTRUST_WORKER_APPEAL_FAST_PATH=false \
-    NUMTRUST_WORKER_MAX_INFLIGHT=5000
+    NUMTRUST_WORKER_MAX_INFLIGHT=5000 NUMTRUST_WORKER_MIN_INFLIGHT=200
 for _ in $(seq 1 100); do
     curl -fsS "http://127.0.0.1:$port/metrics" >/dev/null 2>&1 && break
     sleep 0.1

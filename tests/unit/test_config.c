@@ -126,7 +126,7 @@ static void test_defaults(void)
         {"job.max_bytes", cfg.job_max_bytes, 65536},
         {"job.max_attempts", cfg.job_max_attempts, 5},
         {"worker.max_inflight", cfg.worker_max_inflight, 10000},
-        {"worker.min_inflight", cfg.worker_min_inflight, 100},
+        {"worker.min_inflight", cfg.worker_min_inflight, 2000},
         {"worker.batch_max", cfg.worker_batch_max, 500},
         {"worker.batch_linger_ms", cfg.worker_batch_linger_ms, 5},
         {"worker.drain_timeout_ms", cfg.worker_drain_timeout_ms, 10000},
