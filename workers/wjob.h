@@ -103,7 +103,7 @@ typedef struct wjob_s {
     nt_check_state_t check;
     nt_ticket_t ticket;
 
-    int64_t t0_us;     /* received from Kafka (latency metrics) */
+    int64_t t0_us;   /* received from Kafka (latency metrics) */
     int64_t call_us; /* its platform call's time (the window's service time); 0: none */
 } wjob_t;
 
