@@ -98,6 +98,12 @@ static const centry_t config_table[] = {
      "host:port for the producer daemon's /metrics, /healthz, /readyz; empty: off."},
     {"producer.interval_s", CT_INT, "60", 1, 86400, false, F(producer_interval_s),
      "Seconds between reconciler passes of `numtrust-producer run`."},
+    {"report.snapshot_min_registrations", CT_INT, "1000000", 1, 2000000000, false,
+     F(report_snapshot_min_registrations),
+     "Registrations from which the reconciler keeps a snapshot of the fleet's state for the "
+     "report's fleet-wide sections (migration 011); below it they are computed live."},
+    {"report.snapshot_interval_s", CT_INT, "3600", 60, 604800, false, F(report_snapshot_interval_s),
+     "Seconds between refreshes of that snapshot (`report --refresh`: now)."},
     {"sla.lookback_days", CT_INT, "30", 1, 3650, false, F(sla_lookback_days),
      "Days of numtrust time a reconciler pass looks back for new service-level clocks "
      "(marks, appeals, labels) and for quarantine evidence."},

@@ -63,6 +63,8 @@ typedef struct nt_config_s {
 
     char *producer_metrics_listen;
     int producer_interval_s;
+    int report_snapshot_min_registrations;
+    int report_snapshot_interval_s;
 
     /* policies, service levels, alerts (docs/policies.md) */
     int sla_lookback_days;

@@ -148,7 +148,7 @@ int api_reports_get(api_ctx_t *c)
     if (api_only(c, allowed) != 0 || api_need(c, "name", &name) != 0)
         return -1;
     report_filter_t f = {api_scope(c), api_str(c, "platform"), api_str(c, "scenario"),
-                         api_str(c, "since")};
+                         api_str(c, "since"), false};
     nt_err_clear(&err);
     if (f.since != NULL) {
         const char *p[] = {f.since};

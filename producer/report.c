@@ -13,6 +13,7 @@
 #include <wchar.h>
 
 #include "api.h"
+#include "clock.h"
 #include "cli.h"
 #include "job.h"
 #include "report.h"
@@ -31,12 +32,31 @@ const report_section_t report_sections[] = {
      " FROM numbers n LEFT JOIN number_platforms np ON np.number = n.number"
      "   AND ($2::text IS NULL OR np.platform = $2)"
      " WHERE n.status <> 'offboarded' AND ($1::text IS NULL OR n.tenant_id = $1)"
-     "   AND ($3::text IS NULL OR n.scenario_id = $3) AND ($4::timestamptz IS NULL OR true)"},
+     "   AND ($3::text IS NULL OR n.scenario_id = $3) AND ($4::timestamptz IS NULL OR true)",
+     "WITH k AS (SELECT * FROM fleet_state_numbers WHERE status <> 'offboarded'"
+     "   AND ($1::text IS NULL OR tenant_id = $1) AND ($3::text IS NULL OR scenario_id = $3)),"
+     " r AS (SELECT * FROM fleet_state WHERE number_status <> 'offboarded' AND" F_TPS(
+         "tenant_id", "platform",
+         "scenario_id") " AND ($4::timestamptz IS NULL OR true))"
+                        " SELECT (SELECT count(DISTINCT tenant_id) FROM k) AS tenants,"
+                        " (SELECT COALESCE(sum(numbers), 0)::bigint FROM k) AS numbers,"
+                        " (SELECT COALESCE(sum(numbers) FILTER (WHERE status = 'disabled'), "
+                        "0)::bigint FROM k)"
+                        "   AS disabled,"
+                        " (SELECT COALESCE(sum(registrations), 0)::bigint FROM r) AS registrations,"
+                        " (SELECT COALESCE(sum(checked), 0)::bigint FROM r) AS checked"},
     {"scenarios", "numbers by scenario",
      "SELECT s.id AS scenario, s.name_zh, s.check_interval::text AS cycle, count(n.number) AS"
      " numbers FROM scenarios s LEFT JOIN numbers n ON n.scenario_id = s.id"
      "   AND n.status <> 'offboarded' AND ($1::text IS NULL OR n.tenant_id = $1)"
      "   AND ($3::text IS NULL OR n.scenario_id = $3)"
+     " WHERE ($2::text IS NULL OR true) AND ($4::timestamptz IS NULL OR true)"
+     " GROUP BY s.id, s.name_zh, s.check_interval ORDER BY s.check_interval",
+     "SELECT s.id AS scenario, s.name_zh, s.check_interval::text AS cycle,"
+     " COALESCE(sum(k.numbers), 0)::bigint AS numbers"
+     " FROM scenarios s LEFT JOIN fleet_state_numbers k ON k.scenario_id = s.id"
+     "   AND k.status <> 'offboarded' AND ($1::text IS NULL OR k.tenant_id = $1)"
+     "   AND ($3::text IS NULL OR k.scenario_id = $3)"
      " WHERE ($2::text IS NULL OR true) AND ($4::timestamptz IS NULL OR true)"
      " GROUP BY s.id, s.name_zh, s.check_interval ORDER BY s.check_interval"},
     {"platforms", "observed state by platform",
@@ -48,7 +68,16 @@ const report_section_t report_sections[] = {
      " WHERE n.status <> 'offboarded' AND" F_TPS(
          "n.tenant_id", "np.platform",
          "n.scenario_id") " AND ($4::timestamptz IS NULL OR true) GROUP BY np.platform ORDER BY "
-                          "np.platform"},
+                          "np.platform",
+     "SELECT platform, sum(registrations)::bigint AS registered, sum(checked)::bigint AS checked,"
+     " COALESCE(sum(registrations) FILTER (WHERE cert_status = 'certified'), 0)::bigint"
+     "   AS certified,"
+     " round(sum(score_sum)::numeric / NULLIF(sum(scored), 0), 1) AS avg_trust,"
+     " sum(with_marks)::bigint AS with_marks"
+     " FROM fleet_state WHERE number_status <> 'offboarded' AND" F_TPS(
+         "tenant_id", "platform",
+         "scenario_id") " AND ($4::timestamptz IS NULL OR true) GROUP BY platform ORDER BY "
+                        "platform"},
     {"mark_rate", "mark rate per tenant and day (harassment, fraud, agency; target < 3%)",
      "SELECT tenant_id AS tenant, to_char(day, 'YYYY-MM-DD') AS day, sum(checks) AS checks,"
      " sum(marked) AS marked, round(100.0 * sum(marked) / sum(checks), 2) AS mark_rate_pct"
@@ -56,7 +85,8 @@ const report_section_t report_sections[] = {
          "tenant_id", "platform",
          "scenario_id") " AND ($4::timestamptz IS NULL OR day >= date_trunc('day', "
                         "$4::timestamptz))"
-                        " GROUP BY tenant_id, day ORDER BY tenant_id, day"},
+                        " GROUP BY tenant_id, day ORDER BY tenant_id, day",
+     NULL},
     {"trust", "trust score per scenario and day",
      "SELECT scenario_id AS scenario, to_char(day, 'YYYY-MM-DD') AS day, sum(scored) AS scored,"
      " round(sum(avg_trust * scored) / NULLIF(sum(scored), 0), 1) AS avg_trust"
@@ -64,12 +94,20 @@ const report_section_t report_sections[] = {
          "tenant_id", "platform",
          "scenario_id") " AND ($4::timestamptz IS NULL OR day >= date_trunc('day', "
                         "$4::timestamptz))"
-                        " GROUP BY scenario_id, day ORDER BY scenario_id, day"},
+                        " GROUP BY scenario_id, day ORDER BY scenario_id, day",
+     NULL},
     {"labels", "label coverage: wanted label showing (Android surface)",
      "SELECT tenant_id AS tenant, platform, sum(wanted) AS wanted, sum(showing) AS showing,"
      " sum(unchecked) AS unchecked,"
      " round(100.0 * sum(showing) / NULLIF(sum(wanted), 0), 1) AS coverage_pct"
      " FROM report_label_coverage WHERE" F_TPS(
+         "tenant_id", "platform",
+         "scenario_id") " AND ($4::timestamptz IS NULL OR true)"
+                        " GROUP BY tenant_id, platform ORDER BY tenant_id, platform",
+     "SELECT tenant_id AS tenant, platform, sum(registrations) AS wanted, sum(showing) AS showing,"
+     " sum(registrations - checked) AS unchecked,"
+     " round(100.0 * sum(showing) / NULLIF(sum(registrations), 0), 1) AS coverage_pct"
+     " FROM fleet_state WHERE number_status = 'active' AND" F_TPS(
          "tenant_id", "platform",
          "scenario_id") " AND ($4::timestamptz IS NULL OR true)"
                         " GROUP BY tenant_id, platform ORDER BY tenant_id, platform"},
@@ -81,7 +119,8 @@ const report_section_t report_sections[] = {
      " FROM report_marks WHERE" F_TPS(
          "tenant_id", "platform", "scenario_id") " AND ($4::timestamptz IS NULL OR day >= "
                                                  "date_trunc('day', $4::timestamptz))"
-                                                 " GROUP BY type ORDER BY sum(marks) DESC, type"},
+                                                 " GROUP BY type ORDER BY sum(marks) DESC, type",
+     NULL},
     {"appeals", "appeal outcomes and time to decision",
      "SELECT state, sum(appeals) AS appeals, sum(decided) AS decided,"
      " round((sum(hours_to_decision) / NULLIF(sum(decided), 0))::numeric, 1)"
@@ -89,13 +128,19 @@ const report_section_t report_sections[] = {
      " FROM report_appeal_outcomes WHERE" F_TPS(
          "tenant_id", "platform", "scenario_id") " AND ($4::timestamptz IS NULL OR day >= "
                                                  "date_trunc('day', $4::timestamptz))"
-                                                 " GROUP BY state ORDER BY state"},
+                                                 " GROUP BY state ORDER BY state",
+     NULL},
     {"certification", "certification status of registrations",
      "SELECT platform, status, sum(registrations) AS registrations"
      " FROM report_certification WHERE" F_TPS(
          "tenant_id", "platform",
          "scenario_id") " AND ($4::timestamptz IS NULL OR true)"
-                        " GROUP BY platform, status ORDER BY platform, status"},
+                        " GROUP BY platform, status ORDER BY platform, status",
+     "SELECT platform, cert_status AS status, sum(registrations) AS registrations"
+     " FROM fleet_state WHERE number_status = 'active' AND" F_TPS(
+         "tenant_id", "platform",
+         "scenario_id") " AND ($4::timestamptz IS NULL OR true)"
+                        " GROUP BY platform, cert_status ORDER BY platform, cert_status"},
     /* the closed loop (docs/maintenance.md) */
     {"pushes", "label pushes by state: verified by a check, rejected, unconfirmed",
      "SELECT t.platform, t.state, count(*) AS pushes, count(t.verified_at) AS verified,"
@@ -104,13 +149,15 @@ const report_section_t report_sections[] = {
          "n.tenant_id", "t.platform", "n.scenario_id") " AND ($4::timestamptz IS NULL OR "
                                                        "t.pushed_at >= $4)"
                                                        " GROUP BY t.platform, t.state"
-                                                       " ORDER BY t.platform, t.state"},
+                                                       " ORDER BY t.platform, t.state",
+     NULL},
     {"rejected_labels", "labels the platforms rejected, with their reasons (not pushed again)",
      "SELECT t.number, t.platform, t.label, t.reason, to_char(t.decided_at, 'YYYY-MM-DD') AS day"
      " FROM tag_updates t JOIN numbers n ON n.number = t.number"
      " WHERE t.state = 'rejected' AND ($4::timestamptz IS NULL OR t.pushed_at >= $4) AND" F_TPS(
          "n.tenant_id", "t.platform", "n.scenario_id") " ORDER BY t.decided_at DESC NULLS LAST"
-                                                       " LIMIT 50"},
+                                                       " LIMIT 50",
+     NULL},
     {"escalations",
      "marks whose appeals were rejected every round (escalated) and marks that "
      "came back",
@@ -120,14 +167,16 @@ const report_section_t report_sections[] = {
      " FROM marks m JOIN numbers n ON n.number = m.number"
      " WHERE (m.state = 'escalated' OR m.remarks > 0) AND" F_TPS(
          "n.tenant_id", "m.platform", "n.scenario_id") " AND ($4::timestamptz IS NULL OR true)"
-                                                       " ORDER BY m.state, m.number LIMIT 50"},
+                                                       " ORDER BY m.state, m.number LIMIT 50",
+     NULL},
     {"maintenance", "work for people: renewals without an API, yearly and region reviews",
      "SELECT i.kind, i.tenant_id AS tenant, i.number, i.platform,"
      " to_char(i.due_at, 'YYYY-MM-DD') AS due, i.detail"
      " FROM maintenance_items i LEFT JOIN numbers n ON n.number = i.number"
      " WHERE i.resolved_at IS NULL AND ($1::text IS NULL OR i.tenant_id = $1)"
      " AND ($2::text IS NULL OR i.platform = $2) AND ($3::text IS NULL OR n.scenario_id = $3)"
-     " AND ($4::timestamptz IS NULL OR i.created_at >= $4) ORDER BY i.due_at LIMIT 50"},
+     " AND ($4::timestamptz IS NULL OR i.created_at >= $4) ORDER BY i.due_at LIMIT 50",
+     NULL},
     {"renewals", "certifications expiring within 30 days and their renewals",
      "SELECT np.platform, count(*) FILTER (WHERE np.cert_expires_at < nt_now()) AS expired,"
      " count(*) FILTER (WHERE np.cert_expires_at >= nt_now()"
@@ -140,7 +189,8 @@ const report_section_t report_sections[] = {
      " WHERE np.cert_expires_at IS NOT NULL AND" F_TPS(
          "n.tenant_id", "np.platform",
          "n.scenario_id") " AND ($4::timestamptz IS NULL OR true)"
-                          " GROUP BY np.platform ORDER BY np.platform"},
+                          " GROUP BY np.platform ORDER BY np.platform",
+     NULL},
     {"operations", "paid operations per month (tag updates, appeals; money: issue 10's costs)",
      "SELECT to_char(month, 'YYYY-MM') AS month, tenant_id AS tenant,"
      " sum(tag_updates) AS tag_updates, sum(appeals) AS appeals"
@@ -148,7 +198,8 @@ const report_section_t report_sections[] = {
          "tenant_id", "platform",
          "scenario_id") " AND ($4::timestamptz IS NULL OR month >= date_trunc('month', "
                         "$4::timestamptz))"
-                        " GROUP BY month, tenant_id ORDER BY month, tenant_id"},
+                        " GROUP BY month, tenant_id ORDER BY month, tenant_id",
+     NULL},
     {"costs", "cost per month: platform operations and scenario plans, against the budget",
      /* in the budget's currency (a tenant's, else the defaults'); the budget is
       * today's monthly_budget (a tenant's, or every tenant's summed; none when
@@ -177,22 +228,26 @@ const report_section_t report_sections[] = {
                           "NULL OR"
                           "   f.tenant_id = $1) AND ($3::text IS NULL OR f.scenario_id = $3)), 0), "
                           "2) AS plans) x"
-                          " ORDER BY m.month"},
+                          " ORDER BY m.month",
+     NULL},
     {"feedback", "callee reports per tenant and day",
      "SELECT tenant_id AS tenant, to_char(day, 'YYYY-MM-DD') AS day, reports, mark_reports"
      " FROM report_feedback_daily WHERE ($1::text IS NULL OR tenant_id = $1)"
      " AND ($2::text IS NULL OR true) AND ($3::text IS NULL OR true)"
      " AND ($4::timestamptz IS NULL OR day >= date_trunc('day', $4::timestamptz))"
-     " ORDER BY tenant_id, day"},
+     " ORDER BY tenant_id, day",
+     NULL},
     {"dead_letters", "dead letters (fleet-wide: a dead message may not say its tenant)",
      "SELECT count(*) AS dead_letters, count(replayed_at) AS replayed FROM dead_letters"
      " WHERE ($1::text IS NULL OR true) AND ($2::text IS NULL OR true)"
-     " AND ($3::text IS NULL OR true) AND ($4::timestamptz IS NULL OR dead_at >= $4)"},
+     " AND ($3::text IS NULL OR true) AND ($4::timestamptz IS NULL OR dead_at >= $4)",
+     NULL},
     {"jobs", "jobs ledger",
      "SELECT type, state, count(*) AS jobs, sum(attempts) AS attempts FROM jobs"
      " WHERE ($1::text IS NULL OR tenant_id = $1) AND ($2::text IS NULL OR platform = $2)"
      " AND ($3::text IS NULL OR true) AND ($4::timestamptz IS NULL OR created_at >= $4)"
-     " GROUP BY type, state ORDER BY type, state"},
+     " GROUP BY type, state ORDER BY type, state",
+     NULL},
 };
 const size_t report_nsections = NT_ARRAY_LEN(report_sections);
 
@@ -204,11 +259,44 @@ const report_section_t *report_section_find(const char *name)
     return NULL;
 }
 
+bool report_snapshot(nt_pg_t *pg, char *taken, size_t takensz, double *age_s, nt_err_t *err)
+{
+    PGresult *res = nt_pg_exec(pg,
+                               "SELECT to_char(taken_at AT TIME ZONE 'UTC',"
+                               " 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
+                               " extract(epoch FROM now() - taken_at) FROM fleet_state_taken",
+                               0, NULL, err);
+    bool have = res != NULL && PQntuples(res) == 1;
+    if (have) {
+        snprintf(taken, takensz, "%s", PQgetvalue(res, 0, 0));
+        *age_s = atof(PQgetvalue(res, 0, 1));
+    }
+    PQclear(res);
+    return have;
+}
+
+long long report_snapshot_refresh(nt_pg_t *pg, nt_err_t *err)
+{
+    PGresult *res = nt_pg_exec(pg, "SELECT nt_fleet_state_refresh()", 0, NULL, err);
+    long long n = res != NULL && PQntuples(res) == 1 ? atoll(PQgetvalue(res, 0, 0)) : -1;
+    PQclear(res);
+    return n;
+}
+
 PGresult *report_section_query(nt_pg_t *pg, const report_section_t *sec, const report_filter_t *f,
                                nt_err_t *err)
 {
     const char *p[] = {f->tenant, f->platform, f->scenario, f->since};
-    return nt_pg_exec(pg, sec->sql, 4, p, err);
+    const char *sql = sec->sql;
+    if (sec->snap != NULL && !f->live) {
+        char taken[40];
+        double age;
+        nt_err_t e2;
+        nt_err_clear(&e2);
+        if (report_snapshot(pg, taken, sizeof(taken), &age, &e2))
+            sql = sec->snap;
+    }
+    return nt_pg_exec(pg, sql, 4, p, err);
 }
 
 /* Numeric PostgreSQL types are written as JSON numbers. */
@@ -326,7 +414,7 @@ static void report_usage(FILE *fp)
 {
     fputs("usage: numtrust-producer report [--tenant T] [--platform P] [--scenario S]\n"
           "                                [--since TIME] [--format text|json|csv|html]\n"
-          "                                [--section NAME] [--output FILE]\n\n"
+          "                                [--section NAME] [--output FILE] [--live|--refresh]\n\n"
           "The fleet's state from the report views (report_* in PostgreSQL; psql users\n"
           "and dashboards can read them too). Sections:\n",
           fp);
@@ -337,6 +425,12 @@ static void report_usage(FILE *fp)
           "mark rate against the 3% line, trust score per scenario, label coverage,\n"
           "appeal outcomes, certification status, operations per month.\n"
           "--section prints one section only (text, json, csv).\n\n"
+          "A fleet of report.snapshot_min_registrations registrations or more (1,000,000)\n"
+          "has its fleet-wide sections (fleet, scenarios, platforms, labels,\n"
+          "certification) read from a snapshot the reconciler refreshes every\n"
+          "report.snapshot_interval_s (3600 s; the text report says when it was taken):\n"
+          "  --live     compute them now instead (reads every registration)\n"
+          "  --refresh  take a new snapshot first (any fleet size)\n\n"
           "Exit status: 0 ok; 1 PostgreSQL failed; 2 usage error.\n",
           fp);
 }
@@ -345,6 +439,7 @@ int cmd_report(cli_t *cli, int argc, char **argv)
 {
     report_filter_t f = {0};
     const char *format = "text", *section = NULL, *output = NULL;
+    bool refresh = false;
     nt_err_t err;
     nt_buf_t out;
     int rc = 1;
@@ -375,6 +470,10 @@ int cmd_report(cli_t *cli, int argc, char **argv)
         } else if (cli_opt(argc, argv, &i, "--output", &v)) {
             if ((output = v) == NULL)
                 return 2;
+        } else if (strcmp(argv[i], "--live") == 0) {
+            f.live = true;
+        } else if (strcmp(argv[i], "--refresh") == 0) {
+            refresh = true;
         } else {
             return cli_usage_error("report", "unknown argument \"%s\"", argv[i]);
         }
@@ -418,6 +517,26 @@ int cmd_report(cli_t *cli, int argc, char **argv)
         rc = 0;
         goto out;
     }
+    if (refresh) {
+        int64_t t0 = nt_clock_mono_ms();
+        long long regs = report_snapshot_refresh(pg, &err);
+        if (regs < 0) {
+            fprintf(stderr, "numtrust-producer report: refreshing the fleet-state snapshot: %s\n",
+                    err.msg);
+            goto out;
+        }
+        fprintf(stderr, "fleet-state snapshot refreshed: %lld registrations in %.1f s\n", regs,
+                (double)(nt_clock_mono_ms() - t0) / 1000.0);
+    }
+    char taken[40];
+    double age = 0;
+    nt_err_t e2;
+    nt_err_clear(&e2);
+    if (!f.live && strcmp(format, "text") == 0 &&
+        report_snapshot(pg, taken, sizeof(taken), &age, &e2))
+        printf("(fleet, scenarios, platforms, labels and certification: the fleet-state snapshot "
+               "of %s, %.0f s old; --live computes them now, --refresh takes a new snapshot)\n",
+               taken, age);
     bool json = strcmp(format, "json") == 0;
     if (json && nt_buf_puts(&out, "{") != NT_OK)
         goto out;

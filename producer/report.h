@@ -6,6 +6,7 @@
 #ifndef NT_PRODUCER_REPORT_H
 #define NT_PRODUCER_REPORT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "buf.h"
@@ -16,10 +17,13 @@ typedef struct report_section_s {
     const char *name;  /* "mark_rate" */
     const char *title; /* for text and HTML */
     const char *sql;   /* $1 tenant, $2 platform, $3 scenario, $4 since (each NULL: any) */
+    const char *snap;  /* the same over the fleet-state snapshot (migration 011); NULL:
+                        * the section reads rollups or small tables anyway */
 } report_section_t;
 
 typedef struct report_filter_s {
     const char *tenant, *platform, *scenario, *since; /* NULL: any */
+    bool live; /* compute fleet-wide sections now even when a snapshot exists */
 } report_filter_t;
 
 extern const report_section_t report_sections[];
@@ -31,6 +35,15 @@ const report_section_t *report_section_find(const char *name);
 /* Runs a section. @returns the result (PQclear it) or NULL with err set. */
 PGresult *report_section_query(nt_pg_t *pg, const report_section_t *sec, const report_filter_t *f,
                                nt_err_t *err);
+
+/* When the fleet-state snapshot the fleet-wide sections read was taken:
+ * taken (RFC 3339, real time) and its age in seconds; false when there is
+ * none (the sections are computed live) or on error (err set). */
+bool report_snapshot(nt_pg_t *pg, char *taken, size_t takensz, double *age_s, nt_err_t *err);
+
+/* Takes the snapshot now (nt_fleet_state_refresh). The registrations counted,
+ * or -1 with err set. */
+long long report_snapshot_refresh(nt_pg_t *pg, nt_err_t *err);
 
 /* Appends a result as a JSON array of objects (numbers as numbers). */
 int report_result_json(PGresult *res, nt_buf_t *out) NT_MUSTCHECK;

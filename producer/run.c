@@ -306,6 +306,24 @@ static bool run_pass(cli_t *cli, nt_pg_t *pg, runstate_t *rs, const enqueue_filt
                 (unsigned long long)hst.created, (unsigned long long)hst.moved,
                 (unsigned long long)hst.dropped);
     }
+    /* the fleet-state snapshot of the report's fleet-wide sections, for a
+     * large fleet, when it is due (migration 011) */
+    char mn[24], iv[24];
+    snprintf(mn, sizeof(mn), "%d", cli->cfg.report_snapshot_min_registrations);
+    snprintf(iv, sizeof(iv), "%d", cli->cfg.report_snapshot_interval_s);
+    const char *fp[] = {mn, iv};
+    int64_t ft0 = nt_clock_mono_ms();
+    PGresult *fres =
+        nt_pg_exec(pg, "SELECT nt_fleet_state_maintain($1::bigint, $2::integer)", 2, fp, &err);
+    if (fres == NULL) {
+        NT_WARN("reconciler: fleet-state snapshot: %s", err.msg);
+        ok = false;
+    } else if (strcmp(PQgetvalue(fres, 0, 0), "refreshed") == 0 ||
+               strcmp(PQgetvalue(fres, 0, 0), "dropped") == 0) {
+        NT_INFO("reconciler: fleet-state snapshot %s (%lld ms)", PQgetvalue(fres, 0, 0),
+                (long long)(nt_clock_mono_ms() - ft0));
+    }
+    PQclear(fres);
     o = 0;
     line[0] = '\0';
     if (rs->passes_on & (1u << NPASSES))

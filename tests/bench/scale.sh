@@ -26,7 +26,10 @@
 #            weekly checks write: the fleet's registrations / 7 checks a day) and the clock
 #            moved a year on; history rows are not generated at this size (the report does
 #            not read them; tests/bench/year.sh measures what a year of checks writes)
-#   report   numtrust-producer report --since (a year ago), every section, text
+#   snapshot the fleet-state snapshot the reconciler keeps for a fleet this large (011), taken
+#            as `report --refresh` takes it: background work, not the report's time
+#   report   numtrust-producer report --since (a year ago), every section, text; then each
+#            section alone ("bench scale report_section …" lines)
 #
 # Options: --numbers N (10000000), --due D (1000000), --platforms LIST (baidu,tencent,qihoo360),
 # --days N (365), --stack (a private stack on NT_BENCH_*_PORT, stopped at the end), --keep
@@ -233,10 +236,15 @@ line year "days=$DAYS rollup_rows=$(psqlv "SELECT count(*) FROM check_daily WHER
 # ---- report -----------------------------------------------------------------------------
 
 since=$(psqlv "SELECT to_char(nt_now() - interval '$DAYS days', 'YYYY-MM-DD')")
+# the reconciler's fleet-state snapshot (migration 011; every report.snapshot_interval_s for a
+# fleet this size): its cost, then the report as an operator gets it, reading it
+timed snapshot "$PRODUCER" report --refresh --section fleet >/dev/null 2>"$NT_TMP/snapshot.err" ||
+    { tail -5 "$NT_TMP/snapshot.err" >&2; exit 1; }
+line snapshot "$(cat "$NT_TMP/snapshot.err") (the reconciler's, in the background; not the report's)"
 timed report "$PRODUCER" report --since "$since" >"$NT_TMP/report.txt" 2>"$NT_TMP/report.err" ||
     { tail -5 "$NT_TMP/report.err" >&2; exit 1; }
 line report "since=$since lines=$(wc -l <"$NT_TMP/report.txt")"
-for sec in mark_rate trust fleet platforms labels certification marks jobs; do
+for sec in $(sed -n 's/^  \([a-z_]*\) .*/\1/p' <("$PRODUCER" report --help) | sort -u); do
     timed "report-$sec" "$PRODUCER" report --since "$since" --section "$sec" >/dev/null 2>&1 || true
     echo "bench scale report_section name=$sec secs=$SECS"
 done
