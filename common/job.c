@@ -10,6 +10,7 @@
 #include <cjson/cJSON.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "clock.h"
@@ -54,6 +55,36 @@ void nt_job_init(nt_job_t *job)
     job->v = NT_JOB_VERSION;
 }
 
+void nt_job_clear(nt_job_t *job)
+{
+    free(job->evidence);
+    nt_job_init(job);
+}
+
+int nt_job_set_evidence(nt_job_t *job, const char *evidence)
+{
+    free(job->evidence);
+    job->evidence = NULL;
+    if (evidence == NULL || evidence[0] == '\0')
+        return NT_OK;
+    if (strlen(evidence) >= NT_JOB_EVIDENCE_MAX)
+        return NT_EINVAL;
+    job->evidence = strdup(evidence);
+    return job->evidence != NULL ? NT_OK : NT_ENOMEM;
+}
+
+const char *nt_job_evidence(const nt_job_t *job)
+{
+    return job->evidence != NULL ? job->evidence : "";
+}
+
+int nt_job_copy(nt_job_t *dst, const nt_job_t *src)
+{
+    *dst = *src;
+    dst->evidence = NULL;
+    return nt_job_set_evidence(dst, src->evidence);
+}
+
 static bool is_platform_id(const char *s)
 {
     size_t n = strlen(s);
@@ -82,13 +113,20 @@ int nt_job_build_appeal(nt_job_t *job, const nt_appeal_spec_t *spec, nt_err_t *e
     snprintf(a.platform, sizeof(a.platform), "%s", spec->platform ? spec->platform : "");
     snprintf(a.tenant, sizeof(a.tenant), "%s", tenant);
     snprintf(a.mark_type, sizeof(a.mark_type), "%s", spec->mark_type ? spec->mark_type : "");
-    snprintf(a.evidence, sizeof(a.evidence),
+    char evidence[NT_JOB_EVIDENCE_MAX];
+    snprintf(evidence, sizeof(evidence),
              "Number verified for enterprise %s; the %s mark is disputed, qualification on file.%s",
              a.tenant, a.mark_type, spec->extra_evidence ? spec->extra_evidence : "");
+    if (nt_job_set_evidence(&a, evidence) != NT_OK) {
+        *job = a; /* without evidence: the caller may clear it as any built job */
+        if (err != NULL)
+            nt_err_set(err, NT_ENOMEM, false, "out of memory");
+        return NT_ENOMEM;
+    }
     a.created_at_ms = spec->now_ms;
     snprintf(period, sizeof(period), "%lld", (long long)spec->opened_ms);
     nt_job_make_id(&a, a.mark_type, period);
-    *job = a;
+    *job = a; /* overwritten, not freed, as nt_job_init does */
     return nt_job_validate(job, err);
 }
 
@@ -195,11 +233,15 @@ static int decode_payload(const cJSON *root, nt_job_t *job, nt_err_t *err)
         if (too_long)
             return nt_err_set(err, NT_EINVAL, false, "field payload.mark_type: too long");
         if (job->type == NT_JOB_APPEAL) {
-            if (get_str(payload, "evidence", job->evidence, sizeof(job->evidence), &too_long) &&
-                too_long)
-                return nt_err_set(err, NT_EINVAL, false,
-                                  "field payload.evidence: longer than %d bytes",
-                                  NT_JOB_EVIDENCE_MAX - 1);
+            char ev[NT_JOB_EVIDENCE_MAX];
+            if (get_str(payload, "evidence", ev, sizeof(ev), &too_long)) {
+                if (too_long)
+                    return nt_err_set(err, NT_EINVAL, false,
+                                      "field payload.evidence: longer than %d bytes",
+                                      NT_JOB_EVIDENCE_MAX - 1);
+                if (nt_job_set_evidence(job, ev) != NT_OK)
+                    return nt_err_set(err, NT_ENOMEM, false, "out of memory");
+            }
             return NT_OK;
         }
         if (!get_str(payload, "ticket", job->ticket, sizeof(job->ticket), &too_long))
@@ -449,7 +491,7 @@ int nt_job_encode(const nt_job_t *job, nt_buf_t *out)
         if (rc == NT_OK)
             rc = put_kv_str(out, "mark_type", job->mark_type, false);
         if (rc == NT_OK)
-            rc = put_kv_str(out, "evidence", job->evidence, true);
+            rc = put_kv_str(out, "evidence", nt_job_evidence(job), true);
         break;
     case NT_JOB_APPEAL_STATUS:
         if (rc == NT_OK)

@@ -72,9 +72,11 @@ typedef struct nt_job_s {
     /* payload, by type */
     char label[NT_JOB_LABEL_MAX];         /* tag_update: wanted label; tag_status: pushed */
     char mark_type[NT_JOB_MARK_TYPE_MAX]; /* appeal, appeal_status: taxonomy type */
-    char evidence[NT_JOB_EVIDENCE_MAX];   /* appeal */
-    char ticket[NT_JOB_TICKET_MAX];       /* appeal_status, tag_status */
-    char appeal_job[NT_UUID_STRLEN];      /* appeal_status: the appeal's job id */
+    char *evidence; /* appeal: at most NT_JOB_EVIDENCE_MAX - 1 bytes, on the heap (a job is
+                     * 2.9 KB without it: a worker holds thousands); NULL: none. Owned by
+                     * the job: nt_job_clear frees it, nt_job_copy duplicates it */
+    char ticket[NT_JOB_TICKET_MAX];  /* appeal_status, tag_status */
+    char appeal_job[NT_UUID_STRLEN]; /* appeal_status: the appeal's job id */
 } nt_job_t;
 
 /* "check", "tag_update", "appeal", "appeal_status", "tag_status", "renewal". */
@@ -83,8 +85,23 @@ const char *nt_job_type_name(nt_job_type_t type);
 /* Parses a type name. 0 or NT_EINVAL. */
 int nt_job_type_parse(const char *s, nt_job_type_t *type) NT_MUSTCHECK;
 
-/* Resets job to an empty v1 envelope. */
+/* Resets job to an empty v1 envelope (whatever it held is not freed: see
+ * nt_job_clear). */
 void nt_job_init(nt_job_t *job);
+
+/* Frees what the job owns (its evidence) and resets it (nt_job_init). */
+void nt_job_clear(nt_job_t *job);
+
+/* Sets the evidence (a copy; NULL or "": none). NT_OK, NT_EINVAL when it is
+ * NT_JOB_EVIDENCE_MAX bytes or longer, NT_ENOMEM. */
+int nt_job_set_evidence(nt_job_t *job, const char *evidence) NT_MUSTCHECK;
+
+/* The evidence, "" when none. */
+const char *nt_job_evidence(const nt_job_t *job);
+
+/* *dst = *src with its own copy of the evidence (dst is overwritten, not
+ * cleared). NT_OK or NT_ENOMEM (dst then has no evidence). */
+int nt_job_copy(nt_job_t *dst, const nt_job_t *src) NT_MUSTCHECK;
 
 /* Decodes len bytes at data (not NUL-terminated) into job. Messages longer
  * than max_bytes are POISON. On INVALID, job->id is set and the other fields
@@ -125,7 +142,9 @@ typedef struct nt_appeal_spec_s {
  * extra evidence. The one builder of the worker's fast path and of `enqueue
  * appeal`: the reconciler's appeals are the fast path's safety net only as
  * long as both give a mark the same id and envelope. 0, or NT_EINVAL with
- * err naming the field (job is then not valid). */
+ * err naming the field (job is then not valid), or NT_ENOMEM. job is
+ * overwritten (what it owned is not freed) and, whatever the result, owns
+ * its evidence: nt_job_clear it. */
 int nt_job_build_appeal(nt_job_t *job, const nt_appeal_spec_t *spec, nt_err_t *err) NT_MUSTCHECK;
 
 /* True for a tenant id: [A-Za-z0-9][A-Za-z0-9_.-], 1 to 63 characters. */

@@ -106,7 +106,7 @@ int nt_actions_offer(nt_actions_batch_t *b, const nt_platform_t *p, const nt_job
     if (tag)
         tag_evidence(job, evidence, sizeof(evidence));
     else
-        nt_buf_copy_str(evidence, sizeof(evidence), job->evidence);
+        nt_buf_copy_str(evidence, sizeof(evidence), nt_job_evidence(job));
     nt_adapter_req_t req = {.job_id = job->id,
                             .number = job->number,
                             .label = tag ? job->label : NULL,

@@ -105,6 +105,8 @@ static int dead_replay(cli_t *cli, nt_pg_t *pg, const char *job, const char *pre
             continue;
         nt_job_t j;
         nt_job_verdict_t v = nt_job_decode(raw, len, (size_t)cli->cfg.job_max_bytes, &j, &err);
+        free(j.evidence); /* the raw bytes are produced again, not the decoded job */
+        j.evidence = NULL;
         const char *topic = PQgetvalue(res, r, 0);
         if (v == NT_JOB_VERDICT_POISON && !include_poison) {
             skipped++;

@@ -108,7 +108,7 @@ static void appeal_build(nt_job_t *job, const char *mark_type, const char *opene
                          const char *prev_ticket, const char *prev_filed, const char *prev_decided,
                          const char *feedback)
 {
-    char history[1024] = "", evidence[sizeof(job->evidence)];
+    char history[1024] = "", evidence[NT_JOB_EVIDENCE_MAX];
     nt_err_t err;
     if (round > 1)
         snprintf(history, sizeof(history),
@@ -565,6 +565,8 @@ int enqueue_run_stats(cli_t *cli, const char *kind_name, const enqueue_filter_t 
     enqueue_stats_t local;
     enqueue_stats_t *st = stats != NULL ? stats : &local;
     nt_actions_batch_t *manual = NULL; /* action items for manual platforms */
+    nt_job_t job;                      /* the row's job (owns an appeal's evidence) */
+    nt_job_init(&job);
     sink_stats_t ss = {0}, base = {0};
     bool shared = cli->sink != NULL && !force;
 
@@ -618,9 +620,8 @@ int enqueue_run_stats(cli_t *cli, const char *kind_name, const enqueue_filter_t 
                 count_skip(st, decision);
                 continue;
             }
-            nt_job_t job;
             const char *extra = NULL, *job_period = period;
-            nt_job_init(&job);
+            nt_job_clear(&job); /* the row before's evidence, if any */
             job.type = kind->type;
             job.created_at_ms = now;
             nt_buf_copy_str(job.number, sizeof(job.number), PQgetvalue(res, r, 0));
@@ -745,6 +746,7 @@ int enqueue_run_stats(cli_t *cli, const char *kind_name, const enqueue_filter_t 
 fail:
     fprintf(stderr, "numtrust-producer enqueue %s: %s\n", kind->name, err.msg);
 out:
+    nt_job_clear(&job);
     nt_actions_batch_free(manual);
     if (in_tx && nt_pg_run(pg, "ROLLBACK", 0, NULL, &err) != NT_OK)
         fprintf(stderr, "numtrust-producer enqueue: %s\n", err.msg);

@@ -213,6 +213,8 @@ int retry_run(cli_t *cli, const retry_filter_t *f, bool dry_run, FILE *out, retr
     sink_t *sink = NULL;
     nt_err_t err;
     nt_pg_array_t dead_ids;
+    nt_job_t job; /* the row's re-run (owns an appeal's evidence) */
+    nt_job_init(&job);
     retry_stats_t stats;
     uint64_t shown = 0;
     int rc = check_filter(f);
@@ -271,7 +273,7 @@ int retry_run(cli_t *cli, const retry_filter_t *f, bool dry_run, FILE *out, retr
         }
         int rows = PQntuples(res);
         for (int r = 0; r < rows; r++) {
-            nt_job_t job;
+            nt_job_clear(&job); /* the row before's (its evidence) */
             stats.selected++;
             if (rebuild(res, r, now_ms, (size_t)cli->cfg.job_max_bytes, &job, &err) != NT_OK) {
                 if (out != NULL && stats.no_payload < SHOW_MAX)
@@ -329,6 +331,7 @@ int retry_run(cli_t *cli, const retry_filter_t *f, bool dry_run, FILE *out, retr
     }
     rc = 0;
 out:
+    nt_job_clear(&job);
     if (st != NULL)
         *st = stats;
     sink_free(sink);

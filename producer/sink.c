@@ -156,6 +156,14 @@ static int produce_one(sink_t *s, const nt_job_t *job, nt_err_t *err)
     return NT_OK;
 }
 
+/* Empties the batch, freeing what its jobs own (an appeal's evidence). */
+static void batch_reset(sink_t *s)
+{
+    for (size_t i = 0; i < s->nbatch; i++)
+        nt_job_clear(&s->batch[i]);
+    s->nbatch = 0;
+}
+
 static int flush_batch(sink_t *s, nt_err_t *err)
 {
     if (s->nbatch == 0)
@@ -215,13 +223,16 @@ static int flush_batch(sink_t *s, nt_err_t *err)
                 remember_undelivered(s, id);
         }
     }
-    s->nbatch = 0;
+    batch_reset(s);
     return rc;
 }
 
 static int add(sink_t *s, const nt_job_t *job, const char *retry_of, int gen, nt_err_t *err)
 {
-    s->batch[s->nbatch] = *job;
+    if (nt_job_copy(&s->batch[s->nbatch], job) != NT_OK) { /* the sink's own copy */
+        nt_job_clear(&s->batch[s->nbatch]);
+        return nt_err_set(err, NT_ENOMEM, false, "out of memory");
+    }
     snprintf(s->retry_of[s->nbatch], sizeof(s->retry_of[0]), "%s", retry_of ? retry_of : "");
     s->gen[s->nbatch] = gen;
     s->nbatch++;
@@ -321,6 +332,7 @@ void sink_free(sink_t *s)
         rd_kafka_flush(s->rk, 1000);
         rd_kafka_destroy(s->rk);
     }
+    batch_reset(s);
     for (size_t i = 0; i < s->nundelivered; i++)
         free(s->undelivered[i]);
     free(s->undelivered);

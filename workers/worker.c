@@ -431,6 +431,7 @@ static void key_release(nt_worker_t *w, wjob_t *job)
 
 static void job_free(wjob_t *job)
 {
+    free(job->job.evidence);
     free(job->raw);
     free(job);
 }
@@ -456,6 +457,8 @@ static wjob_t *job_alloc(nt_worker_t *w)
 
 static void job_release(nt_worker_t *w, wjob_t *job)
 {
+    free(job->job.evidence); /* an appeal's, on the heap (common/job.h) */
+    job->job.evidence = NULL;
     if (w->nfree_jobs >= (size_t)w->win.size) { /* a window shrunk gives its memory back */
         job_free(job);
         return;
@@ -1435,11 +1438,14 @@ static void on_new_mark(void *arg, const char *number, const char *platform, con
     nt_buf_t value;
     nt_appeal_spec_t spec = {number,         platform,          tenant, type, opened_ms,
                              extra_evidence, nt_clock_wall_ms()};
-    if (nt_job_build_appeal(&job, &spec, NULL) != NT_OK)
+    if (nt_job_build_appeal(&job, &spec, NULL) != NT_OK) {
+        nt_job_clear(&job);
         return;
+    }
     nt_buf_init(&value, 0);
     if (nt_job_encode(&job, &value) != NT_OK) {
         nt_buf_free(&value);
+        nt_job_clear(&job);
         return;
     }
     rd_kafka_resp_err_t err = rd_kafka_producev(
@@ -1447,6 +1453,7 @@ static void on_new_mark(void *arg, const char *number, const char *platform, con
         RD_KAFKA_V_KEY(job.number, strlen(job.number)), RD_KAFKA_V_VALUE(value.data, value.len),
         RD_KAFKA_V_OPAQUE(NULL), RD_KAFKA_V_END);
     nt_buf_free(&value);
+    nt_job_clear(&job);
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
         NT_WARN("follow-up appeal not produced (%s); the reconciler will enqueue it",
                 rd_kafka_err2str(err));

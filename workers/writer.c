@@ -492,7 +492,7 @@ static int row_appeal(nt_pg_array_t *a, const wjob_t *job)
     ADD(nt_pg_array_add_str(&a[3], j->mark_type));
     ADD(nt_pg_array_add_str(&a[4], job->ticket.ticket));
     ADD(nt_pg_array_add_str(&a[5], job->ticket.state));
-    ADD(nt_pg_array_add_str(&a[6], j->evidence));
+    ADD(nt_pg_array_add_str(&a[6], nt_job_evidence(j)));
     ADD(add_time(&a[7], job->result_ms));
     ADD(nt_pg_array_add_str(&a[8], tenant_of(j)));
     return rc;

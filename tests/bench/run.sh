@@ -209,6 +209,9 @@ cleanup() {
     fi
     if ! $KEEP; then
         purge_numbers "$DIGITS" 2>/dev/null || true
+        # vacuumed now, so that the next run does not pay for this one's deletions (an
+        # autovacuum of them inside its window made a run half as fast)
+        psql "$NUMTRUST_PG_CONNINFO" -X -q -c "VACUUM jobs, numbers, number_platforms, marks, check_results, check_daily, alerts" >/dev/null 2>&1 || true
         "$NT_STACK" kafka-topics --delete --topic "bench\\.$RUN_ID\\..*" >/dev/null 2>&1 || true
         "$NT_STACK" kafka-groups --delete --group "$NUMTRUST_WORKER_GROUP_ID" >/dev/null 2>&1 || true
     fi
@@ -262,6 +265,27 @@ cpu_ticks() { # PIDS... -> summed utime+stime in ticks
         sum=$((sum + f[11] + f[12]))
     done
     echo "$sum"
+}
+# Where the machine's CPU went during a phase, to explain a slow run: ticks of the stack's
+# processes (PostgreSQL: the postmaster with its reaped children and its live backends;
+# Kafka's JVM; the simulator) and of the whole machine (/proc/stat, busy = all but idle and
+# iowait), as "postgres kafka sim busy".
+stack_ticks() {
+    local run=${NT_STATE_DIR:-$repo/.state/local}/run pm kp sp pg=0 stat rest c
+    # stack.sh's pid files: "PID START_TIME"
+    read -r pm _ <"$run/postgres.pid" 2>/dev/null || pm=""
+    read -r kp _ <"$run/kafka.pid" 2>/dev/null || kp=""
+    read -r sp _ <"$run/sim.pid" 2>/dev/null || sp=""
+    if [ -n "$pm" ] && stat=$(cat "/proc/$pm/stat" 2>/dev/null); then
+        rest=${stat##*) }
+        read -r -a f <<<"$rest"
+        pg=$((f[11] + f[12] + f[13] + f[14]))
+        for c in $(pgrep -P "$pm" || true); do
+            pg=$((pg + $(cpu_ticks "$c")))
+        done
+    fi
+    read -r _ u n s _ _ irq sirq st _ </proc/stat
+    echo "$pg $(cpu_ticks ${kp:+"$kp"}) $(cpu_ticks ${sp:+"$sp"}) $((u + n + s + irq + sirq + st))"
 }
 hwm_kib() { # PIDS... -> largest VmHWM in KiB
     local max=0 pid v
@@ -382,11 +406,14 @@ phase() {
         sleep 0.02
     done
     cpu0=$(cpu_ticks "${WPIDS[@]}")
+    read -r spg0 skf0 ssim0 sbusy0 <<<"$(stack_ticks)"
     [ -n "$(assign_lines)" ] || bench_fail "no partition assignment within 30 s"
 
     wait_results "$((JOBS * $3))"
     seen_ms=$(now_ms)
     cpu1=$(cpu_ticks "${WPIDS[@]}")
+    read -r spg1 skf1 ssim1 sbusy1 <<<"$(stack_ticks)"
+    stack_cpu="worker=$(echo "scale=2; ($cpu1 - $cpu0) / $ticks_per_s" | bc) postgres=$(echo "scale=2; ($spg1 - $spg0) / $ticks_per_s" | bc) kafka=$(echo "scale=2; ($skf1 - $skf0) / $ticks_per_s" | bc) sim=$(echo "scale=2; ($ssim1 - $ssim0) / $ticks_per_s" | bc) machine_busy=$(echo "scale=2; ($sbusy1 - $sbusy0) / $ticks_per_s" | bc)"
     hwm=$(hwm_kib "${WPIDS[@]}")
     first_assign=$(assign_lines | sed -n 's/^{"ts":"\([^"]*\)".*/\1/p' | sort | head -n1)
     start_ms=$(ts_ms "$first_assign")
@@ -411,9 +438,10 @@ phase() {
 pg_admin() { psql "$NUMTRUST_PG_CONNINFO user=postgres" -X -A -t -q -v ON_ERROR_STOP=1 -c "$1"; }
 pg_top_reset() {
     ((PG_TOP > 0)) || return 0
-    pg_admin "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" >/dev/null 2>&1 &&
-        pg_admin "SELECT pg_stat_statements_reset()" >/dev/null ||
+    if ! pg_admin "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" >/dev/null 2>&1 ||
+        ! pg_admin "SELECT pg_stat_statements_reset()" >/dev/null; then
         bench_fail "--pg-top: pg_stat_statements is not loaded (NT_PG_STATEMENTS=1 deploy/local/stack.sh up)"
+    fi
 }
 pg_top_print() {
     ((PG_TOP > 0)) || return 0
@@ -440,6 +468,7 @@ stop_workers() {
 phase first "$enqueued_ms" 1
 counters=$(sim GET /admin/counters)
 first_ctx="bench context window_ms=$window_ms from=first-partition-assignment($first_assign) to=max(jobs.finished_at) startup_ms=$((start_ms - launch_ms)) detected_after_ms=$((seen_ms - end_ms)) assignments=$assigns not_done=$not_done checkpoints=$checkpoints history_rows_per_job=$history_per_job wal=$wal_range"
+first_cpu_ctx="bench context cpu_s $stack_cpu (from the first assignment to the last result; machine_busy: all CPUs, $(nproc) of them)"
 first_cpu_s=$(echo "scale=2; ($cpu1 - $cpu0) / $ticks_per_s" | bc)
 e2e=(jobs_per_s="$jobs_per_s" cpu_us_per_job="$cpu_us_per_job" rss_mib="$rss_mib" wal_bytes_per_job="$wal_per_job" rows_per_job="$rows_per_job")
 
@@ -523,6 +552,7 @@ echo "bench context fleet numbers=$NUMBERS platforms=$PLATFORMS dialects=[$diale
 echo "bench context mix $mix (dialect c: up to 100 numbers per call; a, b: one call per job)"
 echo "bench context lag_at_start=$lag topic=$CHECK_TOPIC partitions=$PARTITIONS"
 echo "$first_ctx"
+echo "$first_cpu_ctx"
 echo "bench context sim_calls $by_ep c.batch_numbers=$batch_numbers avg_batch=$avg_batch non_200=$non200"
 echo "bench context workers ${totals}cpu_s=$first_cpu_s clk_tck=$ticks_per_s"
 [ -n "${again_ctx:-}" ] && echo "$again_ctx"

@@ -26,7 +26,7 @@ static void dump_job(const char *what, const nt_job_t *job)
             "mark_type=\"%s\" evidence=\"%s\" ticket=\"%s\" appeal_job=\"%s\"\n",
             what, job->v, job->id, (int)job->type, job->number, job->platform, job->tenant,
             job->attempt, job->not_before_ms, job->created_at_ms, job->trace_id, job->label,
-            job->mark_type, job->evidence, job->ticket, job->appeal_job);
+            job->mark_type, nt_job_evidence(job), job->ticket, job->appeal_job);
 }
 
 /* Names the first field that differs, NULL when the jobs are the same. */
@@ -50,7 +50,8 @@ static const char *first_difference(const nt_job_t *a, const nt_job_t *b)
     SAME_STR(trace_id);
     SAME_STR(label);
     SAME_STR(mark_type);
-    SAME_STR(evidence);
+    if (strcmp(nt_job_evidence(a), nt_job_evidence(b)) != 0)
+        return "evidence";
     SAME_STR(ticket);
     SAME_STR(appeal_job);
     return NULL;
@@ -68,7 +69,8 @@ static void check_terminated(const nt_job_t *job)
     FUZZ_CHECK(fuzz_is_cstr(job->trace_id, sizeof(job->trace_id)), "trace_id not terminated");
     FUZZ_CHECK(fuzz_is_cstr(job->label, sizeof(job->label)), "label not terminated");
     FUZZ_CHECK(fuzz_is_cstr(job->mark_type, sizeof(job->mark_type)), "mark_type not terminated");
-    FUZZ_CHECK(fuzz_is_cstr(job->evidence, sizeof(job->evidence)), "evidence not terminated");
+    FUZZ_CHECK(job->evidence == NULL || strlen(job->evidence) < NT_JOB_EVIDENCE_MAX,
+               "evidence longer than NT_JOB_EVIDENCE_MAX");
     FUZZ_CHECK(fuzz_is_cstr(job->ticket, sizeof(job->ticket)), "ticket not terminated");
     FUZZ_CHECK(fuzz_is_cstr(job->appeal_job, sizeof(job->appeal_job)), "appeal_job not terminated");
 }
@@ -96,8 +98,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FUZZ_CHECK(job.id[0] != '\0' && err.msg[0] != '\0', "INVALID without an id or a reason");
     if (verdict == NT_JOB_VERDICT_POISON)
         FUZZ_CHECK(err.msg[0] != '\0', "POISON without a reason");
-    if (verdict != NT_JOB_VERDICT_OK)
+    if (verdict != NT_JOB_VERDICT_OK) {
+        nt_job_clear(&job);
         return 0;
+    }
 
     FUZZ_CHECK(nt_job_validate(&job, &err) == NT_OK, "an OK job fails validation: %s", err.msg);
     nt_buf_init(&out, 1 << 20);
@@ -114,5 +118,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     nt_buf_free(&out);
     FUZZ_CHECK(diff == NULL, "encode/decode round trip differs in field %s", diff);
+    nt_job_clear(&job);
+    nt_job_clear(&again);
     return 0;
 }
