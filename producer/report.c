@@ -24,6 +24,37 @@
     " ($1::text IS NULL OR " tenant " = $1) AND ($2::text IS NULL OR " platform " = $2)"           \
     " AND ($3::text IS NULL OR " scenario " = $3)"
 
+/* The costs section over nt_plan_fees (live) or nt_plan_fees_snapshot (the
+ * fleet-state snapshot's numbers, migration 011). */
+#define COSTS_SQL(FEES)                                                                            \
+    "WITH b AS (SELECT CASE WHEN $1::text IS NOT NULL THEN (SELECT monthly_budget"                 \
+    "   FROM tenant_policies WHERE tenant_id = $1) WHEN bool_or(monthly_budget = 'Infinity')"      \
+    "   THEN 'Infinity' ELSE sum(monthly_budget) END AS budget,"                                   \
+    "  COALESCE(max(budget_currency) FILTER (WHERE tenant_id = $1), (SELECT budget_currency"       \
+    "   FROM policies WHERE tenant_id = '*' AND scenario_id = '*')) AS currency"                   \
+    "  FROM tenant_policies),"                                                                     \
+    " months AS (SELECT DISTINCT month FROM cost_ledger WHERE ($1::text IS NULL OR tenant_id = "   \
+    "$1)"                                                                                          \
+    "  AND ($4::timestamptz IS NULL OR month >= date_trunc('month', $4::timestamptz))"             \
+    "  UNION SELECT nt_month(nt_now()))"                                                           \
+    " SELECT to_char(m.month, 'YYYY-MM') AS month, x.operations, x.plans,"                         \
+    "  x.operations + x.plans AS total,"                                                           \
+    "  CASE WHEN b.budget = 'Infinity' THEN NULL ELSE round(b.budget, 2) END AS budget,"           \
+    "  b.currency"                                                                                 \
+    " FROM months m CROSS JOIN b CROSS JOIN LATERAL (SELECT"                                       \
+    "  round(COALESCE((SELECT sum(c.amount) FROM cost_monthly c WHERE c.month = m.month"           \
+    "   AND c.currency = b.currency AND" F_TPS(                                                    \
+        "c.tenant_id", "c.platform",                                                               \
+        "c.scenario_id") "),"                                                                      \
+                         "   0), 2) AS operations,"                                                \
+                         "  round(COALESCE((SELECT sum(f.amount) FROM " FEES "(m.month) f"         \
+                         "   WHERE f.currency = b.currency AND $2::text IS NULL AND ($1::text IS " \
+                         "NULL OR"                                                                 \
+                         "   f.tenant_id = $1) AND ($3::text IS NULL OR f.scenario_id = $3)), "    \
+                         "0), "                                                                    \
+                         "2) AS plans) x"                                                          \
+                         " ORDER BY m.month"
+
 const report_section_t report_sections[] = {
     {"fleet", "fleet",
      "SELECT count(DISTINCT n.tenant_id) AS tenants, count(DISTINCT n.number) AS numbers,"
@@ -190,7 +221,15 @@ const report_section_t report_sections[] = {
          "n.tenant_id", "np.platform",
          "n.scenario_id") " AND ($4::timestamptz IS NULL OR true)"
                           " GROUP BY np.platform ORDER BY np.platform",
-     NULL},
+     "SELECT platform, sum(expired)::bigint AS expired, sum(expiring_30d)::bigint AS expiring_30d,"
+     " (SELECT count(*) FROM renewals r WHERE r.platform = s.platform"
+     "   AND r.state = 'submitted') AS renewals_pending,"
+     " (SELECT count(*) FROM renewals r WHERE r.platform = s.platform"
+     "   AND r.state = 'renewed') AS renewed"
+     " FROM fleet_state s WHERE" F_TPS(
+         "tenant_id", "platform",
+         "scenario_id") " AND ($4::timestamptz IS NULL OR true)"
+                        " GROUP BY platform HAVING sum(expires_known) > 0 ORDER BY platform"},
     {"operations", "paid operations per month (tag updates, appeals; money: issue 10's costs)",
      "SELECT to_char(month, 'YYYY-MM') AS month, tenant_id AS tenant,"
      " sum(tag_updates) AS tag_updates, sum(appeals) AS appeals"
@@ -204,32 +243,7 @@ const report_section_t report_sections[] = {
      /* in the budget's currency (a tenant's, else the defaults'); the budget is
       * today's monthly_budget (a tenant's, or every tenant's summed; none when
       * one has no cap). Months with operations, and the month of numtrust time. */
-     "WITH b AS (SELECT CASE WHEN $1::text IS NOT NULL THEN (SELECT monthly_budget"
-     "   FROM tenant_policies WHERE tenant_id = $1) WHEN bool_or(monthly_budget = 'Infinity')"
-     "   THEN 'Infinity' ELSE sum(monthly_budget) END AS budget,"
-     "  COALESCE(max(budget_currency) FILTER (WHERE tenant_id = $1), (SELECT budget_currency"
-     "   FROM policies WHERE tenant_id = '*' AND scenario_id = '*')) AS currency"
-     "  FROM tenant_policies),"
-     " months AS (SELECT DISTINCT month FROM cost_ledger WHERE ($1::text IS NULL OR tenant_id = $1)"
-     "  AND ($4::timestamptz IS NULL OR month >= date_trunc('month', $4::timestamptz))"
-     "  UNION SELECT nt_month(nt_now()))"
-     " SELECT to_char(m.month, 'YYYY-MM') AS month, x.operations, x.plans,"
-     "  x.operations + x.plans AS total,"
-     "  CASE WHEN b.budget = 'Infinity' THEN NULL ELSE round(b.budget, 2) END AS budget,"
-     "  b.currency"
-     " FROM months m CROSS JOIN b CROSS JOIN LATERAL (SELECT"
-     "  round(COALESCE((SELECT sum(c.amount) FROM cost_monthly c WHERE c.month = m.month"
-     "   AND c.currency = b.currency AND" F_TPS(
-         "c.tenant_id", "c.platform",
-         "c.scenario_id") "),"
-                          "   0), 2) AS operations,"
-                          "  round(COALESCE((SELECT sum(f.amount) FROM nt_plan_fees(m.month) f"
-                          "   WHERE f.currency = b.currency AND $2::text IS NULL AND ($1::text IS "
-                          "NULL OR"
-                          "   f.tenant_id = $1) AND ($3::text IS NULL OR f.scenario_id = $3)), 0), "
-                          "2) AS plans) x"
-                          " ORDER BY m.month",
-     NULL},
+     COSTS_SQL("nt_plan_fees"), COSTS_SQL("nt_plan_fees_snapshot")},
     {"feedback", "callee reports per tenant and day",
      "SELECT tenant_id AS tenant, to_char(day, 'YYYY-MM-DD') AS day, reports, mark_reports"
      " FROM report_feedback_daily WHERE ($1::text IS NULL OR tenant_id = $1)"

@@ -1,15 +1,17 @@
 -- 011_fleet_state.sql — the fleet's state summed up, for reports at scale
 -- (issue 14, item 4: "the year report <= 2 s" on 10 million numbers).
 --
--- Five report sections describe the fleet as it is now (fleet, scenarios,
--- platforms, labels, certification): each read every registration, and on 3
--- million registrations they took 20 s together (labels alone 14 s: the
--- wanted label of every registration). History sections already read
--- rollups (check_daily, 009). These five now read fleet_state: the
+-- Seven report sections describe the fleet as it is now (fleet, scenarios,
+-- platforms, labels, certification, renewals, and costs' scenario plans):
+-- each read every registration or number, and on 3 million registrations
+-- they took 20 s together (labels alone 14 s: the wanted label of every
+-- registration). History sections already read rollups (check_daily, 009).
+-- These now read fleet_state: the
 -- registrations counted per tenant, scenario, platform, number status and
 -- certification status, with what the sections need (checked, scored,
 -- score sum, with marks, wanted label showing), and fleet_state_numbers: the
--- numbers per tenant, scenario and status. The reconciler refreshes it once
+-- numbers per tenant, scenario and status (nt_plan_fees_snapshot: the plan
+-- fees of nt_plan_fees, 006, over those counts). The reconciler refreshes it once
 -- report.snapshot_interval_s has passed, and only for a fleet of
 -- report.snapshot_min_registrations or more (below that the sections are
 -- fast enough live, and always current); `numtrust-producer report
@@ -28,6 +30,9 @@ CREATE TABLE fleet_state (
     score_sum      bigint NOT NULL,
     with_marks     bigint NOT NULL,
     showing        bigint NOT NULL, -- the wanted label showing (Android surface)
+    expires_known  bigint NOT NULL, -- with a certification expiry
+    expired        bigint NOT NULL, -- ... before numtrust now (at the snapshot)
+    expiring_30d   bigint NOT NULL, -- ... within 30 days of it
     PRIMARY KEY (tenant_id, scenario_id, platform, number_status, cert_status)
 );
 
@@ -71,7 +76,10 @@ BEGIN
                                      AND t.now >= ls.event_start - ls.lead
                                      AND (ls.event_end IS NULL OR t.now < ls.event_end)
                                    ORDER BY ls.priority DESC, ls.event_start DESC, ls.id DESC
-                                   LIMIT 1), n.base_label) END)
+                                   LIMIT 1), n.base_label) END),
+           count(np.cert_expires_at), count(*) FILTER (WHERE np.cert_expires_at < t.now),
+           count(*) FILTER (WHERE np.cert_expires_at >= t.now
+                              AND np.cert_expires_at < t.now + interval '30 days')
     FROM number_platforms np
     JOIN numbers n ON n.number = np.number
     CROSS JOIN (SELECT nt_now() AS now) t
@@ -118,4 +126,26 @@ BEGIN
     PERFORM nt_fleet_state_refresh();
     RETURN 'refreshed';
 END
+$$;
+
+-- nt_plan_fees (006) over the snapshot's numbers.
+CREATE FUNCTION nt_plan_fees_snapshot(p_month date)
+    RETURNS TABLE (tenant_id text, scenario_id text, numbers bigint, plan_per text,
+                   amount numeric, currency text)
+    LANGUAGE sql STABLE AS $$
+SELECT n.tenant_id, s.id, sum(n.numbers)::bigint, s.plan_per,
+       round(CASE s.plan_per
+                 WHEN 'month' THEN s.plan_amount
+                 WHEN 'year' THEN s.plan_amount / 12
+                 ELSE s.plan_amount * (
+                     SELECT count(DISTINCT (ls.label, ls.event_start)) FROM label_schedules ls
+                     JOIN numbers n2 ON n2.number = ls.number
+                     WHERE n2.tenant_id = n.tenant_id AND n2.scenario_id = s.id
+                       AND ls.kind = 'campaign'
+                       AND nt_month(ls.event_start - COALESCE(ls.lead, interval '7 days'))
+                           = p_month)
+             END, 2),
+       s.plan_currency
+FROM fleet_state_numbers n JOIN scenarios s ON s.id = n.scenario_id
+GROUP BY n.tenant_id, s.id, s.plan_per, s.plan_amount, s.plan_currency
 $$;

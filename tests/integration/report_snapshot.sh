@@ -24,7 +24,7 @@ num=$(sed -n 2p "$fleet" | cut -d, -f2)
 psqlv "INSERT INTO label_schedules (number, label, kind, event_start, event_end)
        VALUES ('$num', '双十二活动', 'campaign', nt_now() - interval '1 day', nt_now() + interval '5 days')" >/dev/null
 
-sections="fleet scenarios platforms labels certification"
+sections="fleet scenarios platforms labels certification renewals costs"
 tenant=$(sed -n 2p "$fleet" | cut -d, -f1)
 compare() { # $1: what; the rest: report options
     local what=$1 s
@@ -35,7 +35,7 @@ compare() { # $1: what; the rest: report options
         cmp -s "$NT_TMP/live.json" "$NT_TMP/snap.json" ||
             fail "$what: section $s from the snapshot differs from live: $(diff "$NT_TMP/live.json" "$NT_TMP/snap.json" | head -5)"
     done
-    log "ok: $what: the five sections from the snapshot equal the live ones"
+    log "ok: $what: the seven sections from the snapshot equal the live ones"
 }
 
 "$PRODUCER" report --refresh --section fleet >"$NT_TMP/refresh.out" 2>&1
