@@ -36,7 +36,7 @@
 #define PARAMS_CTE                                                                                 \
     "WITH prm AS (SELECT $1::text, $2::text, $3::text, $4::bigint, $5::text, $6::text, "           \
     "$7::text[], $8::int, $9::int, $10::int, $11::int, $12::int, $13::bool, $14::int), "           \
-    "t AS (SELECT nt_now() AS now) "
+    "t AS MATERIALIZED (SELECT nt_now() AS now) "
 #define FILTERS(num, plat, tenant)                                                                 \
     " AND ($1::text IS NULL OR " num " = $1) AND ($2::text IS NULL OR " plat " = $2)"              \
     " AND ($3::text IS NULL OR " tenant " = $3) AND ($5::text IS NULL OR " num " LIKE $5 || '%')"

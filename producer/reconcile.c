@@ -21,7 +21,7 @@
 #define NPARAMS 8
 #define PRM                                                                                        \
     "WITH prm AS (SELECT $1::int, $2::int, $3::int, $4::int, $5::text[], $6::text, $7::text, "     \
-    "$8::text), t AS (SELECT nt_now() AS now) "
+    "$8::text), t AS MATERIALIZED (SELECT nt_now() AS now) "
 #define SCOPE(num, plat)                                                                           \
     " AND ($6::text IS NULL OR " num " LIKE $6 || '%') AND ($8::text IS NULL OR " plat " = $8)"    \
     " AND ($7::text IS NULL OR EXISTS (SELECT 1 FROM numbers nn WHERE nn.number = " num            \

@@ -32,7 +32,7 @@ const char *sla_step_name(sla_step_t step)
     return (unsigned)step < SLA_NSTEPS ? step_names[step] : "?";
 }
 
-#define NOW_CTE "WITH t AS (SELECT nt_now() AS now) "
+#define NOW_CTE "WITH t AS MATERIALIZED (SELECT nt_now() AS now) "
 /* $1 = sla.lookback_days; $2 = worker.appeal_marks (sql_open_clocks) */
 #define LOOKBACK "($1::int * interval '1 day')"
 /* the policy of a row's number: n (numbers) and ep (effective_policies) */

@@ -57,12 +57,15 @@ CREATE FUNCTION nt_fleet_state_refresh() RETURNS bigint
     LANGUAGE plpgsql SET search_path = public, pg_temp AS $$
 DECLARE
     t0 timestamptz := clock_timestamp();
+    -- numtrust now, once: nt_now() in the query is a function call per row and
+    -- use (3 million registrations: 18 million buffer reads, 25 s of 28)
+    v_now timestamptz := nt_now();
     regs bigint;
 BEGIN
     DELETE FROM fleet_state;
     DELETE FROM fleet_state_numbers;
-    -- the wanted label as wanted_labels (005a) has it; label_schedules is looked
-    -- into only for the numbers that have a schedule live now (a hash of them)
+    -- the wanted label as wanted_labels (005b) has it; label_schedules is looked
+    -- into only for the numbers that have a schedule (a hash of them)
     INSERT INTO fleet_state
     SELECT n.tenant_id, n.scenario_id, np.platform, n.status,
            COALESCE(np.cert_status::text, 'unchecked'), count(*), count(np.last_checked_at),
@@ -71,21 +74,21 @@ BEGIN
            count(*) FILTER (WHERE np.label_android =
                CASE WHEN s.number IS NULL THEN n.base_label
                     ELSE COALESCE((SELECT ls.label FROM label_schedules ls
+                                   JOIN schedule_kinds k ON k.kind = ls.kind
                                    WHERE ls.number = np.number
                                      AND (ls.platform IS NULL OR ls.platform = np.platform)
-                                     AND t.now >= ls.event_start - ls.lead
-                                     AND (ls.event_end IS NULL OR t.now < ls.event_end)
+                                     AND nt_label_live(v_now, ls.event_start, ls.event_end,
+                                                       COALESCE(ls.lead, k.default_lead),
+                                                       ls.daily_from, ls.daily_to, tn.time_zone)
                                    ORDER BY ls.priority DESC, ls.event_start DESC, ls.id DESC
                                    LIMIT 1), n.base_label) END),
-           count(np.cert_expires_at), count(*) FILTER (WHERE np.cert_expires_at < t.now),
-           count(*) FILTER (WHERE np.cert_expires_at >= t.now
-                              AND np.cert_expires_at < t.now + interval '30 days')
+           count(np.cert_expires_at), count(*) FILTER (WHERE np.cert_expires_at < v_now),
+           count(*) FILTER (WHERE np.cert_expires_at >= v_now
+                              AND np.cert_expires_at < v_now + interval '30 days')
     FROM number_platforms np
     JOIN numbers n ON n.number = np.number
-    CROSS JOIN (SELECT nt_now() AS now) t
-    LEFT JOIN (SELECT DISTINCT ls.number FROM label_schedules ls, (SELECT nt_now() AS now) t2
-               WHERE t2.now >= ls.event_start - ls.lead
-                 AND (ls.event_end IS NULL OR t2.now < ls.event_end)) s ON s.number = np.number
+    JOIN tenants tn ON tn.id = n.tenant_id
+    LEFT JOIN (SELECT DISTINCT number FROM label_schedules) s ON s.number = np.number
     GROUP BY 1, 2, 3, 4, 5;
     INSERT INTO fleet_state_numbers
     SELECT tenant_id, scenario_id, status, count(*) FROM numbers GROUP BY 1, 2, 3;

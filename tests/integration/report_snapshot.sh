@@ -21,8 +21,14 @@ wait_sql "SELECT count(*) FROM jobs WHERE number LIKE '$pfx%' AND type = 'check'
 stop_all_workers
 # a campaign label live now on one number, so that "showing" depends on a schedule
 num=$(sed -n 2p "$fleet" | cut -d, -f2)
+# (no lead given: the kind's default, as wanted_labels takes it), shown on baidu and not on tencent
 psqlv "INSERT INTO label_schedules (number, label, kind, event_start, event_end)
-       VALUES ('$num', '双十二活动', 'campaign', nt_now() - interval '1 day', nt_now() + interval '5 days')" >/dev/null
+       VALUES ('$num', '双十二活动', 'campaign', nt_now() - interval '1 day', nt_now() + interval '5 days');
+       UPDATE number_platforms SET label_android = '双十二活动' WHERE number = '$num' AND platform = 'baidu';
+       UPDATE number_platforms SET label_android = (SELECT base_label FROM numbers WHERE number = '$num')
+        WHERE number = '$num' AND platform = 'tencent'" >/dev/null
+assert_eq "the campaign label is the wanted one on both platforms" \
+    "$(psqlv "SELECT string_agg(label, ',' ORDER BY platform) FROM wanted_labels WHERE number = '$num'")" "双十二活动,双十二活动"
 
 sections="fleet scenarios platforms labels certification renewals costs"
 tenant=$(sed -n 2p "$fleet" | cut -d, -f1)
