@@ -59,6 +59,8 @@ typedef enum {
 #define WJ_EC_CONFLICT   "conflict"   /* the platform answered a ticket another job holds */
 #define WJ_EC_ATTEMPTS   "attempts"   /* max attempts reached (dead) */
 #define WJ_EC_POISON     "poison"     /* not a job at all (dead) */
+/* the result of a label update done without a call (its registration is not certified) */
+#define WJ_RESULT_SKIPPED_UNCERTIFIED "skipped_uncertified"
 
 typedef struct tpart_s tpart_t;
 
@@ -77,6 +79,8 @@ typedef struct wjob_s {
     int attempts;       /* ledger attempts, after the claim */
     int claim_attempts; /* writer's scratch while matching claim rows */
     char claim_state[12];
+    char claim_cert[16]; /* a label update's registration: its certification as last
+                          * observed at the claim ("" unknown: never checked) */
     bool key_held;
     bool solo;          /* write alone: a batch containing it failed */
     int write_fails;    /* writer's scratch: transient failures of its single-row writes */

@@ -1371,6 +1371,24 @@ static void on_claimed(void *arg, wjob_t *job, int attempts, const char *state, 
         dead_path(w, job, WJ_EC_ATTEMPTS, why);
         return;
     }
+    if (job->job.type == NT_JOB_TAG_UPDATE && !w->cfg->loop_push_uncertified &&
+        job->claim_cert[0] != '\0' && strcmp(job->claim_cert, "certified") != 0) {
+        /* A check after the tag pass chose this push saw the certification
+         * expire (or be revoked): no label goes to an uncertified
+         * registration. Done, with nothing pushed and no attempt spent; the
+         * tag pass chooses it again once a check sees it certified. */
+        nt_log_ctx_t ctx;
+        job_ctx(job, &ctx);
+        NT_LOG(NT_LOG_INFO, &ctx, "label not pushed: the registration's certification is %s",
+               job->claim_cert);
+        job->wkind = WR_LEDGER;
+        job->eclass = WJ_RESULT_SKIPPED_UNCERTIFIED;
+        job->refund = 1;
+        snprintf(job->ledger_state, sizeof(job->ledger_state), "done");
+        count_outcome(w, job, NT_METRIC_OK);
+        writer_result(w->writer, job);
+        return;
+    }
     plat_enqueue(w, job);
 }
 

@@ -810,6 +810,9 @@ static void done_claim(writer_t *wr, PGresult *res, wlist_t *batch)
             continue;
         job->claim_attempts = (int)strtol(PQgetvalue(res, r, 1), NULL, 10);
         nt_buf_copy_str(job->claim_state, sizeof(job->claim_state), PQgetvalue(res, r, 2));
+        job->claim_cert[0] = '\0';
+        if (PQnfields(res) > 4 && !PQgetisnull(res, r, 4))
+            nt_buf_copy_str(job->claim_cert, sizeof(job->claim_cert), PQgetvalue(res, r, 4));
     }
     for (size_t i = 0; i < n; i++)
         nt_strmap_del(wr->idmap, wr->snap[i]->job.id);

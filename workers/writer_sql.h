@@ -12,8 +12,11 @@
 
 /* claim: the ledger's attempt counter, bumped before each platform call.
  * $1 ids, $2 types, $3 numbers, $4 platforms, $5 tenants (arrays).
- * Returns per job: id, attempts, state (a final state: finished before), and
- * numtrust time's offset. The rows the producer recorded are updated in
+ * Returns per job: id, attempts, state (a final state: finished before),
+ * numtrust time's offset, and for a label update the registration's
+ * certification as last observed (a check that ran after the tag pass chose
+ * the push may have seen it expire: no label is pushed to an uncertified
+ * registration). The rows the producer recorded are updated in
  * place; a job it did not record (a retry tier's, a hand-produced message)
  * is inserted. (An INSERT ... ON CONFLICT DO UPDATE for all of them would
  * lock each existing row first: one more WAL record per claim.) */
@@ -29,7 +32,7 @@ static const char wsql_claim[] =
     "    state = CASE WHEN j.state IN ('done','failed','dead') THEN j.state ELSE 'running' END,"
     "    updated_at = now()"
     "  FROM r WHERE j.id = r.id"
-    "  RETURNING j.id, j.attempts, j.state"
+    "  RETURNING j.id, j.attempts, j.state, j.type, j.number, j.platform"
     "), ins AS ("
     "  INSERT INTO jobs AS j (id, type, number, platform, tenant_id, state, attempts, updated_at)"
     "  SELECT r.id, r.type, r.number, r.platform, r.tenant, 'running', 1, now() FROM r"
@@ -39,10 +42,13 @@ static const char wsql_claim[] =
     "               ELSE j.attempts + 1 END,"
     "    state = CASE WHEN j.state IN ('done','failed','dead') THEN j.state ELSE 'running' END,"
     "    updated_at = now()"
-    "  RETURNING j.id, j.attempts, j.state"
-    ") "
-    "SELECT id::text, attempts, state, (SELECT nt_clock_offset_ms()) FROM up "
-    "UNION ALL SELECT id::text, attempts, state, (SELECT nt_clock_offset_ms()) FROM ins";
+    "  RETURNING j.id, j.attempts, j.state, j.type, j.number, j.platform"
+    "), x AS (SELECT * FROM up UNION ALL SELECT * FROM ins) "
+    "SELECT x.id::text, x.attempts, x.state, (SELECT nt_clock_offset_ms()),"
+    "       CASE WHEN x.type = 'tag_update' THEN (SELECT np.cert_status::text"
+    "         FROM number_platforms np WHERE np.number = x.number AND np.platform = x.platform)"
+    "       END"
+    "  FROM x";
 
 /* check: the ledger done (`changed` or `same`), a history row when the check
  * observed a change, the observed state, marks (opened, re-opened, cleared)
@@ -292,11 +298,12 @@ static const char wsql_appeal_status[] =
     ")"
     "SELECT count(*) FROM led";
 
-/* ledger: a job's state without a result (failed, retrying), attempts given
- * back (refund), and for a job that failed why (error class) and what it was
- * (its envelope, NULL when it could not be decoded), so that it can be run
- * again. $1 ids, $2 types, $3 numbers, $4 platforms, $5 tenants, $6 states,
- * $7 errors, $8 refunds, $9 error classes, $10 envelopes. */
+/* ledger: a job's state without a result row (failed, retrying; done for a
+ * job that had nothing to do, its result in the class slot:
+ * skipped_uncertified), attempts given back (refund), and for a job that
+ * failed why (error class) and what it was (its envelope, NULL when it could
+ * not be decoded), so that it can be run again. $1 ids, $2 types, $3 numbers, $4 platforms, $5
+ * tenants, $6 states, $7 errors, $8 refunds, $9 error classes, $10 envelopes. */
 #define WSQL_LEDGER_NPARAMS 10
 static const char wsql_ledger[] =
     "WITH r AS ("
@@ -304,17 +311,25 @@ static const char wsql_ledger[] =
     "                       $6::text[], $7::text[], $8::int[], $9::text[], $10::jsonb[])"
     "  AS r(id, type, number, platform, tenant, state, error, refund, class, envelope)"
     "), up AS ("
-    "  UPDATE jobs j SET state = r.state, last_error = r.error, updated_at = now(),"
+    "  UPDATE jobs j SET state = r.state,"
+    "    last_error = CASE WHEN r.state = 'done' THEN NULL ELSE r.error END, updated_at = now(),"
     "    attempts = greatest(j.attempts - r.refund, 0),"
-    "    finished_at = CASE WHEN r.state IN ('failed', 'dead') THEN now() END,"
-    "    error_class = CASE WHEN r.class IS NULL THEN j.error_class ELSE r.class END,"
-    "    envelope = CASE WHEN r.class IS NULL THEN j.envelope ELSE r.envelope END"
+    "    finished_at = CASE WHEN r.state IN ('failed', 'dead', 'done') THEN now() END,"
+    "    result = CASE WHEN r.state = 'done' THEN r.class ELSE j.result END,"
+    "    error_class = CASE WHEN r.class IS NULL OR r.state = 'done' THEN j.error_class"
+    "                  ELSE r.class END,"
+    "    envelope = CASE WHEN r.class IS NULL OR r.state = 'done' THEN j.envelope"
+    "               ELSE r.envelope END"
     "  FROM r WHERE j.id = r.id AND j.state NOT IN ('done', 'failed', 'dead')"
     ")"
     "INSERT INTO jobs (id, type, number, platform, tenant_id, state, attempts, last_error,"
-    "                  updated_at, finished_at, error_class, envelope)"
-    "SELECT id, type, number, platform, tenant, state, 0, error, now(),"
-    "       CASE WHEN state IN ('failed', 'dead') THEN now() END, class, envelope"
+    "                  updated_at, finished_at, error_class, envelope, result)"
+    "SELECT id, type, number, platform, tenant, state, 0,"
+    "       CASE WHEN state = 'done' THEN NULL ELSE error END, now(),"
+    "       CASE WHEN state IN ('failed', 'dead', 'done') THEN now() END,"
+    "       CASE WHEN state = 'done' THEN NULL ELSE class END,"
+    "       CASE WHEN state = 'done' THEN NULL ELSE envelope END,"
+    "       CASE WHEN state = 'done' THEN class END"
     "  FROM r WHERE NOT EXISTS (SELECT 1 FROM jobs j WHERE j.id = r.id) "
     "ON CONFLICT (id) DO NOTHING";
 
