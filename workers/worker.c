@@ -1372,11 +1372,17 @@ static void on_claimed(void *arg, wjob_t *job, int attempts, const char *state, 
         return;
     }
     if (job->job.type == NT_JOB_TAG_UPDATE && !w->cfg->loop_push_uncertified &&
-        job->claim_cert[0] != '\0' && strcmp(job->claim_cert, "certified") != 0) {
+        job->attempts == 1 && job->job.origin[0] == '\0' && job->claim_cert[0] != '\0' &&
+        strcmp(job->claim_cert, "certified") != 0) {
         /* A check after the tag pass chose this push saw the certification
          * expire (or be revoked): no label goes to an uncertified
          * registration. Done, with nothing pushed and no attempt spent; the
-         * tag pass chooses it again once a check sees it certified. */
+         * tag pass chooses it again once a check sees it certified. Only on
+         * the first attempt of a job that is not a re-run: a later one may
+         * follow a push that reached the platform (a crash before its result
+         * was written, a timeout), and is finished under the same
+         * Idempotency-Key instead, so that the platform's side effect gets
+         * its result row. */
         nt_log_ctx_t ctx;
         job_ctx(job, &ctx);
         NT_LOG(NT_LOG_INFO, &ctx, "label not pushed: the registration's certification is %s",

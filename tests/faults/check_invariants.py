@@ -15,7 +15,10 @@ the first attempt's key: jobs.origin).
            `done` job without its result row (a check: `changed` without its history row, or
            neither `changed` nor `same`); a `dead` job without its dead_letters row or
            without its message on the dead-letter topic; a poison message (--poison N)
-           missing from dead_letters or from the topic
+           missing from dead_letters or from the topic; a label update done without a push
+           (`skipped_uncertified`: its registration was seen not certified after the tag pass
+           chose it) that no history row of a non-certified observation backs, or whose push
+           the simulator saw
   doubled  more than one result row for a job id (in one table or across tables); a result row
            of a job that is not `done` (it ended twice), of a check that observed no change
            (`same`), or that has no ledger row; more than one check result per (number,
@@ -107,6 +110,7 @@ SELECT json_build_object('n', count(*), 'sample', (array_agg(u.id::text || ':' |
     AND ((u.type = 'check' AND u.result IS DISTINCT FROM 'changed'
           AND u.result IS DISTINCT FROM 'same')
          OR ((u.type <> 'check' OR u.result = 'changed')
+             AND NOT (u.type = 'tag_update' AND u.result = 'skipped_uncertified')
              AND NOT EXISTS (SELECT 1 FROM res WHERE res.job_id = u.id AND res.t = u.type)));
 -- 4: job ids with more than one result row (any tables)
 SELECT json_build_object('n', coalesce(sum(c - 1), 0), 'sample', (array_agg(job_id::text))[1:5])
@@ -118,7 +122,8 @@ SELECT json_build_object('n', count(*), 'sample', (array_agg(res.job_id::text ||
                   'no ledger row')))[1:5])
   FROM res LEFT JOIN jobs j ON j.id = res.job_id
   WHERE j.id IS NULL OR j.state <> 'done' OR j.type <> res.t
-     OR (j.type = 'check' AND j.result IS DISTINCT FROM 'changed');
+     OR (j.type = 'check' AND j.result IS DISTINCT FROM 'changed')
+     OR (j.type = 'tag_update' AND j.result = 'skipped_uncertified');
 -- 6: more than one result per registration (one period per run; checks: per observed state)
 SELECT json_build_object('n', coalesce(sum(c - 1), 0), 'sample', (array_agg(k))[1:5]) FROM
   (SELECT t || ' ' || number || ' ' || platform || coalesce(' ' || sub, '') AS k, count(*) AS c
@@ -138,7 +143,7 @@ SELECT coalesce(json_agg(json_build_array(source_topic, source_partition, source
                                           job_id IS NULL)), '[]') FROM dl;
 -- 11: tag/appeal job ids, states and Idempotency-Keys (a re-run keeps its first attempt's id)
 SELECT coalesce(json_agg(json_build_array(u.id::text, u.type, u.state,
-                                          coalesce(j.origin, u.id)::text)), '[]')
+                                          coalesce(j.origin, u.id)::text, u.result)), '[]')
   FROM u JOIN jobs j ON j.id = u.id WHERE u.type IN ('tag_update', 'appeal');
 -- 12: attempts (how often jobs were claimed); done checks by what they observed
 SELECT json_build_object('max', coalesce(max(attempts), 0),
@@ -147,6 +152,16 @@ SELECT json_build_object('max', coalesce(max(attempts), 0),
                                                      AND result = 'changed'),
                          'same', count(*) FILTER (WHERE type = 'check' AND state = 'done'
                                                   AND result = 'same')) FROM u;
+-- 13: label updates done without a push because their registration was not certified
+--     (skipped_uncertified), and those of them no check backs: a skip needs a history row
+--     of the registration observing it not certified (any state it held came from one)
+SELECT json_build_object('n', count(*), 'unbacked', count(*) FILTER (WHERE NOT EXISTS (
+         SELECT 1 FROM check_results cr WHERE cr.number = u.number AND cr.platform = u.platform
+           AND cr.cert_status IS NOT NULL AND cr.cert_status <> 'certified')),
+       'sample', (array_agg(u.id::text) FILTER (WHERE NOT EXISTS (
+         SELECT 1 FROM check_results cr WHERE cr.number = u.number AND cr.platform = u.platform
+           AND cr.cert_status IS NOT NULL AND cr.cert_status <> 'certified')))[1:5]) FROM u
+  WHERE u.type = 'tag_update' AND u.state = 'done' AND u.result = 'skipped_uncertified';
 """
 
 
@@ -239,10 +254,10 @@ def main():
 
     out = psql_json(conninfo, SQL, {"like": args.prefix + "%", "tp": args.topics_prefix,
                                     "ids": "{" + ",".join(ids) + "}"})
-    if len(out) != 12:
+    if len(out) != 13:
         die("unexpected psql output (%d documents)" % len(out))
     (by_ts, ids_missing, done_nores, multi_res, conflict, per_reg, dead_nodl, multi_dl,
-     dl_notdead, dls, se_jobs, attempts) = out
+     dl_notdead, dls, se_jobs, attempts, skipped) = out
     ids_missing = ids_missing or []
 
     problems = []  # (category, n, what, sample)
@@ -268,6 +283,8 @@ def main():
     add("lost", done_nores["n"], "done jobs without their result row (checks: a change without "
         "its history row, or no observation recorded)", done_nores["sample"])
     add("lost", dead_nodl["n"], "dead jobs without a dead_letters row", dead_nodl["sample"])
+    add("lost", skipped["unbacked"], "label updates skipped as uncertified without a check that "
+        "saw the registration not certified", skipped["sample"])
     stuck = not_final
 
     # doubled
@@ -308,7 +325,8 @@ def main():
         keys_called = {"tag_update": 0, "appeal": 0}
         unbacked_sample = []
         calls_of = {}  # Idempotency-Key -> calls (a key shared by a job and its re-runs once)
-        for jid, t, state, key in se_jobs:
+        pushed_skips = []
+        for jid, t, state, key, result in se_jobs:
             if key not in calls_of:
                 calls_of[key] = sim.get("/admin/idempotency?key=" + urllib.parse.quote(key))["calls"]
                 n = calls_of[key]
@@ -316,9 +334,12 @@ def main():
                 max_calls = max(max_calls, n)
                 if n > 0:
                     keys_called[t] += 1
-            if calls_of[key] == 0 and state == "done":
+            skip = t == "tag_update" and result == "skipped_uncertified"
+            if calls_of[key] == 0 and state == "done" and not skip:
                 unbacked += 1
                 unbacked_sample.append(jid)
+            if calls_of[key] > 0 and state == "done" and skip:
+                pushed_skips.append(jid)
         dup = int(c.get("duplicate_side_effects", 0))
         se = c.get("side_effects", {})
         extra_tags = max(0, int(se.get("tag_updates", 0)) - keys_called["tag_update"])
@@ -331,6 +352,8 @@ def main():
             "it (%s side effects, %d keys)" % (se.get("appeals"), keys_called["appeal"]))
         add("unbacked", unbacked, "done tag/appeal jobs the simulator never saw a call for",
             unbacked_sample[:5])
+        add("lost", len(pushed_skips), "label updates recorded as skipped (uncertified) whose "
+            "push the simulator saw: a side effect without its result row", pushed_skips[:5])
         sim_line = ("simulator: requests=%d 429=%d 5xx=%d timeouts=%d side_effects=%s "
                     "duplicate_side_effects=%d early_retries=%d keys=%d max_calls_per_key=%d "
                     "calls_per_key=%s" % (
@@ -343,10 +366,10 @@ def main():
     # report
     print("ledger: " + " ".join("%s=%d" % (k, by_ts[k]) for k in sorted(by_ts)))
     print("results: attempts_max=%d jobs_claimed_more_than_once=%d checks_changed=%d "
-          "checks_same=%d dead_letters=%d (poison %d) "
+          "checks_same=%d labels_skipped_uncertified=%d dead_letters=%d (poison %d) "
           "dead_topic_messages=%d dead_topic_repeats=%d dead_topic_other=%d" % (
               attempts["max"], attempts["over1"], attempts["changed"], attempts["same"],
-              len(dls), poison_rows, topic_msgs,
+              skipped["n"], len(dls), poison_rows, topic_msgs,
               topic_repeats, foreign))
     print(sim_line)
     for cat, n, what, sample in problems:
