@@ -38,7 +38,12 @@ typedef struct api_ctx_s {
     int status;   /* HTTP status; 200 unless set */
     nt_buf_t out; /* JSON text (or HTML when html is set) */
     bool html;
-    bool dropped;   /* feedback: not stored (the number is not the tenant's); same answer */
+    bool dropped; /* feedback: not stored (the number is not the tenant's); same answer */
+    /* a report read from the fleet-state snapshot: when it was taken (RFC
+     * 3339; "" when the rows were computed now) and its age in seconds, sent
+     * as the headers X-Numtrust-Snapshot-Taken and X-Numtrust-Snapshot-Age */
+    char snapshot_taken[40];
+    long snapshot_age_s;
     char field[64]; /* on failure: the field at fault, "" when none */
     char msg[512];  /* on failure: what is wrong */
 } api_ctx_t;

@@ -147,8 +147,10 @@ int api_reports_get(api_ctx_t *c)
     nt_err_t err;
     if (api_only(c, allowed) != 0 || api_need(c, "name", &name) != 0)
         return -1;
-    report_filter_t f = {api_scope(c), api_str(c, "platform"), api_str(c, "scenario"),
-                         api_str(c, "since"), false};
+    report_filter_t f = {.tenant = api_scope(c),
+                         .platform = api_str(c, "platform"),
+                         .scenario = api_str(c, "scenario"),
+                         .since = api_str(c, "since")};
     nt_err_clear(&err);
     if (f.since != NULL) {
         const char *p[] = {f.since};
@@ -176,6 +178,12 @@ int api_reports_get(api_ctx_t *c)
     PGresult *res = report_section_query(c->pg, sec, &f, &err);
     if (res == NULL)
         return api_fail(c, 500, NULL, "%s", err.msg);
+    if (sec->snap != NULL && f.snapshot) {
+        /* the rows are the fleet-state snapshot's: say of when (headers,
+         * so that the answer stays an array of rows) */
+        snprintf(c->snapshot_taken, sizeof(c->snapshot_taken), "%s", f.taken);
+        c->snapshot_age_s = (long)f.age_s;
+    }
     int rc = report_result_json(res, &c->out);
     PQclear(res);
     return rc == NT_OK ? 0 : api_fail(c, 500, NULL, "answer too large");

@@ -297,20 +297,22 @@ long long report_snapshot_refresh(nt_pg_t *pg, nt_err_t *err)
     return n;
 }
 
-PGresult *report_section_query(nt_pg_t *pg, const report_section_t *sec, const report_filter_t *f,
+void report_decide(nt_pg_t *pg, report_filter_t *f)
+{
+    if (f->decided)
+        return;
+    nt_err_t e2;
+    nt_err_clear(&e2);
+    f->snapshot = !f->live && report_snapshot(pg, f->taken, sizeof(f->taken), &f->age_s, &e2);
+    f->decided = true;
+}
+
+PGresult *report_section_query(nt_pg_t *pg, const report_section_t *sec, report_filter_t *f,
                                nt_err_t *err)
 {
     const char *p[] = {f->tenant, f->platform, f->scenario, f->since};
-    const char *sql = sec->sql;
-    if (sec->snap != NULL && !f->live) {
-        char taken[40];
-        double age;
-        nt_err_t e2;
-        nt_err_clear(&e2);
-        if (report_snapshot(pg, taken, sizeof(taken), &age, &e2))
-            sql = sec->snap;
-    }
-    return nt_pg_exec(pg, sql, 4, p, err);
+    report_decide(pg, f);
+    return nt_pg_exec(pg, sec->snap != NULL && f->snapshot ? sec->snap : sec->sql, 4, p, err);
 }
 
 /* Numeric PostgreSQL types are written as JSON numbers. */
@@ -542,15 +544,11 @@ int cmd_report(cli_t *cli, int argc, char **argv)
         fprintf(stderr, "fleet-state snapshot refreshed: %lld registrations in %.1f s\n", regs,
                 (double)(nt_clock_mono_ms() - t0) / 1000.0);
     }
-    char taken[40];
-    double age = 0;
-    nt_err_t e2;
-    nt_err_clear(&e2);
-    if (!f.live && strcmp(format, "text") == 0 &&
-        report_snapshot(pg, taken, sizeof(taken), &age, &e2))
+    report_decide(pg, &f);
+    if (f.snapshot && strcmp(format, "text") == 0)
         printf("(fleet, scenarios, platforms, labels and certification: the fleet-state snapshot "
                "of %s, %.0f s old; --live computes them now, --refresh takes a new snapshot)\n",
-               taken, age);
+               f.taken, f.age_s);
     bool json = strcmp(format, "json") == 0;
     if (json && nt_buf_puts(&out, "{") != NT_OK)
         goto out;

@@ -24,6 +24,12 @@ typedef struct report_section_s {
 typedef struct report_filter_s {
     const char *tenant, *platform, *scenario, *since; /* NULL: any */
     bool live; /* compute fleet-wide sections now even when a snapshot exists */
+    /* set by the first report_section_query, so that every section of one
+     * report reads the same source: whether the fleet-wide sections read the
+     * fleet-state snapshot, and if so when it was taken and its age */
+    bool decided, snapshot;
+    char taken[40];
+    double age_s;
 } report_filter_t;
 
 extern const report_section_t report_sections[];
@@ -32,8 +38,16 @@ extern const size_t report_nsections;
 /* The section called name, or NULL. */
 const report_section_t *report_section_find(const char *name);
 
-/* Runs a section. @returns the result (PQclear it) or NULL with err set. */
-PGresult *report_section_query(nt_pg_t *pg, const report_section_t *sec, const report_filter_t *f,
+/* Decides once per report (a no-op after the first call for f): the
+ * fleet-wide sections read the fleet-state snapshot when one exists and
+ * f->live is not set (f->snapshot, f->taken, f->age_s). */
+void report_decide(nt_pg_t *pg, report_filter_t *f);
+
+/* Runs a section. On the first call for f, decides (and records in f)
+ * whether fleet-wide sections read the fleet-state snapshot: when one exists
+ * and f->live is not set. @returns the result (PQclear it) or NULL with err
+ * set. */
+PGresult *report_section_query(nt_pg_t *pg, const report_section_t *sec, report_filter_t *f,
                                nt_err_t *err);
 
 /* When the fleet-state snapshot the fleet-wide sections read was taken:

@@ -390,7 +390,8 @@ static const chart_spec_t specs[] = {
 int report_html(nt_pg_t *pg, const char *tenant, const char *platform, const char *scenario,
                 const char *since, nt_buf_t *b, nt_err_t *err)
 {
-    report_filter_t f = {tenant, platform, scenario, since, false};
+    report_filter_t f = {
+        .tenant = tenant, .platform = platform, .scenario = scenario, .since = since};
     char now[NT_RFC3339_LEN];
     nt_clock_format(nt_clock_wall_ms(), now);
     int rc = nt_buf_puts(

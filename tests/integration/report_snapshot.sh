@@ -53,6 +53,28 @@ assert_eq "registrations in the snapshot = in the fleet" \
 compare "whole fleet"
 compare "tenant $tenant on baidu" --tenant "$tenant" --platform baidu
 
+# the API says when the snapshot its rows come from was taken (headers: the answer stays rows)
+psqlv "DELETE FROM api_tokens WHERE name LIKE 'it-snap-%'" >/dev/null
+tok=$("$PRODUCER" token create --name "it-snap-$$" --kind admin 2>/dev/null)
+NUMTRUST_API_LISTEN=127.0.0.1:0 "$PRODUCER" serve >"$NT_TMP/serve.log" 2>&1 &
+NT_WORKER_PIDS+=("$!")
+for _ in $(seq 1 50); do
+    port=$(sed -n 's/.*serving the API.* on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$NT_TMP/serve.log")
+    [ -n "$port" ] && break
+    sleep 0.1
+done
+[ -n "${port:-}" ] || fail "serve did not start"
+taken=$(psqlv "SELECT to_char(taken_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') FROM fleet_state_taken")
+curl -sS -D "$NT_TMP/h.txt" -o "$NT_TMP/b.json" -H "Authorization: Bearer $tok" \
+    "http://127.0.0.1:$port/v1/reports/fleet"
+assert_eq "API fleet report from the snapshot: X-Numtrust-Snapshot-Taken" \
+    "$(tr -d '\r' <"$NT_TMP/h.txt" | sed -n 's/^X-Numtrust-Snapshot-Taken: //Ip')" "$taken"
+grep -iq '^X-Numtrust-Snapshot-Age: [0-9]' "$NT_TMP/h.txt" || fail "no snapshot age header: $(cat "$NT_TMP/h.txt")"
+curl -sS -D "$NT_TMP/h2.txt" -o /dev/null -H "Authorization: Bearer $tok" \
+    "http://127.0.0.1:$port/v1/reports/marks"
+assert_eq "API marks report (not from the snapshot): snapshot headers" \
+    "$(grep -ic '^X-Numtrust-Snapshot' "$NT_TMP/h2.txt")" 0
+
 # a change after the snapshot: live sees it, the snapshot does not until refreshed
 before=$("$PRODUCER" report --section fleet --format json)
 psqlv "UPDATE numbers SET status = 'disabled', status_changed_at = now() WHERE number = '$num'" >/dev/null
