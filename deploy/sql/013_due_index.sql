@@ -1,0 +1,102 @@
+-- 013_due_index.sql — the check-due selection reads the due registrations,
+-- not the fleet (issue 14: 1 million due checks enqueued in 30 s or less, with
+-- memory flat in the fleet size).
+--
+-- checks_due (006a, 012) computed every registration's cycle and compared it
+-- with its last check: a sequential scan of number_platforms and a join per
+-- row, 14.6 s of the 20.1 s due step on the scale benchmark's 3 million
+-- registrations (100,000 due), minutes at 30 million. Same rows and columns
+-- now, read through an index on last_checked_at:
+-- * a registration's cycle is one of its policy's check_every,
+--   mark_check_every (when not 0) and, for a tenant over its mark-rate target
+--   or a number in number_risk, risk_check_every. So a registration that is
+--   not in number_risk is due only if it was never checked or checked before
+--   the latest of now - cycle over those values of every effective policy
+--   (risk_check_every only for tenants over target): the cutoff. Taken as
+--   the latest timestamp, not now - the shortest interval, because interval
+--   order (1 mon = 30 days) is not timestamp order (a month back from 1 March
+--   is 28 days back).
+-- * candidates: the registrations never checked or checked before the cutoff
+--   (two ranges of the index), and those of the numbers in number_risk (a
+--   small set, through the primary key); then the per-registration rule and
+--   the budget window of 012, unchanged, on the candidates only.
+-- * the cutoff is a scalar sub-select, computed once, so the planner does not
+--   know it; it would estimate a third of the fleet before it and choose a
+--   sequential scan. `>= '-infinity'` (true of every non-NULL timestamp)
+--   makes the range two-sided, which PostgreSQL estimates as narrow (0.5 %),
+--   so the plan is the index's whatever the fleet size. No policies: no
+--   cutoff (NULL), only the never-checked are candidates, and the policy join
+--   drops them as before.
+-- * now is computed once (012): the MATERIALIZED CTE t.
+--
+-- Write cost: last_checked_at is written by every check, so an index on it
+-- makes that UPDATE of number_platforms non-HOT (a new index entry in every
+-- index of the table, PK and number_platforms_platform included); measured
+-- with tests/bench/run.sh --stack --repeat, see the commit and
+-- tests/bench/README.md. CREATE INDEX (not CONCURRENTLY: a migration is one
+-- transaction) holds writes to number_platforms while it builds.
+
+CREATE INDEX number_platforms_last_checked ON number_platforms (last_checked_at NULLS FIRST);
+
+CREATE OR REPLACE VIEW checks_due AS
+WITH t AS MATERIALIZED (SELECT nt_now() AS now),
+-- no registration not in number_risk is due after this (NULL: no policy)
+cutoff AS MATERIALIZED (
+    SELECT max(t.now - e.every) AS at
+    FROM t
+    CROSS JOIN effective_policies ep
+    LEFT JOIN tenant_status ts ON ts.tenant_id = ep.tenant_id
+    CROSS JOIN LATERAL (VALUES (ep.check_every), (NULLIF(ep.mark_check_every, interval '0')),
+                               (CASE WHEN ts.over_target THEN ep.risk_check_every END)) e(every)
+),
+regs AS (
+    SELECT np.number, np.platform, np.last_checked_at
+    FROM number_platforms np
+    WHERE np.last_checked_at IS NULL
+       OR (np.last_checked_at >= '-infinity'
+           AND np.last_checked_at < (SELECT c.at FROM cutoff c))
+    UNION ALL
+    -- those of numbers in number_risk that the ranges above do not hold
+    SELECT np.number, np.platform, np.last_checked_at
+    FROM number_risk r
+    JOIN number_platforms np ON np.number = r.number
+    WHERE np.last_checked_at >= COALESCE((SELECT c.at FROM cutoff c), '-infinity')
+),
+cand AS (
+    SELECT np.number, np.platform, n.tenant_id, n.scenario_id, np.last_checked_at,
+           c.reason, c.every, c.rank,
+           CASE WHEN pp.currency = b.currency THEN COALESCE(pp.amount, 0) ELSE 0 END AS cost,
+           b.budget, b.spent, t.now
+    FROM regs np
+    JOIN numbers n ON n.number = np.number
+    JOIN platforms p ON p.id = np.platform AND p.enabled
+    JOIN effective_policies ep ON ep.tenant_id = n.tenant_id AND ep.scenario_id = n.scenario_id
+    JOIN tenant_budgets b ON b.tenant_id = n.tenant_id
+    LEFT JOIN tenant_status ts ON ts.tenant_id = n.tenant_id
+    LEFT JOIN number_risk nr ON nr.number = np.number
+    LEFT JOIN platform_prices pp ON pp.platform = np.platform AND pp.op = 'check'
+    CROSS JOIN t
+    CROSS JOIN LATERAL (
+        SELECT v.reason, v.every, v.rank FROM (VALUES
+            (CASE WHEN ts.over_target THEN 'risk_over_target'
+                  WHEN nr.reason IS NOT NULL THEN 'risk_' || nr.reason END,
+             ep.risk_check_every, 0),
+            ('mark_check', NULLIF(ep.mark_check_every, interval '0'), 1),
+            ('cycle', ep.check_every, 2)) v(reason, every, rank)
+        WHERE v.reason IS NOT NULL AND v.every IS NOT NULL
+        ORDER BY v.every, v.rank LIMIT 1) c
+    WHERE np.last_checked_at IS NULL OR np.last_checked_at < t.now - c.every
+)
+SELECT number, platform, tenant_id, scenario_id, reason, every,
+       CASE WHEN cost = 0 OR budget = 'Infinity'
+                 OR spent + sum(cost) OVER w <= budget THEN 'go'
+            ELSE 'deferred_budget' END AS decision,
+       -- the check that follows the last observation: one id whatever made it due, so a
+       -- cycle that shortens while a check waits in Kafka (a tenant going over its target)
+       -- does not enqueue a second, paid check of the same registration
+       'after.' || coalesce((extract(epoch FROM last_checked_at) * 1000)::bigint::text, 'never')
+           AS period,
+       cost
+FROM cand
+WINDOW w AS (PARTITION BY tenant_id ORDER BY (rank = 0) DESC, last_checked_at NULLS FIRST,
+             number, platform);
