@@ -40,14 +40,22 @@ CREATE INDEX number_platforms_last_checked ON number_platforms (last_checked_at 
 
 CREATE OR REPLACE VIEW checks_due AS
 WITH t AS MATERIALIZED (SELECT nt_now() AS now),
+-- each tenant and scenario's policy, budget and status: a few rows, hashed, whatever the
+-- number of candidates
+pol AS MATERIALIZED (
+    SELECT ep.tenant_id, ep.scenario_id, ep.check_every, ep.mark_check_every,
+           ep.risk_check_every, b.budget, b.currency, b.spent, ts.over_target
+    FROM effective_policies ep
+    JOIN tenant_budgets b ON b.tenant_id = ep.tenant_id
+    LEFT JOIN tenant_status ts ON ts.tenant_id = ep.tenant_id
+),
 -- no registration not in number_risk is due after this (NULL: no policy)
 cutoff AS MATERIALIZED (
     SELECT max(t.now - e.every) AS at
     FROM t
-    CROSS JOIN effective_policies ep
-    LEFT JOIN tenant_status ts ON ts.tenant_id = ep.tenant_id
-    CROSS JOIN LATERAL (VALUES (ep.check_every), (NULLIF(ep.mark_check_every, interval '0')),
-                               (CASE WHEN ts.over_target THEN ep.risk_check_every END)) e(every)
+    CROSS JOIN pol
+    CROSS JOIN LATERAL (VALUES (pol.check_every), (NULLIF(pol.mark_check_every, interval '0')),
+                               (CASE WHEN pol.over_target THEN pol.risk_check_every END)) e(every)
 ),
 regs AS (
     SELECT np.number, np.platform, np.last_checked_at
@@ -65,20 +73,18 @@ regs AS (
 cand AS (
     SELECT np.number, np.platform, n.tenant_id, n.scenario_id, np.last_checked_at,
            c.reason, c.every, c.rank,
-           CASE WHEN pp.currency = b.currency THEN COALESCE(pp.amount, 0) ELSE 0 END AS cost,
-           b.budget, b.spent, t.now
+           CASE WHEN pp.currency = ep.currency THEN COALESCE(pp.amount, 0) ELSE 0 END AS cost,
+           ep.budget, ep.spent, t.now
     FROM regs np
     JOIN numbers n ON n.number = np.number
     JOIN platforms p ON p.id = np.platform AND p.enabled
-    JOIN effective_policies ep ON ep.tenant_id = n.tenant_id AND ep.scenario_id = n.scenario_id
-    JOIN tenant_budgets b ON b.tenant_id = n.tenant_id
-    LEFT JOIN tenant_status ts ON ts.tenant_id = n.tenant_id
+    JOIN pol ep ON ep.tenant_id = n.tenant_id AND ep.scenario_id = n.scenario_id
     LEFT JOIN number_risk nr ON nr.number = np.number
     LEFT JOIN platform_prices pp ON pp.platform = np.platform AND pp.op = 'check'
     CROSS JOIN t
     CROSS JOIN LATERAL (
         SELECT v.reason, v.every, v.rank FROM (VALUES
-            (CASE WHEN ts.over_target THEN 'risk_over_target'
+            (CASE WHEN ep.over_target THEN 'risk_over_target'
                   WHEN nr.reason IS NOT NULL THEN 'risk_' || nr.reason END,
              ep.risk_check_every, 0),
             ('mark_check', NULLIF(ep.mark_check_every, interval '0'), 1),

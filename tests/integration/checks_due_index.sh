@@ -104,6 +104,10 @@ SET last_checked_at = nt_now() - (ARRAY[interval '1 day', interval '7 days', int
 FROM (SELECT number, row_number() OVER (ORDER BY number) AS i FROM numbers
       WHERE tenant_id LIKE :'t' || '_' AND number LIKE '%7') s
 WHERE np.number = s.number AND np.platform = 'cmcc';
+-- risky numbers checked a day and a half ago: due on their risk cycle (1 day), not on any other
+UPDATE number_platforms np SET last_checked_at = nt_now() - interval '36 hours'
+FROM (SELECT number FROM number_risk WHERE number LIKE '+86251%' ORDER BY number LIMIT 30) r
+WHERE np.number = r.number AND np.platform = 'baidu';
 ANALYZE numbers;
 ANALYZE number_platforms;
 
