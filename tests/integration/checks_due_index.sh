@@ -1,0 +1,148 @@
+#!/usr/bin/env bash
+# Issue 14, migration 013: the check-due selection read through the index on
+# last_checked_at selects exactly what 012's definition selected. A fleet of 6
+# tenants x 300 numbers on 3 platforms (and a disabled one) over every
+# scenario: a tenant over its mark-rate target, numbers in number_risk, a
+# policy with mark_check_every 0 and a monthly cycle, a tenant-and-scenario
+# policy, a budget that defers, a price in another currency, never-checked
+# registrations and last checks from minutes to 200 days old. checks_due is
+# compared with 012's view (copied below) both ways, under three settings:
+# as built; nobody over target (the cutoff then later than the risk cycle, so
+# the number_risk registrations come only through their own branch); no
+# policy at all (no cutoff). All in one transaction, rolled back: nothing is
+# left in the shared database.
+. "$(dirname "$0")/lib.sh"
+nt_setup duidx
+t=itdue$$
+out=$NT_TMP/compare.out
+
+psql "$NUMTRUST_PG_CONNINFO" -X -A -t -q -v ON_ERROR_STOP=1 -v t="$t" >"$out" <<'SQL' ||
+BEGIN;
+-- 012's definition, as it was
+CREATE TEMP VIEW checks_due_old AS
+WITH t AS MATERIALIZED (SELECT nt_now() AS now),
+cand AS (
+    SELECT np.number, np.platform, n.tenant_id, n.scenario_id, np.last_checked_at,
+           c.reason, c.every, c.rank,
+           CASE WHEN pp.currency = b.currency THEN COALESCE(pp.amount, 0) ELSE 0 END AS cost,
+           b.budget, b.spent, t.now
+    FROM number_platforms np
+    JOIN numbers n ON n.number = np.number
+    JOIN platforms p ON p.id = np.platform AND p.enabled
+    JOIN effective_policies ep ON ep.tenant_id = n.tenant_id AND ep.scenario_id = n.scenario_id
+    JOIN tenant_budgets b ON b.tenant_id = n.tenant_id
+    LEFT JOIN tenant_status ts ON ts.tenant_id = n.tenant_id
+    LEFT JOIN number_risk nr ON nr.number = np.number
+    LEFT JOIN platform_prices pp ON pp.platform = np.platform AND pp.op = 'check'
+    CROSS JOIN t
+    CROSS JOIN LATERAL (
+        SELECT v.reason, v.every, v.rank FROM (VALUES
+            (CASE WHEN ts.over_target THEN 'risk_over_target'
+                  WHEN nr.reason IS NOT NULL THEN 'risk_' || nr.reason END,
+             ep.risk_check_every, 0),
+            ('mark_check', NULLIF(ep.mark_check_every, interval '0'), 1),
+            ('cycle', ep.check_every, 2)) v(reason, every, rank)
+        WHERE v.reason IS NOT NULL AND v.every IS NOT NULL
+        ORDER BY v.every, v.rank LIMIT 1) c
+    WHERE np.last_checked_at IS NULL OR np.last_checked_at < t.now - c.every
+)
+SELECT number, platform, tenant_id, scenario_id, reason, every,
+       CASE WHEN cost = 0 OR budget = 'Infinity'
+                 OR spent + sum(cost) OVER w <= budget THEN 'go'
+            ELSE 'deferred_budget' END AS decision,
+       'after.' || coalesce((extract(epoch FROM last_checked_at) * 1000)::bigint::text, 'never')
+           AS period,
+       cost
+FROM cand
+WINDOW w AS (PARTITION BY tenant_id ORDER BY (rank = 0) DESC, last_checked_at NULLS FIRST,
+             number, platform);
+
+-- the fleet: tenants a..f, 300 numbers each over the four scenarios, 3 platforms
+INSERT INTO platforms (id, enabled) VALUES ('baidu', true), ('tencent', true), ('cmcc', true)
+ON CONFLICT (id) DO NOTHING;
+INSERT INTO platforms (id, enabled) VALUES (:'t' || 'off', false);
+INSERT INTO platform_prices (platform, op, amount, currency)
+VALUES ('cmcc', 'check', 0.02, 'CNY'), ('tencent', 'check', 0.01, 'USD')
+ON CONFLICT (platform, op) DO UPDATE SET amount = excluded.amount, currency = excluded.currency;
+INSERT INTO tenants (id) SELECT :'t' || x FROM unnest('{a,b,c,d,e,f}'::text[]) x;
+-- b over its target, f under it; c: no mark check, a monthly cycle; d: a budget half spent;
+-- e: a 3-day cycle and a 2-day mark check in one scenario
+INSERT INTO tenant_status (tenant_id, registrations, marked, mark_rate, target, over_target,
+                           updated_at)
+VALUES (:'t' || 'b', 100, 9, 0.09, 0.03, true, nt_now()),
+       (:'t' || 'f', 100, 1, 0.01, 0.03, false, nt_now());
+INSERT INTO policies (tenant_id, scenario_id, check_every, mark_check_every)
+VALUES (:'t' || 'c', '*', interval '1 mon', interval '0');
+INSERT INTO policies (tenant_id, scenario_id, monthly_budget, budget_currency)
+VALUES (:'t' || 'd', '*', 1.00, 'CNY');
+INSERT INTO policies (tenant_id, scenario_id, check_every, mark_check_every)
+VALUES (:'t' || 'e', 'seasonal', interval '3 days', interval '2 days');
+INSERT INTO cost_ledger (job_id, op, number, platform, tenant_id, scenario_id, amount, currency,
+                         at, month)
+VALUES (gen_random_uuid(), 'check', '+8625100000001', 'cmcc', :'t' || 'd', 'individual', 0.50,
+        'CNY', nt_now(), nt_month(nt_now()));
+SELECT setseed(0.14);
+INSERT INTO numbers (number, tenant_id, scenario_id, base_label)
+SELECT '+86251' || k || lpad(i::text, 5, '0'), :'t' || x,
+       (ARRAY['high_frequency', 'seasonal', 'high_qualification', 'individual'])[1 + i % 4],
+       'due-' || i
+FROM unnest('{a,b,c,d,e,f}'::text[]) WITH ORDINALITY u(x, k), generate_series(1, 300) i;
+INSERT INTO number_platforms (number, platform, last_checked_at)
+SELECT n.number, p, CASE WHEN random() < 0.1 THEN NULL
+                         ELSE nt_now() - random() * random() * interval '200 days' END
+FROM numbers n, unnest(ARRAY['baidu', 'tencent', 'cmcc', :'t' || 'off']) p
+WHERE n.tenant_id LIKE :'t' || '_';
+INSERT INTO number_risk (number, reason, since, computed_at)
+SELECT number, (ARRAY['recent_mark', 'falling_trust', 'callee_reports'])[1 + (random() * 2)::int],
+       nt_now(), nt_now()
+FROM numbers WHERE tenant_id LIKE :'t' || '_' AND random() < 0.1;
+-- a few checked just before and after the risk cycle, the mark check and a month
+UPDATE number_platforms np
+SET last_checked_at = nt_now() - (ARRAY[interval '1 day', interval '7 days', interval '1 mon',
+                                       interval '30 days', interval '2 days'])[1 + i % 5]
+                               + (i % 3 - 1) * interval '1 second'
+FROM (SELECT number, row_number() OVER (ORDER BY number) AS i FROM numbers
+      WHERE tenant_id LIKE :'t' || '_' AND number LIKE '%7') s
+WHERE np.number = s.number AND np.platform = 'cmcc';
+-- risky numbers checked a day and a half ago: due on their risk cycle (1 day), not on any other
+UPDATE number_platforms np SET last_checked_at = nt_now() - interval '36 hours'
+FROM (SELECT number FROM number_risk WHERE number LIKE '+86251%' ORDER BY number LIMIT 30) r
+WHERE np.number = r.number AND np.platform = 'baidu';
+ANALYZE numbers;
+ANALYZE number_platforms;
+
+-- compare: "label|old minus new|new minus old|rows of the fleet|of them deferred|risk only"
+CREATE TEMP VIEW compare AS
+SELECT (SELECT count(*) FROM (TABLE checks_due_old EXCEPT ALL TABLE checks_due) d) AS old_not_new,
+       (SELECT count(*) FROM (TABLE checks_due EXCEPT ALL TABLE checks_due_old) d) AS new_not_old,
+       (SELECT count(*) FROM checks_due WHERE tenant_id LIKE :'t' || '_') AS due,
+       (SELECT count(*) FROM checks_due
+        WHERE tenant_id LIKE :'t' || '_' AND decision = 'deferred_budget') AS deferred,
+       (SELECT count(*) FROM checks_due c
+        JOIN number_platforms np ON np.number = c.number AND np.platform = c.platform
+        WHERE c.tenant_id LIKE :'t' || '_' AND c.reason LIKE 'risk\_%'
+          AND np.last_checked_at > nt_now() - interval '2 days') AS risk_recent;
+SELECT 'built', * FROM compare;
+UPDATE tenant_status SET over_target = false WHERE tenant_id = :'t' || 'b';
+SELECT 'none_over', * FROM compare;
+SAVEPOINT p;
+DELETE FROM policies;
+SELECT 'no_policy', * FROM compare;
+ROLLBACK TO p;
+ROLLBACK;
+SQL
+    fail "the comparison failed: $(cat "$out")"
+cat "$out"
+
+row() { sed -n "s/^$1|//p" "$out"; }
+assert_eq "built: old minus new, new minus old" "$(row built | cut -d'|' -f1,2)" "0|0"
+assert_eq "nobody over target: old minus new, new minus old" "$(row none_over | cut -d'|' -f1,2)" "0|0"
+assert_eq "no policy: old minus new, new minus old, due" "$(row no_policy | cut -d'|' -f1-3)" "0|0|0"
+for s in built none_over; do
+    IFS='|' read -r _ _ due deferred risk <<<"$(row $s)"
+    [ "$due" -gt 0 ] || fail "$s: nothing of the fleet due"
+    [ "$deferred" -gt 0 ] || fail "$s: no check deferred by the budget"
+    [ "$risk" -gt 0 ] || fail "$s: no number_risk registration checked within 2 days due"
+    log "ok: $s: $due due, $deferred deferred, $risk risk checks of the last 2 days"
+done
+log "PASS"
