@@ -27,14 +27,8 @@ x=${nums[0]} y=${nums[1]} z=${nums[2]}
 
 psqlv "DELETE FROM api_tokens WHERE name LIKE 'it-cal-%'"
 tok=$("$PRODUCER" token create --name "it-cal-$$" --kind tenant --tenant it-cal 2>/dev/null)
-NUMTRUST_API_LISTEN=127.0.0.1:0 "$PRODUCER" serve >"$NT_TMP/serve.log" 2>&1 &
-NT_WORKER_PIDS+=("$!")
-for _ in $(seq 1 50); do
-    port=$(sed -n 's/.*serving the API.* on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$NT_TMP/serve.log")
-    [ -n "$port" ] && break
-    sleep 0.1
-done
-[ -n "${port:-}" ] || fail "serve did not start"
+start_serve
+port=$API_PORT
 
 trap '"$PRODUCER" clock set --offset 0 --force >/dev/null; nt_cleanup' EXIT
 # dates relative to numtrust time, not the machine's: numtrust time follows the shared

@@ -47,17 +47,10 @@ num_q=$(psqlv "SELECT min(number) FROM numbers n WHERE tenant_id = 'it-api-a' AN
                AND NOT EXISTS (SELECT 1 FROM quarantine q WHERE q.number = n.number AND q.released_at IS NULL)")
 
 # the server on a port the OS picks; read back from its log
-NUMTRUST_API_LISTEN=127.0.0.1:0 NUMTRUST_API_RATE_PER_S=1000 NUMTRUST_API_RATE_BURST=1000 \
-    NUMTRUST_API_CALLBACK_RATE_PER_S=1 NUMTRUST_API_CALLBACK_RATE_BURST=2 "$PRODUCER" serve >"$NT_TMP/serve.log" 2>&1 &
-spid=$!
-NT_WORKER_PIDS+=("$spid")
-port=""
-for _ in $(seq 1 50); do
-    port=$(sed -n 's/.*serving the API.* on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$NT_TMP/serve.log")
-    [ -n "$port" ] && break
-    sleep 0.1
-done
-[ -n "$port" ] || { cat "$NT_TMP/serve.log"; fail "serve did not start"; }
+start_serve NUMTRUST_API_RATE_PER_S=1000 NUMTRUST_API_RATE_BURST=1000 \
+    NUMTRUST_API_CALLBACK_RATE_PER_S=1 NUMTRUST_API_CALLBACK_RATE_BURST=2
+spid=${NT_WORKER_PIDS[-1]}
+port=$API_PORT
 log "serve on port $port"
 
 NT_API_URL="http://127.0.0.1:$port" NT_NUM_A=$num_a NT_NUM_B=$num_b NT_NUM_Q=$num_q NT_OPENAPI="$NT_REPO/docs/openapi.yaml" \

@@ -20,14 +20,8 @@ start_worker NUMTRUST_WORKER_APPEAL_FAST_PATH=false
 wait_sql "SELECT count(*) FROM check_results WHERE number LIKE '+86$pfx%'" 20 60
 
 tok=$("$PRODUCER" token create --name "it-fb-$$" --kind feedback --tenant it-fb 2>/dev/null)
-NUMTRUST_API_LISTEN=127.0.0.1:0 "$PRODUCER" serve >"$NT_TMP/serve.log" 2>&1 &
-NT_WORKER_PIDS+=("$!")
-for _ in $(seq 1 50); do
-    port=$(sed -n 's/.*serving the API.* on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$NT_TMP/serve.log")
-    [ -n "$port" ] && break
-    sleep 0.1
-done
-[ -n "${port:-}" ] || fail "serve did not start"
+start_serve
+port=$API_PORT
 
 # the callee saw a harassment mark on x; the platform shows it too
 sim POST /admin/marks "{\"platform\":\"tencent\",\"number\":\"$x\",\"type\":\"harassment\",\"count\":4}" >/dev/null

@@ -141,6 +141,21 @@ start_worker() {
     log "worker $i started (pid $!)"
 }
 
+# start_serve [extra env assignments...]: `numtrust-producer serve` in the background on a
+# free port (stopped with the workers: it is in NT_WORKER_PIDS); sets API_PORT.
+start_serve() {
+    env NUMTRUST_API_LISTEN=127.0.0.1:0 "$@" "$PRODUCER" serve >"$NT_TMP/serve.log" 2>&1 &
+    NT_WORKER_PIDS+=("$!")
+    API_PORT=
+    local _
+    for _ in $(seq 1 50); do
+        API_PORT=$(sed -n 's/.*serving the API.* on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$NT_TMP/serve.log")
+        [ -n "$API_PORT" ] && break
+        sleep 0.1
+    done
+    [ -n "$API_PORT" ] || fail "serve did not start: $(tail -n 3 "$NT_TMP/serve.log")"
+}
+
 # stop_worker INDEX [SIGNAL]: signal it and wait; returns its exit status.
 stop_worker() {
     local i=$1 sig=${2:-TERM} pid=${NT_WORKER_PIDS[$1]} rc=0

@@ -56,14 +56,8 @@ compare "tenant $tenant on baidu" --tenant "$tenant" --platform baidu
 # the API says when the snapshot its rows come from was taken (headers: the answer stays rows)
 psqlv "DELETE FROM api_tokens WHERE name LIKE 'it-snap-%'" >/dev/null
 tok=$("$PRODUCER" token create --name "it-snap-$$" --kind admin 2>/dev/null)
-NUMTRUST_API_LISTEN=127.0.0.1:0 "$PRODUCER" serve >"$NT_TMP/serve.log" 2>&1 &
-NT_WORKER_PIDS+=("$!")
-for _ in $(seq 1 50); do
-    port=$(sed -n 's/.*serving the API.* on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$NT_TMP/serve.log")
-    [ -n "$port" ] && break
-    sleep 0.1
-done
-[ -n "${port:-}" ] || fail "serve did not start"
+start_serve
+port=$API_PORT
 taken=$(psqlv "SELECT to_char(taken_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') FROM fleet_state_taken")
 curl -sS -D "$NT_TMP/h.txt" -o "$NT_TMP/b.json" -H "Authorization: Bearer $tok" \
     "http://127.0.0.1:$port/v1/reports/fleet"
