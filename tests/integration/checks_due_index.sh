@@ -6,7 +6,7 @@
 # policy with mark_check_every 0 and a monthly cycle, a tenant-and-scenario
 # policy, a budget that defers, a price in another currency, never-checked
 # registrations and last checks from minutes to 200 days old. checks_due is
-# compared with 012's view (copied below) both ways, under three settings:
+# compared with 012's view (read from its migration) both ways, under three settings:
 # as built; nobody over target (the cutoff then later than the risk cycle, so
 # the number_risk registrations come only through their own branch); no
 # policy at all (no cutoff). All in one transaction, rolled back: nothing is
@@ -16,47 +16,14 @@ nt_setup duidx
 t=itdue$$
 out=$NT_TMP/compare.out
 
-psql "$NUMTRUST_PG_CONNINFO" -X -A -t -q -v ON_ERROR_STOP=1 -v t="$t" >"$out" <<'SQL' ||
-BEGIN;
--- 012's definition, as it was
-CREATE TEMP VIEW checks_due_old AS
-WITH t AS MATERIALIZED (SELECT nt_now() AS now),
-cand AS (
-    SELECT np.number, np.platform, n.tenant_id, n.scenario_id, np.last_checked_at,
-           c.reason, c.every, c.rank,
-           CASE WHEN pp.currency = b.currency THEN COALESCE(pp.amount, 0) ELSE 0 END AS cost,
-           b.budget, b.spent, t.now
-    FROM number_platforms np
-    JOIN numbers n ON n.number = np.number
-    JOIN platforms p ON p.id = np.platform AND p.enabled
-    JOIN effective_policies ep ON ep.tenant_id = n.tenant_id AND ep.scenario_id = n.scenario_id
-    JOIN tenant_budgets b ON b.tenant_id = n.tenant_id
-    LEFT JOIN tenant_status ts ON ts.tenant_id = n.tenant_id
-    LEFT JOIN number_risk nr ON nr.number = np.number
-    LEFT JOIN platform_prices pp ON pp.platform = np.platform AND pp.op = 'check'
-    CROSS JOIN t
-    CROSS JOIN LATERAL (
-        SELECT v.reason, v.every, v.rank FROM (VALUES
-            (CASE WHEN ts.over_target THEN 'risk_over_target'
-                  WHEN nr.reason IS NOT NULL THEN 'risk_' || nr.reason END,
-             ep.risk_check_every, 0),
-            ('mark_check', NULLIF(ep.mark_check_every, interval '0'), 1),
-            ('cycle', ep.check_every, 2)) v(reason, every, rank)
-        WHERE v.reason IS NOT NULL AND v.every IS NOT NULL
-        ORDER BY v.every, v.rank LIMIT 1) c
-    WHERE np.last_checked_at IS NULL OR np.last_checked_at < t.now - c.every
-)
-SELECT number, platform, tenant_id, scenario_id, reason, every,
-       CASE WHEN cost = 0 OR budget = 'Infinity'
-                 OR spent + sum(cost) OVER w <= budget THEN 'go'
-            ELSE 'deferred_budget' END AS decision,
-       'after.' || coalesce((extract(epoch FROM last_checked_at) * 1000)::bigint::text, 'never')
-           AS period,
-       cost
-FROM cand
-WINDOW w AS (PARTITION BY tenant_id ORDER BY (rank = 0) DESC, last_checked_at NULLS FIRST,
-             number, platform);
-
+# 012's definition, read from the migration itself (the view's statement, renamed)
+old_view=$(sed -n '/^CREATE OR REPLACE VIEW checks_due AS$/,/;$/p' "$NT_REPO/deploy/sql/012_now_once.sql" |
+    sed '1s/.*/CREATE TEMP VIEW checks_due_old AS/')
+[ "$(grep -c 'FROM number_platforms np' <<<"$old_view")" -eq 1 ] ||
+    fail "012's checks_due not found in deploy/sql/012_now_once.sql"
+{
+    printf 'BEGIN;\n%s\n' "$old_view"
+    cat <<'SQL'
 -- the fleet: tenants a..f, 300 numbers each over the four scenarios, 3 platforms
 INSERT INTO platforms (id, enabled) VALUES ('baidu', true), ('tencent', true), ('cmcc', true)
 ON CONFLICT (id) DO NOTHING;
@@ -131,6 +98,7 @@ SELECT 'no_policy', * FROM compare;
 ROLLBACK TO p;
 ROLLBACK;
 SQL
+} | psql "$NUMTRUST_PG_CONNINFO" -X -A -t -q -v ON_ERROR_STOP=1 -v t="$t" >"$out" ||
     fail "the comparison failed: $(cat "$out")"
 cat "$out"
 
