@@ -155,13 +155,13 @@ SELECT json_build_object('max', coalesce(max(attempts), 0),
 -- 13: label updates done without a push because their registration was not certified
 --     (skipped_uncertified), and those of them no check backs: a skip needs a history row
 --     of the registration observing it not certified (any state it held came from one)
-SELECT json_build_object('n', count(*), 'unbacked', count(*) FILTER (WHERE NOT EXISTS (
-         SELECT 1 FROM check_results cr WHERE cr.number = u.number AND cr.platform = u.platform
-           AND cr.cert_status IS NOT NULL AND cr.cert_status <> 'certified')),
-       'sample', (array_agg(u.id::text) FILTER (WHERE NOT EXISTS (
-         SELECT 1 FROM check_results cr WHERE cr.number = u.number AND cr.platform = u.platform
-           AND cr.cert_status IS NOT NULL AND cr.cert_status <> 'certified')))[1:5]) FROM u
-  WHERE u.type = 'tag_update' AND u.state = 'done' AND u.result = 'skipped_uncertified';
+SELECT json_build_object('n', count(*), 'unbacked', count(*) FILTER (WHERE NOT s.backed),
+       'sample', (array_agg(s.id::text) FILTER (WHERE NOT s.backed))[1:5]) FROM
+  (SELECT u.id, EXISTS (
+            SELECT 1 FROM check_results cr WHERE cr.number = u.number AND cr.platform = u.platform
+              AND cr.cert_status IS NOT NULL AND cr.cert_status <> 'certified') AS backed
+   FROM u
+   WHERE u.type = 'tag_update' AND u.state = 'done' AND u.result = 'skipped_uncertified') s;
 """
 
 
