@@ -27,21 +27,29 @@ static const kdefault_t producer_defaults[] = {
     {"queue.buffering.max.messages", "500000"},
 };
 
-/* The prefetch is bounded so that a worker's memory does not grow with the backlog: at most
- * 2 MiB of messages (about 6,000 check jobs, a third of a second of work at 20,000 jobs/s)
- * wait in the consumer queue, at least 100 per partition are asked for, and one fetch
- * brings at most 256 KiB per partition. With 16 MiB and librdkafka's 100,000 messages per
- * partition and 1 MiB per fetch, the benchmark's 100,000-job backlog came into the worker:
- * about 50 of its 97 MiB. At 1,000 per partition, 12 partitions kept about 17 MiB of fetch
- * buffers and message headers in librdkafka's broker thread (peak RSS 64.2 MiB at 1,000
- * jobs in flight, 49.3 MiB at 100 per partition, same throughput: a fetch still brings up
- * to 256 KiB, some 700 jobs, whenever a partition's queue falls below 100). */
+/* The prefetch is bounded in bytes so that a worker's memory does not grow with the backlog:
+ * at most 2 MiB of messages wait in the consumer queue, and one fetch brings at most 256 KiB
+ * per partition. With librdkafka's 16 MiB and 1 MiB per fetch, the benchmark's 100,000-job
+ * backlog came into the worker: about 50 of its 97 MiB.
+ *
+ * queued.min.messages is set to its maximum so that it never decides, and this is a
+ * throughput fix, not a memory one. In librdkafka 2.0.2 (Debian 12's) a partition whose
+ * consumer queue holds queued.min.messages or more is "not fetchable", and the queue a
+ * high-level consumer compares with it is the one shared by every assigned partition. When
+ * all partitions are not fetchable, no Fetch is outstanding and the broker thread sleeps
+ * until its next wake-up, up to 1 s later: the worker draining the queue does not wake it.
+ * With 100 (or 1,000), the worker emptied the queue in a fraction of a second and then waited
+ * for the rest of the second: a 1 s sawtooth (received 2,000 jobs, idle ~0.55 s, again;
+ * 4,450 jobs/s at 0 ms with half the machine idle). With only the byte cap in force,
+ * librdkafka fetches until 2 MiB are queued, and the same sleep starts only then, with
+ * about a second of work queued (~10,000 check jobs: 9,355 jobs/s, CPU-bound). Newer
+ * librdkafka versions (fetch.queue.backoff.ms) do not need this. */
 static const kdefault_t consumer_defaults[] = {
     {"enable.auto.commit", "true"},      {"enable.auto.offset.store", "false"},
     {"auto.commit.interval.ms", "1000"}, {"auto.offset.reset", "earliest"},
     {"session.timeout.ms", "10000"},     {"heartbeat.interval.ms", "1000"},
     {"max.poll.interval.ms", "60000"},   {"queued.max.messages.kbytes", "2048"},
-    {"queued.min.messages", "100"},      {"fetch.message.max.bytes", "262144"},
+    {"queued.min.messages", "10000000"}, {"fetch.message.max.bytes", "262144"},
     {"fetch.wait.max.ms", "50"},         {"enable.partition.eof", "false"},
 };
 
