@@ -178,7 +178,7 @@ int api_reports_get(api_ctx_t *c)
     PGresult *res = report_section_query(c->pg, sec, &f, &err);
     if (res == NULL)
         return api_fail(c, 500, NULL, "%s", err.msg);
-    if (sec->snap != NULL && f.snapshot) {
+    if (report_section_snapshot(sec, &f)) {
         /* the rows are the fleet-state snapshot's: say of when (headers,
          * so that the answer stays an array of rows) */
         snprintf(c->snapshot_taken, sizeof(c->snapshot_taken), "%s", f.taken);

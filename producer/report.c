@@ -307,12 +307,17 @@ void report_decide(nt_pg_t *pg, report_filter_t *f)
     f->decided = true;
 }
 
+bool report_section_snapshot(const report_section_t *sec, const report_filter_t *f)
+{
+    return sec->snap != NULL && f->snapshot;
+}
+
 PGresult *report_section_query(nt_pg_t *pg, const report_section_t *sec, report_filter_t *f,
                                nt_err_t *err)
 {
     const char *p[] = {f->tenant, f->platform, f->scenario, f->since};
     report_decide(pg, f);
-    return nt_pg_exec(pg, sec->snap != NULL && f->snapshot ? sec->snap : sec->sql, 4, p, err);
+    return nt_pg_exec(pg, report_section_snapshot(sec, f) ? sec->snap : sec->sql, 4, p, err);
 }
 
 /* Numeric PostgreSQL types are written as JSON numbers. */

@@ -43,10 +43,12 @@ const report_section_t *report_section_find(const char *name);
  * f->live is not set (f->snapshot, f->taken, f->age_s). */
 void report_decide(nt_pg_t *pg, report_filter_t *f);
 
-/* Runs a section. On the first call for f, decides (and records in f)
- * whether fleet-wide sections read the fleet-state snapshot: when one exists
- * and f->live is not set. @returns the result (PQclear it) or NULL with err
- * set. */
+/* True when sec, run for f, reads the fleet-state snapshot (after
+ * report_decide): a fleet-wide section while a snapshot is in use. */
+bool report_section_snapshot(const report_section_t *sec, const report_filter_t *f);
+
+/* Runs a section, deciding first (report_decide). @returns the result
+ * (PQclear it) or NULL with err set. */
 PGresult *report_section_query(nt_pg_t *pg, const report_section_t *sec, report_filter_t *f,
                                nt_err_t *err);
 

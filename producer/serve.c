@@ -82,12 +82,12 @@ typedef struct req_s {
 /* The feedback intake may be called from a website's page in the callee's
  * browser: its answers (errors too) carry CORS headers. */
 static _Thread_local bool answer_cors;
-/* a report read from the fleet-state snapshot: when it was taken, its age */
-static _Thread_local const char *answer_snapshot_taken;
-static _Thread_local long answer_snapshot_age_s;
 
-static enum MHD_Result answer(struct MHD_Connection *conn, int status, const char *type,
-                              const char *data, size_t len, const char *retry_after)
+/* snapshot_taken (empty or NULL: none): the answer is a report read from the
+ * fleet-state snapshot, taken then (RFC 3339) and snapshot_age_s old */
+static enum MHD_Result answer_snap(struct MHD_Connection *conn, int status, const char *type,
+                                   const char *data, size_t len, const char *retry_after,
+                                   const char *snapshot_taken, long snapshot_age_s)
 {
     struct MHD_Response *r =
         MHD_create_response_from_buffer(len, (void *)data, MHD_RESPMEM_MUST_COPY);
@@ -100,10 +100,10 @@ static enum MHD_Result answer(struct MHD_Connection *conn, int status, const cha
         MHD_add_response_header(r, "WWW-Authenticate", "Bearer realm=\"numtrust\"");
     if (retry_after != NULL)
         MHD_add_response_header(r, "Retry-After", retry_after);
-    if (answer_snapshot_taken != NULL && answer_snapshot_taken[0] != '\0') {
+    if (snapshot_taken != NULL && snapshot_taken[0] != '\0') {
         char age[24];
-        snprintf(age, sizeof(age), "%ld", answer_snapshot_age_s);
-        MHD_add_response_header(r, "X-Numtrust-Snapshot-Taken", answer_snapshot_taken);
+        snprintf(age, sizeof(age), "%ld", snapshot_age_s);
+        MHD_add_response_header(r, "X-Numtrust-Snapshot-Taken", snapshot_taken);
         MHD_add_response_header(r, "X-Numtrust-Snapshot-Age", age);
     }
     if (answer_cors) {
@@ -115,6 +115,12 @@ static enum MHD_Result answer(struct MHD_Connection *conn, int status, const cha
     enum MHD_Result rc = MHD_queue_response(conn, (unsigned)status, r);
     MHD_destroy_response(r);
     return rc;
+}
+
+static enum MHD_Result answer(struct MHD_Connection *conn, int status, const char *type,
+                              const char *data, size_t len, const char *retry_after)
+{
+    return answer_snap(conn, status, type, data, len, retry_after, NULL, 0);
 }
 
 static enum MHD_Result answer_error(struct MHD_Connection *conn, int status, const char *field,
@@ -695,11 +701,9 @@ static enum MHD_Result dispatch(serve_t *s, struct MHD_Connection *conn, const c
     if (rc != 0)
         ret = answer_error(conn, c.status >= 400 ? c.status : 500, c.field, NULL, "%s", c.msg);
     else {
-        answer_snapshot_taken = c.snapshot_taken;
-        answer_snapshot_age_s = c.snapshot_age_s;
-        ret = answer(conn, c.status, c.html ? "text/html; charset=utf-8" : "application/json",
-                     c.out.data != NULL ? c.out.data : "", c.out.len, NULL);
-        answer_snapshot_taken = NULL;
+        ret = answer_snap(conn, c.status, c.html ? "text/html; charset=utf-8" : "application/json",
+                          c.out.data != NULL ? c.out.data : "", c.out.len, NULL, c.snapshot_taken,
+                          c.snapshot_age_s);
     }
     NT_INFO("api %s %s -> %d in %lld ms (token %ld)", method, op->path, c.status,
             (long long)(nt_clock_mono_ms() - t0), c.token_id);
