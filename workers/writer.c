@@ -311,8 +311,18 @@ static void flush_sent(writer_t *wr)
  * costs well under a millisecond against hundreds of rows written. And no
  * JIT: a batch statement whose row estimates run high (a CTE over a table
  * never analyzed) crossed jit_above_cost, and compiling it took 1.9 s of each
- * 2 s statement (the benchmark fell to 50 jobs/s). */
-static const char sql_session[] = "SET plan_cache_mode = force_custom_plan; SET jit = off";
+ * 2 s statement (the benchmark fell to 50 jobs/s). And no sequential scan:
+ * every statement here finds its rows by key (a batch's job ids, numbers and
+ * platforms), but even custom plans hashed the whole jobs and
+ * number_platforms tables for a batch of a few hundred rows while they held
+ * less than a million or so (a hash join's cost beat 500 index probes at
+ * random_page_cost 4): 60 of a 63 ms claim and 100 of a 150 ms check were
+ * those scans at 50,000 registrations, growing with the table and with its
+ * dead rows (a bloated table made a batch take seconds). Tables without an
+ * index (history_settings, one row) are still read sequentially: the
+ * setting only makes such a plan the last resort. */
+static const char sql_session[] =
+    "SET plan_cache_mode = force_custom_plan; SET jit = off; SET enable_seqscan = off";
 
 /* Parameters of a kind's statement: its arrays and maybe the worker id. */
 static int nparams_of(const kind_t *kd)
