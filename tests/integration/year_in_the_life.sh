@@ -120,7 +120,13 @@ settle() { # until the workers finished everything enqueued for the fleet
     wait_sql "SELECT count(*) FROM jobs WHERE $mine AND state IN ('queued', 'running', 'retrying')" 0 120
 }
 pass() {
-    "$PRODUCER" run --once --prefix "$pfx" >>"$NT_TMP/run.log" 2>&1 || fail "run --once failed: $(tail -n 5 "$NT_TMP/run.log")"
+    # each pass's own output, so a failure shows the step that failed (its
+    # warning comes before the later steps' lines, not in the log's tail)
+    if ! "$PRODUCER" run --once --prefix "$pfx" >"$NT_TMP/pass.log" 2>&1; then
+        cat "$NT_TMP/pass.log" >>"$NT_TMP/run.log"
+        fail "run --once failed on day $((NOW_S / 86400)): $(grep -E 'warn|error' "$NT_TMP/pass.log" | head -n 10) / last: $(tail -n 2 "$NT_TMP/pass.log")"
+    fi
+    cat "$NT_TMP/pass.log" >>"$NT_TMP/run.log"
     settle
 }
 count_pushes() { psqlv "SELECT count(*) FROM tag_updates WHERE number = '$1' AND label = '$2'"; }
