@@ -55,7 +55,11 @@ struct sink_s {
 
 /* $1..$5 the job, $6 force, $7 origins, $8 retry_of, $9 retry generations.
  * Returns per job: id, produce it?, finished already? (The main query sees
- * the ledger as it was before the insert: a new row shows as unknown.) */
+ * the ledger as it was before the insert: a new row shows as unknown.) Only
+ * the rows the insert did not take are looked up, one index probe each (the
+ * sub-select, kept apart by OFFSET 0): a join let the planner hash the whole
+ * ledger for every batch while the table was new and small in its
+ * statistics, as the due pass filled it with a million rows. */
 static const char sql_ledger[] =
     "WITH r AS (SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[],"
     "                                $7::uuid[], $8::uuid[], $9::int[])"
@@ -68,7 +72,9 @@ static const char sql_ledger[] =
     "       j.id IS NULL OR (j.state NOT IN ('done', 'failed', 'dead')"
     "                        AND ($6 OR j.updated_at < now() - interval '1 hour')),"
     "       coalesce(j.state IN ('done', 'failed', 'dead'), false)"
-    " FROM r LEFT JOIN jobs j ON j.id = r.id";
+    " FROM r LEFT JOIN ins ON ins.id = r.id"
+    " LEFT JOIN LATERAL (SELECT j.id, j.state, j.updated_at FROM jobs j"
+    "                    WHERE ins.id IS NULL AND j.id = r.id OFFSET 0) j ON true";
 
 /* Jobs Kafka did not take: out of the ledger again, unless a worker claimed
  * them meanwhile (a purged in-flight message may have reached the broker). */
