@@ -404,6 +404,15 @@ void sink_free(sink_t *s)
 {
     if (s == NULL)
         return;
+    if (s->pending && s->rk != NULL) {
+        /* freed after a failure elsewhere (say the selection's connection) with a
+         * batch recorded and not produced yet: deliver it, and what is queued,
+         * rather than leave it to the ledger's one-hour rule */
+        nt_err_t e;
+        nt_err_clear(&e);
+        if (sink_finish(s, 10000, &e) != NT_OK)
+            fprintf(stderr, "numtrust-producer: %s\n", e.msg);
+    }
     if (s->rk != NULL) {
         /* reports still due free their ids: purge, then serve them */
         rd_kafka_purge(s->rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
