@@ -404,7 +404,7 @@ void sink_free(sink_t *s)
 {
     if (s == NULL)
         return;
-    if (s->pending && s->rk != NULL) {
+    if (s->pending) {
         /* freed after a failure elsewhere (say the selection's connection) with a
          * batch recorded and not produced yet: deliver it, and what is queued,
          * rather than leave it to the ledger's one-hour rule */
@@ -418,12 +418,6 @@ void sink_free(sink_t *s)
         rd_kafka_purge(s->rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
         rd_kafka_flush(s->rk, 1000);
         rd_kafka_destroy(s->rk);
-    }
-    if (s->pending) { /* an answer never read: the connection must be idle again */
-        PGresult *r;
-        while ((r = PQgetResult(nt_pg_conn(s->pg))) != NULL)
-            PQclear(r);
-        s->pending = false;
     }
     for (int k = 0; k < 2; k++) {
         batch_reset(s, k);
