@@ -22,6 +22,7 @@ void nt_ratelimit_init(nt_ratelimit_t *rl, double qps, double burst, int64_t now
     rl->hold_until_us = 0;
     rl->leased = false;
     rl->lease_tokens = 0;
+    rl->lease_until_us = 0;
     rl->throttles = 0;
     rl->adaptive = false;
     rl->win_start_us = now_us;
@@ -65,7 +66,7 @@ bool nt_ratelimit_take(nt_ratelimit_t *rl, int64_t now_us)
         return false;
     }
     if (rl->leased) {
-        if (rl->lease_tokens < 1.0) {
+        if (nt_ratelimit_leased_left(rl, now_us) < 1.0) {
             rl->win_calls--;
             return false;
         }
@@ -153,13 +154,19 @@ void nt_ratelimit_on_timeout(nt_ratelimit_t *rl, int64_t now_us)
     }
 }
 
-void nt_ratelimit_grant(nt_ratelimit_t *rl, double tokens)
+void nt_ratelimit_grant(nt_ratelimit_t *rl, double tokens, int64_t now_us, int64_t ttl_us)
 {
+    /* a fraction of a token left from the last grant is kept: grants are
+     * not whole numbers, and dropping fractions would slow every lease */
+    double left = rl->leased ? nt_ratelimit_leased_left(rl, now_us) : 0;
     rl->leased = true;
-    rl->lease_tokens += tokens;
+    rl->lease_tokens = (tokens > 0 ? tokens : 0) + (left < 1 ? left : 0);
+    rl->lease_until_us = ttl_us > 0 ? now_us + ttl_us : 0;
 }
 
-double nt_ratelimit_leased_left(const nt_ratelimit_t *rl)
+double nt_ratelimit_leased_left(const nt_ratelimit_t *rl, int64_t now_us)
 {
+    if (rl->lease_until_us != 0 && now_us >= rl->lease_until_us)
+        return 0;
     return rl->lease_tokens;
 }

@@ -19,12 +19,13 @@ typedef struct nt_ratelimit_s {
     double burst;
     double tokens;
     int64_t last_us;
-    int64_t hold_until_us; /* Retry-After: no call before this */
-    bool leased;           /* tokens come from nt_ratelimit_grant, not the clock */
-    double lease_tokens;   /* granted and not yet spent */
-    uint64_t throttles;    /* 429s and timeouts seen */
-    bool adaptive;         /* no configured rate: the rate is learnt from 429s */
-    int64_t win_start_us;  /* calls counted in the current one-second window */
+    int64_t hold_until_us;  /* Retry-After: no call before this */
+    bool leased;            /* tokens come from nt_ratelimit_grant, not the clock */
+    double lease_tokens;    /* granted and not yet spent */
+    int64_t lease_until_us; /* lease_tokens are void from then on (0: never) */
+    uint64_t throttles;     /* 429s and timeouts seen */
+    bool adaptive;          /* no configured rate: the rate is learnt from 429s */
+    int64_t win_start_us;   /* calls counted in the current one-second window */
     uint32_t win_calls;
     double measured;     /* calls/s of the last complete window */
     int64_t last_cut_us; /* last multiplicative decrease */
@@ -56,10 +57,16 @@ void nt_ratelimit_on_throttle(nt_ratelimit_t *rl, int64_t now_us, int64_t retry_
  * rate is in force; a timeout alone never imposes one. */
 void nt_ratelimit_on_timeout(nt_ratelimit_t *rl, int64_t now_us);
 
-/* Switches to leased mode and adds tokens granted by the shared bucket. */
-void nt_ratelimit_grant(nt_ratelimit_t *rl, double tokens);
+/* Switches to leased mode with tokens granted by the shared bucket. They
+ * replace what is left of an earlier grant (a fraction of a token is kept)
+ * and may be spent for ttl_us from
+ * now_us (ttl_us <= 0: no expiry). The shared bucket counted them as spent
+ * when it granted them: tokens kept through a stall and spent later would
+ * add a burst the bucket never allowed, so unspent tokens are dropped, never
+ * carried over; dropping them can only slow the cluster down. */
+void nt_ratelimit_grant(nt_ratelimit_t *rl, double tokens, int64_t now_us, int64_t ttl_us);
 
-/* Tokens left to spend from leases (leased mode). */
-double nt_ratelimit_leased_left(const nt_ratelimit_t *rl);
+/* Tokens left to spend from the last grant at now_us (leased mode). */
+double nt_ratelimit_leased_left(const nt_ratelimit_t *rl, int64_t now_us);
 
 #endif

@@ -56,10 +56,11 @@
 /* a platform held longer than this (Retry-After): its jobs leave the window */
 #define HELD_MS              2000
 #define AUTH_LOG_INTERVAL_MS 60000
-#define RATE_LIMIT_FACTOR    4    /* deliveries allowed = this x job.max_attempts */
-#define LEASE_SECONDS        0.2  /* tokens asked per lease: this many seconds of qps */
-#define FULL_PAUSE_MS        5000 /* window full this long: pause partitions, keep polling */
-#define LEASE_TIMEOUT_MS     5000 /* then fall back to the partition share */
+#define RATE_LIMIT_FACTOR    4       /* deliveries allowed = this x job.max_attempts */
+#define LEASE_SECONDS        0.2     /* tokens asked per lease: this many seconds of qps */
+#define FULL_PAUSE_MS        5000    /* window full this long: pause partitions, keep polling */
+#define LEASE_TIMEOUT_MS     5000    /* then fall back to the partition share */
+#define LEASE_TTL_US         1000000 /* leased tokens not spent by then are dropped */
 
 /* The platform operation of each job type (the dispatch table). */
 static const nt_op_t job_ops[NT_JOB_NTYPES] = {
@@ -102,7 +103,8 @@ typedef struct plat_s {
     bool leased;
     bool lease_out; /* a lease request is unanswered */
     int64_t lease_asked_ms;
-    int64_t lease_next_ms; /* no new request before this (bucket was empty) */
+    int64_t lease_next_ms;    /* no new request before this (bucket was empty) */
+    int64_t fallback_next_ms; /* next local grant while a lease is unanswered */
     bool lease_warned;
     nt_breaker_t br; /* closed, open, half-open (common/breaker.h) */
     int64_t last_auth_log_ms;
@@ -992,11 +994,13 @@ static double lease_want(const plat_t *ps)
 static void lease_refill(nt_worker_t *w, plat_t *ps, int64_t now)
 {
     double want = lease_want(ps);
+    int64_t now_us = nt_clock_mono_us();
     if (ps->lease_out) {
-        if (now - ps->lease_asked_ms < LEASE_TIMEOUT_MS)
+        if (now - ps->lease_asked_ms < LEASE_TIMEOUT_MS || now < ps->fallback_next_ms)
             return;
-        /* no answer: spend our share of the rate locally for a while */
-        double grant = nt_platform_qps(ps->p) * partition_share(w) * LEASE_TIMEOUT_MS / 1000.0;
+        /* no answer: spend our share of the rate locally, a lease's worth at
+         * a time, until it answers */
+        double grant = nt_platform_qps(ps->p) * partition_share(w) * LEASE_SECONDS;
         if (!ps->lease_warned) {
             NT_WARN("platform %s: no token lease from PostgreSQL in %d ms; using this worker's "
                     "partition share (%.1f calls/s) until it answers",
@@ -1004,14 +1008,15 @@ static void lease_refill(nt_worker_t *w, plat_t *ps, int64_t now)
                     nt_platform_qps(ps->p) * partition_share(w));
             ps->lease_warned = true;
         }
-        nt_ratelimit_grant(&ps->rl, grant < 1 ? 1 : grant);
-        ps->lease_asked_ms = now; /* the next fallback grant a timeout later */
+        nt_ratelimit_grant(&ps->rl, grant < 1 ? 1 : grant, now_us, LEASE_TTL_US);
+        ps->fallback_next_ms = now + (int64_t)(LEASE_SECONDS * 1000);
         return;
     }
-    if (nt_ratelimit_leased_left(&ps->rl) >= 1 || now < ps->lease_next_ms)
+    if (nt_ratelimit_leased_left(&ps->rl, now_us) >= 1 || now < ps->lease_next_ms)
         return;
     ps->lease_out = true;
     ps->lease_asked_ms = now;
+    ps->fallback_next_ms = 0;
     writer_lease(w->claimer, nt_platform_index(ps->p), nt_platform_id(ps->p),
                  nt_platform_qps(ps->p), nt_platform_burst(ps->p), want);
 }
@@ -1039,8 +1044,8 @@ static void on_leased(void *arg, size_t platform, double granted, const char *er
         ps->lease_next_ms =
             missing > 0 ? now + (int64_t)(missing / nt_platform_qps(ps->p) * 1000) : now;
     }
-    if (granted > 0)
-        nt_ratelimit_grant(&ps->rl, granted);
+    /* a grant of 0 still replaces what a fallback grant left */
+    nt_ratelimit_grant(&ps->rl, granted, nt_clock_mono_us(), LEASE_TTL_US);
     plat_pump(w, ps);
 }
 
@@ -1079,12 +1084,16 @@ static void plat_pump(nt_worker_t *w, plat_t *ps)
         int64_t now_us = nt_clock_mono_us();
         if (!nt_ratelimit_take(&ps->rl, now_us)) {
             int64_t wait_ms = nt_ratelimit_wait_us(&ps->rl, now_us) / 1000 + 1;
-            if (ps->leased && nt_ratelimit_leased_left(&ps->rl) < 1) {
+            if (ps->leased && nt_ratelimit_leased_left(&ps->rl, now_us) < 1) {
                 /* waiting for a lease answer, for the bucket to refill, or
                  * for the fallback */
                 lease_refill(w, ps, now);
-                int64_t until =
-                    ps->lease_out ? ps->lease_asked_ms + LEASE_TIMEOUT_MS : ps->lease_next_ms;
+                int64_t until = ps->lease_next_ms;
+                if (ps->lease_out) {
+                    until = ps->lease_asked_ms + LEASE_TIMEOUT_MS;
+                    if (ps->fallback_next_ms > until)
+                        until = ps->fallback_next_ms;
+                }
                 wait_ms = until > now ? until - now : 10;
                 if (wait_ms > 50)
                     wait_ms = 50;
@@ -1957,7 +1966,7 @@ static int ensure_buckets(nt_worker_t *w, nt_err_t *err)
                        " burst = EXCLUDED.burst",
                        3, params, err);
         ps->leased = true;
-        nt_ratelimit_grant(&ps->rl, 0);
+        nt_ratelimit_grant(&ps->rl, 0, nt_clock_mono_us(), 0);
     }
     nt_pg_free(pg);
     return rc;
