@@ -19,6 +19,8 @@
 #            appeal-status, check-feedback) as the producer declares its cursor
 #   observe  setup, not a target: every registration observed in the last 6 days, --due of
 #            them 8 days ago (one UPDATE; a weekly mark check makes exactly those due)
+#   settle   setup, not a target: VACUUM (ANALYZE) of numbers, number_platforms and jobs,
+#            what autovacuum has done by the time a weekly pass runs in production
 #   due      numtrust-producer enqueue check --due --prefix +869: the reconciler's check-due
 #            pass (the view checks_due, 006a) over the whole fleet, every due check put on
 #            Kafka and in the ledger
@@ -203,6 +205,20 @@ RSS_MIB=NA
 want=$(psqlv "SELECT count(*) FROM number_platforms WHERE number LIKE '$LIKE'
               AND last_checked_at < nt_now() - interval '7 days'")
 line observe "registrations=$REGS observed_8_days_ago=$want (setup; not a target)"
+
+# ---- settle: the tables as autovacuum leaves them between passes ----------------------
+
+# The import and the observe step write four rows per number in three minutes; production
+# writes the observe step's updates over a week, with autovacuum keeping up, and the jobs
+# ledger's deleted rows of an earlier run are long vacuumed. Without this step autovacuum was
+# still working through the import while the due pass ran (pg_stat_user_tables: numbers
+# vacuumed 12 s into the pass), and its first read of the rows the import wrote would set
+# their hint bits. The vacuum is printed, not hidden.
+t0=$(date +%s.%N)
+psqlv "VACUUM (ANALYZE) numbers, number_platforms, jobs" >/dev/null
+SECS=$(echo "$(date +%s.%N) - $t0" | bc | awk '{printf "%.1f", $1}')
+RSS_MIB=NA
+line settle "vacuumed=numbers,number_platforms,jobs (setup; not a target)"
 
 # ---- due ------------------------------------------------------------------------------
 
