@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Issue 14, migrations 013 and 015: the check-due selection read through the
+# Issue 14, migrations 013, 015 and 016: the check-due selection read through the
 # index on last_checked_at (013), with each candidate's cycle as an expression
-# instead of a sub-select (015), selects exactly what 012's definition selected. A fleet of 6
+# instead of a sub-select (015) and the enabled-platform join inside each branch of
+# the candidates (016), selects exactly what 012's definition selected. A fleet of 6
 # tenants x 300 numbers on 3 platforms (and a disabled one) over every
 # scenario: a tenant over its mark-rate target, numbers in number_risk, a
 # policy with mark_check_every 0 and a monthly cycle, a tenant-and-scenario
