@@ -158,7 +158,7 @@ void nt_ratelimit_grant(nt_ratelimit_t *rl, double tokens, int64_t now_us, int64
 {
     /* a fraction of a token left from the last grant is kept: grants are
      * not whole numbers, and dropping fractions would slow every lease */
-    double left = rl->leased ? nt_ratelimit_leased_left(rl, now_us) : 0;
+    double left = nt_ratelimit_leased_left(rl, now_us);
     rl->leased = true;
     rl->lease_tokens = (tokens > 0 ? tokens : 0) + (left < 1 ? left : 0);
     rl->lease_until_us = ttl_us > 0 ? now_us + ttl_us : 0;

@@ -989,15 +989,26 @@ static double lease_want(const plat_t *ps)
     return want < 1 ? 1 : want;
 }
 
+/* When lease_refill may act next: ask for a lease (none out), or grant the
+ * partition share locally (a lease unanswered for LEASE_TIMEOUT_MS, then
+ * every LEASE_SECONDS). plat_pump waits until then. */
+static int64_t lease_due_ms(const plat_t *ps)
+{
+    if (!ps->lease_out)
+        return ps->lease_next_ms;
+    int64_t timeout = ps->lease_asked_ms + LEASE_TIMEOUT_MS;
+    return ps->fallback_next_ms > timeout ? ps->fallback_next_ms : timeout;
+}
+
 /* Keeps a leased platform supplied with tokens from the shared bucket, and
  * falls back to the partition share when PostgreSQL does not answer. */
 static void lease_refill(nt_worker_t *w, plat_t *ps, int64_t now)
 {
     double want = lease_want(ps);
     int64_t now_us = nt_clock_mono_us();
+    if (now < lease_due_ms(ps))
+        return;
     if (ps->lease_out) {
-        if (now - ps->lease_asked_ms < LEASE_TIMEOUT_MS || now < ps->fallback_next_ms)
-            return;
         /* no answer: spend our share of the rate locally, a lease's worth at
          * a time, until it answers */
         double grant = nt_platform_qps(ps->p) * partition_share(w) * LEASE_SECONDS;
@@ -1012,7 +1023,7 @@ static void lease_refill(nt_worker_t *w, plat_t *ps, int64_t now)
         ps->fallback_next_ms = now + (int64_t)(LEASE_SECONDS * 1000);
         return;
     }
-    if (nt_ratelimit_leased_left(&ps->rl, now_us) >= 1 || now < ps->lease_next_ms)
+    if (nt_ratelimit_leased_left(&ps->rl, now_us) >= 1)
         return;
     ps->lease_out = true;
     ps->lease_asked_ms = now;
@@ -1088,12 +1099,7 @@ static void plat_pump(nt_worker_t *w, plat_t *ps)
                 /* waiting for a lease answer, for the bucket to refill, or
                  * for the fallback */
                 lease_refill(w, ps, now);
-                int64_t until = ps->lease_next_ms;
-                if (ps->lease_out) {
-                    until = ps->lease_asked_ms + LEASE_TIMEOUT_MS;
-                    if (ps->fallback_next_ms > until)
-                        until = ps->fallback_next_ms;
-                }
+                int64_t until = lease_due_ms(ps);
                 wait_ms = until > now ? until - now : 10;
                 if (wait_ms > 50)
                     wait_ms = 50;
