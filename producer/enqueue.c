@@ -62,6 +62,10 @@ typedef struct kind_s {
     bool hourly;     /* default period: the UTC hour of numtrust time, not the date */
     bool own_period; /* each row brings its period (a cycle, a bucket, a round) */
     const char *help;
+    /* Set for a kind whose selection streams: its select has no ORDER BY or
+     * LIMIT, and the rows are sorted (by this) only under --limit, where the
+     * order picks which rows; a whole pass reads them as they come. */
+    const char *limit_order;
 } kind_t;
 
 static const char *col(PGresult *res, int r, int c)
@@ -199,26 +203,28 @@ static const kind_t kinds[] = {
      FILTERS("np.number", "np.platform", "n.tenant_id")
      " ORDER BY np.platform, np.number LIMIT $4",
      row_check, false, false,
-     "every registered (number, platform): read its state"},
+     "every registered (number, platform): read its state",
+     NULL},
 
     /* the risk-adaptive schedule and the budget: view checks_due (006a);
      * routine checks past the tenant's monthly budget are 'deferred_budget'.
-     * The view has only enabled platforms' registrations (016): joining
-     * platforms again, to a view's output without statistics, made the
-     * planner expect 1/18 of the rows and loop over them once a platform. */
+     * The view has only active numbers and enabled platforms (016, 017):
+     * joining them again, to a view's output without statistics, made the
+     * planner expect 1/18 of the rows and loop over them once a platform.
+     * Unsorted unless limited (017): the first rows of a million go to the
+     * ledger and Kafka while PostgreSQL still reads the rest. */
     {"check-due", NT_JOB_CHECK, -1,
      "SELECT c.number, c.platform, c.tenant_id, c.decision, c.period FROM checks_due c"
-     " JOIN numbers n ON n.number = c.number"
-     " WHERE n.status = 'active'"
-     FILTERS("c.number", "c.platform", "c.tenant_id")
-     " ORDER BY c.platform, c.number LIMIT $4",
+     " WHERE true"
+     FILTERS("c.number", "c.platform", "c.tenant_id"),
      row_check, false, true,
      "registered numbers whose cycle has come round: the policy's risk cycle (recent marks, "
      "falling trust, callee reports, tenant over its mark-rate target), its weekly mark check, "
      "or the scenario's full-check cycle, whichever is shortest; routine checks beyond the "
      "tenant's monthly budget are deferred. The period is the observation the check follows, "
      "so one check per number and platform between two observations, whatever shortened its "
-     "cycle meanwhile"},
+     "cycle meanwhile",
+     "c.platform, c.number"},
 
     {"check-feedback", NT_JOB_CHECK, -1,
      "SELECT f.number, f.platform, f.tenant_id, 'go', f.period FROM feedback_checks_due f"
@@ -228,7 +234,8 @@ static const kind_t kinds[] = {
      " ORDER BY f.number, f.platform LIMIT $4",
      row_check, false, true,
      "numbers a callee reported (feedback intake) since their last check; the period is the "
-     "report, so one report raises one check"},
+     "report, so one report raises one check",
+     NULL},
 
     /* due since: a push verify_after_s after it (and again every
      * verify_after_s until seen), an approval or a renewal verify_after_s
@@ -259,7 +266,8 @@ static const kind_t kinds[] = {
      " ORDER BY np.platform, np.number LIMIT $4",
      row_check, false, true,
      "verification checks: after a push (until a check shows it), an approved appeal and a "
-     "renewal, loop.verify_after_s later"},
+     "renewal, loop.verify_after_s later",
+     NULL},
 
     /* what the platform will show: a pending push's label; an applied one's
      * unless a later check showed otherwise; else what the last check saw */
@@ -289,7 +297,8 @@ static const kind_t kinds[] = {
      row_tag, false, false,
      "registrations where the wanted label (base label or a live schedule) differs from what "
      "the platform will show (the last push while pending or applied, else the last check); "
-     "a label the platform rejected and uncertified registrations are skipped and counted"},
+     "a label the platform rejected and uncertified registrations are skipped and counted",
+     NULL},
 
     {"tag-status", NT_JOB_TAG_STATUS, NT_OP_TAG_STATUS,
      "SELECT tu.number, tu.platform, n.tenant_id, 'go', tu.ticket, tu.label,"
@@ -303,7 +312,8 @@ static const kind_t kinds[] = {
      " ORDER BY tu.number, tu.platform LIMIT $4",
      row_tag_status, false, true,
      "pending label pushes on platforms with a tag_status operation: ask for the review's "
-     "outcome, every loop.tag_poll_s"},
+     "outcome, every loop.tag_poll_s",
+     NULL},
 
     {"appeal", NT_JOB_APPEAL, -1,
      "SELECT m.number, m.platform, n.tenant_id, 'go', m.type::text,"
@@ -319,7 +329,8 @@ static const kind_t kinds[] = {
      " ORDER BY m.number, m.platform, m.type LIMIT $4",
      row_appeal, false, true,
      "open marks of the types the tenant's policy appeals (appeal_marks) that have no appeal "
-     "yet"},
+     "yet",
+     NULL},
 
     {"appeal-refile", NT_JOB_APPEAL, -1,
      "SELECT m.number, m.platform, n.tenant_id, 'go', m.type::text,"
@@ -336,7 +347,8 @@ static const kind_t kinds[] = {
      " ORDER BY m.number, m.platform, m.type LIMIT $4",
      row_appeal_refile, false, true,
      "marks whose appeal was rejected: file again after loop.appeal_cooldown_s with the history "
-     "as evidence, up to loop.appeal_max_rounds rounds (then the mark is escalated)"},
+     "as evidence, up to loop.appeal_max_rounds rounds (then the mark is escalated)",
+     NULL},
 
     {"appeal-status", NT_JOB_APPEAL_STATUS, -1,
      "SELECT a.number, a.platform, n.tenant_id, 'go', a.ticket, a.mark_type::text, a.job_id::text"
@@ -345,7 +357,8 @@ static const kind_t kinds[] = {
      FILTERS("a.number", "a.platform", "n.tenant_id")
      " ORDER BY a.number, a.platform LIMIT $4",
      row_appeal_status, true, false,
-     "appeals still submitted or in review: ask the platform for the outcome"},
+     "appeals still submitted or in review: ask the platform for the outcome",
+     NULL},
 
     {"renewal", NT_JOB_RENEWAL, NT_OP_RENEWAL,
      "SELECT np.number, np.platform, n.tenant_id, 'go',"
@@ -362,7 +375,8 @@ static const kind_t kinds[] = {
      " ORDER BY np.platform, np.number LIMIT $4",
      row_renewal, false, true,
      "certifications expiring within loop.renew_ahead_s on platforms with a renewal operation "
-     "(the others get an maintenance item): ask for the renewal, once per expiry"},
+     "(the others get an maintenance item): ask for the renewal, once per expiry",
+     NULL},
 };
 /* clang-format on */
 
@@ -471,6 +485,28 @@ static void count_skip(enqueue_stats_t *st, const char *reason)
     st->skipped++;
 }
 
+/* head (EXPLAIN, DECLARE …), the parameters' CTEs and kind's selection, with
+ * its ORDER BY and LIMIT for a kind that sorts only under --limit; into sql.
+ * 0, or 1 when it does not fit. */
+static int kind_sql(const kind_t *kind, const enqueue_filter_t *f, const char *head, char *sql,
+                    size_t size)
+{
+    int n;
+    if (kind->limit_order == NULL)
+        n = snprintf(sql, size, "%s" PARAMS_CTE "%s", head, kind->select);
+    else if (f->limit != NULL)
+        n = snprintf(sql, size, "%s" PARAMS_CTE "%s ORDER BY %s LIMIT $4", head, kind->select,
+                     kind->limit_order);
+    else
+        n = snprintf(sql, size, "%s" PARAMS_CTE "%s LIMIT $4", head, kind->select);
+    if (n < 0 || (size_t)n >= size) {
+        fprintf(stderr, "numtrust-producer enqueue: the %s selection does not fit %zu bytes\n",
+                kind->name, size);
+        return 1;
+    }
+    return 0;
+}
+
 /* The selection's parameters $1..$14 (see PARAMS_CTE). */
 typedef struct sel_params_s {
     char platforms[4096];
@@ -524,9 +560,9 @@ static int enqueue_explain(cli_t *cli, const char *kind_name, const enqueue_filt
     PGresult *res = NULL;
     nt_err_clear(&err);
     nt_pg_t *pg = cli_pg(cli);
-    if (kind == NULL || pg == NULL || sel_params(cli, kind, f, &p) != 0)
+    if (kind == NULL || pg == NULL || sel_params(cli, kind, f, &p) != 0 ||
+        kind_sql(kind, f, "EXPLAIN ", sql, sizeof(sql)) != 0)
         goto out;
-    snprintf(sql, sizeof(sql), "EXPLAIN " PARAMS_CTE "%s", kind->select);
     if (nt_pg_run(pg, "BEGIN", 0, NULL, &err) != NT_OK ||
         nt_pg_run(pg, "SET LOCAL cursor_tuple_fraction = 1.0", 0, NULL, &err) != NT_OK ||
         (res = nt_pg_exec(pg, sql, NPARAMS, p.v, &err)) == NULL) {
@@ -587,10 +623,10 @@ int enqueue_run_stats(cli_t *cli, const char *kind_name, const enqueue_filter_t 
         default_period(kind->hourly, period_buf, sizeof(period_buf));
         period = period_buf;
     }
-    if (sel_params(cli, kind, f, &prm) != 0)
-        goto out;
     char sql[8192];
-    snprintf(sql, sizeof(sql), "DECLARE sel NO SCROLL CURSOR FOR " PARAMS_CTE "%s", kind->select);
+    if (sel_params(cli, kind, f, &prm) != 0 ||
+        kind_sql(kind, f, "DECLARE sel NO SCROLL CURSOR FOR ", sql, sizeof(sql)) != 0)
+        goto out;
     if (nt_pg_run(pg, "BEGIN", 0, NULL, &err) != NT_OK)
         goto fail;
     in_tx = true;

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Issue 14, migrations 013, 015 and 016: the check-due selection read through the
-# index on last_checked_at (013), with each candidate's cycle as an expression
-# instead of a sub-select (015) and the enabled-platform join inside each branch of
-# the candidates (016), selects exactly what 012's definition selected. A fleet of 6
+# Issue 14, migrations 013, 015, 016 and 017: the check-due selection read through
+# the index on last_checked_at (013), with each candidate's cycle as an expression
+# instead of a sub-select (015), the enabled-platform join inside each branch of
+# the candidates (016) and the budget window only for tenants with a budget (017),
+# selects exactly what 012's definition selected for active numbers; a disabled
+# number is not due and does not take its tenant's budget (017). A fleet of 6
 # tenants x 300 numbers on 3 platforms (and a disabled one) over every
 # scenario: a tenant over its mark-rate target, numbers in number_risk, a
 # policy with mark_check_every 0 and a monthly cycle, a tenant-and-scenario
@@ -98,6 +100,26 @@ SAVEPOINT p;
 DELETE FROM policies;
 SELECT 'no_policy', * FROM compare;
 ROLLBACK TO p;
+-- 017: a disabled number is not due, and its checks no longer take tenant d's budget
+-- (cmcc checks cost 0.02 CNY against 0.50 left: 25 go). Five of the numbers whose paid
+-- check is 'go' are disabled: 012 still gives them 5 of the 25, 017 gives all 25 to
+-- active numbers.
+CREATE TEMP TABLE d_go AS
+SELECT number FROM checks_due
+WHERE tenant_id = :'t' || 'd' AND platform = 'cmcc' AND decision = 'go';
+UPDATE numbers SET status = 'disabled'
+WHERE number IN (SELECT number FROM d_go ORDER BY number LIMIT 5);
+SELECT 'disabled',
+       (SELECT count(*) FROM checks_due c JOIN numbers n ON n.number = c.number
+        WHERE n.status <> 'active') AS inactive_due,
+       (SELECT count(*) FROM d_go) AS go_before,
+       (SELECT count(*) FROM checks_due
+        WHERE tenant_id = :'t' || 'd' AND platform = 'cmcc' AND decision = 'go') AS go_after,
+       (SELECT count(*) FROM checks_due_old o JOIN numbers n ON n.number = o.number
+        WHERE o.tenant_id = :'t' || 'd' AND o.platform = 'cmcc' AND o.decision = 'go'
+          AND n.status = 'active') AS go_012,
+       (SELECT count(*) FROM checks_due WHERE tenant_id = :'t' || 'd' AND platform = 'cmcc'
+        AND decision = 'deferred_budget') AS deferred_after;
 ROLLBACK;
 SQL
 } | psql "$NUMTRUST_PG_CONNINFO" -X -A -t -q -v ON_ERROR_STOP=1 -v t="$t" >"$out" ||
@@ -108,6 +130,12 @@ row() { sed -n "s/^$1|//p" "$out"; }
 assert_eq "built: old minus new, new minus old" "$(row built | cut -d'|' -f1,2)" "0|0"
 assert_eq "nobody over target: old minus new, new minus old" "$(row none_over | cut -d'|' -f1,2)" "0|0"
 assert_eq "no policy: old minus new, new minus old, due" "$(row no_policy | cut -d'|' -f1-3)" "0|0|0"
+IFS='|' read -r inactive go_before go_after go_012 deferred_after <<<"$(row disabled)"
+assert_eq "017: checks of disabled numbers due" "$inactive" 0
+assert_eq "017: tenant d's paid go checks after 5 of their numbers are disabled" "$go_after" "$go_before"
+assert_eq "012: the same, its disabled numbers keeping their place" "$go_012" "$((go_before - 5))"
+[ "$deferred_after" -gt 0 ] || fail "017: tenant d has no check deferred: the budget is not binding"
+log "ok: disabled: $go_after of tenant d's paid checks go to active numbers (012: $go_012)"
 for s in built none_over; do
     IFS='|' read -r _ _ due deferred risk <<<"$(row $s)"
     [ "$due" -gt 0 ] || fail "$s: nothing of the fleet due"
