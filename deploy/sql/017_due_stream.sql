@@ -27,10 +27,11 @@
 --   only fast because those tables had never been analyzed (pol estimated at
 --   216,000 rows). A one-sided range is estimated at a third of the table,
 --   which is what a large pass is, and the joins are hashed.
--- Same 1 million numbers, 999,199 due (a cursor as enqueue reads it, `FETCH
--- 5000` then the rest, warm, two runs each): 016 with enqueue's sort and join
--- 11.0-12.6 s before the first row; 017 1.8-1.9 s to the first 5,000 and
--- 3.6-4.1 s for all, with the small tables analyzed or not (4.3 s). With a
+-- Same 1 million numbers, 999,199 due, warm: 016 with enqueue's sort and
+-- join 10.9-12.6 s (EXPLAIN ANALYZE; nothing comes out before the sort ends);
+-- 017 as enqueue reads it (a cursor, FETCH 5000 then the rest) 1.9 s to the
+-- first 5,000 rows and 3.9 s for all (1.8 and 4.0 s with work_mem 64 MB), and
+-- EXPLAIN ANALYZE 4.3 s with the small tables' statistics removed. With a
 -- budget on every tenant (all rows through the window, 399,199 deferred) 10.6
 -- s -> 8.1 s, the same rows (EXCEPT ALL both ways: 0 and 0).
 --
