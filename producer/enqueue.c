@@ -414,6 +414,8 @@ static void enqueue_usage(FILE *fp)
           "Label updates and appeals for a manual platform (no submission API) become\n"
           "action items for a person instead, with the job's id, one per registration's\n"
           "label or mark while not done (`numtrust-producer actions --help`).\n"
+          "--limit N enqueues the first N rows in the kind's order (check --due: platform,\n"
+          "then number; without --limit its rows come unsorted, as PostgreSQL finds them).\n"
           "--explain prints PostgreSQL's plan of the selection (as its cursor is planned:\n"
           "for every row) and enqueues nothing.\n",
           fp);
