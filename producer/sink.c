@@ -35,11 +35,15 @@
 
 struct sink_s {
     const nt_config_t *cfg;
-    nt_pg_t *pg; /* the caller's: ledger connection 0 */
-    /* ledger connections 1.. (opened on first use; own[0] stays NULL). nledgers:
-     * how many are used, 1 after one failed to open */
-    nt_pg_t *own[SINK_LEDGERS];
+    nt_pg_t *pg; /* the caller's */
+    /* ledger connections: [0] the caller's, the others the sink's own, opened
+     * on first use. nledgers: how many are used, 1 after one failed to open.
+     * Batches go to them in turn and are collected oldest first, so the one
+     * after the last used is always free while fewer than nledgers are
+     * pending. */
+    nt_pg_t *ledgers[SINK_LEDGERS];
     int nledgers;
+    int next_ledger;
     rd_kafka_t *rk;
     nt_kafka_topics_t topics;
     bool force;
@@ -53,7 +57,9 @@ struct sink_s {
         size_t nbatch;
         int conn; /* pending: the ledger connection its statement went to */
     } slot[SINK_SLOTS];
-    int cur;                   /* the slot being filled */
+    /* the slot being filled; slots are filled in turn, so the pending ones
+     * are the npending before it and the one after it is free */
+    int cur;
     int pending[SINK_LEDGERS]; /* pending slots, oldest first */
     int npending;
     nt_pg_array_t arr[NCOLS];
@@ -135,6 +141,7 @@ sink_t *sink_new(const nt_config_t *cfg, nt_pg_t *pg, bool force, uint64_t progr
     }
     s->cfg = cfg;
     s->pg = pg;
+    s->ledgers[0] = pg;
     s->nledgers = SINK_LEDGERS;
     s->force = force;
     s->progress = progress;
@@ -204,18 +211,16 @@ static void batch_reset(sink_t *s, int k)
     s->slot[k].nbatch = 0;
 }
 
-/* Ledger connection i: the caller's (0) or one of the sink's own, opened on
- * first use. NULL when it cannot be opened: the sink then records on the
- * caller's connection alone (said once on stderr). */
+/* Ledger connection i, opened on first use. NULL when it cannot be opened:
+ * the sink then records on the caller's connection alone (said once on
+ * stderr). */
 static nt_pg_t *ledger_conn(sink_t *s, int i)
 {
-    if (i == 0)
-        return s->pg;
-    if (s->own[i] == NULL) {
+    if (s->ledgers[i] == NULL) {
         nt_err_t e;
         nt_err_clear(&e);
-        s->own[i] = nt_pg_connect(s->cfg->pg_conninfo, s->cfg->pg_connect_timeout_s, &e);
-        if (s->own[i] == NULL) {
+        s->ledgers[i] = nt_pg_connect(s->cfg->pg_conninfo, s->cfg->pg_connect_timeout_s, &e);
+        if (s->ledgers[i] == NULL) {
             fprintf(stderr,
                     "numtrust-producer: a second ledger connection failed (%s); recording "
                     "on one\n",
@@ -223,7 +228,7 @@ static nt_pg_t *ledger_conn(sink_t *s, int i)
             s->nledgers = 1;
         }
     }
-    return s->own[i];
+    return s->ledgers[i];
 }
 
 /* Reads the answer of the oldest pending ledger statement and produces the
@@ -235,7 +240,7 @@ static int collect(sink_t *s, nt_err_t *err)
     int k = s->pending[0];
     s->npending--;
     memmove(s->pending, s->pending + 1, (size_t)s->npending * sizeof(s->pending[0]));
-    nt_pg_t *pg = s->slot[k].conn == 0 ? s->pg : s->own[s->slot[k].conn];
+    nt_pg_t *pg = s->ledgers[s->slot[k].conn];
     PGconn *conn = nt_pg_conn(pg);
     PGresult *res = NULL, *r;
     while ((r = PQgetResult(conn)) != NULL) { /* one result, then NULL */
@@ -335,16 +340,8 @@ static int flush_batch(sink_t *s, nt_err_t *err)
     params[5] = s->force ? "true" : "false";
     for (int i = 5; i < NCOLS; i++)
         params[i + 1] = nt_pg_array_text(&s->arr[i]);
-    /* the first connection no pending statement uses */
-    int c = 0;
-    for (bool used = true; used && c < s->nledgers;) {
-        used = false;
-        for (int i = 0; i < s->npending; i++)
-            used = used || s->slot[s->pending[i]].conn == c;
-        if (used)
-            c++;
-    }
-    nt_pg_t *pg = c < s->nledgers ? ledger_conn(s, c) : NULL;
+    int c = s->next_ledger;
+    nt_pg_t *pg = ledger_conn(s, c);
     if (pg == NULL) { /* the second connection would not open: wait for the first */
         if ((rc = collect_all(s, err)) != NT_OK) {
             batch_reset(s, k);
@@ -364,16 +361,8 @@ static int flush_batch(sink_t *s, nt_err_t *err)
     }
     s->slot[k].conn = c;
     s->pending[s->npending++] = k;
-    /* the next slot to fill: one that is not pending */
-    for (int n = 0; n < SINK_SLOTS; n++) {
-        bool busy = false;
-        for (int i = 0; i < s->npending; i++)
-            busy = busy || s->pending[i] == n;
-        if (!busy) {
-            s->cur = n;
-            break;
-        }
-    }
+    s->next_ledger = (c + 1) % s->nledgers;
+    s->cur = (k + 1) % SINK_SLOTS;
     return NT_OK;
 }
 
@@ -506,7 +495,7 @@ void sink_free(sink_t *s)
         free(s->slot[k].gen);
     }
     for (int i = 1; i < SINK_LEDGERS; i++)
-        nt_pg_free(s->own[i]);
+        nt_pg_free(s->ledgers[i]);
     for (size_t i = 0; i < s->nundelivered; i++)
         free(s->undelivered[i]);
     free(s->undelivered);
